@@ -1,0 +1,1 @@
+"""Foyer's cross-cutting pieces: settings, database engine, security helpers, CLI and dev stack."""

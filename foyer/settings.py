@@ -1,0 +1,48 @@
+"""Every setting is an environment variable with the prefix FOYER_ (pydantic-settings)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = PROJECT_ROOT / ".foyer"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FOYER_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{STATE_DIR / 'foyer.db'}"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "foyer"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Foyer <no-reply@foyer.localhost>"
+
+    public_url: str = "http://127.0.0.1:8000"
+    # Keys every HMAC (link tokens, passcodes, API tokens). Change it in production:
+    # `foyer dev` writes a random one to .foyer/secret_key on first start.
+    secret_key: str = Field(default="dev-only-insecure-secret-key-change-me", min_length=16)
+    api_port: int = 8000
+
+    # Where the dev mail catcher keeps messages (Maildir); /dev/mail lists them when set.
+    dev_maildir: str | None = None
+
+    # Organization created on first migration / first start.
+    organization_name: str = "Foyer Dev Org"
+    organization_domain: str = "foyer.localhost"
+
+    # Safety valves for the API under load: Graph answers 429 with Retry-After, so do we.
+    api_max_inflight: int = 256
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

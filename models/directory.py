@@ -1,0 +1,96 @@
+"""Organization, users (members and guests), groups and applications."""
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import json_field, new_id, utc_field
+from models.enums import AllowInvitesFrom, DomainListMode, UserType
+
+
+class Organization(SQLModel, table=True):
+    """The tenant, and its external collaboration settings (enforced on invite and redemption)."""
+    __tablename__ = "organizations"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    display_name: str
+    # [{"name": "contoso.com", "isDefault": true, "isInitial": true}]
+    verified_domains: list[dict] = json_field()
+    privacy_statement_url: str | None = None
+    privacy_contact_email: str | None = None
+    allow_invites_from: str = AllowInvitesFrom.admins_guest_inviters_and_all_members
+    domain_list_mode: str = DomainListMode.none
+    domain_list: list[str] = json_field()
+    email_otp_enabled: bool = True
+    # ISO 8601 durations.
+    invitation_lifetime: str = "P30D"
+    invitation_reminders: list[str] = json_field(lambda: ["P3D", "P10D"])
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+    @property
+    def primary_domain(self) -> str:
+        for domain in self.verified_domains:
+            if domain.get("isDefault"):
+                return domain["name"]
+        return self.verified_domains[0]["name"] if self.verified_domains else "foyer.localhost"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("organization_id", "mail", name="uq_user_org_mail"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    organization_id: str = Field(foreign_key="organizations.id", index=True)
+    display_name: str | None = None
+    given_name: str | None = None
+    surname: str | None = None
+    # Lower-cased: one address, one user.
+    mail: str | None = Field(default=None, index=True)
+    user_principal_name: str = Field(unique=True)
+    user_type: str = Field(default=UserType.member, index=True)
+    external_user_state: str | None = Field(default=None, index=True)
+    external_user_state_change_date_time: datetime | None = utc_field()
+    creation_type: str | None = None
+    identities: list[dict] = json_field()
+    account_enabled: bool = True
+    invited_by: str | None = None
+    created_date_time: datetime = utc_field(default_now=True, nullable=False, index=True)
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "groups"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    organization_id: str = Field(foreign_key="organizations.id", index=True)
+    display_name: str
+    description: str | None = None
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_members"
+    group_id: str = Field(foreign_key="groups.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE", index=True)
+    added_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class Application(SQLModel, table=True):
+    __tablename__ = "applications"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    organization_id: str = Field(foreign_key="organizations.id", index=True)
+    app_id: str = Field(default_factory=new_id, unique=True)
+    display_name: str
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class AppRoleAssignment(SQLModel, table=True):
+    """A user assigned to an application (Graph appRoleAssignment, default role)."""
+    __tablename__ = "app_role_assignments"
+
+    __table_args__ = (UniqueConstraint("application_id", "principal_id", "app_role_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    application_id: str = Field(foreign_key="applications.id", index=True, ondelete="CASCADE")
+    principal_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    app_role_id: str = "00000000-0000-0000-0000-000000000000"
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)

@@ -1,0 +1,16 @@
+"""Imports every table so SQLModel.metadata is complete (Alembic and tests use this)."""
+
+from sqlmodel import SQLModel
+
+from models.audit import AuditRecord
+from models.directory import Application, AppRoleAssignment, Group, GroupMember, Organization, User
+from models.invitation import Invitation, Passcode
+from models.outbox import OutboxMessage
+from models.token import ApiToken
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "metadata", "ApiToken", "Application", "AppRoleAssignment", "AuditRecord", "Group",
+    "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
+]
