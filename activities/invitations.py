@@ -1,0 +1,416 @@
+"""Activities of the invitation → redemption journey. Each one is safe to retry."""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import mail
+from activities.store import audit, insert_ignore
+from foyer import security
+from foyer.db import session_scope
+from foyer.durations import parse_duration
+from foyer.policy import domain_allowed, guest_user_principal_name
+from foyer.settings import get_settings
+from foyer.templating import render_mail
+from models.base import utcnow
+from models.directory import AppRoleAssignment, Application, Group, GroupMember, Organization, User
+from models.enums import ExternalUserState, InvitationState, UserType
+from models.invitation import Invitation, Passcode
+
+PASSCODE_LIFETIME = timedelta(minutes=10)
+PASSCODE_MAX_WRONG_TRIES = 5
+PASSCODES_PER_HOUR = 5
+PASSCODE_RESEND_INTERVAL = timedelta(seconds=60)
+ADDRESS_LOCK_AFTER_FAILURES = 100
+
+
+# --- messages -------------------------------------------------------------------------------
+
+class InvitationSpec(BaseModel):
+    """Everything one invitation needs; built by the API from a Graph `invitation` body."""
+
+    invitation_id: str
+    organization_id: str
+    email: str
+    link_id: str
+    proposed_user_id: str
+    invite_redirect_url: str
+    invited_by_id: str | None = None
+    invited_by_name: str | None = None
+    invited_user_display_name: str | None = None
+    invited_user_type: str = "Guest"
+    send_invitation_message: bool = False
+    customized_message_body: str | None = None
+    message_language: str | None = None
+    cc_recipients: list[dict] = Field(default_factory=list)
+    reset_redemption: bool = False
+    reset_user_id: str | None = None
+    group_ids: list[str] = Field(default_factory=list)
+    application_ids: list[str] = Field(default_factory=list)
+    lifetime: str | None = None  # ISO 8601; the organization's default when absent
+
+
+class RecordInvitationInput(BaseModel):
+    spec: InvitationSpec
+    workflow_id: str
+    issued_at: datetime
+
+
+class RecordedInvitation(BaseModel):
+    invitation_id: str
+    user_id: str
+    # Graph's invitation status: PendingAcceptance, or Completed for an address already redeemed.
+    status: str
+    expires_at: datetime
+    reminders_at: list[datetime] = Field(default_factory=list)
+    # The digest the browser's link must match (the token itself never enters history).
+    link_token_hash: str
+
+
+class InvitationMailInput(BaseModel):
+    invitation_id: str
+    kind: str = "invitation"  # invitation | reminder
+    sequence: int = 0
+
+
+class InvitationEventInput(BaseModel):
+    invitation_id: str
+    workflow_id: str
+    actor_id: str | None = None
+    actor_name: str | None = None
+    reason: str | None = None
+
+
+class IssuePasscodeInput(BaseModel):
+    invitation_id: str
+    challenge_id: str
+
+
+class PasscodeIssued(BaseModel):
+    expires_at: datetime
+
+
+class RedeemInput(BaseModel):
+    invitation_id: str
+    challenge_id: str
+    code: str
+    workflow_id: str
+
+
+class RedeemOutcome(BaseModel):
+    # redeemed | wrongCode | codeExpired | codeLocked | addressLocked | notPending | unknownChallenge
+    outcome: str
+    redirect_url: str | None = None
+    user_id: str | None = None
+    attempts_left: int | None = None
+
+
+def _refuse(code: str, message: str) -> ApplicationError:
+    """A business refusal: not retried; the API turns `type` into the Graph error code."""
+    return ApplicationError(message, type=code, non_retryable=True)
+
+
+# --- recording an invitation ----------------------------------------------------------------
+
+@activity.defn
+async def record_invitation(data: RecordInvitationInput) -> RecordedInvitation:
+    """Create or reuse the guest, write the invitation with its link digest, supersede older
+    invitations to the same address. Retrying with the same invitation id returns the same row."""
+    spec = data.spec
+    async with session_scope() as session:
+        existing = await session.get(Invitation, spec.invitation_id)
+        org = await session.get(Organization, spec.organization_id)
+        if org is None:
+            raise _refuse("organizationNotFound", f"no organization {spec.organization_id}")
+        if existing is not None:
+            return _recorded(existing, org)
+
+        if not domain_allowed(org.domain_list_mode, org.domain_list, spec.email):
+            raise _refuse("domainNotAllowed",
+                          f"invitations to {spec.email.split('@')[-1]} are not allowed "
+                          "by the organization's external collaboration settings")
+
+        user = (await session.exec(select(User).where(
+            User.organization_id == org.id, User.mail == spec.email))).first()
+        if spec.reset_redemption:
+            reset_target = await session.get(User, spec.reset_user_id) if spec.reset_user_id else None
+            if reset_target is None or reset_target.organization_id != org.id:
+                raise _refuse("userNotFound", "invitedUser.id does not name a user of this organization")
+            if user is not None and user.id != reset_target.id:
+                raise _refuse("conflictingObject",
+                              f"{spec.email} already belongs to another user ({user.id})")
+            user = reset_target
+            user.mail = spec.email
+            user.external_user_state = ExternalUserState.pending_acceptance
+            user.external_user_state_change_date_time = data.issued_at
+            user.identities = []
+            session.add(user)
+        elif user is not None and user.user_type == UserType.member and user.creation_type != "Invitation":
+            raise _refuse("memberAlreadyExists",
+                          f"{spec.email} already belongs to a member of this organization")
+
+        created = user is None
+        if user is None:
+            user = User(
+                id=spec.proposed_user_id, organization_id=org.id, mail=spec.email,
+                display_name=spec.invited_user_display_name or spec.email.split("@")[0],
+                user_principal_name=guest_user_principal_name(spec.email, org.primary_domain),
+                user_type=UserType.member if spec.invited_user_type == "Member" else UserType.guest,
+                external_user_state=ExternalUserState.pending_acceptance,
+                external_user_state_change_date_time=data.issued_at,
+                creation_type="Invitation", identities=[], invited_by=spec.invited_by_id,
+            )
+            session.add(user)
+            await session.flush()
+
+        already_redeemed = user.external_user_state == ExternalUserState.accepted
+        lifetime = parse_duration(spec.lifetime or org.invitation_lifetime)
+        # Older pending invitations to this address stop working: their links die with them.
+        older = await session.exec(select(Invitation).where(
+            Invitation.user_id == user.id, Invitation.state == InvitationState.pending))
+        for previous in older.all():
+            previous.state = InvitationState.superseded
+            previous.ended_date_time = utcnow()
+            session.add(previous)
+
+        invitation = Invitation(
+            id=spec.invitation_id, organization_id=org.id, user_id=user.id, email=spec.email,
+            workflow_id=data.workflow_id,
+            state=InvitationState.redeemed if already_redeemed else InvitationState.pending,
+            invited_by_id=spec.invited_by_id, invited_by_name=spec.invited_by_name,
+            invite_redirect_url=spec.invite_redirect_url,
+            invited_user_display_name=spec.invited_user_display_name,
+            invited_user_type=spec.invited_user_type,
+            send_invitation_message=spec.send_invitation_message,
+            customized_message_body=spec.customized_message_body,
+            message_language=spec.message_language, cc_recipients=spec.cc_recipients,
+            reset_redemption=spec.reset_redemption, group_ids=spec.group_ids,
+            application_ids=spec.application_ids, lifetime=spec.lifetime or org.invitation_lifetime,
+            link_id=spec.link_id,
+            link_token_hash=security.link_token_hash(security.link_token(spec.link_id)),
+            link_issued_date_time=data.issued_at, expires_date_time=data.issued_at + lifetime,
+            created_date_time=data.issued_at,
+            redeemed_date_time=data.issued_at if already_redeemed else None,
+        )
+        session.add(invitation)
+        await session.flush()
+        if already_redeemed:
+            # Entra answers "Completed" for a guest who already redeemed: grant what this
+            # invitation pre-assigns straight away.
+            await _grant_memberships(session, user.id, spec.group_ids, spec.application_ids)
+        await audit(
+            session, key=f"invite:{invitation.id}", category="UserManagement",
+            activity="Invite external user", organization_id=org.id,
+            actor_id=spec.invited_by_id, actor_name=spec.invited_by_name, target_type="User",
+            target_id=user.id, target_name=spec.email, workflow_id=data.workflow_id,
+            details={"invitationId": invitation.id, "userCreated": created,
+                     "resetRedemption": spec.reset_redemption},
+        )
+        return _recorded(invitation, org)
+
+
+def _recorded(invitation: Invitation, org: Organization) -> RecordedInvitation:
+    issued = invitation.link_issued_date_time
+    reminders = [issued + parse_duration(r) for r in org.invitation_reminders]
+    return RecordedInvitation(
+        invitation_id=invitation.id, user_id=invitation.user_id,
+        status="Completed" if invitation.state == InvitationState.redeemed else "PendingAcceptance",
+        expires_at=invitation.expires_date_time,
+        reminders_at=[r for r in reminders if r < invitation.expires_date_time],
+        link_token_hash=invitation.link_token_hash,
+    )
+
+
+def redeem_url(link_id: str) -> str:
+    return f"{get_settings().public_url.rstrip('/')}/redeem/{security.link_token(link_id)}"
+
+
+@activity.defn
+async def send_invitation_mail(data: InvitationMailInput) -> bool:
+    """Invitation or reminder mail. Keyed by invitation, link and sequence: sent at most once.
+    Returns False when there is nothing to send (the invitation is no longer pending)."""
+    async with session_scope() as session:
+        invitation = await session.get(Invitation, data.invitation_id)
+        if invitation is None:
+            return False
+        key = f"invitation:{invitation.id}:{invitation.link_id}:{data.kind}:{data.sequence}"
+        if data.kind == "reminder" and invitation.state != InvitationState.pending:
+            return False
+        org = await session.get(Organization, invitation.organization_id)
+        completed = invitation.state == InvitationState.redeemed
+        context = {
+            "organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
+            "display_name": invitation.invited_user_display_name or invitation.email,
+            "message": invitation.customized_message_body, "reminder": data.kind == "reminder",
+            "link": invitation.invite_redirect_url if completed else redeem_url(invitation.link_id),
+            "expires": invitation.expires_date_time, "privacy_url": org.privacy_statement_url,
+            "already_member": completed,
+        }
+        subject, text, html = render_mail("invitation", **context)
+        cc = [c.get("emailAddress", {}).get("address") for c in invitation.cc_recipients]
+        await mail.enqueue(session, key=key, to=[invitation.email], cc=[a for a in cc if a],
+                           subject=subject, text=text, html=html, sensitive=not completed)
+    await mail.deliver(key)
+    return True
+
+
+@activity.defn
+async def expire_invitation(data: InvitationEventInput) -> bool:
+    return await _end_invitation(data, InvitationState.expired, "Invitation expired")
+
+
+@activity.defn
+async def revoke_invitation(data: InvitationEventInput) -> bool:
+    return await _end_invitation(data, InvitationState.revoked, "Revoke invitation")
+
+
+async def _end_invitation(data: InvitationEventInput, state: str, activity_name: str) -> bool:
+    async with session_scope() as session:
+        invitation = await session.get(Invitation, data.invitation_id)
+        if invitation is None or invitation.state != InvitationState.pending:
+            return False
+        invitation.state = state
+        invitation.ended_date_time = utcnow()
+        session.add(invitation)
+        await audit(
+            session, key=f"{state}:{invitation.id}", category="UserManagement",
+            activity=activity_name, organization_id=invitation.organization_id,
+            actor_id=data.actor_id, actor_name=data.actor_name, target_type="User",
+            target_id=invitation.user_id, target_name=invitation.email,
+            workflow_id=data.workflow_id, reason=data.reason,
+            details={"invitationId": invitation.id},
+        )
+        return True
+
+
+# --- passcodes and redemption ---------------------------------------------------------------
+
+@activity.defn
+async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
+    """Mint a one-time passcode for one challenge and mail it. Per address: at most one code a
+    minute and five an hour. Retrying the same challenge re-sends nothing new."""
+    now = utcnow()
+    async with session_scope() as session:
+        invitation = await session.get(Invitation, data.invitation_id)
+        if invitation is None or invitation.state != InvitationState.pending:
+            raise _refuse("invitationNotPending", "this invitation can no longer be redeemed")
+        org = await session.get(Organization, invitation.organization_id)
+        _check_redemption_policy(org, invitation)
+        existing = await session.get(Passcode, data.challenge_id)
+        if existing is None:
+            recent = (await session.exec(select(Passcode.created_date_time).where(
+                Passcode.email == invitation.email,
+                Passcode.created_date_time > now - timedelta(hours=1)))).all()
+            if len(recent) >= PASSCODES_PER_HOUR:
+                raise _refuse("tooManyRequests", "too many codes were requested for this address "
+                              "in the last hour; try again later")
+            if any(created > now - PASSCODE_RESEND_INTERVAL for created in recent):
+                raise _refuse("tooManyRequests", "a code was sent less than a minute ago; "
+                              "check your mail or wait a minute before asking again")
+            code = security.new_passcode()
+            existing = Passcode(
+                id=data.challenge_id, invitation_id=invitation.id, email=invitation.email,
+                code_hash=security.passcode_hash(data.challenge_id, code),
+                expires_date_time=now + PASSCODE_LIFETIME, created_date_time=now,
+            )
+            session.add(existing)
+            subject, text, html = render_mail(
+                "passcode", code=code, organization=org.display_name,
+                minutes=int(PASSCODE_LIFETIME.total_seconds() // 60))
+            await mail.enqueue(session, key=f"passcode:{data.challenge_id}", to=[invitation.email],
+                               subject=subject, text=text, html=html, sensitive=True)
+        expires_at = existing.expires_date_time
+    await mail.deliver(f"passcode:{data.challenge_id}")
+    return PasscodeIssued(expires_at=expires_at)
+
+
+def _check_redemption_policy(org: Organization, invitation: Invitation) -> None:
+    if not org.email_otp_enabled:
+        raise _refuse("emailOtpDisabled", f"{org.display_name} does not currently allow guests "
+                      "to sign in with a one-time passcode; contact your inviter")
+    if not domain_allowed(org.domain_list_mode, org.domain_list, invitation.email):
+        raise _refuse("domainNotAllowed", f"{org.display_name} no longer accepts guests from "
+                      f"{invitation.email.split('@')[-1]}")
+
+
+@activity.defn
+async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
+    """Check the passcode and, when it matches, redeem: the guest becomes Accepted with an email
+    identity and joins the pre-assigned groups and applications — all in one transaction."""
+    now = utcnow()
+    async with session_scope() as session:
+        invitation = await session.get(Invitation, data.invitation_id, with_for_update=True)
+        if invitation is None:
+            return RedeemOutcome(outcome="notPending")
+        passcode = await session.get(Passcode, data.challenge_id, with_for_update=True)
+        if passcode is None or passcode.invitation_id != invitation.id:
+            return RedeemOutcome(outcome="unknownChallenge")
+        if invitation.state == InvitationState.redeemed and passcode.consumed_date_time:
+            # A retry of the attempt that already succeeded.
+            return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
+                                 user_id=invitation.user_id)
+        if invitation.state != InvitationState.pending:
+            return RedeemOutcome(outcome="notPending")
+        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
+            return RedeemOutcome(outcome="addressLocked")
+        if passcode.consumed_date_time is not None or passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
+            return RedeemOutcome(outcome="codeLocked", attempts_left=0)
+        if passcode.expires_date_time <= now:
+            return RedeemOutcome(outcome="codeExpired")
+        org = await session.get(Organization, invitation.organization_id)
+        _check_redemption_policy(org, invitation)
+
+        if not security.passcode_matches(data.challenge_id, data.code.strip(), passcode.code_hash):
+            passcode.failed_attempts += 1
+            invitation.consecutive_passcode_failures += 1
+            session.add(passcode)
+            session.add(invitation)
+            left = PASSCODE_MAX_WRONG_TRIES - passcode.failed_attempts
+            if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
+                return RedeemOutcome(outcome="addressLocked", attempts_left=0)
+            return RedeemOutcome(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
+
+        passcode.consumed_date_time = now
+        invitation.state = InvitationState.redeemed
+        invitation.redeemed_date_time = now
+        invitation.consecutive_passcode_failures = 0
+        user = await session.get(User, invitation.user_id)
+        user.external_user_state = ExternalUserState.accepted
+        user.external_user_state_change_date_time = now
+        user.identities = [{"signInType": "emailAddress", "issuer": "mail",
+                            "issuerAssignedId": invitation.email}]
+        session.add_all([passcode, invitation, user])
+        await _grant_memberships(session, user.id, invitation.group_ids, invitation.application_ids)
+        await audit(
+            session, key=f"redeem:{invitation.id}", category="UserManagement",
+            activity="Redeem external user invite", organization_id=invitation.organization_id,
+            actor_id=user.id, actor_name=invitation.email, target_type="User", target_id=user.id,
+            target_name=invitation.email, workflow_id=data.workflow_id,
+            details={"invitationId": invitation.id, "groups": invitation.group_ids,
+                     "applications": invitation.application_ids},
+        )
+        return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
+                             user_id=user.id)
+
+
+async def _grant_memberships(session, user_id: str, group_ids: list[str],
+                             application_ids: list[str]) -> None:
+    # Groups or apps deleted since the invitation was sent are skipped, not failed on.
+    if group_ids:
+        live = (await session.exec(select(Group.id).where(col(Group.id).in_(group_ids)))).all()
+        await insert_ignore(session, GroupMember,
+                            [{"group_id": g, "user_id": user_id, "added_date_time": utcnow()} for g in live],
+                            ["group_id", "user_id"])
+    if application_ids:
+        live = (await session.exec(
+            select(Application.id).where(col(Application.id).in_(application_ids)))).all()
+        rows = [AppRoleAssignment(application_id=a, principal_id=user_id).model_dump() for a in live]
+        await insert_ignore(session, AppRoleAssignment, rows,
+                            ["application_id", "principal_id", "app_role_id"])
+
+
+ALL = [record_invitation, send_invitation_mail, expire_invitation, revoke_invitation,
+       issue_passcode, redeem_with_passcode]

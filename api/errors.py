@@ -1,0 +1,76 @@
+"""Graph-style errors: every failure answers {"error": {"code", "message"}} with a 4xx status."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.exceptions import ApplicationError
+
+# Business refusals raised by workflows and activities (ApplicationError.type) → HTTP status.
+REFUSAL_STATUS = {
+    "invalidRequest": 400,
+    "domainNotAllowed": 403,
+    "emailOtpDisabled": 403,
+    "userNotFound": 404,
+    "organizationNotFound": 404,
+    "memberAlreadyExists": 409,
+    "conflictingObject": 409,
+    "invitationNotPending": 409,
+    "runEnded": 409,
+    "linkNotValid": 410,
+    "tooManyRequests": 429,
+}
+
+
+class GraphError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def bad_request(message: str, code: str = "invalidRequest") -> GraphError:
+    return GraphError(400, code, message)
+
+
+def not_found(what: str) -> GraphError:
+    return GraphError(404, "Request_ResourceNotFound", f"{what} does not exist")
+
+
+def refusal(error: BaseException) -> GraphError | None:
+    """The business refusal inside a Temporal failure (update/activity/workflow), if any."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, ApplicationError) and error.type in REFUSAL_STATUS:
+            return GraphError(REFUSAL_STATUS[error.type], error.type, error.message)
+        error = error.__cause__
+        seen += 1
+    return None
+
+
+def body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        location = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{location}: {err.get('msg')}" if location else str(err.get("msg")))
+    return "; ".join(parts) or "the request is not valid"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(GraphError)
+    async def _graph(_: Request, exc: GraphError):
+        return JSONResponse(body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        return JSONResponse(body("invalidRequest", _validation_message(exc)), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        codes = {401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied",
+                 404: "Request_ResourceNotFound", 405: "Request_BadRequest"}
+        return JSONResponse(body(codes.get(exc.status_code, "Request_BadRequest"), str(exc.detail)),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))

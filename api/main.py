@@ -1,0 +1,45 @@
+"""The FastAPI application: Graph-shaped API under /v1.0/, redemption pages, dev mail viewer."""
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api import errors
+from api.routers import invitations, redeem
+from foyer.settings import get_settings
+from foyer.temporal import connect_client
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    # Tests hand in their own client; otherwise connect once per process.
+    if getattr(app.state, "temporal", None) is None:
+        app.state.temporal = await connect_client()
+    yield
+
+
+def create_app(temporal_client=None) -> FastAPI:
+    app = FastAPI(title="Foyer", version="0.1.0", lifespan=lifespan,
+                  description="Guest onboarding and access governance, Graph-shaped.")
+    app.state.temporal = temporal_client
+    errors.install(app)
+    limit = asyncio.Semaphore(get_settings().api_max_inflight)
+
+    @app.middleware("http")
+    async def shed_load(request: Request, call_next):
+        # Overload answers 429 with Retry-After (as Graph does), never a 5xx or an unbounded queue.
+        if limit.locked():
+            return JSONResponse(errors.body("TooManyRequests", "the server is busy; retry shortly"),
+                                status_code=429, headers={"Retry-After": "1"})
+        async with limit:
+            return await call_next(request)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz():
+        return {"status": "ok"}
+
+    for router in (invitations.router, redeem.router):
+        app.include_router(router)
+    return app

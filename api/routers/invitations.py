@@ -1,0 +1,299 @@
+"""`/v1.0/invitations`: Graph's invitation manager, plus Foyer's list / resend / revoke."""
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import AnyHttpUrl, Field, field_validator
+from sqlmodel import col, select
+from temporalio.client import (
+    Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.invitations import InvitationSpec, redeem_url
+from activities.store import audit
+from api.deps import CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, Caller
+from api.errors import GraphError, bad_request, not_found, refusal
+from api.odata import collection, list_page
+from api.schemas import GraphModel, iso, normalize_email
+from foyer.durations import parse_duration
+from foyer.policy import domain_allowed, email_domain, may_invite
+from foyer.security import new_link_id
+from foyer.settings import get_settings
+from models.directory import Application, Group, Organization, User
+from models.enums import ADMIN_ROLES, InvitationState
+from models.invitation import Invitation
+from workflows.invitation import (
+    InvitationStatus, InvitationWorkflow, InvitationWorkflowInput, InviteResult, RevokeRequest,
+    invitation_workflow_id,
+)
+
+router = APIRouter(prefix="/v1.0/invitations", tags=["invitations"])
+
+
+class EmailAddress(GraphModel):
+    name: str | None = None
+    address: str
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return normalize_email(value, "ccRecipients address")
+
+
+class Recipient(GraphModel):
+    email_address: EmailAddress
+
+
+class MessageInfo(GraphModel):
+    customized_message_body: str | None = Field(default=None, max_length=10000)
+    message_language: str | None = Field(default=None, max_length=20)
+    cc_recipients: list[Recipient] = Field(default_factory=list, max_length=10)
+
+
+class UserReference(GraphModel):
+    id: str
+
+
+class InvitationCreate(GraphModel):
+    invited_user_email_address: str
+    invite_redirect_url: AnyHttpUrl
+    invited_user_display_name: str | None = Field(default=None, max_length=256)
+    send_invitation_message: bool = False
+    invited_user_message_info: MessageInfo | None = None
+    invited_user_type: Literal["Guest", "Member"] = "Guest"
+    reset_redemption: bool = False
+    invited_user: UserReference | None = None
+    # Foyer extensions.
+    foyer_pre_assigned_group_ids: list[str] = Field(default_factory=list, max_length=100)
+    foyer_pre_assigned_application_ids: list[str] = Field(default_factory=list, max_length=100)
+    foyer_link_lifetime: str | None = None
+
+    @field_validator("invited_user_email_address")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalize_email(value, "invitedUserEmailAddress")
+
+    @field_validator("foyer_link_lifetime")
+    @classmethod
+    def _lifetime(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        delta = parse_duration(value)
+        if not (parse_duration("PT1H") <= delta <= parse_duration("P365D")):
+            raise ValueError("foyerLinkLifetime must be between PT1H and P365D")
+        return value
+
+
+def invitation_body(row: Invitation, *, status: str | None = None, with_url: bool = False) -> dict:
+    """Graph's invitation. The redeem URL is a live secret: it is shown once, to whoever created
+    (or resent) the invitation, never again in lists."""
+    completed = row.state == InvitationState.redeemed
+    url = row.invite_redirect_url if completed else redeem_url(row.link_id)
+    return {
+        "id": row.id,
+        "invitedUserEmailAddress": row.email,
+        "invitedUserDisplayName": row.invited_user_display_name,
+        "invitedUserType": row.invited_user_type,
+        "inviteRedirectUrl": row.invite_redirect_url,
+        "inviteRedeemUrl": url if with_url else None,
+        "sendInvitationMessage": row.send_invitation_message,
+        "invitedUserMessageInfo": {
+            "customizedMessageBody": row.customized_message_body,
+            "messageLanguage": row.message_language,
+            "ccRecipients": row.cc_recipients,
+        },
+        "resetRedemption": row.reset_redemption,
+        "invitedUser": {"id": row.user_id},
+        "status": status or ("Completed" if completed else "PendingAcceptance"),
+        "foyerState": row.state,
+        "foyerPreAssignedGroupIds": row.group_ids,
+        "foyerPreAssignedApplicationIds": row.application_ids,
+        "foyerLinkLifetime": row.lifetime,
+        "foyerInvitedBy": row.invited_by_name,
+        "foyerCreatedDateTime": iso(row.created_date_time),
+        "foyerExpiresDateTime": iso(row.expires_date_time),
+        "foyerRedeemedDateTime": iso(row.redeemed_date_time),
+        "foyerWorkflowId": row.workflow_id,
+    }
+
+
+
+async def _refuse_and_audit(session, org: Organization, caller: Caller, email: str,
+                            error: GraphError) -> GraphError:
+    await audit(session, key=None, category="UserManagement", activity="Invite external user",
+                organization_id=org.id, actor_id=caller.user_id or caller.token_id,
+                actor_name=caller.name, target_type="User", target_name=email, result="failure",
+                reason=f"{error.code}: {error.message}")
+    await session.commit()
+    return error
+
+
+async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
+    """Update-with-start on the address's InvitationWorkflow: one workflow per address, however
+    many times (or how concurrently) it is invited."""
+    workflow_id = invitation_workflow_id(spec.organization_id, spec.email)
+    for attempt in range(3):
+        operation = WithStartWorkflowOperation(
+            InvitationWorkflow.run,
+            InvitationWorkflowInput(organization_id=spec.organization_id, email=spec.email),
+            id=workflow_id, task_queue=get_settings().task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        try:
+            return await client.execute_update_with_start_workflow(
+                InvitationWorkflow.invite, spec, start_workflow_operation=operation)
+        except WorkflowUpdateFailedError as error:
+            found = refusal(error)
+            if found is not None and found.code == "runEnded" and attempt < 2:
+                continue  # the previous run was just finishing; the next attempt starts a new one
+            raise found or GraphError(502, "workflowFailed", str(error.cause or error)) from error
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            raise temporal_unavailable(error) from error
+    raise GraphError(409, "conflict", "the invitation is changing concurrently; retry")
+
+
+def temporal_unavailable(error: Exception) -> GraphError:
+    if isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND:
+        return GraphError(409, "invitationNotPending", "the invitation's workflow has ended")
+    return GraphError(503, "serviceUnavailable", f"the workflow service did not answer: {error}",
+                      headers={"Retry-After": "5"})
+
+
+@router.post("", status_code=201)
+async def create_invitation(body: InvitationCreate, caller: CallerDep, session: SessionDep,
+                            org: OrganizationDep, client: TemporalDep) -> dict:
+    email = body.invited_user_email_address
+    if not may_invite(org.allow_invites_from, caller.role):
+        raise await _refuse_and_audit(session, org, caller, email, GraphError(
+            403, "Authorization_RequestDenied",
+            f"the external collaboration settings (allowInvitesFrom={org.allow_invites_from}) "
+            f"do not allow the role '{caller.role}' to invite guests"))
+    if not domain_allowed(org.domain_list_mode, org.domain_list, email):
+        raise await _refuse_and_audit(session, org, caller, email, GraphError(
+            403, "domainNotAllowed",
+            f"invitations to the domain '{email_domain(email)}' are not allowed by the "
+            "organization's external collaboration settings"))
+    if any(email_domain(email) == d["name"].lower() for d in org.verified_domains):
+        raise bad_request(f"{email} is in the organization's own verified domain; "
+                          "invite external addresses only")
+    if body.reset_redemption:
+        if caller.role not in ADMIN_ROLES:
+            raise GraphError(403, "Authorization_RequestDenied",
+                             "resetRedemption needs the Global Administrator or User Administrator role")
+        if body.invited_user is None:
+            raise bad_request("resetRedemption needs invitedUser.id")
+    await _check_targets(session, org, Group, body.foyer_pre_assigned_group_ids, "group")
+    await _check_targets(session, org, Application, body.foyer_pre_assigned_application_ids, "application")
+
+    existing = (await session.exec(select(User.id).where(
+        User.organization_id == org.id, User.mail == email))).first()
+    message = body.invited_user_message_info or MessageInfo()
+    spec = InvitationSpec(
+        invitation_id=str(uuid.uuid4()), organization_id=org.id, email=email,
+        link_id=new_link_id(), proposed_user_id=existing or str(uuid.uuid4()),
+        invite_redirect_url=str(body.invite_redirect_url),
+        invited_by_id=caller.user_id or caller.token_id, invited_by_name=caller.name,
+        invited_user_display_name=body.invited_user_display_name,
+        invited_user_type=body.invited_user_type,
+        send_invitation_message=body.send_invitation_message,
+        customized_message_body=message.customized_message_body,
+        message_language=message.message_language,
+        cc_recipients=[r.model_dump(by_alias=True) for r in message.cc_recipients],
+        reset_redemption=body.reset_redemption,
+        reset_user_id=body.invited_user.id if body.invited_user else None,
+        group_ids=body.foyer_pre_assigned_group_ids,
+        application_ids=body.foyer_pre_assigned_application_ids,
+        lifetime=body.foyer_link_lifetime,
+    )
+    await session.close()  # nothing to hold open while the workflow runs
+    result = await invite(client, spec)
+    row = await session.get(Invitation, result.invitation_id)
+    return invitation_body(row, status=result.status, with_url=True)
+
+
+async def _check_targets(session, org, model, ids: list[str], kind: str) -> None:
+    if not ids:
+        return
+    found = set((await session.exec(select(model.id).where(
+        col(model.id).in_(ids), model.organization_id == org.id))).all())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise bad_request(f"no {kind} with id {', '.join(missing)}")
+
+
+INVITATION_FIELDS = {
+    "id": "id", "invitedUserEmailAddress": "email", "foyerState": "state",
+    "invitedUserType": "invited_user_type", "foyerCreatedDateTime": "created_date_time",
+    "foyerExpiresDateTime": "expires_date_time", "foyerWorkflowId": "workflow_id",
+}
+
+
+@router.get("")
+async def list_invitations(request: Request, caller: InviterCaller, session: SessionDep,
+                           org: OrganizationDep) -> dict:
+    page = await list_page(request, session, Invitation, INVITATION_FIELDS,
+                           where=[Invitation.organization_id == org.id])
+    return collection(request, page, invitation_body)
+
+
+async def _get(session, org, invitation_id: str) -> Invitation:
+    row = await session.get(Invitation, invitation_id)
+    if row is None or row.organization_id != org.id:
+        raise not_found(f"invitation {invitation_id}")
+    return row
+
+
+@router.get("/{invitation_id}")
+async def get_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
+                         org: OrganizationDep) -> dict:
+    return invitation_body(await _get(session, org, invitation_id))
+
+
+@router.post("/{invitation_id}/resend", status_code=201)
+async def resend_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
+                            org: OrganizationDep, client: TemporalDep) -> dict:
+    """A fresh invitation with the same content: new link, new lifetime; the old link stops working."""
+    row = await _get(session, org, invitation_id)
+    if row.state == InvitationState.redeemed:
+        raise GraphError(409, "invitationNotPending", "the invitation was already redeemed")
+    spec = InvitationSpec(
+        invitation_id=str(uuid.uuid4()), organization_id=org.id, email=row.email,
+        link_id=new_link_id(), proposed_user_id=row.user_id,
+        invite_redirect_url=row.invite_redirect_url,
+        invited_by_id=caller.user_id or caller.token_id, invited_by_name=caller.name,
+        invited_user_display_name=row.invited_user_display_name,
+        invited_user_type=row.invited_user_type, send_invitation_message=True,
+        customized_message_body=row.customized_message_body,
+        message_language=row.message_language, cc_recipients=row.cc_recipients,
+        group_ids=row.group_ids, application_ids=row.application_ids,
+        lifetime=row.lifetime if row.lifetime != org.invitation_lifetime else None,
+    )
+    await session.close()
+    result = await invite(client, spec)
+    return invitation_body(await session.get(Invitation, result.invitation_id), status=result.status,
+                           with_url=True)
+
+
+@router.post("/{invitation_id}/revoke")
+async def revoke_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
+                            org: OrganizationDep, client: TemporalDep) -> dict:
+    row = await _get(session, org, invitation_id)
+    if row.state != InvitationState.pending:
+        raise GraphError(409, "invitationNotPending", f"the invitation is {row.state}, not pending")
+    await revoke(client, row.workflow_id, RevokeRequest(
+        invitation_id=row.id, actor_id=caller.user_id or caller.token_id, actor_name=caller.name))
+    await session.refresh(row)
+    return invitation_body(row)
+
+
+async def revoke(client: Client, workflow_id: str, request: RevokeRequest) -> InvitationStatus:
+    handle = client.get_workflow_handle_for(InvitationWorkflow.run, workflow_id)
+    try:
+        return await handle.execute_update(InvitationWorkflow.revoke, request)
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) or GraphError(502, "workflowFailed", str(error.cause or error)) from error
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise temporal_unavailable(error) from error

@@ -1,0 +1,170 @@
+"""Redemption pages: /redeem/{token} → consent → email one-time passcode → inviteRedirectUrl.
+
+The page reads the directory to show the invitation; every step that changes anything (asking for
+a code, redeeming) is an Update on the address's InvitationWorkflow.
+"""
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import select
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+
+from api.deps import SessionDep, TemporalDep
+from api.errors import refusal
+from foyer.security import link_token_hash, new_challenge_id
+from foyer.templating import render
+from models.base import utcnow
+from models.directory import Organization
+from models.enums import InvitationState
+from models.invitation import Invitation
+from workflows.invitation import InvitationWorkflow, PasscodeRequest, RedeemRequest
+
+router = APIRouter(prefix="/redeem", tags=["redemption"], include_in_schema=False)
+CHALLENGE_COOKIE = "foyer_challenge"
+
+ENDED = {
+    InvitationState.expired: ("This invitation has expired",
+                              "Invitation links work for a limited time, and this one's time is up."),
+    InvitationState.superseded: ("This invitation link was replaced",
+                                 "A newer invitation was sent to this address; only the newest link works."),
+    InvitationState.revoked: ("This invitation was withdrawn",
+                              "The organization withdrew this invitation."),
+    "missing": ("This invitation link is not valid",
+                "The link is incomplete or was never issued. Check that you copied all of it."),
+    "locked": ("This invitation is locked",
+               "There were too many wrong codes for this address, so the invitation was locked."),
+}
+
+
+def _page(name: str, status: int = 200, **context) -> HTMLResponse:
+    return HTMLResponse(render(f"pages/{name}.html", **context), status_code=status)
+
+
+async def _load(session, token: str) -> tuple[Invitation | None, Organization | None]:
+    invitation = (await session.exec(select(Invitation).where(
+        Invitation.link_token_hash == link_token_hash(token)))).first()
+    if invitation is None:
+        return None, None
+    return invitation, await session.get(Organization, invitation.organization_id)
+
+
+def _ended(reason: str, invitation: Invitation | None, org: Organization | None) -> HTMLResponse:
+    headline, explanation = ENDED[reason]
+    return _page("link_invalid", status=404 if reason == "missing" else 410, headline=headline,
+                 explanation=explanation, inviter=invitation.invited_by_name if invitation else None,
+                 organization=org.display_name if org else None)
+
+
+def _unusable(invitation: Invitation | None, org: Organization | None) -> HTMLResponse | None:
+    if invitation is None:
+        return _ended("missing", None, None)
+    if invitation.state == InvitationState.redeemed:
+        return _page("message", status=410, headline="This invitation was already accepted",
+                     explanation="Each invitation link works once. You already have access.",
+                     link=invitation.invite_redirect_url, link_text="Continue to the application")
+    if invitation.state != InvitationState.pending:
+        return _ended(invitation.state, invitation, org)
+    if invitation.expires_date_time <= utcnow():
+        # The workflow's timer fires on its own; the page need not wait for it.
+        return _ended(InvitationState.expired, invitation, org)
+    return None
+
+
+def _consent_context(token: str, invitation: Invitation, org: Organization, **extra) -> dict:
+    return {"organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
+            "email": invitation.email, "privacy_url": org.privacy_statement_url,
+            "action": f"/redeem/{token}", "error": None, "notice": None, **extra}
+
+
+@router.get("/{token}")
+async def show_invitation(token: str, session: SessionDep) -> HTMLResponse:
+    invitation, org = await _load(session, token)
+    if (ended := _unusable(invitation, org)) is not None:
+        return ended
+    return _page("redeem", **_consent_context(token, invitation, org, step="consent"))
+
+
+@router.post("/{token}/passcode")
+async def send_passcode(token: str, session: SessionDep, client: TemporalDep,
+                        consent: str = Form("")) -> HTMLResponse:
+    invitation, org = await _load(session, token)
+    if (ended := _unusable(invitation, org)) is not None:
+        return ended
+    if consent != "yes":
+        return _page("redeem", status=400, **_consent_context(
+            token, invitation, org, step="consent", error="Accept the permissions to continue."))
+    await session.close()
+    challenge = new_challenge_id()
+    handle = client.get_workflow_handle(invitation.workflow_id)
+    try:
+        await handle.execute_update(InvitationWorkflow.request_passcode,
+                                    PasscodeRequest(link_token_hash=link_token_hash(token),
+                                                    challenge_id=challenge))
+    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        return _workflow_refused(error, token, invitation, org, step="consent")
+    response = _page("redeem", **_consent_context(
+        token, invitation, org, step="code", challenge=challenge,
+        notice=f"We emailed a code to {invitation.email}."))
+    response.set_cookie(CHALLENGE_COOKIE, challenge, max_age=600, httponly=True, samesite="lax",
+                        path=f"/redeem/{token}")
+    return response
+
+
+@router.post("/{token}/verify", response_model=None)
+async def verify_passcode(request: Request, token: str, session: SessionDep, client: TemporalDep,
+                          challenge: str = Form(""), code: str = Form("")):
+    invitation, org = await _load(session, token)
+    if (ended := _unusable(invitation, org)) is not None:
+        return ended
+    await session.close()
+    # The code is bound to the browser that asked for it: form and cookie must agree.
+    if not challenge or request.cookies.get(CHALLENGE_COOKIE) != challenge:
+        return _page("redeem", status=400, **_consent_context(
+            token, invitation, org, step="consent",
+            error="Your code request was not found in this browser. Ask for a new code."))
+    code = "".join(code.split())
+    if not code.isdigit():
+        return _page("redeem", status=400, **_consent_context(
+            token, invitation, org, step="code", challenge=challenge,
+            error="Enter the digits from the email."))
+    handle = client.get_workflow_handle(invitation.workflow_id)
+    try:
+        outcome = await handle.execute_update(
+            InvitationWorkflow.redeem,
+            RedeemRequest(link_token_hash=link_token_hash(token), challenge_id=challenge, code=code))
+    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        return _workflow_refused(error, token, invitation, org, step="code", challenge=challenge)
+
+    if outcome.outcome == "redeemed":
+        response = RedirectResponse(outcome.redirect_url, status_code=303)
+        response.delete_cookie(CHALLENGE_COOKIE, path=f"/redeem/{token}")
+        return response
+    if outcome.outcome == "addressLocked":
+        return _ended("locked", invitation, org)
+    if outcome.outcome == "notPending":
+        return _page("message", status=409, headline="This invitation can no longer be redeemed",
+                     explanation="It was redeemed, replaced or withdrawn a moment ago.", link=None)
+    messages = {
+        "wrongCode": f"That code is not right. {outcome.attempts_left} "
+                     f"tr{'y' if outcome.attempts_left == 1 else 'ies'} left.",
+        "codeLocked": "Too many wrong tries for this code. Ask for a new code.",
+        "codeExpired": "That code has expired. Ask for a new code.",
+        "unknownChallenge": "That code request was not found. Ask for a new code.",
+    }
+    step = "code" if outcome.outcome == "wrongCode" else "consent"
+    return _page("redeem", status=400, **_consent_context(
+        token, invitation, org, step=step, challenge=challenge,
+        error=messages.get(outcome.outcome, "The code could not be checked. Ask for a new code.")))
+
+
+def _workflow_refused(error: Exception, token, invitation, org, **context) -> HTMLResponse:
+    found = refusal(error)
+    if found is not None and found.code == "linkNotValid":
+        return _ended("missing", invitation, org)
+    if found is None:
+        status, message = 503, "The service is busy. Try again in a moment."
+    else:
+        status, message = found.status, found.message
+    return _page("redeem", status=status,
+                 **_consent_context(token, invitation, org, error=message, **context))

@@ -1,0 +1,35 @@
+"""Request and response shapes shared by routers: camelCase on the wire, as Graph spells it."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic.alias_generators import to_camel
+
+EMAIL_PATTERN = re.compile(r"^[^@\s\"<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+def normalize_email(value: str, field: str = "email address") -> str:
+    value = (value or "").strip()
+    if len(value) > 254 or not EMAIL_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a valid {field}")
+    return value.lower()
+
+
+class GraphModel(BaseModel):
+    """Graph request body: camelCase names, unknown properties refused, @odata.* annotations
+    (which Graph SDKs add) ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_annotations(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not k.startswith("@odata.")}
+        return data
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

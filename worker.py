@@ -1,0 +1,41 @@
+"""The Temporal worker: runs every Foyer workflow and activity on FOYER_TASK_QUEUE.
+
+`python worker.py` and `foyer worker` are the same thing.
+"""
+
+import asyncio
+import logging
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import invitations
+from foyer.settings import get_settings
+from foyer.temporal import connect_client
+from workflows.invitation import InvitationWorkflow
+
+WORKFLOWS = [InvitationWorkflow]
+ACTIVITIES = [*invitations.ALL]
+
+
+def build_worker(client: Client, task_queue: str | None = None, **options) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or get_settings().task_queue,
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        max_concurrent_activities=options.pop("max_concurrent_activities", 100),
+        **options,
+    )
+
+
+async def run_worker() -> None:
+    client = await connect_client()
+    worker = build_worker(client)
+    logging.getLogger("foyer").info("worker polling %s", get_settings().task_queue)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(run_worker())

@@ -1,0 +1,1 @@
+"""Temporal workflows: one business process per module, each with one typed input."""

@@ -1,0 +1,223 @@
+"""InvitationWorkflow: one per (organization, email address).
+
+Its id is the business key `invitation:{organization_id}:{email}`, so inviting one address twice
+reaches the same workflow: the second invitation supersedes the first (fresh link, the old one
+stops working) instead of making a second guest. It records the guest, mails the invitation,
+reminds, expires the link at the invitation's deadline, hands out passcodes and redeems.
+Decisions that need an answer (invite, request a passcode, redeem, revoke) are Updates.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import invitations as acts
+    from activities.invitations import (
+        InvitationEventInput, InvitationMailInput, InvitationSpec, IssuePasscodeInput,
+        PasscodeIssued, RecordInvitationInput, RedeemInput, RedeemOutcome,
+    )
+
+DB_TIMEOUT = timedelta(seconds=30)
+MAIL_TIMEOUT = timedelta(seconds=60)
+# Mail keeps retrying (SMTP down is a wait, never a loss); business refusals are non-retryable.
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+
+
+def invitation_workflow_id(organization_id: str, email: str) -> str:
+    return f"invitation:{organization_id}:{email.lower()}"
+
+
+class InvitationWorkflowInput(BaseModel):
+    organization_id: str
+    email: str
+
+
+class InviteResult(BaseModel):
+    invitation_id: str
+    user_id: str
+    status: str  # PendingAcceptance | Completed
+
+
+class PasscodeRequest(BaseModel):
+    link_token_hash: str
+    challenge_id: str
+
+
+class RedeemRequest(BaseModel):
+    link_token_hash: str
+    challenge_id: str
+    code: str
+
+
+class RevokeRequest(BaseModel):
+    invitation_id: str | None = None  # None: whatever invitation is current
+    actor_id: str | None = None
+    actor_name: str | None = None
+    reason: str | None = None
+
+
+class InvitationStatus(BaseModel):
+    state: str  # new | pending | redeemed | expired | revoked
+    invitation_id: str | None = None
+    user_id: str | None = None
+    expires_at: datetime | None = None
+    reminders_sent: int = 0
+    link_token_hash: str | None = None
+
+
+@workflow.defn
+class InvitationWorkflow:
+    def __init__(self) -> None:
+        self.status = InvitationStatus(state="new")
+        self.spec: InvitationSpec | None = None
+        self.reminders_at: list[datetime] = []
+        self.mail_due: list[InvitationMailInput] = []
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, data: InvitationWorkflowInput) -> InvitationStatus:
+        await workflow.wait_condition(lambda: self.status.state != "new")
+        while self.status.state == "pending":
+            while self.mail_due:
+                await self._send(self.mail_due.pop(0))
+            if self.status.state != "pending":
+                break
+            now = workflow.now()
+            if now >= self.status.expires_at:
+                await self._expire()
+                break
+            if self.reminders_at and now >= self.reminders_at[0]:
+                self.reminders_at.pop(0)
+                self.status.reminders_sent += 1
+                if self.spec and self.spec.send_invitation_message:
+                    self.mail_due.append(InvitationMailInput(
+                        invitation_id=self.status.invitation_id, kind="reminder",
+                        sequence=self.status.reminders_sent))
+                continue
+            wake = min([self.status.expires_at, *self.reminders_at[:1]])
+            current = self.status.invitation_id
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self.mail_due) or self.status.state != "pending"
+                    or self.status.invitation_id != current,
+                    timeout=max(wake - now, timedelta(seconds=1)),
+                )
+            except asyncio.TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status
+
+    async def _send(self, request: InvitationMailInput) -> None:
+        await workflow.execute_activity(
+            acts.send_invitation_mail, request, start_to_close_timeout=MAIL_TIMEOUT,
+            retry_policy=MAIL_RETRY)
+
+    async def _expire(self) -> None:
+        await workflow.execute_activity(
+            acts.expire_invitation,
+            InvitationEventInput(invitation_id=self.status.invitation_id,
+                                 workflow_id=workflow.info().workflow_id),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        self.status.state = "expired"
+
+    # --- updates ------------------------------------------------------------------------------
+
+    @workflow.update
+    async def invite(self, spec: InvitationSpec) -> InviteResult:
+        async with self.lock:
+            recorded = await workflow.execute_activity(
+                acts.record_invitation,
+                RecordInvitationInput(spec=spec, workflow_id=workflow.info().workflow_id,
+                                      issued_at=workflow.now()),
+                start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+            self.spec = spec
+            self.status = InvitationStatus(
+                state="redeemed" if recorded.status == "Completed" else "pending",
+                invitation_id=recorded.invitation_id, user_id=recorded.user_id,
+                expires_at=recorded.expires_at,
+                link_token_hash=recorded.link_token_hash,
+            )
+            self.reminders_at = list(recorded.reminders_at)
+            if spec.send_invitation_message:
+                if recorded.status == "Completed":
+                    # The run ends right away: mail now rather than from the main loop.
+                    await self._send(InvitationMailInput(invitation_id=recorded.invitation_id))
+                else:
+                    self.mail_due.append(InvitationMailInput(invitation_id=recorded.invitation_id))
+            return InviteResult(invitation_id=recorded.invitation_id, user_id=recorded.user_id,
+                                status=recorded.status)
+
+    @invite.validator
+    def _validate_invite(self, spec: InvitationSpec) -> None:
+        if self.status.state not in ("new", "pending"):
+            # The run is finishing; the API retries and reaches the next run.
+            raise ApplicationError("this invitation run has ended", type="runEnded")
+
+    @workflow.update
+    async def request_passcode(self, request: PasscodeRequest) -> PasscodeIssued:
+        return await workflow.execute_activity(
+            acts.issue_passcode,
+            IssuePasscodeInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id),
+            start_to_close_timeout=MAIL_TIMEOUT, retry_policy=MAIL_RETRY)
+
+    @request_passcode.validator
+    def _validate_passcode_request(self, request: PasscodeRequest) -> None:
+        self._check_link(request.link_token_hash)
+
+    @workflow.update
+    async def redeem(self, request: RedeemRequest) -> RedeemOutcome:
+        # One redemption at a time: of two concurrent attempts on one link, exactly one wins.
+        async with self.lock:
+            if self.status.state != "pending":
+                return RedeemOutcome(outcome="notPending")
+            outcome = await workflow.execute_activity(
+                acts.redeem_with_passcode,
+                RedeemInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id,
+                            code=request.code, workflow_id=workflow.info().workflow_id),
+                start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+            if outcome.outcome == "redeemed":
+                self.status.state = "redeemed"
+            return outcome
+
+    @redeem.validator
+    def _validate_redeem(self, request: RedeemRequest) -> None:
+        self._check_link(request.link_token_hash)
+        if not request.code.strip():
+            raise ApplicationError("enter the code from the email", type="invalidRequest")
+
+    @workflow.update
+    async def revoke(self, request: RevokeRequest) -> InvitationStatus:
+        async with self.lock:
+            if self.status.state == "pending":
+                await workflow.execute_activity(
+                    acts.revoke_invitation,
+                    InvitationEventInput(invitation_id=self.status.invitation_id,
+                                         workflow_id=workflow.info().workflow_id,
+                                         actor_id=request.actor_id, actor_name=request.actor_name,
+                                         reason=request.reason),
+                    start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+                self.status.state = "revoked"
+            return self.status
+
+    @revoke.validator
+    def _validate_revoke(self, request: RevokeRequest) -> None:
+        if self.status.state != "pending":
+            raise ApplicationError("the invitation is not pending", type="invitationNotPending")
+        if request.invitation_id and request.invitation_id != self.status.invitation_id:
+            raise ApplicationError("the invitation was superseded by a newer one",
+                                   type="invitationNotPending")
+
+    def _check_link(self, link_token_hash: str) -> None:
+        if self.status.state != "pending" or link_token_hash != self.status.link_token_hash:
+            raise ApplicationError("this invitation link is no longer valid", type="linkNotValid")
+
+    @workflow.query
+    def current(self) -> InvitationStatus:
+        return self.status
+
