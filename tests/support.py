@@ -28,3 +28,33 @@ def passcode_in(text: str) -> str:
     match = re.search(r"\b(\d{8})\b", text)
     assert match, f"no passcode in: {text[:500]}"
     return match.group(1)
+
+
+async def create_group_and_app(organization_id: str, name: str = "Partners"):
+    """A group and an application straight in the directory (what an admin would have made)."""
+    from models.directory import Application, Group
+
+    async with session_scope() as session:
+        group = Group(organization_id=organization_id, display_name=f"{name} {uuid.uuid4().hex[:6]}")
+        app = Application(organization_id=organization_id, display_name=f"{name} portal")
+        session.add_all([group, app])
+    return group, app
+
+
+async def invite(api, headers, email: str, **extra) -> dict:
+    body = {"invitedUserEmailAddress": email, "inviteRedirectUrl": "https://app.contoso.test/welcome",
+            "sendInvitationMessage": True, **extra}
+    response = await api.post("/v1.0/invitations", headers=headers, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def ask_for_code(browser_client, link: str):
+    """POST the consent form; returns (response, challenge id from the page)."""
+    response = await browser_client.post(f"{link}/passcode", data={"consent": "yes"})
+    match = re.search(r'name="challenge" value="([^"]+)"', response.text)
+    return response, (match.group(1) if match else None)
+
+
+async def submit_code(browser_client, link: str, challenge: str, code: str):
+    return await browser_client.post(f"{link}/verify", data={"challenge": challenge, "code": code})
