@@ -21,7 +21,7 @@ class CaughtMessage:
 
     @property
     def subject(self) -> str:
-        return str(self.message.get("Subject", ""))
+        return str(self.message.get("Subject", "")).strip()
 
     @property
     def text(self) -> str:
