@@ -297,6 +297,9 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
         invitation = await session.get(Invitation, data.invitation_id)
         if invitation is None or invitation.state != InvitationState.pending:
             raise _refuse("invitationNotPending", "this invitation can no longer be redeemed")
+        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
+            raise _refuse("addressLocked", "too many wrong codes: this invitation is locked; "
+                          "ask for a new invitation")
         org = await session.get(Organization, invitation.organization_id)
         _check_redemption_policy(org, invitation)
         existing = await session.get(Passcode, data.challenge_id)

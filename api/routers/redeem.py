@@ -10,6 +10,7 @@ from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
+from activities.invitations import ADDRESS_LOCK_AFTER_FAILURES
 from api.deps import SessionDep, TemporalDep
 from api.errors import refusal
 from foyer.security import link_token_hash, new_challenge_id
@@ -65,6 +66,8 @@ def _unusable(invitation: Invitation | None, org: Organization | None) -> HTMLRe
                      link=invitation.invite_redirect_url, link_text="Continue to the application")
     if invitation.state != InvitationState.pending:
         return _ended(invitation.state, invitation, org)
+    if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
+        return _ended("locked", invitation, org)
     if invitation.expires_date_time <= utcnow():
         # The workflow's timer fires on its own; the page need not wait for it.
         return _ended(InvitationState.expired, invitation, org)
