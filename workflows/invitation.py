@@ -26,6 +26,8 @@ DB_TIMEOUT = timedelta(seconds=30)
 MAIL_TIMEOUT = timedelta(seconds=60)
 # Mail keeps retrying (SMTP down is a wait, never a loss); business refusals are non-retryable.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+PASSCODE_MAIL_TIMEOUT = timedelta(seconds=20)
+PASSCODE_MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=4)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 
 
@@ -36,6 +38,8 @@ def invitation_workflow_id(organization_id: str, email: str) -> str:
 class InvitationWorkflowInput(BaseModel):
     organization_id: str
     email: str
+    # Set only when a run continues as new: the state the next run picks up.
+    carried: "CarriedState | None" = None
 
 
 class InviteResult(BaseModel):
@@ -71,6 +75,16 @@ class InvitationStatus(BaseModel):
     link_token_hash: str | None = None
 
 
+class CarriedState(BaseModel):
+    status: InvitationStatus
+    spec: InvitationSpec | None = None
+    reminders_at: list[datetime] = []
+    mail_due: list[InvitationMailInput] = []
+
+
+InvitationWorkflowInput.model_rebuild()
+
+
 @workflow.defn
 class InvitationWorkflow:
     def __init__(self) -> None:
@@ -82,8 +96,20 @@ class InvitationWorkflow:
 
     @workflow.run
     async def run(self, data: InvitationWorkflowInput) -> InvitationStatus:
+        if data.carried is not None:
+            self.status = data.carried.status
+            self.spec = data.carried.spec
+            self.reminders_at = list(data.carried.reminders_at)
+            self.mail_due = list(data.carried.mail_due)
         await workflow.wait_condition(lambda: self.status.state != "new")
         while self.status.state == "pending":
+            if workflow.info().is_continue_as_new_suggested():
+                # Many passcode requests over a long lifetime: keep each run's history small.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(InvitationWorkflowInput(
+                    organization_id=data.organization_id, email=data.email,
+                    carried=CarriedState(status=self.status, spec=self.spec,
+                                         reminders_at=self.reminders_at, mail_due=self.mail_due)))
             while self.mail_due:
                 await self._send(self.mail_due.pop(0))
             if self.status.state != "pending":
@@ -164,7 +190,8 @@ class InvitationWorkflow:
         return await workflow.execute_activity(
             acts.issue_passcode,
             IssuePasscodeInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id),
-            start_to_close_timeout=MAIL_TIMEOUT, retry_policy=MAIL_RETRY)
+            # Someone is waiting at the page: give up after a short while rather than hang.
+            schedule_to_close_timeout=PASSCODE_MAIL_TIMEOUT, retry_policy=PASSCODE_MAIL_RETRY)
 
     @request_passcode.validator
     def _validate_passcode_request(self, request: PasscodeRequest) -> None:
