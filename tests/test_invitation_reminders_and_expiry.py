@@ -83,3 +83,22 @@ async def test_per_invitation_lifetime_and_no_reminders_without_mail(organizatio
             final = await handle.result()
             assert final.state == "expired" and final.reminders_sent == 0
     assert mail.to(email) == []
+
+
+async def test_refused_first_invitation_leaves_no_waiting_workflow(organization_id, mail, new_email):
+    email = new_email()
+    async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=bundled_binary("temporal-test-server"),
+            data_converter=pydantic_data_converter) as env:
+        async with build_worker(env.client):
+            spec = spec_for(organization_id, email, reset_redemption=True, reset_user_id="nobody")
+            try:
+                await invite(env.client, spec)
+                raise AssertionError("a reset of an unknown user was accepted")
+            except Exception as error:  # the API maps this refusal to 404 userNotFound
+                assert getattr(error, "code", None) == "userNotFound", error
+            handle = env.client.get_workflow_handle_for(
+                InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
+            await env.sleep(timedelta(minutes=11))
+            assert (await handle.result()).state == "new"
+    assert await find_user(email) is None

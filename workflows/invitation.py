@@ -26,6 +26,7 @@ DB_TIMEOUT = timedelta(seconds=30)
 MAIL_TIMEOUT = timedelta(seconds=60)
 # Mail keeps retrying (SMTP down is a wait, never a loss); business refusals are non-retryable.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+FIRST_INVITE_WAIT = timedelta(minutes=10)
 PASSCODE_MAIL_TIMEOUT = timedelta(seconds=20)
 PASSCODE_MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=4)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
@@ -101,7 +102,11 @@ class InvitationWorkflow:
             self.spec = data.carried.spec
             self.reminders_at = list(data.carried.reminders_at)
             self.mail_due = list(data.carried.mail_due)
-        await workflow.wait_condition(lambda: self.status.state != "new")
+        try:
+            await workflow.wait_condition(lambda: self.status.state != "new", timeout=FIRST_INVITE_WAIT)
+        except asyncio.TimeoutError:
+            # The first invitation was refused (policy, unknown user…): nothing to look after.
+            return self.status
         while self.status.state == "pending":
             if workflow.info().is_continue_as_new_suggested():
                 # Many passcode requests over a long lifetime: keep each run's history small.

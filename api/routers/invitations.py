@@ -1,5 +1,6 @@
 """`/v1.0/invitations`: Graph's invitation manager, plus Foyer's list / resend / revoke."""
 
+import asyncio
 import uuid
 from typing import Literal
 
@@ -148,7 +149,9 @@ async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
         except WorkflowUpdateFailedError as error:
             found = refusal(error)
             if found is not None and found.code == "runEnded" and attempt < 2:
-                continue  # the previous run was just finishing; the next attempt starts a new one
+                # The previous run is just finishing; a moment later this starts a new one.
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
             raise found or GraphError(502, "workflowFailed", str(error.cause or error)) from error
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             raise temporal_unavailable(error) from error
