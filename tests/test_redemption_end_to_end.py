@@ -17,13 +17,17 @@ async def test_guest_redeems_with_emailed_passcode(api, admin, mail, server, org
     email = new_email()
     group, app = await create_group_and_app(organization_id)
     created = await invite(api, admin, email, invitedUserDisplayName="Gail Guest",
-                           invitedUserMessageInfo={"customizedMessageBody": "Welcome aboard, Gail!"},
+                           invitedUserMessageInfo={"customizedMessageBody": "Welcome aboard, Gail!",
+                                                   "ccRecipients": [{"emailAddress": {
+                                                       "name": "Sam Sponsor", "address": "sam@contoso.test"}}]},
                            foyerPreAssignedGroupIds=[group.id],
                            foyerPreAssignedApplicationIds=[app.id])
     assert created["invitedUser"]["id"]
     assert created["foyerPreAssignedGroupIds"] == [group.id]
 
     [invitation_mail] = await mail.wait_for(email)
+    assert "sam@contoso.test" in invitation_mail.recipients
+    assert invitation_mail.message["Cc"] == "sam@contoso.test"
     assert "Welcome aboard, Gail!" in invitation_mail.text
     assert "Contoso Test" in invitation_mail.subject
     assert invitation_mail.html and "Accept invitation" in invitation_mail.html
