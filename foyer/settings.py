@@ -1,5 +1,6 @@
 """Every setting is an environment variable with the prefix FOYER_ (pydantic-settings)."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -7,7 +8,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = PROJECT_ROOT / ".foyer"
+# Local state of `foyer dev` (SQLite file, Temporal state, caught mail, secret key, admin token).
+# Read here, not only as a field, so the default database file follows it.
+STATE_DIR = Path(os.environ.get("FOYER_STATE_DIR") or PROJECT_ROOT / ".foyer")
 
 
 class Settings(BaseSettings):
@@ -31,6 +34,12 @@ class Settings(BaseSettings):
     # `foyer dev` writes a random one to .foyer/secret_key on first start.
     secret_key: str = Field(default="dev-only-insecure-secret-key-change-me", min_length=16)
     api_port: int = 8000
+
+    state_dir: Path = STATE_DIR
+    # Ports of what `foyer dev` starts itself: Temporal dev server (gRPC, Web UI), mail catcher.
+    dev_temporal_port: int = 7233
+    dev_ui_port: int = 8233
+    dev_smtp_port: int = 1025
 
     # Where the dev mail catcher keeps messages (Maildir); /dev/mail lists them when set.
     dev_maildir: str | None = None

@@ -1,0 +1,48 @@
+# The README's two commands: `make dev` and `make test`. Everything else they need is installed here.
+
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+PYTEST := $(VENV)/bin/python -m pytest -q
+
+.PHONY: venv chromium dev test bench clean
+
+# The virtualenv with Foyer and its test extras; redone whenever pyproject.toml changes.
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+# Debian's Chromium, driven by the browser tests through Playwright (nothing downloaded by Playwright).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+dev: venv
+	$(VENV)/bin/foyer dev
+
+# The whole suite on SQLite, then on PostgreSQL when FOYER_TEST_POSTGRES_URL is set (an unreachable
+# PostgreSQL fails the run; it is never skipped).
+test: venv chromium
+	$(PYTEST)
+	@if [ -n "$${FOYER_TEST_POSTGRES_URL:-}" ]; then \
+	  $(VENV)/bin/python -c 'import os, psycopg; psycopg.connect(os.environ["FOYER_TEST_POSTGRES_URL"], connect_timeout=10).close()' \
+	    || { echo "make test: PostgreSQL at FOYER_TEST_POSTGRES_URL is unreachable" >&2; exit 1; }; \
+	  echo "FOYER_TEST_DATABASE=postgres $(PYTEST)"; \
+	  FOYER_TEST_DATABASE=postgres $(PYTEST); \
+	fi
+
+bench: venv
+	$(VENV)/bin/python -m bench
+
+# Build and test leftovers. The dev stack's state (.foyer/: database, Temporal, mail, admin token)
+# is kept; `rm -rf .foyer` resets it.
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

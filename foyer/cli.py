@@ -1,0 +1,180 @@
+"""The `foyer` command: dev stack, API, worker, migrations and API tokens.
+
+    foyer dev                                   everything on embedded defaults (Ctrl-C stops it)
+    foyer api                                   the HTTP API on 127.0.0.1:FOYER_API_PORT
+    foyer worker                                the Temporal worker (same as `python worker.py`)
+    foyer db upgrade                            migrate the database; prints the organization id
+    foyer token create --name N --role R [--user ID_OR_MAIL]
+                                                prints a bearer token once; only its hash is kept
+"""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from models.enums import Role
+
+ROLES = [role.value for role in Role]
+
+
+def parse_role(value: str) -> Role:
+    """A role as Entra spells it; case and surrounding blanks do not matter."""
+    for role in Role:
+        if role.value.lower() == value.strip().lower():
+            return role
+    choices = ", ".join(f'"{r}"' for r in ROLES)
+    raise argparse.ArgumentTypeError(f"unknown role {value!r}; use one of {choices}")
+
+
+def create_token(name: str, role: Role | str, user: str | None = None,
+                 database_url: str | None = None) -> str:
+    """Store a new API token (its SHA-256 only) for the organization; returns the token.
+
+    `user` is a directory user's id or mail: the token then acts as that person."""
+    from sqlalchemy import create_engine, or_
+    from sqlmodel import Session, select
+
+    from foyer.db import sync_url
+    from foyer.security import api_token_hash, new_api_token
+    from foyer.settings import get_settings
+    from models.directory import Organization, User
+    from models.token import ApiToken
+
+    engine = create_engine(sync_url(database_url or get_settings().database_url))
+    try:
+        with Session(engine) as session, session.begin():
+            org = session.exec(select(Organization).order_by(Organization.created_date_time)).first()
+            if org is None:
+                raise LookupError("no organization: run `foyer db upgrade` first")
+            user_id = None
+            if user:
+                row = session.exec(select(User).where(
+                    User.organization_id == org.id,
+                    or_(User.id == user, User.mail == user.strip().lower()))).first()
+                if row is None:
+                    raise LookupError(f"no user with id or mail {user!r}")
+                user_id = row.id
+            token = new_api_token()
+            session.add(ApiToken(organization_id=org.id, name=name, role=Role(role).value,
+                                 token_hash=api_token_hash(token), user_id=user_id))
+            return token
+    finally:
+        engine.dispose()
+
+
+def token_is_valid(token: str, database_url: str | None = None) -> bool:
+    """Whether `token` is a stored, unrevoked API token (used by `foyer dev` to keep its own)."""
+    from sqlalchemy import create_engine
+    from sqlmodel import Session, select
+
+    from foyer.db import sync_url
+    from foyer.security import api_token_hash
+    from foyer.settings import get_settings
+    from models.token import ApiToken
+
+    engine = create_engine(sync_url(database_url or get_settings().database_url))
+    try:
+        with Session(engine) as session:
+            row = session.exec(select(ApiToken).where(
+                ApiToken.token_hash == api_token_hash(token))).first()
+            return row is not None and not row.revoked
+    finally:
+        engine.dispose()
+
+
+def _run_until_signal(coroutine) -> None:
+    """Run `coroutine` until it ends or SIGINT/SIGTERM arrives, then cancel it and return."""
+
+    async def main() -> None:
+        task = asyncio.ensure_future(coroutine)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    asyncio.run(main())
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from foyer.devstack import run
+
+    return run()
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from foyer.settings import get_settings
+
+    uvicorn.run("api.main:create_app", factory=True, host="127.0.0.1",
+                port=get_settings().api_port, log_level=args.log_level)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Cancelling Worker.run() shuts the worker down gracefully.
+    _run_until_signal(run_worker())
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from foyer.migrate import upgrade
+
+    print(upgrade())
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    try:
+        token = create_token(args.name, args.role, user=args.user)
+    except LookupError as error:
+        print(f"foyer token create: {error}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="foyer", description="Foyer: guest onboarding on Temporal.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("dev", help="run everything on embedded defaults; Ctrl-C stops it all") \
+        .set_defaults(func=cmd_dev)
+    api = commands.add_parser("api", help="run the HTTP API on 127.0.0.1:FOYER_API_PORT")
+    api.add_argument("--log-level", default="info",
+                     choices=["critical", "error", "warning", "info", "debug", "trace"])
+    api.set_defaults(func=cmd_api)
+    commands.add_parser("worker", help="run the Temporal worker").set_defaults(func=cmd_worker)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True, metavar="COMMAND")
+    db.add_parser("upgrade", help="migrate to the newest schema; prints the organization id") \
+        .set_defaults(func=cmd_db_upgrade)
+
+    token = commands.add_parser("token", help="API bearer tokens").add_subparsers(
+        dest="token_command", required=True, metavar="COMMAND")
+    create = token.add_parser("create", help="create a token and print it (once)")
+    create.add_argument("--name", required=True, help="what the token is for, shown in audit records")
+    create.add_argument("--role", required=True, type=parse_role, metavar="ROLE",
+                        help="one of: " + ", ".join(f'"{r}"' for r in ROLES))
+    create.add_argument("--user", metavar="USER_ID_OR_MAIL",
+                        help="the directory user the token acts as (members, approvers)")
+    create.set_defaults(func=cmd_token_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
