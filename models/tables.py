@@ -3,6 +3,10 @@
 from sqlmodel import SQLModel
 
 from models.audit import AuditRecord
+from models.entitlement import (
+    AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog,
+    CatalogResource, ConnectedOrganization,
+)
 from models.directory import Application, AppRoleAssignment, Group, GroupMember, Organization, User
 from models.invitation import Invitation, Passcode
 from models.outbox import OutboxMessage
@@ -13,4 +17,6 @@ metadata = SQLModel.metadata
 __all__ = [
     "metadata", "ApiToken", "Application", "AppRoleAssignment", "AuditRecord", "Group",
     "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
+    "AccessPackage", "ApprovalStage", "Assignment", "AssignmentPolicy", "AssignmentRequest",
+    "Catalog", "CatalogResource", "ConnectedOrganization",
 ]
