@@ -8,6 +8,7 @@ be filtered on. Paging: `@odata.nextLink` carries an opaque `$skiptoken` (an off
 import base64
 import json
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any, Callable
 
 from fastapi import Request
@@ -15,11 +16,15 @@ from odata_query import ast as odata_ast
 from odata_query import exceptions as odata_errors
 from odata_query.grammar import ODataLexer, ODataParser
 from odata_query.sqlalchemy.orm import AstToSqlAlchemyOrmVisitor
-from sqlalchemy import func
+from sqlalchemy import func, literal, types
+from sqlalchemy.exc import (
+    ArgumentError, CompileError, DataError, NoInspectionAvailable, ProgrammingError, StatementError,
+)
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import bad_request
+from models.base import UTCDateTime
 
 DEFAULT_TOP = 100
 MAX_TOP = 999
@@ -37,6 +42,61 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
                               f"use one of {', '.join(sorted(self.fields))}")
         return getattr(self.root_model, column)
 
+    def visit_DateTime(self, node: odata_ast.DateTime):
+        # Compared as UTC on both databases (SQLite would otherwise drop the offset).
+        try:
+            value = node.py_val
+        except ValueError:
+            raise bad_request(f"$filter: {node.val} is not a valid date and time") from None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return literal(value.astimezone(timezone.utc), UTCDateTime())
+
+    def visit_Compare(self, node: odata_ast.Compare):
+        self._check_operands(node.left, node.right)
+        self._check_operands(node.right, node.left)
+        return super().visit_Compare(node)
+
+    def _check_operands(self, field, value) -> None:
+        """A property compared with a literal of another type is the client's mistake: say so,
+        the same way on every database."""
+        if not isinstance(field, odata_ast.Identifier) or field.name not in self.fields:
+            return
+        values = value.val if isinstance(value, odata_ast.List) else [value]
+        kind = _kind(getattr(self.root_model, self.fields[field.name]).type)
+        accepted = _LITERALS.get(kind)
+        for literal_node in values:
+            if accepted is None or isinstance(literal_node, (odata_ast.Null, odata_ast.Identifier)):
+                continue
+            if not isinstance(literal_node, odata_ast._Literal):
+                continue
+            if not isinstance(literal_node, accepted):
+                raise bad_request(f"$filter: {field.name} cannot be compared with "
+                                  f"{getattr(literal_node, 'val', literal_node)!s}; it is "
+                                  f"{_KIND_NAMES.get(kind, kind.__name__)}")
+
+
+def _kind(sa_type) -> type | None:
+    if isinstance(sa_type, types.TypeDecorator):
+        sa_type = sa_type.impl_instance
+    for sa_kind, kind in ((types.Boolean, bool), (types.DateTime, datetime), (types.Date, date),
+                          (types.Integer, int), (types.Numeric, float), (types.String, str)):
+        if isinstance(sa_type, sa_kind):
+            return kind
+    return None
+
+
+_LITERALS = {
+    str: (odata_ast.String, odata_ast.GUID),
+    bool: (odata_ast.Boolean,),
+    datetime: (odata_ast.DateTime, odata_ast.Date),
+    date: (odata_ast.Date,),
+    int: (odata_ast.Integer,),
+    float: (odata_ast.Integer, odata_ast.Float),
+}
+_KIND_NAMES = {str: "a string", bool: "true or false", datetime: "a date and time such as "
+               "2025-01-31T00:00:00Z", date: "a date", int: "a whole number", float: "a number"}
+
 
 def filter_clause(model: type[SQLModel], fields: dict[str, str], text: str):
     try:
@@ -44,7 +104,8 @@ def filter_clause(model: type[SQLModel], fields: dict[str, str], text: str):
         return _Visitor(model, fields).visit(tree)
     except odata_errors.ODataException as error:
         raise bad_request(f"$filter is not valid: {error}") from error
-    except (SyntaxError, ValueError, TypeError, AttributeError) as error:
+    except (SyntaxError, ValueError, TypeError, AttributeError, ArgumentError,
+            NoInspectionAvailable) as error:
         raise bad_request(f"$filter is not valid: {error}") from error
 
 
@@ -62,13 +123,25 @@ def _decode_skiptoken(token: str) -> int:
         raise bad_request("$skiptoken is not valid") from error
 
 
+async def _run(session: AsyncSession, execute: Callable, fetch: str):
+    """Run a list query; a $filter literal of the wrong type for its property (a string compared
+    with a date, say) fails in the database, and is the client's error, not the server's."""
+    try:
+        return getattr(await execute(), fetch)()
+    except (DataError, ProgrammingError, StatementError, CompileError) as error:
+        await session.rollback()
+        raise bad_request("$filter compares a property with a value of the wrong type") from error
+
+
 def _encode_skiptoken(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
 
 
 async def list_page(request: Request, session: AsyncSession, model: type[SQLModel],
                     fields: dict[str, str], *, where: list | None = None,
-                    default_order: str = "id") -> Page:
+                    default_order: str | tuple[str, ...] = "id", default_desc: bool = False) -> Page:
+    """One page of `model`. `default_order` (a column, or several) follows any $orderby and makes
+    the order total; `default_desc` sorts it newest/largest first."""
     params = request.query_params
     statement = select(model)
     for clause in where or []:
@@ -85,7 +158,8 @@ async def list_page(request: Request, session: AsyncSession, model: type[SQLMode
 
     count = None
     if params.get("$count", "").lower() == "true":
-        count = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
+        count = await _run(session, lambda: session.exec(
+            select(func.count()).select_from(statement.subquery())), "one")
 
     order = []
     for part in filter(None, (params.get("$orderby") or "").split(",")):
@@ -96,10 +170,13 @@ async def list_page(request: Request, session: AsyncSession, model: type[SQLMode
             raise bad_request("$orderby direction must be asc or desc")
         column = getattr(model, fields[name])
         order.append(column.desc() if direction.strip().lower() == "desc" else column.asc())
-    order.append(getattr(model, default_order).asc())  # a total order makes paging stable
+    for name in (default_order,) if isinstance(default_order, str) else default_order:
+        column = getattr(model, name)  # a total order makes paging stable
+        order.append(column.desc() if default_desc else column.asc())
 
     offset = _decode_skiptoken(params["$skiptoken"]) if params.get("$skiptoken") else 0
-    rows = list((await session.exec(statement.order_by(*order).offset(offset).limit(top + 1))).all())
+    rows = list(await _run(session, lambda: session.exec(
+        statement.order_by(*order).offset(offset).limit(top + 1)), "all"))
     next_link = None
     if len(rows) > top:
         rows = rows[:top]
@@ -108,7 +185,8 @@ async def list_page(request: Request, session: AsyncSession, model: type[SQLMode
 
 
 def select_fields(params, item: dict) -> dict:
-    """Apply $select (comma-separated camelCase names) to one serialized item; id always stays."""
+    """Apply $select (comma-separated camelCase names) to one serialized item; id and @odata.*
+    annotations always stay."""
     wanted = params.get("$select")
     if not wanted:
         return item
@@ -117,7 +195,7 @@ def select_fields(params, item: dict) -> dict:
     if unknown:
         raise bad_request(f"$select: unknown propert{'ies' if len(unknown) > 1 else 'y'} "
                           f"{', '.join(sorted(unknown))}")
-    return {k: v for k, v in item.items() if k in names or k == "id"}
+    return {k: v for k, v in item.items() if k in names or k == "id" or k.startswith("@odata.")}
 
 
 def collection(request: Request, page: Page, serialize: Callable[[Any], dict]) -> dict:

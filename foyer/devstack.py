@@ -45,12 +45,12 @@ def _die_with_parent() -> None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _read_or_create(path: Path, make) -> str:
-    if path.exists():
-        value = path.read_text().strip()
-        if value:
-            return value
-    value = make()
+def _read_private(path: Path) -> str:
+    return path.read_text().strip() if path.exists() else ""
+
+
+def _write_private(path: Path, value: str) -> str:
+    """Write a secret readable by its owner only (mode 0600 before any byte lands)."""
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(value + "\n")
@@ -88,8 +88,9 @@ class DevStack:
         env = os.environ
         if "FOYER_SECRET_KEY" not in env and \
                 given.secret_key == Settings.model_fields["secret_key"].default:
-            env["FOYER_SECRET_KEY"] = _read_or_create(state / "secret_key",
-                                                      lambda: secrets.token_urlsafe(32))
+            path = state / "secret_key"
+            env["FOYER_SECRET_KEY"] = _read_private(path) or _write_private(
+                path, secrets.token_urlsafe(32))
         env["FOYER_TEMPORAL_ADDRESS"] = f"127.0.0.1:{given.dev_temporal_port}"
         env.setdefault("FOYER_PUBLIC_URL", f"http://127.0.0.1:{given.api_port}")
         self.catch_mail = "FOYER_SMTP_HOST" not in env
@@ -202,15 +203,10 @@ class DevStack:
         from models.enums import Role
 
         path = Path(settings.state_dir) / "admin_token"
-        if path.exists():
-            token = path.read_text().strip()
-            if token and token_is_valid(token):
-                return token, False
-        token = create_token("Dev Admin", Role.global_administrator)
-        path.touch(mode=0o600, exist_ok=True)
-        path.chmod(0o600)
-        path.write_text(token + "\n")
-        return token, True
+        token = _read_private(path)
+        if token and token_is_valid(token):
+            return token, False
+        return _write_private(path, create_token("Dev Admin", Role.global_administrator)), True
 
     # ---------------------------------------------------------------- run and stop
 

@@ -1,0 +1,217 @@
+"""`/v1.0/groups`: security groups and their members (users), as Graph shows them."""
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request, Response
+from pydantic import Field, StrictBool, field_validator
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from activities.store import audit
+from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
+from api.errors import GraphError, bad_request, not_found
+from api.odata import collection, list_page
+from api.routers.users import USER_FIELDS, directory_user_body, get_user
+from api.schemas import GraphModel, iso
+from models.directory import Group, GroupMember, User
+
+router = APIRouter(prefix="/v1.0/groups", tags=["groups"])
+
+GROUP_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
+                "createdDateTime": "created_date_time"}
+
+
+def group_body(group: Group) -> dict:
+    return {
+        "id": group.id,
+        "displayName": group.display_name,
+        "description": group.description,
+        "createdDateTime": iso(group.created_date_time),
+        # Foyer's groups are all plain security groups.
+        "groupTypes": [],
+        "mailEnabled": False,
+        "securityEnabled": True,
+    }
+
+
+class GroupCreate(GraphModel):
+    display_name: str = Field(min_length=1, max_length=256)
+    description: str | None = Field(default=None, max_length=1024)
+    # Graph requires these; Foyer accepts them as long as they describe a security group.
+    mail_enabled: StrictBool = False
+    security_enabled: StrictBool = True
+    mail_nickname: str | None = Field(default=None, max_length=64)
+    group_types: list[str] = Field(default_factory=list)
+
+    @field_validator("mail_enabled")
+    @classmethod
+    def _not_mail(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("Foyer has security groups only: mailEnabled must be false")
+        return value
+
+    @field_validator("security_enabled")
+    @classmethod
+    def _security(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("Foyer has security groups only: securityEnabled must be true")
+        return value
+
+    @field_validator("group_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        if value:
+            raise ValueError("Foyer has security groups only: groupTypes must be empty")
+        return value
+
+
+class GroupUpdate(GraphModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=256)
+    description: str | None = Field(default=None, max_length=1024)
+
+    @field_validator("display_name")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+async def get_group(session, org, group_id: str) -> Group:
+    group = await session.get(Group, group_id)
+    if group is None or group.organization_id != org.id:
+        raise not_found(f"group {group_id}")
+    return group
+
+
+def _actor(caller) -> dict:
+    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
+
+
+@router.get("")
+async def list_groups(request: Request, caller: MemberCaller, session: SessionDep,
+                      org: OrganizationDep) -> dict:
+    page = await list_page(request, session, Group, GROUP_FIELDS, where=[Group.organization_id == org.id])
+    return collection(request, page, group_body)
+
+
+@router.post("", status_code=201)
+async def create_group(body: GroupCreate, caller: AdminCaller, session: SessionDep,
+                       org: OrganizationDep) -> dict:
+    group = Group(organization_id=org.id, display_name=body.display_name, description=body.description)
+    session.add(group)
+    await audit(session, key=None, category="GroupManagement", activity="Add group",
+                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                target_name=group.display_name)
+    await session.commit()
+    return group_body(group)
+
+
+@router.get("/{group_id}")
+async def get_group_by_id(group_id: str, caller: MemberCaller, session: SessionDep,
+                          org: OrganizationDep) -> dict:
+    return group_body(await get_group(session, org, group_id))
+
+
+@router.patch("/{group_id}", status_code=204)
+async def update_group(group_id: str, body: GroupUpdate, caller: AdminCaller, session: SessionDep,
+                       org: OrganizationDep) -> Response:
+    group = await get_group(session, org, group_id)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise bad_request("nothing to update: give displayName or description")
+    for name, value in changes.items():
+        setattr(group, name, value)
+    session.add(group)
+    await audit(session, key=None, category="GroupManagement", activity="Update group",
+                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                target_name=group.display_name,
+                details={"modifiedProperties": ",".join(body.model_dump(by_alias=True, exclude_unset=True))})
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.delete("/{group_id}", status_code=204)
+async def delete_group(group_id: str, caller: AdminCaller, session: SessionDep,
+                       org: OrganizationDep) -> Response:
+    group = await get_group(session, org, group_id)
+    record = {"target_id": group.id, "target_name": group.display_name}
+    await session.exec(delete(GroupMember).where(GroupMember.group_id == group.id))  # type: ignore[call-overload]
+    await session.exec(delete(Group).where(Group.id == group.id))  # type: ignore[call-overload]
+    await audit(session, key=None, category="GroupManagement", activity="Delete group",
+                organization_id=org.id, **_actor(caller), target_type="Group", **record)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{group_id}/members")
+async def list_members(group_id: str, request: Request, caller: MemberCaller, session: SessionDep,
+                       org: OrganizationDep) -> dict:
+    group = await get_group(session, org, group_id)
+    members = select(GroupMember.user_id).where(GroupMember.group_id == group.id)
+    page = await list_page(request, session, User, USER_FIELDS, where=[
+        User.organization_id == org.id, col(User.id).in_(members)])
+    return collection(request, page, directory_user_body)
+
+
+def _referenced_id(body: Any) -> str:
+    """The object id in a $ref body: {"@odata.id": "https://…/v1.0/directoryObjects/{id}"}
+    (or …/users/{id})."""
+    reference = body.get("@odata.id") if isinstance(body, dict) else None
+    if not isinstance(reference, str) or not reference.strip():
+        raise bad_request('the body must be {"@odata.id": "https://…/v1.0/directoryObjects/{id}"}',
+                          code="Request_BadRequest")
+    extra = sorted(k for k in body if k != "@odata.id" and not k.startswith("@odata."))
+    if extra:
+        raise bad_request(f"unexpected properties in a $ref body: {', '.join(extra)}",
+                          code="Request_BadRequest")
+    path = reference.strip().split("?", 1)[0].rstrip("/")
+    parts = path.split("/")
+    if len(parts) < 2 or parts[-2] not in ("directoryObjects", "users") or not parts[-1]:
+        raise bad_request(f"'{reference}' is not a reference to a directory object or user",
+                          code="Request_BadRequest")
+    return parts[-1]
+
+
+@router.post("/{group_id}/members/$ref", status_code=204)
+async def add_member(group_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                     body: Any = Body(...)) -> Response:
+    group = await get_group(session, org, group_id)
+    user_id = _referenced_id(body)
+    user = await session.get(User, user_id)
+    if user is None or user.organization_id != org.id:
+        raise not_found(f"directory object {user_id}")
+    already = GraphError(400, "Request_BadRequest",
+                         "One or more added object references already exist for the following "
+                         "modified properties: 'members'.")
+    if await session.get(GroupMember, (group.id, user.id)) is not None:
+        raise already
+    session.add(GroupMember(group_id=group.id, user_id=user.id))
+    await audit(session, key=None, category="GroupManagement", activity="Add member to group",
+                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                target_name=group.display_name,
+                details={"userId": user.id, "userPrincipalName": user.user_principal_name})
+    try:
+        await session.commit()
+    except IntegrityError:  # added concurrently
+        await session.rollback()
+        raise already from None
+    return Response(status_code=204)
+
+
+@router.delete("/{group_id}/members/{user_id}/$ref", status_code=204)
+async def remove_member(group_id: str, user_id: str, caller: AdminCaller, session: SessionDep,
+                        org: OrganizationDep) -> Response:
+    group = await get_group(session, org, group_id)
+    user = await get_user(session, org, user_id)
+    membership = await session.get(GroupMember, (group.id, user.id))
+    if membership is None:
+        raise not_found(f"member {user_id} of group {group_id}")
+    await session.delete(membership)
+    await audit(session, key=None, category="GroupManagement", activity="Remove member from group",
+                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                target_name=group.display_name,
+                details={"userId": user.id, "userPrincipalName": user.user_principal_name})
+    await session.commit()
+    return Response(status_code=204)

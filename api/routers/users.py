@@ -1,0 +1,235 @@
+"""`/v1.0/users`: members and guests, as Graph shows them; admins create members and delete anyone.
+
+Guests are made by invitations (`/v1.0/invitations`), never here. Deleting a guest revokes their
+pending invitation through its workflow first, so nothing keeps running for a user who is gone.
+"""
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field, StrictBool, field_validator
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, or_, select
+
+from activities.store import audit
+from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep
+from api.errors import GraphError, bad_request, not_found
+from api.odata import collection, list_page
+from api.routers.invitations import revoke
+from api.schemas import GraphModel, iso, normalize_email
+from foyer.policy import email_domain
+from models.directory import AppRoleAssignment, Group, GroupMember, User
+from models.enums import InvitationState, UserType
+from models.invitation import Invitation, Passcode
+from models.token import ApiToken
+from workflows.invitation import RevokeRequest
+
+router = APIRouter(prefix="/v1.0/users", tags=["users"])
+
+USER_FIELDS = {
+    "id": "id", "displayName": "display_name", "givenName": "given_name", "surname": "surname",
+    "mail": "mail", "userPrincipalName": "user_principal_name", "userType": "user_type",
+    "externalUserState": "external_user_state",
+    "externalUserStateChangeDateTime": "external_user_state_change_date_time",
+    "creationType": "creation_type", "accountEnabled": "account_enabled",
+    "createdDateTime": "created_date_time",
+}
+
+
+def user_body(user: User) -> dict:
+    return {
+        "id": user.id,
+        "displayName": user.display_name,
+        "givenName": user.given_name,
+        "surname": user.surname,
+        "mail": user.mail,
+        "userPrincipalName": user.user_principal_name,
+        "userType": user.user_type,
+        "externalUserState": user.external_user_state,
+        "externalUserStateChangeDateTime": iso(user.external_user_state_change_date_time),
+        "creationType": user.creation_type,
+        "identities": user.identities,
+        "accountEnabled": user.account_enabled,
+        "createdDateTime": iso(user.created_date_time),
+    }
+
+
+def directory_user_body(user: User) -> dict:
+    """A user inside a directoryObject collection (group members), typed as Graph types it."""
+    return {"@odata.type": "#microsoft.graph.user", **user_body(user)}
+
+
+def Name():  # noqa: N802 - reads as a type in the models below
+    return Field(default=None, min_length=1, max_length=256)
+
+
+class UserCreate(GraphModel):
+    display_name: str = Field(min_length=1, max_length=256)
+    mail: str
+    user_principal_name: str
+    account_enabled: StrictBool = True
+    given_name: str | None = Name()
+    surname: str | None = Name()
+    # Graph requires mailNickname; Foyer derives nothing from it, but scripts send it.
+    mail_nickname: str | None = Field(default=None, max_length=64)
+
+    @field_validator("mail")
+    @classmethod
+    def _mail(cls, value: str) -> str:
+        return normalize_email(value, "mail")
+
+    @field_validator("user_principal_name")
+    @classmethod
+    def _upn(cls, value: str) -> str:
+        value = normalize_email(value, "userPrincipalName")
+        if "#ext#" in value:
+            raise ValueError("#EXT# user principal names belong to guests; invite guests instead")
+        return value
+
+
+class UserUpdate(GraphModel):
+    display_name: str | None = Name()
+    given_name: str | None = Name()
+    surname: str | None = Name()
+    account_enabled: StrictBool | None = None
+
+    @field_validator("display_name", "account_enabled")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+async def get_user(session, org, user_id: str) -> User:
+    user = await session.get(User, user_id)
+    if user is None or user.organization_id != org.id:
+        raise not_found(f"user {user_id}")
+    return user
+
+
+def _actor(caller) -> dict:
+    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
+
+
+@router.get("")
+async def list_users(request: Request, caller: MemberCaller, session: SessionDep,
+                     org: OrganizationDep) -> dict:
+    page = await list_page(request, session, User, USER_FIELDS, where=[User.organization_id == org.id])
+    return collection(request, page, user_body)
+
+
+@router.post("", status_code=201)
+async def create_user(body: UserCreate, caller: AdminCaller, session: SessionDep,
+                      org: OrganizationDep) -> dict:
+    domains = {d["name"].lower() for d in org.verified_domains}
+    if email_domain(body.user_principal_name) not in domains:
+        raise bad_request(f"the domain of userPrincipalName must be one of the organization's "
+                          f"verified domains ({', '.join(sorted(domains))})")
+    clash = (await session.exec(select(User).where(or_(
+        User.user_principal_name == body.user_principal_name,
+        (User.organization_id == org.id) & (User.mail == body.mail))))).first()
+    if clash is not None:
+        raise _conflict(clash, body)
+    user = User(organization_id=org.id, display_name=body.display_name, given_name=body.given_name,
+                surname=body.surname, mail=body.mail, user_principal_name=body.user_principal_name,
+                user_type=UserType.member, account_enabled=body.account_enabled,
+                identities=[{"signInType": "userPrincipalName", "issuer": org.primary_domain,
+                             "issuerAssignedId": body.user_principal_name}])
+    session.add(user)
+    await audit(session, key=None, category="UserManagement", activity="Add user",
+                organization_id=org.id, **_actor(caller), target_type="User", target_id=user.id,
+                target_name=user.user_principal_name, details={"userType": user.user_type})
+    try:
+        await session.commit()
+    except IntegrityError:  # created concurrently by someone else
+        await session.rollback()
+        raise GraphError(409, "Request_BadRequest",
+                         "Another object with the same value for property mail or "
+                         "userPrincipalName already exists.") from None
+    return user_body(user)
+
+
+def _conflict(clash: User, body: UserCreate) -> GraphError:
+    prop = "userPrincipalName" if clash.user_principal_name == body.user_principal_name else "mail"
+    return GraphError(409, "Request_BadRequest",
+                      f"Another object with the same value for property {prop} already exists.")
+
+
+@router.get("/{user_id}")
+async def get_user_by_id(user_id: str, caller: MemberCaller, session: SessionDep,
+                         org: OrganizationDep) -> dict:
+    return user_body(await get_user(session, org, user_id))
+
+
+@router.patch("/{user_id}", status_code=204)
+async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, session: SessionDep,
+                      org: OrganizationDep) -> Response:
+    user = await get_user(session, org, user_id)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise bad_request("nothing to update: give displayName, givenName, surname or accountEnabled")
+    for name, value in changes.items():
+        setattr(user, name, value)
+    session.add(user)
+    await audit(session, key=None, category="UserManagement", activity="Update user",
+                organization_id=org.id, **_actor(caller), target_type="User", target_id=user.id,
+                target_name=user.user_principal_name,
+                details={"modifiedProperties": ",".join(body.model_dump(by_alias=True, exclude_unset=True))})
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.delete("/{user_id}", status_code=204)
+async def delete_user(user_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                      client: TemporalDep) -> Response:
+    """Deleting a guest ends their open workflows and removes their memberships."""
+    user = await get_user(session, org, user_id)
+    pending = (await session.exec(select(Invitation.id, Invitation.workflow_id).where(
+        Invitation.user_id == user.id, Invitation.state == InvitationState.pending))).all()
+    # The workflows write to the database themselves: hold no transaction open meanwhile.
+    await session.rollback()  # (this expires what the session loaded: `org` is reloaded below)
+    for invitation_id, workflow_id in pending:
+        try:
+            await revoke(client, workflow_id, RevokeRequest(
+                invitation_id=invitation_id, **_actor(caller), reason="user deleted"))
+        except GraphError as error:
+            if error.status != 409:  # 409: it stopped being pending meanwhile; nothing to end
+                raise
+
+    await session.refresh(org)
+    user = await get_user(session, org, user_id)
+    record = {"target_id": user.id, "target_name": user.user_principal_name,
+              "details": {"userType": user.user_type, "mail": user.mail or "",
+                          "revokedInvitations": ",".join(i for i, _ in pending)}}
+    invitation_ids = select(Invitation.id).where(Invitation.user_id == user.id)
+    for statement in (
+        delete(Passcode).where(col(Passcode.invitation_id).in_(invitation_ids)),
+        delete(Invitation).where(Invitation.user_id == user.id),
+        delete(GroupMember).where(GroupMember.user_id == user.id),
+        delete(AppRoleAssignment).where(AppRoleAssignment.principal_id == user.id),
+        delete(ApiToken).where(ApiToken.user_id == user.id),
+        delete(User).where(User.id == user.id),
+    ):
+        await session.exec(statement)  # type: ignore[call-overload]
+    await audit(session, key=None, category="UserManagement", activity="Delete user",
+                organization_id=org.id, **_actor(caller), target_type="User", **record)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise GraphError(409, "Request_BadRequest",
+                         "the user is still referenced by other directory objects; "
+                         "remove those references first") from None
+    return Response(status_code=204)
+
+
+@router.get("/{user_id}/memberOf")
+async def list_member_of(user_id: str, request: Request, caller: MemberCaller, session: SessionDep,
+                         org: OrganizationDep) -> dict:
+    from api.routers.groups import GROUP_FIELDS, group_body  # groups imports this module
+
+    user = await get_user(session, org, user_id)
+    groups = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+    page = await list_page(request, session, Group, GROUP_FIELDS, where=[
+        Group.organization_id == org.id, col(Group.id).in_(groups)])
+    return collection(request, page, lambda g: {"@odata.type": "#microsoft.graph.group", **group_body(g)})
