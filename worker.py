@@ -9,13 +9,15 @@ import logging
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import invitations
+from activities import access, invitations
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
+from workflows.access_request import AccessRequestWorkflow
+from workflows.assignment import AssignmentWorkflow
 from workflows.invitation import InvitationWorkflow
 
-WORKFLOWS = [InvitationWorkflow]
-ACTIVITIES = [*invitations.ALL]
+WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow]
+ACTIVITIES = [*invitations.ALL, *access.ALL]
 
 
 def build_worker(client: Client, task_queue: str | None = None, **options) -> Worker:

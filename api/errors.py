@@ -20,6 +20,16 @@ REFUSAL_STATUS = {
     "runEnded": 409,
     "linkNotValid": 410,
     "tooManyRequests": 429,
+    "notFound": 404,
+    "requestNotAllowed": 403,
+    "selfApprovalNotAllowed": 403,
+    "notAnApprover": 403,
+    "alreadyAssigned": 409,
+    "notAssigned": 409,
+    "separationOfDutiesConflict": 409,
+    "pendingRequestExists": 409,
+    "stageAlreadyDecided": 409,
+    "requestNotCancelable": 409,
 }
 
 

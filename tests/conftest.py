@@ -200,3 +200,13 @@ def make_member(organization_id):
 @pytest.fixture
 def new_email():
     return unique_email
+
+
+@pytest.fixture
+async def time_env(organization_id, mail):
+    """A time-skipping Temporal server of this test's own, with Foyer's worker on it."""
+    async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=bundled_binary("temporal-test-server"),
+            data_converter=pydantic_data_converter) as env:
+        async with build_worker(env.client):
+            yield env

@@ -1,0 +1,268 @@
+"""AccessRequestWorkflow: one access-package assignment request, from submission to delivery.
+
+Its id is the business key `access-request:{accessPackageId}:{targetId}`: one open request per
+package and person, so a double submit is refused instead of counted twice. It checks the
+request against its policy, runs up to three approval stages (each with approvers mailed,
+a reminder, escalation, and automatic denial at its deadline), then delivers through the
+assignment's own AssignmentWorkflow. Approver decisions are Updates with validators; states
+follow Graph (submitted → pendingApproval → delivering → delivered / partiallyDelivered /
+deliveryFailed, or denied / canceled).
+"""
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities import access as acts
+    from activities.access import (
+        ADD_TYPES, REMOVE_TYPES, AccessRequestSpec, DecisionInput, DeliveryResult, RecordRequestInput,
+        RequestPlan, RequestStateInput, StageEventInput, StagePlan,
+    )
+    from workflows.assignment import (
+        AssignmentInput, AssignmentWorkflow, ExtendSignal, RemoveSignal, assignment_workflow_id,
+    )
+
+DB_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+SUBMIT_WAIT = timedelta(minutes=10)
+
+
+def access_request_workflow_id(access_package_id: str, target_id: str) -> str:
+    return f"access-request:{access_package_id}:{target_id}"
+
+
+class AccessRequestInput(BaseModel):
+    access_package_id: str
+    target_id: str
+
+
+class Decision(BaseModel):
+    stage_id: str
+    approver_id: str
+    approver_name: str | None = None
+    review_result: str  # Approve | Deny
+    justification: str | None = None
+
+
+class DecisionResult(BaseModel):
+    stage_id: str
+    review_result: str
+    request_state: str
+
+
+class CancelRequest(BaseModel):
+    by_user_id: str | None = None
+    by_admin: bool = False
+
+
+class RequestStatus(BaseModel):
+    state: str
+    request_id: str | None = None
+    stage_index: int | None = None
+    stage_id: str | None = None
+    approver_ids: list[str] = []
+    escalated: bool = False
+    assignment_id: str | None = None
+
+
+@workflow.defn
+class AccessRequestWorkflow:
+    def __init__(self) -> None:
+        self.status = RequestStatus(state="new")
+        self.plan: RequestPlan | None = None
+        self.spec: AccessRequestSpec | None = None
+        self.stage: StagePlan | None = None
+        self.decision: Decision | None = None
+        self.canceled = False
+        self.delivery: DeliveryResult | None = None
+
+    @workflow.run
+    async def run(self, data: AccessRequestInput) -> RequestStatus:
+        try:
+            await workflow.wait_condition(lambda: self.plan is not None, timeout=SUBMIT_WAIT)
+        except asyncio.TimeoutError:
+            return self.status  # the submission was refused: nothing to look after
+        plan = self.plan
+        for stage in plan.stages:
+            outcome = await self._run_stage(stage)
+            if outcome != "Approve":
+                return self.status
+        if self.canceled:
+            return self.status
+        await self._set_state("delivering", "Delivering")
+        await self._deliver(data, plan)
+        await self._set_state(self.delivery.state, _delivery_status(self.delivery))
+        return self.status
+
+    # --- approval stages ----------------------------------------------------------------------
+
+    async def _run_stage(self, stage: StagePlan) -> str:
+        self.stage, self.decision = stage, None
+        opened = workflow.now()
+        deny_at = opened + stage.deny_after
+        escalate_at = opened + stage.escalate_after if stage.escalate_after and stage.escalation_approver_ids else None
+        remind_at = opened + (escalate_at - opened if escalate_at else stage.deny_after) / 2
+        self.status = self.status.model_copy(update={
+            "state": "pendingApproval", "stage_index": stage.index, "stage_id": stage.stage_id,
+            "approver_ids": list(stage.approver_ids), "escalated": False})
+        await self._announce(stage, "opened", stage.approver_ids, deny_at)
+        reminded = False
+        while True:
+            moments = [m for m in (None if reminded else remind_at,
+                                   None if self.status.escalated else escalate_at, deny_at) if m]
+            try:
+                await workflow.wait_condition(lambda: self.decision is not None or self.canceled,
+                                              timeout=max(min(moments) - workflow.now(), timedelta(seconds=1)))
+            except asyncio.TimeoutError:
+                pass
+            if self.canceled:
+                await self._set_state("canceled", "Canceled by the requestor", stage.stage_id)
+                return "Canceled"
+            if self.decision is not None:
+                if self.decision.review_result == "Deny":
+                    await self._set_state("denied", f"Denied at stage {stage.index + 1}")
+                return self.decision.review_result
+            now = workflow.now()
+            if now >= deny_at:
+                await self._set_state("denied", f"Not decided in time at stage {stage.index + 1}",
+                                      stage.stage_id)
+                return "Expired"
+            if escalate_at and not self.status.escalated and now >= escalate_at:
+                self.status.escalated = True
+                self.status.approver_ids = sorted(set(self.status.approver_ids) | set(stage.escalation_approver_ids))
+                await self._announce(stage, "escalated", stage.escalation_approver_ids, deny_at)
+            elif not reminded and now >= remind_at:
+                reminded = True
+                await self._announce(stage, "reminder", self.status.approver_ids, deny_at)
+
+    async def _announce(self, stage: StagePlan, event: str, approver_ids: list[str], due) -> None:
+        await workflow.execute_activity(
+            acts.announce_stage,
+            StageEventInput(request_id=self.plan.request_id, stage_id=stage.stage_id, event=event,
+                            approver_ids=approver_ids, now=workflow.now(), due_at=due),
+            start_to_close_timeout=timedelta(seconds=60), retry_policy=MAIL_RETRY)
+
+    async def _set_state(self, state: str, status: str, expired_stage_id: str | None = None) -> None:
+        await workflow.execute_activity(
+            acts.set_request_state,
+            RequestStateInput(request_id=self.plan.request_id, state=state, status=status,
+                              workflow_id=workflow.info().workflow_id, stage_id=expired_stage_id),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        self.status.state = state
+
+    # --- delivery -----------------------------------------------------------------------------
+
+    async def _deliver(self, data: AccessRequestInput, plan: RequestPlan) -> None:
+        self.status.assignment_id = plan.assignment_id
+        target = assignment_workflow_id(plan.assignment_id)
+        if plan.request_type in ADD_TYPES:
+            await workflow.start_child_workflow(
+                AssignmentWorkflow.run,
+                AssignmentInput(assignment_id=plan.assignment_id, request_id=plan.request_id,
+                                request_workflow_id=workflow.info().workflow_id,
+                                organization_id=self.spec.organization_id,
+                                access_package_id=data.access_package_id,
+                                assignment_policy_id=self.spec.assignment_policy_id,
+                                target_id=data.target_id, end_at=plan.end_at),
+                id=target, parent_close_policy=ParentClosePolicy.ABANDON)
+            await workflow.wait_condition(lambda: self.delivery is not None)
+        elif plan.request_type in REMOVE_TYPES:
+            await workflow.get_external_workflow_handle(target).signal(
+                AssignmentWorkflow.remove,
+                RemoveSignal(request_id=plan.request_id, request_workflow_id=workflow.info().workflow_id))
+            await workflow.wait_condition(lambda: self.delivery is not None)
+        else:
+            await workflow.get_external_workflow_handle(target).signal(
+                AssignmentWorkflow.extend, ExtendSignal(request_id=plan.request_id, end_at=plan.end_at))
+            self.delivery = DeliveryResult(state="delivered", resource_states=[])
+
+    @workflow.signal
+    def delivery_finished(self, result: DeliveryResult) -> None:
+        self.delivery = result
+
+    # --- messages -----------------------------------------------------------------------------
+
+    @workflow.update
+    async def submit(self, spec: AccessRequestSpec) -> RequestPlan:
+        plan = await workflow.execute_activity(
+            acts.record_request,
+            RecordRequestInput(spec=spec, workflow_id=workflow.info().workflow_id, now=workflow.now()),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        self.spec = spec
+        self.status = RequestStatus(state="pendingApproval" if plan.stages else "submitted",
+                                    request_id=plan.request_id, assignment_id=plan.assignment_id)
+        self.plan = plan
+        return plan
+
+    @submit.validator
+    def _validate_submit(self, spec: AccessRequestSpec) -> None:
+        if self.status.state != "new":
+            raise ApplicationError("a request for this access package and person is already open",
+                                   type="pendingRequestExists")
+
+    @workflow.update
+    async def decide(self, decision: Decision) -> DecisionResult:
+        # Re-checked after the validator: two approvers deciding at once both pass validation,
+        # but only the first to reach here decides the stage.
+        if self.decision is not None or self.stage is None or decision.stage_id != self.stage.stage_id:
+            raise ApplicationError("this stage was already decided", type="stageAlreadyDecided")
+        self.decision = decision
+        await workflow.execute_activity(
+            acts.record_decision,
+            DecisionInput(request_id=self.plan.request_id, stage_id=decision.stage_id,
+                          approver_id=decision.approver_id, approver_name=decision.approver_name,
+                          review_result=decision.review_result, justification=decision.justification,
+                          workflow_id=workflow.info().workflow_id),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        return DecisionResult(stage_id=decision.stage_id, review_result=decision.review_result,
+                              request_state=self.status.state)
+
+    @decide.validator
+    def _validate_decide(self, decision: Decision) -> None:
+        stage = self.stage
+        if self.status.state != "pendingApproval" or stage is None or self.decision is not None:
+            raise ApplicationError("no approval stage is waiting for a decision", type="stageAlreadyDecided")
+        if decision.stage_id != stage.stage_id:
+            raise ApplicationError("that approval stage is not the open one", type="stageAlreadyDecided")
+        if decision.approver_id in (self.plan.requestor_id, self.plan.target_id):
+            raise ApplicationError("you cannot approve a request you made or that is for you",
+                                   type="selfApprovalNotAllowed")
+        if decision.approver_id not in self.status.approver_ids:
+            raise ApplicationError("you are not an approver of this stage", type="notAnApprover")
+        if decision.review_result not in ("Approve", "Deny"):
+            raise ApplicationError("reviewResult must be Approve or Deny", type="invalidRequest")
+        if stage.justification_required and not (decision.justification or "").strip():
+            raise ApplicationError("this stage requires a justification", type="invalidRequest")
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> RequestStatus:
+        self.canceled = True
+        await workflow.wait_condition(lambda: self.status.state == "canceled")
+        return self.status
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        if self.status.state != "pendingApproval":
+            raise ApplicationError("only a request waiting for approval can be canceled",
+                                   type="requestNotCancelable")
+        if not request.by_admin and request.by_user_id != self.plan.requestor_id:
+            raise ApplicationError("only the requestor or an administrator can cancel",
+                                   type="requestNotAllowed")
+
+    @workflow.query
+    def current(self) -> RequestStatus:
+        return self.status
+
+
+def _delivery_status(result: DeliveryResult) -> str:
+    failed = [s for s in result.resource_states if s.get("state") == "failed"]
+    if not failed:
+        return "Delivered"
+    return "; ".join(s.get("error", "not delivered") for s in failed)

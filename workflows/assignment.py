@@ -1,0 +1,184 @@
+"""AssignmentWorkflow: one per access-package assignment, alive as long as the assignment.
+
+It delivers the package's resource roles to the target (reporting a partial delivery to the
+request that asked for it), notifies 14 days and 1 day before the end, takes access back at the
+end or on a remove request, and moves the end when an extension is approved. A long life is
+kept small with continue-as-new.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities import access as acts
+    from activities.access import DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput
+
+DB_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+# A resource that could not be delivered is tried again later, a few times, then left reported.
+REDELIVERY_DELAYS = [timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1)]
+NOTICES = (14, 1)
+
+
+def assignment_workflow_id(assignment_id: str) -> str:
+    return f"assignment:{assignment_id}"
+
+
+class AssignmentInput(BaseModel):
+    assignment_id: str
+    request_id: str
+    request_workflow_id: str | None
+    organization_id: str
+    access_package_id: str
+    assignment_policy_id: str | None
+    target_id: str
+    end_at: datetime | None
+    # Carried across continue-as-new.
+    delivered: bool = False
+    notices_sent: list[str] = []
+
+
+class ExtendSignal(BaseModel):
+    request_id: str
+    end_at: datetime | None
+
+
+class RemoveSignal(BaseModel):
+    request_id: str
+    request_workflow_id: str | None = None
+
+
+class AssignmentStatus(BaseModel):
+    state: str
+    end_at: datetime | None
+    notices_sent: list[str]
+
+
+@workflow.defn
+class AssignmentWorkflow:
+    def __init__(self) -> None:
+        self.state = "delivering"
+        self.end_at: datetime | None = None
+        self.pending_extensions: list[ExtendSignal] = []
+        self.removal: RemoveSignal | None = None
+        self.notices_sent: list[str] = []
+
+    @workflow.run
+    async def run(self, data: AssignmentInput) -> AssignmentStatus:
+        self.end_at = data.end_at
+        self.notices_sent = list(data.notices_sent)
+        if not data.delivered:
+            result = await self._deliver(data)
+            if data.request_workflow_id:
+                await workflow.get_external_workflow_handle(data.request_workflow_id).signal(
+                    "delivery_finished", result)
+            for delay in REDELIVERY_DELAYS:
+                if result.state == "delivered" or self.removal:
+                    break
+                await self._wait_for_change(delay)
+                if not self.removal:
+                    result = await self._deliver(data)
+        self.state = "delivered"
+
+        while True:
+            while self.pending_extensions:
+                await self._extend(data, self.pending_extensions.pop(0))
+            if self.removal is not None:
+                await self._remove(data, "removed", self.removal.request_id)
+                if self.removal.request_workflow_id:
+                    await workflow.get_external_workflow_handle(self.removal.request_workflow_id).signal(
+                        "delivery_finished", DeliveryResult(state="delivered", resource_states=[]))
+                return self._status()
+            now = workflow.now()
+            if self.end_at is not None and now >= self.end_at:
+                await self._remove(data, "expired", None)
+                return self._status()
+            days = self._due_notice(now)
+            if days is not None:
+                await workflow.execute_activity(
+                    acts.notify_expiring,
+                    ExpiryNoticeInput(assignment_id=data.assignment_id, days_before=days, end_at=self.end_at),
+                    start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+                continue
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(data.model_copy(update={
+                    "end_at": self.end_at, "delivered": True, "notices_sent": self.notices_sent}))
+            await self._wait_for_change(self._next_wake(now))
+
+    def _status(self) -> AssignmentStatus:
+        return AssignmentStatus(state=self.state, end_at=self.end_at, notices_sent=self.notices_sent)
+
+    async def _deliver(self, data: AssignmentInput) -> DeliveryResult:
+        result = await workflow.execute_activity(
+            acts.deliver_assignment,
+            DeliverInput(assignment_id=data.assignment_id, request_id=data.request_id,
+                         organization_id=data.organization_id, access_package_id=data.access_package_id,
+                         assignment_policy_id=data.assignment_policy_id, target_id=data.target_id,
+                         start_at=workflow.now(), end_at=self.end_at,
+                         workflow_id=workflow.info().workflow_id),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        self.state = result.state
+        return result
+
+    async def _extend(self, data: AssignmentInput, extension: ExtendSignal) -> None:
+        await workflow.execute_activity(
+            acts.extend_assignment,
+            ExtendInput(assignment_id=data.assignment_id, end_at=extension.end_at,
+                        request_id=extension.request_id, workflow_id=workflow.info().workflow_id),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        self.end_at = extension.end_at
+
+    async def _remove(self, data: AssignmentInput, reason: str, request_id: str | None) -> None:
+        await workflow.execute_activity(
+            acts.remove_assignment,
+            RemoveInput(assignment_id=data.assignment_id, reason=reason, request_id=request_id,
+                        workflow_id=workflow.info().workflow_id),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        self.state = "expired"
+
+    def _due_notice(self, now: datetime) -> int | None:
+        """The notice (days before the end) to send now, if any; marks it sent."""
+        if self.end_at is None:
+            return None
+        for days in NOTICES:
+            moment = self.end_at - timedelta(days=days)
+            key = f"{self.end_at.isoformat()}:{days}"
+            if key in self.notices_sent or now < moment:
+                continue
+            self.notices_sent.append(key)
+            # A 14-day notice for an assignment that never had 14 days left is skipped, not sent late.
+            if days == 1 or now < moment + timedelta(days=1):
+                return days
+        return None
+
+    def _next_wake(self, now: datetime) -> timedelta | None:
+        if self.end_at is None:
+            return None
+        moments = [self.end_at - timedelta(days=d) for d in NOTICES] + [self.end_at]
+        upcoming = [m for m in moments if m > now]
+        return max(min(upcoming) - now, timedelta(seconds=1)) if upcoming else timedelta(seconds=1)
+
+    async def _wait_for_change(self, timeout: timedelta | None) -> None:
+        try:
+            await workflow.wait_condition(
+                lambda: bool(self.pending_extensions) or self.removal is not None, timeout=timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    @workflow.signal
+    def extend(self, extension: ExtendSignal) -> None:
+        self.pending_extensions.append(extension)
+
+    @workflow.signal
+    def remove(self, removal: RemoveSignal) -> None:
+        if self.removal is None:
+            self.removal = removal
+
+    @workflow.query
+    def current(self) -> AssignmentStatus:
+        return self._status()
