@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api import errors
-from api.routers import applications, devmail, groups, invitations, redeem, users
+from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
 
@@ -41,7 +41,7 @@ def create_app(temporal_client=None) -> FastAPI:
         return {"status": "ok"}
 
     for router in (invitations.router, redeem.router, users.router, groups.router,
-                   applications.router):
+                   applications.router, *organization.routers, audit.router):
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))

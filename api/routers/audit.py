@@ -1,0 +1,66 @@
+"""`/v1.0/auditLogs/directoryAudits`: the audit trail in Graph's directoryAudit shape, newest first.
+
+`correlationId` (also `foyerWorkflowId`) is the id of the workflow that did the work, when one
+did; `$filter` takes activityDisplayName, category, result, activityDateTime, foyerWorkflowId,
+correlationId and targetResourceId (Foyer's flat stand-in for Graph's
+`targetResources/any(t: t/id eq '…')`).
+"""
+
+import json
+
+from fastapi import APIRouter, Request
+from sqlmodel import or_
+
+from api.deps import GlobalAdminCaller, OrganizationDep, SessionDep
+from api.odata import collection, list_page
+from api.schemas import iso
+from models.audit import AuditRecord
+
+router = APIRouter(prefix="/v1.0/auditLogs", tags=["auditLogs"])
+
+AUDIT_FIELDS = {
+    "id": "id", "category": "category", "activityDisplayName": "activity_display_name",
+    "activityDateTime": "activity_date_time", "result": "result",
+    "correlationId": "workflow_id", "foyerWorkflowId": "workflow_id",
+    "targetResourceId": "target_id", "initiatedByUserId": "initiated_by_id",
+}
+
+
+def _detail_value(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def audit_body(row: AuditRecord) -> dict:
+    if row.initiated_by_id or row.initiated_by_name:
+        initiated_by = {"user": {"id": row.initiated_by_id, "displayName": row.initiated_by_name},
+                        "app": None}
+    else:  # the system itself (an invitation expiring, say)
+        initiated_by = {"user": None, "app": {"displayName": "Foyer", "appId": None}}
+    targets = []
+    if row.target_id or row.target_display_name or row.target_type:
+        targets.append({"id": row.target_id, "displayName": row.target_display_name,
+                        "type": row.target_type})
+    return {
+        "id": row.id,
+        "category": row.category,
+        "correlationId": row.workflow_id,
+        "foyerWorkflowId": row.workflow_id,
+        "activityDisplayName": row.activity_display_name,
+        "activityDateTime": iso(row.activity_date_time),
+        "loggedByService": "Foyer",
+        "initiatedBy": initiated_by,
+        "targetResources": targets,
+        "result": row.result,
+        "resultReason": row.result_reason or "",
+        "additionalDetails": [{"key": k, "value": _detail_value(v)} for k, v in (row.details or {}).items()],
+    }
+
+
+@router.get("/directoryAudits")
+async def list_directory_audits(request: Request, caller: GlobalAdminCaller, session: SessionDep,
+                                org: OrganizationDep) -> dict:
+    page = await list_page(
+        request, session, AuditRecord, AUDIT_FIELDS,
+        where=[or_(AuditRecord.organization_id == org.id, AuditRecord.organization_id.is_(None))],
+        default_order=("activity_date_time", "id"), default_desc=True)
+    return collection(request, page, audit_body)

@@ -1,0 +1,261 @@
+"""`/v1.0/organization` and the policies that govern external collaboration.
+
+- `/v1.0/policies/authorizationPolicy` (Graph): who may invite guests (`allowInvitesFrom`).
+- `/v1.0/policies/externalCollaborationPolicy` (Foyer's own): the domain allow/block list, email
+  one-time passcodes, invitation lifetime and reminders.
+
+Reads are open to members; changes need a Global Administrator and are audited ("Policy").
+Invitations and redemptions read these settings when they happen, so a change applies to
+invitations already waiting too.
+"""
+
+import re
+from datetime import timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from pydantic import AnyHttpUrl, Field, StrictBool, field_validator
+
+from activities.store import audit
+from api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep
+from api.errors import bad_request, not_found
+from api.schemas import GraphModel, iso, normalize_email
+from foyer.durations import parse_duration
+from models.directory import Organization
+from models.enums import AllowInvitesFrom, DomainListMode
+
+organization_router = APIRouter(prefix="/v1.0/organization", tags=["organization"])
+policies_router = APIRouter(prefix="/v1.0/policies", tags=["policies"])
+routers = (organization_router, policies_router)
+
+MIN_LIFETIME, MAX_LIFETIME = parse_duration("PT1H"), parse_duration("P365D")
+MAX_DOMAINS = 1000
+MAX_REMINDERS = 10
+DOMAIN_PATTERN = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _actor(caller) -> dict:
+    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
+
+
+# --- organization ---------------------------------------------------------------------------
+
+def organization_body(org: Organization) -> dict:
+    return {
+        "id": org.id,
+        "displayName": org.display_name,
+        "verifiedDomains": [{"type": "Managed", "isDefault": False, "isInitial": False, **d}
+                            for d in org.verified_domains],
+        "privacyProfile": {"statementUrl": org.privacy_statement_url,
+                           "contactEmail": org.privacy_contact_email},
+        "createdDateTime": iso(org.created_date_time),
+    }
+
+
+class PrivacyProfile(GraphModel):
+    statement_url: AnyHttpUrl | None = None
+    contact_email: str | None = None
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_email(value, "privacyProfile.contactEmail")
+
+
+class OrganizationUpdate(GraphModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=256)
+    privacy_profile: PrivacyProfile | None = None
+
+    @field_validator("display_name")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+@organization_router.get("")
+async def get_organization(caller: MemberCaller, org: OrganizationDep) -> dict:
+    return {"value": [organization_body(org)]}
+
+
+@organization_router.patch("/{organization_id}", status_code=204)
+async def update_organization(organization_id: str, body: OrganizationUpdate,
+                              caller: GlobalAdminCaller, session: SessionDep,
+                              org: OrganizationDep) -> Response:
+    if organization_id != org.id:
+        raise not_found(f"organization {organization_id}")
+    changes: dict = {}
+    if "display_name" in body.model_fields_set:
+        changes["displayName"] = org.display_name = body.display_name
+    profile = body.privacy_profile
+    if "privacy_profile" in body.model_fields_set:
+        if profile is None:  # privacyProfile: null clears both
+            org.privacy_statement_url = org.privacy_contact_email = None
+            changes["privacyProfile"] = None
+        else:
+            if "statement_url" in profile.model_fields_set:
+                org.privacy_statement_url = str(profile.statement_url) if profile.statement_url else None
+                changes["privacyProfile.statementUrl"] = org.privacy_statement_url
+            if "contact_email" in profile.model_fields_set:
+                org.privacy_contact_email = profile.contact_email
+                changes["privacyProfile.contactEmail"] = org.privacy_contact_email
+    if not changes:
+        raise bad_request("nothing to update: give displayName or privacyProfile")
+    session.add(org)
+    await audit(session, key=None, category="Policy", activity="Update organization",
+                organization_id=org.id, **_actor(caller), target_type="Organization",
+                target_id=org.id, target_name=org.display_name, details=changes)
+    await session.commit()
+    return Response(status_code=204)
+
+
+# --- authorizationPolicy ----------------------------------------------------------------------
+
+def authorization_policy_body(org: Organization) -> dict:
+    return {
+        "id": "authorizationPolicy",
+        "displayName": "Authorization Policy",
+        "description": "Used to manage authorization related settings across the company.",
+        "allowInvitesFrom": org.allow_invites_from,
+    }
+
+
+class AuthorizationPolicyUpdate(GraphModel):
+    allow_invites_from: AllowInvitesFrom
+
+
+@policies_router.get("/authorizationPolicy")
+async def get_authorization_policy(caller: MemberCaller, org: OrganizationDep) -> dict:
+    return authorization_policy_body(org)
+
+
+@policies_router.patch("/authorizationPolicy", status_code=204)
+async def update_authorization_policy(body: AuthorizationPolicyUpdate, caller: GlobalAdminCaller,
+                                      session: SessionDep, org: OrganizationDep) -> Response:
+    before = org.allow_invites_from
+    org.allow_invites_from = body.allow_invites_from.value
+    session.add(org)
+    await audit(session, key=None, category="Policy", activity="Update authorization policy",
+                organization_id=org.id, **_actor(caller), target_type="Policy",
+                target_id="authorizationPolicy", target_name="Authorization Policy",
+                details={"allowInvitesFrom": org.allow_invites_from, "previousAllowInvitesFrom": before})
+    await session.commit()
+    return Response(status_code=204)
+
+
+# --- externalCollaborationPolicy (Foyer) ----------------------------------------------------------
+
+def external_collaboration_body(org: Organization) -> dict:
+    return {
+        "id": "externalCollaborationPolicy",
+        "domainRestrictions": {"mode": org.domain_list_mode, "domains": list(org.domain_list)},
+        "emailOneTimePasscodeEnabled": org.email_otp_enabled,
+        "invitationLifetime": org.invitation_lifetime,
+        "invitationReminders": list(org.invitation_reminders),
+    }
+
+
+class DomainRestrictions(GraphModel):
+    mode: Literal["none", "allowList", "blockList"]
+    domains: list[str] = Field(default_factory=list, max_length=MAX_DOMAINS)
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        seen: list[str] = []
+        for raw in value:
+            domain = raw.strip().lower() if isinstance(raw, str) else ""
+            if not DOMAIN_PATTERN.match(domain):
+                raise ValueError(f"{raw!r} is not a domain name such as fabrikam.com")
+            if domain not in seen:
+                seen.append(domain)
+        return seen
+
+
+def _duration(value: str, field: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise ValueError(f"{field}: {error}") from None
+
+
+class ExternalCollaborationUpdate(GraphModel):
+    domain_restrictions: DomainRestrictions | None = None
+    email_one_time_passcode_enabled: StrictBool | None = None
+    invitation_lifetime: str | None = None
+    invitation_reminders: list[str] | None = Field(default=None, max_length=MAX_REMINDERS)
+
+    @field_validator("invitation_lifetime")
+    @classmethod
+    def _lifetime(cls, value: str | None) -> str | None:
+        if value is None:
+            raise ValueError("may not be null")
+        if not MIN_LIFETIME <= _duration(value, "invitationLifetime") <= MAX_LIFETIME:
+            raise ValueError("invitationLifetime must be between PT1H and P365D")
+        return value
+
+    @field_validator("invitation_reminders")
+    @classmethod
+    def _reminders(cls, value: list[str] | None) -> list[str]:
+        if value is None:
+            raise ValueError("may not be null; use [] for no reminders")
+        parsed = [(_duration(v, "invitationReminders"), v) for v in value]
+        if any(delta <= timedelta(0) for delta, _ in parsed):
+            raise ValueError("invitationReminders must be longer than zero")
+        if len({delta for delta, _ in parsed}) != len(parsed):
+            raise ValueError("invitationReminders has the same reminder twice")
+        return [v for _, v in sorted(parsed)]
+
+    @field_validator("domain_restrictions", "email_one_time_passcode_enabled")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+@policies_router.get("/externalCollaborationPolicy")
+async def get_external_collaboration_policy(caller: MemberCaller, org: OrganizationDep) -> dict:
+    return external_collaboration_body(org)
+
+
+@policies_router.patch("/externalCollaborationPolicy", status_code=204)
+async def update_external_collaboration_policy(body: ExternalCollaborationUpdate,
+                                               caller: GlobalAdminCaller, session: SessionDep,
+                                               org: OrganizationDep) -> Response:
+    if not body.model_fields_set:
+        raise bad_request("nothing to update: give domainRestrictions, emailOneTimePasscodeEnabled, "
+                          "invitationLifetime or invitationReminders")
+    restrictions = body.domain_restrictions
+    if restrictions is not None:
+        if restrictions.mode == DomainListMode.none and restrictions.domains:
+            raise bad_request("domainRestrictions: mode 'none' takes no domains")
+        if restrictions.mode != DomainListMode.none and not restrictions.domains:
+            raise bad_request(f"domainRestrictions: mode '{restrictions.mode}' needs at least one domain")
+    lifetime = body.invitation_lifetime or org.invitation_lifetime
+    reminders = body.invitation_reminders if body.invitation_reminders is not None \
+        else org.invitation_reminders
+    too_late = [r for r in reminders if parse_duration(r) >= parse_duration(lifetime)]
+    if too_late:
+        raise bad_request(f"invitationReminders {', '.join(too_late)} must each be shorter than "
+                          f"the invitationLifetime {lifetime}")
+
+    before = external_collaboration_body(org)
+    if restrictions is not None:
+        org.domain_list_mode = restrictions.mode
+        org.domain_list = restrictions.domains
+    if body.email_one_time_passcode_enabled is not None:
+        org.email_otp_enabled = body.email_one_time_passcode_enabled
+    org.invitation_lifetime = lifetime
+    org.invitation_reminders = list(reminders)
+    session.add(org)
+    after = external_collaboration_body(org)
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    await audit(session, key=None, category="Policy", activity="Update external collaboration settings",
+                organization_id=org.id, **_actor(caller), target_type="Policy",
+                target_id="externalCollaborationPolicy",
+                target_name="External collaboration settings", details=changed)
+    await session.commit()
+    return Response(status_code=204)
