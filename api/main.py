@@ -8,6 +8,9 @@ from fastapi.responses import JSONResponse
 
 from api import errors
 from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
+from api.routers import (
+    entitlement_catalog, entitlement_connected_orgs, entitlement_packages, entitlement_policies,
+)
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
 
@@ -41,7 +44,9 @@ def create_app(temporal_client=None) -> FastAPI:
         return {"status": "ok"}
 
     for router in (invitations.router, redeem.router, users.router, groups.router,
-                   applications.router, *organization.routers, audit.router):
+                   applications.router, *organization.routers, audit.router,
+                   entitlement_catalog.router, entitlement_packages.router,
+                   entitlement_policies.router, entitlement_connected_orgs.router):
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))

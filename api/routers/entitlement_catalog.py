@@ -1,0 +1,325 @@
+"""`/v1.0/identityGovernance/entitlementManagement/catalogs` and `resourceRequests`: catalogs, the
+resources (groups, applications, sites) added to them and the roles those offer.
+
+Who may do what, for every entitlement-management router: admins (Global Administrator, User
+Administrator) everything; a catalog's owners (`Catalog.owner_ids`) manage that catalog's
+resources, access packages and policies; members read catalogs and visible access packages.
+Every write is audited in its own transaction (category EntitlementManagement).
+"""
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, func, select
+
+from activities.store import audit
+from api.deps import AdminCaller, Caller, MemberCaller, OrganizationDep, SessionDep
+from api.entitlement_schemas import CatalogCreate, CatalogUpdate, ResourceRequestCreate
+from api.errors import GraphError, bad_request, not_found
+from api.odata import collection, list_page
+from api.schemas import iso
+from models.base import utcnow
+from models.directory import Application, Group, Organization, User
+from models.entitlement import AccessPackage, Catalog, CatalogResource
+
+PREFIX = "/v1.0/identityGovernance/entitlementManagement"
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+
+DEFAULT_APP_ROLE_ID = "00000000-0000-0000-0000-000000000000"
+ROLES = {
+    "AadGroup": [{"originId": "Member", "displayName": "Member"},
+                 {"originId": "Owner", "displayName": "Owner"}],
+    "AadApplication": [{"originId": DEFAULT_APP_ROLE_ID, "displayName": "Default Access"}],
+    "SharePointOnline": [{"originId": "Reader", "displayName": "Reader"},
+                         {"originId": "Editor", "displayName": "Editor"}],
+}
+
+
+# --- shared by the entitlement-management routers ----------------------------------------------
+
+def actor(caller: Caller) -> dict:
+    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
+
+
+async def record(session, org: Organization, caller: Caller, activity: str, target_type: str,
+                 target_id: str, target_name: str | None, **details) -> None:
+    await audit(session, key=None, category="EntitlementManagement", activity=activity,
+                organization_id=org.id, **actor(caller), target_type=target_type,
+                target_id=target_id, target_name=target_name, details=details)
+
+
+def owns(caller: Caller, catalog: Catalog) -> bool:
+    return caller.user_id is not None and caller.user_id in (catalog.owner_ids or [])
+
+
+def may_manage(caller: Caller, catalog: Catalog) -> bool:
+    return caller.is_admin or owns(caller, catalog)
+
+
+def require_manage(caller: Caller, catalog: Catalog) -> None:
+    if not may_manage(caller, catalog):
+        raise GraphError(403, "Authorization_RequestDenied",
+                         f"only an administrator or an owner of the catalog '{catalog.display_name}' "
+                         "may change it, its resources, access packages and policies")
+
+
+async def owned_catalog_ids(session, org: Organization, caller: Caller) -> set[str]:
+    if caller.user_id is None:
+        return set()
+    rows = (await session.exec(select(Catalog.id, Catalog.owner_ids).where(
+        Catalog.organization_id == org.id))).all()
+    return {cid for cid, owners in rows if caller.user_id in (owners or [])}
+
+
+async def get_catalog(session, org: Organization, catalog_id: str) -> Catalog:
+    catalog = await session.get(Catalog, catalog_id)
+    if catalog is None or catalog.organization_id != org.id:
+        raise not_found(f"catalog {catalog_id}")
+    return catalog
+
+
+async def missing_ids(session, org: Organization, model, ids) -> list[str]:
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    found = set((await session.exec(select(model.id).where(
+        col(model.id).in_(ids), model.organization_id == org.id))).all())
+    return [i for i in ids if i not in found]
+
+
+async def commit(session, conflict: str) -> None:
+    """Commit; a concurrent change that breaks a constraint is a 409, never a 500."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise GraphError(409, "conflictingObject", conflict) from None
+
+
+def reference_id(body, collection_name: str) -> str:
+    """The id in a $ref body {"@odata.id": "https://…/{collection_name}/{id}"}."""
+    reference = body.get("@odata.id") if isinstance(body, dict) else None
+    if not isinstance(reference, str) or not reference.strip():
+        raise bad_request(f'the body must be {{"@odata.id": "https://…/{collection_name}/{{id}}"}}',
+                          code="Request_BadRequest")
+    extra = sorted(k for k in body if not k.startswith("@odata."))
+    if extra:
+        raise bad_request(f"unexpected properties in a $ref body: {', '.join(extra)}",
+                          code="Request_BadRequest")
+    parts = reference.strip().split("?", 1)[0].rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] not in (collection_name, "directoryObjects") or not parts[-1]:
+        raise bad_request(f"'{reference}' is not a reference to an object of {collection_name}",
+                          code="Request_BadRequest")
+    return parts[-1]
+
+
+# --- catalogs ----------------------------------------------------------------------------------
+
+CATALOG_FIELDS = {"id": "id", "displayName": "display_name", "state": "state",
+                  "catalogType": "catalog_type", "isExternallyVisible": "is_externally_visible",
+                  "createdDateTime": "created_date_time"}
+
+
+def catalog_body(catalog: Catalog) -> dict:
+    return {
+        "id": catalog.id,
+        "displayName": catalog.display_name,
+        "description": catalog.description,
+        "catalogType": catalog.catalog_type,
+        "state": catalog.state,
+        "isExternallyVisible": catalog.is_externally_visible,
+        "createdDateTime": iso(catalog.created_date_time),
+        "modifiedDateTime": iso(catalog.modified_date_time),
+        "foyerOwnerIds": catalog.owner_ids,
+    }
+
+
+def resource_body(resource: CatalogResource) -> dict:
+    return {
+        "id": resource.id,
+        "displayName": resource.display_name,
+        "originId": resource.origin_id,
+        "originSystem": resource.origin_system,
+        "createdDateTime": iso(resource.created_date_time),
+        "roles": [{**role, "originSystem": resource.origin_system} for role in resource.roles],
+        "catalog": {"id": resource.catalog_id},
+    }
+
+
+async def _check_owners(session, org, owner_ids: list[str]) -> list[str]:
+    owner_ids = list(dict.fromkeys(owner_ids))
+    missing = await missing_ids(session, org, User, owner_ids)
+    if missing:
+        raise bad_request(f"foyerOwnerIds: no user with id {', '.join(missing)}")
+    return owner_ids
+
+
+@router.get("/catalogs")
+async def list_catalogs(request: Request, caller: MemberCaller, session: SessionDep,
+                        org: OrganizationDep) -> dict:
+    page = await list_page(request, session, Catalog, CATALOG_FIELDS,
+                           where=[Catalog.organization_id == org.id])
+    return collection(request, page, catalog_body)
+
+
+@router.post("/catalogs", status_code=201)
+async def create_catalog(body: CatalogCreate, caller: AdminCaller, session: SessionDep,
+                         org: OrganizationDep) -> dict:
+    owners = await _check_owners(session, org, body.foyer_owner_ids)
+    catalog = Catalog(organization_id=org.id, display_name=body.display_name,
+                      description=body.description, catalog_type=body.catalog_type,
+                      state=body.state, is_externally_visible=body.is_externally_visible,
+                      owner_ids=owners)
+    session.add(catalog)
+    await record(session, org, caller, "Create catalog", "Catalog", catalog.id, catalog.display_name,
+                 ownerIds=owners)
+    await commit(session, "the catalog could not be created")
+    return catalog_body(catalog)
+
+
+@router.get("/catalogs/{catalog_id}")
+async def get_catalog_by_id(catalog_id: str, caller: MemberCaller, session: SessionDep,
+                            org: OrganizationDep) -> dict:
+    return catalog_body(await get_catalog(session, org, catalog_id))
+
+
+@router.patch("/catalogs/{catalog_id}", status_code=204)
+async def update_catalog(catalog_id: str, body: CatalogUpdate, caller: MemberCaller,
+                         session: SessionDep, org: OrganizationDep) -> Response:
+    catalog = await get_catalog(session, org, catalog_id)
+    require_manage(caller, catalog)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise bad_request("nothing to update: give displayName, description, state, "
+                          "isExternallyVisible or foyerOwnerIds")
+    if "foyer_owner_ids" in changes:
+        catalog.owner_ids = await _check_owners(session, org, changes.pop("foyer_owner_ids"))
+    for name, value in changes.items():
+        setattr(catalog, name, value)
+    catalog.modified_date_time = utcnow()
+    session.add(catalog)
+    await record(session, org, caller, "Update catalog", "Catalog", catalog.id, catalog.display_name,
+                 modifiedProperties=",".join(body.model_dump(by_alias=True, exclude_unset=True)))
+    await commit(session, "the catalog changed concurrently; retry")
+    return Response(status_code=204)
+
+
+@router.delete("/catalogs/{catalog_id}", status_code=204)
+async def delete_catalog(catalog_id: str, caller: AdminCaller, session: SessionDep,
+                         org: OrganizationDep) -> Response:
+    catalog = await get_catalog(session, org, catalog_id)
+    packages = (await session.exec(select(func.count()).select_from(AccessPackage).where(
+        AccessPackage.catalog_id == catalog.id))).one()
+    if packages:
+        raise GraphError(409, "conflictingObject",
+                         f"the catalog still holds {packages} access package(s); delete them first")
+    name = catalog.display_name
+    await session.exec(delete(CatalogResource).where(CatalogResource.catalog_id == catalog.id))  # type: ignore[call-overload]
+    await session.exec(delete(Catalog).where(Catalog.id == catalog.id))  # type: ignore[call-overload]
+    await record(session, org, caller, "Delete catalog", "Catalog", catalog_id, name)
+    await commit(session, "an access package was added to the catalog meanwhile; it was not deleted")
+    return Response(status_code=204)
+
+
+RESOURCE_FIELDS = {"id": "id", "displayName": "display_name", "originId": "origin_id",
+                   "originSystem": "origin_system", "createdDateTime": "created_date_time"}
+
+
+@router.get("/catalogs/{catalog_id}/resources")
+async def list_catalog_resources(catalog_id: str, request: Request, caller: MemberCaller,
+                                 session: SessionDep, org: OrganizationDep) -> dict:
+    catalog = await get_catalog(session, org, catalog_id)
+    page = await list_page(request, session, CatalogResource, RESOURCE_FIELDS,
+                           where=[CatalogResource.catalog_id == catalog.id])
+    return collection(request, page, resource_body)
+
+
+# --- resource requests -------------------------------------------------------------------------
+
+async def _describe(session, org, body: ResourceRequestCreate) -> tuple[str, str]:
+    """(canonical origin id, display name) of the resource to add; 400 when it does not exist."""
+    spec = body.resource
+    if spec.origin_system == "AadGroup":
+        group = await session.get(Group, spec.origin_id)
+        if group is None or group.organization_id != org.id:
+            raise bad_request(f"resource.originId: no group with id {spec.origin_id}")
+        return group.id, group.display_name
+    if spec.origin_system == "AadApplication":
+        app = (await session.exec(select(Application).where(
+            Application.organization_id == org.id,
+            (Application.id == spec.origin_id) | (Application.app_id == spec.origin_id)))).first()
+        if app is None:
+            raise bad_request(f"resource.originId: no application with id {spec.origin_id}")
+        return app.id, app.display_name
+    return spec.origin_id, spec.display_name or spec.origin_id
+
+
+@router.post("/resourceRequests", status_code=201)
+async def create_resource_request(body: ResourceRequestCreate, caller: MemberCaller,
+                                  session: SessionDep, org: OrganizationDep) -> dict:
+    catalog = await get_catalog(session, org, body.catalog.id)
+    require_manage(caller, catalog)
+    if body.request_type == "adminAdd":
+        origin_id, name = await _describe(session, org, body)
+        existing = (await session.exec(select(CatalogResource.id).where(
+            CatalogResource.catalog_id == catalog.id,
+            CatalogResource.origin_system == body.resource.origin_system,
+            CatalogResource.origin_id == origin_id))).first()
+        conflict = (f"the {body.resource.origin_system} resource {origin_id} is already in the "
+                    f"catalog '{catalog.display_name}'")
+        if existing:
+            raise GraphError(409, "conflictingObject", conflict)
+        resource = CatalogResource(catalog_id=catalog.id, origin_system=body.resource.origin_system,
+                                   origin_id=origin_id, display_name=name,
+                                   roles=[dict(r) for r in ROLES[body.resource.origin_system]])
+        session.add(resource)
+        await record(session, org, caller, "Add resource to catalog", "Catalog", catalog.id,
+                     catalog.display_name, resourceId=resource.id, originSystem=resource.origin_system,
+                     originId=resource.origin_id)
+        await commit(session, conflict)
+    else:
+        resource = await _find_resource(session, catalog, body)
+        used_by = await packages_using(session, resource)
+        if used_by:
+            raise GraphError(409, "conflictingObject",
+                             f"the resource '{resource.display_name}' is still used by the access "
+                             f"package(s) {', '.join(used_by)}; remove their resource role scopes first")
+        await session.exec(delete(CatalogResource).where(CatalogResource.id == resource.id))  # type: ignore[call-overload]
+        await record(session, org, caller, "Remove resource from catalog", "Catalog", catalog.id,
+                     catalog.display_name, resourceId=resource.id, originSystem=resource.origin_system,
+                     originId=resource.origin_id)
+        await commit(session, "the catalog changed concurrently; retry")
+    return {"id": str(uuid.uuid4()), "requestType": body.request_type, "state": "delivered",
+            "justification": body.justification, "createdDateTime": iso(utcnow()),
+            "resource": resource_body(resource), "catalog": {"id": catalog.id}}
+
+
+async def _find_resource(session, catalog: Catalog, body: ResourceRequestCreate) -> CatalogResource:
+    spec = body.resource
+    statement = select(CatalogResource).where(CatalogResource.catalog_id == catalog.id)
+    if spec.id:
+        statement = statement.where(CatalogResource.id == spec.id)
+    else:
+        statement = statement.where(CatalogResource.origin_system == spec.origin_system,
+                                    CatalogResource.origin_id == spec.origin_id)
+    resource = (await session.exec(statement)).first()
+    if resource is None and not spec.id and spec.origin_system == "AadApplication":
+        app = (await session.exec(select(Application.id).where(
+            Application.app_id == spec.origin_id))).first()
+        if app:
+            resource = (await session.exec(select(CatalogResource).where(
+                CatalogResource.catalog_id == catalog.id, CatalogResource.origin_id == app,
+                CatalogResource.origin_system == "AadApplication"))).first()
+    if resource is None:
+        raise not_found(f"resource {spec.id or spec.origin_id} in catalog {catalog.id}")
+    return resource
+
+
+async def packages_using(session, resource: CatalogResource) -> list[str]:
+    """Display names of the access packages whose resource role scopes use this resource."""
+    packages = (await session.exec(select(AccessPackage).where(
+        AccessPackage.catalog_id == resource.catalog_id))).all()
+    return [p.display_name for p in packages
+            if any(s.get("resourceId") == resource.id for s in p.resource_role_scopes or [])]
