@@ -52,6 +52,16 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
             value = value.replace(tzinfo=timezone.utc)
         return literal(value.astimezone(timezone.utc), UTCDateTime())
 
+    def _substr_function(self, field, substr, func: str):
+        # startswith/endswith/contains: case-insensitive as in Graph, and the same on SQLite and
+        # PostgreSQL; % and _ in the text are matched literally.
+        if not isinstance(substr, odata_ast.String):
+            raise bad_request(f"$filter: {func}() takes a quoted string such as 'Ann'")
+        if isinstance(field, odata_ast.Identifier) and field.name in self.fields and \
+                _kind(getattr(self.root_model, self.fields[field.name]).type) is not str:
+            raise bad_request(f"$filter: {func}() works on text properties; {field.name} is not one")
+        return getattr(self.visit(field), "i" + func)(substr.py_val, autoescape=True)
+
     def visit_Compare(self, node: odata_ast.Compare):
         self._check_operands(node.left, node.right)
         self._check_operands(node.right, node.left)

@@ -18,6 +18,8 @@ BAD_QUERIES = [
     ("/v1.0/users", {"$filter": "mail in ('a@b.example', 7)"}),
     ("/v1.0/users", {"$filter": "contains(displayName)"}),
     ("/v1.0/users", {"$filter": "frobnicate(displayName, 'a')"}),
+    ("/v1.0/users", {"$filter": "startswith(accountEnabled, 't')"}),
+    ("/v1.0/users", {"$filter": "startswith(displayName, 3)"}),
     ("/v1.0/users", {"$filter": "displayName/first eq 'a'"}),
     ("/v1.0/users", {"$filter": "identities/any(i: i/issuer eq 'x')"}),
     ("/v1.0/users", {"$select": "displayName,password"}),

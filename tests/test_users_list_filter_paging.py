@@ -69,6 +69,14 @@ async def test_startswith_select_orderby_count_and_paging(api, admin, make_token
     assert pages == 3
     assert seen == [f"{prefix} {n}" for n in ["Erin", "Dave", "Carol", "Bob", "Alice"]]
 
+    # Like Graph, startswith ignores case (on every database) and takes % and _ literally.
+    lower = await api.get("/v1.0/users", headers=member, params={
+        "$filter": f"startswith(displayName,'{prefix.lower()} a')"})
+    assert [u["id"] for u in lower.json()["value"]] == [ids["Alice"]]
+    wildcard = await api.get("/v1.0/users", headers=member, params={
+        "$filter": f"startswith(displayName,'{prefix[:4]}%')"})
+    assert wildcard.status_code == 200 and wildcard.json()["value"] == []
+
     one = await api.get("/v1.0/users", headers=member, params={
         "$filter": f"id eq '{ids['Bob']}'", "$select": "userType"})
     assert one.json()["value"] == [{"id": ids["Bob"], "userType": "Member"}]
