@@ -27,18 +27,22 @@ chromium:
 dev: venv
 	$(VENV)/bin/foyer dev
 
-# The whole suite on SQLite, then on PostgreSQL when FOYER_TEST_POSTGRES_URL is set. An unreachable
-# PostgreSQL fails the run at once; it is never skipped.
+# The whole suite on SQLite, then on PostgreSQL when FOYER_TEST_POSTGRES_URL is set; both run even
+# when the first fails, and either failing fails the target. An unreachable PostgreSQL fails the
+# run at once; it is never skipped.
 test: venv chromium
 	@if [ -n "$${FOYER_TEST_POSTGRES_URL:-}" ]; then \
 	  $(VENV)/bin/python -c 'import os, psycopg; psycopg.connect(os.environ["FOYER_TEST_POSTGRES_URL"], connect_timeout=10).close()' \
 	    || { echo "make test: PostgreSQL at FOYER_TEST_POSTGRES_URL is unreachable" >&2; exit 1; }; \
 	fi
-	$(PYTEST)
-	@if [ -n "$${FOYER_TEST_POSTGRES_URL:-}" ]; then \
-	  echo "FOYER_TEST_DATABASE=postgres $(PYTEST)"; \
-	  FOYER_TEST_DATABASE=postgres $(PYTEST); \
-	fi
+	@status=0; \
+	echo "== SQLite: $(PYTEST)"; \
+	$(PYTEST) || status=1; \
+	if [ -n "$${FOYER_TEST_POSTGRES_URL:-}" ]; then \
+	  echo "== PostgreSQL: FOYER_TEST_DATABASE=postgres $(PYTEST)"; \
+	  FOYER_TEST_DATABASE=postgres $(PYTEST) || status=1; \
+	fi; \
+	exit $$status
 
 bench: venv
 	$(VENV)/bin/python -m bench

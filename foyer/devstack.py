@@ -168,7 +168,7 @@ class DevStack:
 
         asyncio.run(wait())
 
-    def wait_for_api(self, settings: Settings, process: subprocess.Popen) -> None:
+    def wait_for_api(self, settings: Settings) -> None:
         url = f"http://127.0.0.1:{settings.api_port}/healthz"
         deadline = time.monotonic() + API_START_TIMEOUT
         while True:
@@ -236,8 +236,8 @@ class DevStack:
             self.wait_for_temporal(settings, temporal)
             cli = [sys.executable, "-m", "foyer.cli"]
             self.spawn("worker", [*cli, "worker"])
-            api = self.spawn("api", [*cli, "api"])
-            self.wait_for_api(settings, api)
+            self.spawn("api", [*cli, "api"])
+            self.wait_for_api(settings)
             print(banner(settings, token, new, organization_id, time.monotonic() - started),
                   flush=True)
             while True:
@@ -255,17 +255,14 @@ class DevStack:
             self.stop()
 
     def stop(self) -> None:
-        # The API and the worker first (they talk to Temporal), then Temporal, then the mail.
-        order = [c for c in self.children if c[0] != "temporal"] + \
-                [c for c in self.children if c[0] == "temporal"]
-        running = [(n, p) for n, p in order if p.poll() is None]
+        running = [(name, process) for name, process in self.children if process.poll() is None]
         if running:
-            _say("stopping " + ", ".join(n for n, _ in running))
+            _say("stopping " + ", ".join(name for name, _ in running))
+        # The API and the worker first (they talk to Temporal), then Temporal, then the mail.
         for group in ([c for c in running if c[0] != "temporal"],
                       [c for c in running if c[0] == "temporal"]):
             for _name, process in group:
-                if process.poll() is None:
-                    process.terminate()
+                process.terminate()
             for name, process in group:
                 try:
                     process.wait(timeout=STOP_TIMEOUT)
