@@ -20,12 +20,17 @@ WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow]
 ACTIVITIES = [*invitations.ALL, *access.ALL]
 
 
+def activities_for(client: Client) -> list:
+    """Every activity; the ones that start workflows need the client."""
+    return [*ACTIVITIES, access.AssignmentStarter(client).start_assignment_workflow]
+
+
 def build_worker(client: Client, task_queue: str | None = None, **options) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or get_settings().task_queue,
         workflows=WORKFLOWS,
-        activities=ACTIVITIES,
+        activities=activities_for(client),
         max_concurrent_activities=options.pop("max_concurrent_activities", 100),
         **options,
     )

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
@@ -134,6 +136,22 @@ class ExtendInput(BaseModel):
     end_at: datetime | None
     request_id: str
     workflow_id: str
+
+
+class AssignmentInput(BaseModel):
+    """The AssignmentWorkflow's input (here so the activity that starts it can name it)."""
+
+    assignment_id: str
+    request_id: str
+    request_workflow_id: str | None
+    organization_id: str
+    access_package_id: str
+    assignment_policy_id: str | None
+    target_id: str
+    end_at: datetime | None
+    # Carried across continue-as-new.
+    delivered: bool = False
+    notices_sent: list[str] = []
 
 
 class ExpiryNoticeInput(BaseModel):
@@ -587,6 +605,24 @@ async def notify_expiring(data: ExpiryNoticeInput) -> None:
             days=data.days_before, link=f"{get_settings().public_url.rstrip('/')}/myaccess")
         await mail.enqueue(session, key=key, to=[target.mail], subject=subject, text=text, html=html)
     await mail.deliver(key)
+
+
+class AssignmentStarter:
+    """Starts an assignment's own long-lived workflow. An activity rather than a child workflow:
+    the assignment outlives the request by months, and an abandoned child whose parent has
+    closed stalls the time-skipping test server."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    @activity.defn(name="start_assignment_workflow")
+    async def start_assignment_workflow(self, data: AssignmentInput) -> None:
+        try:
+            await self.client.start_workflow(
+                "AssignmentWorkflow", data, id=f"assignment:{data.assignment_id}",
+                task_queue=activity.info().task_queue)
+        except WorkflowAlreadyStartedError:
+            pass  # a retry of a start that went through
 
 
 ALL = [record_request, announce_stage, record_decision, set_request_state, deliver_assignment,

@@ -16,17 +16,14 @@ from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities import access as acts
     from activities.access import (
-        ADD_TYPES, REMOVE_TYPES, AccessRequestSpec, DecisionInput, DeliveryResult, RecordRequestInput,
+        ADD_TYPES, REMOVE_TYPES, AccessRequestSpec, AssignmentInput, DecisionInput, DeliveryResult, RecordRequestInput,
         RequestPlan, RequestStateInput, StageEventInput, StagePlan,
     )
-    from workflows.assignment import (
-        AssignmentInput, AssignmentWorkflow, ExtendSignal, RemoveSignal, assignment_workflow_id,
-    )
+    from workflows.assignment import AssignmentWorkflow, ExtendSignal, RemoveSignal, assignment_workflow_id
 
 DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
@@ -163,15 +160,15 @@ class AccessRequestWorkflow:
         self.status.assignment_id = plan.assignment_id
         target = assignment_workflow_id(plan.assignment_id)
         if plan.request_type in ADD_TYPES:
-            await workflow.start_child_workflow(
-                AssignmentWorkflow.run,
+            await workflow.execute_activity(
+                "start_assignment_workflow",
                 AssignmentInput(assignment_id=plan.assignment_id, request_id=plan.request_id,
                                 request_workflow_id=workflow.info().workflow_id,
                                 organization_id=self.spec.organization_id,
                                 access_package_id=data.access_package_id,
                                 assignment_policy_id=self.spec.assignment_policy_id,
                                 target_id=data.target_id, end_at=plan.end_at),
-                id=target, parent_close_policy=ParentClosePolicy.ABANDON)
+                start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             await workflow.wait_condition(lambda: self.delivery is not None)
         elif plan.request_type in REMOVE_TYPES:
             await workflow.get_external_workflow_handle(target).signal(

@@ -15,7 +15,9 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities import access as acts
-    from activities.access import DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput
+    from activities.access import (
+        AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
+    )
 
 DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
@@ -26,20 +28,6 @@ NOTICES = (14, 1)
 
 def assignment_workflow_id(assignment_id: str) -> str:
     return f"assignment:{assignment_id}"
-
-
-class AssignmentInput(BaseModel):
-    assignment_id: str
-    request_id: str
-    request_workflow_id: str | None
-    organization_id: str
-    access_package_id: str
-    assignment_policy_id: str | None
-    target_id: str
-    end_at: datetime | None
-    # Carried across continue-as-new.
-    delivered: bool = False
-    notices_sent: list[str] = []
 
 
 class ExtendSignal(BaseModel):
