@@ -177,8 +177,10 @@ class AccessRequestWorkflow:
             await workflow.wait_condition(lambda: self.delivery is not None)
         else:
             await workflow.get_external_workflow_handle(target).signal(
-                AssignmentWorkflow.extend, ExtendSignal(request_id=plan.request_id, end_at=plan.end_at))
-            self.delivery = DeliveryResult(state="delivered", resource_states=[])
+                AssignmentWorkflow.extend,
+                ExtendSignal(request_id=plan.request_id, end_at=plan.end_at,
+                             request_workflow_id=workflow.info().workflow_id))
+            await workflow.wait_condition(lambda: self.delivery is not None)
 
     @workflow.signal
     def delivery_finished(self, result: DeliveryResult) -> None:

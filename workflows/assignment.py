@@ -33,6 +33,7 @@ def assignment_workflow_id(assignment_id: str) -> str:
 class ExtendSignal(BaseModel):
     request_id: str
     end_at: datetime | None
+    request_workflow_id: str | None = None
 
 
 class RemoveSignal(BaseModel):
@@ -74,12 +75,12 @@ class AssignmentWorkflow:
 
         while True:
             while self.pending_extensions:
-                await self._extend(data, self.pending_extensions.pop(0))
+                extension = self.pending_extensions.pop(0)
+                await self._extend(data, extension)
+                await self._report(extension.request_workflow_id)
             if self.removal is not None:
                 await self._remove(data, "removed", self.removal.request_id)
-                if self.removal.request_workflow_id:
-                    await workflow.get_external_workflow_handle(self.removal.request_workflow_id).signal(
-                        "delivery_finished", DeliveryResult(state="delivered", resource_states=[]))
+                await self._report(self.removal.request_workflow_id)
                 return self._status()
             now = workflow.now()
             if self.end_at is not None and now >= self.end_at:
@@ -97,6 +98,12 @@ class AssignmentWorkflow:
                 workflow.continue_as_new(data.model_copy(update={
                     "end_at": self.end_at, "delivered": True, "notices_sent": self.notices_sent}))
             await self._wait_for_change(self._next_wake(now))
+
+    async def _report(self, request_workflow_id: str | None) -> None:
+        """Tell the request that asked for a change that it is done."""
+        if request_workflow_id:
+            await workflow.get_external_workflow_handle(request_workflow_id).signal(
+                "delivery_finished", DeliveryResult(state="delivered", resource_states=[]))
 
     def _status(self) -> AssignmentStatus:
         return AssignmentStatus(state=self.state, end_at=self.end_at, notices_sent=self.notices_sent)
