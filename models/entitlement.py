@@ -150,3 +150,38 @@ class Assignment(SQLModel, table=True):
     resource_states: list[dict] = json_field()
     workflow_id: str | None = Field(default=None, index=True)
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class CustomExtension(SQLModel, table=True):
+    """A callout to an external system at a stage of a request or assignment (Graph's
+    accessPackageCustomWorkflowExtension). Calls are signed with a secret derived from
+    FOYER_SECRET_KEY and the extension id, so no secret is stored."""
+
+    __tablename__ = "custom_extensions"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    catalog_id: str = Field(foreign_key="catalogs.id", index=True, ondelete="CASCADE")
+    display_name: str
+    description: str | None = None
+    target_url: str
+    # ISO 8601; set: the request waits (up to this long) for the system to resume it.
+    callback_timeout: str | None = None
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class CustomExtensionCall(SQLModel, table=True):
+    """One callout: what was sent, and the resume it is waiting for (single use)."""
+
+    __tablename__ = "custom_extension_calls"
+
+    id: str = Field(primary_key=True)  # customExtensionStageInstanceId
+    extension_id: str = Field(foreign_key="custom_extensions.id", index=True, ondelete="CASCADE")
+    request_id: str | None = Field(default=None, index=True)
+    assignment_id: str | None = Field(default=None, index=True)
+    stage: str
+    state: str = "sent"  # sent | failed | resumed | timedOut
+    response_status: int | None = None
+    error: str | None = None
+    resumed_state: str | None = None
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)
+    resumed_date_time: datetime | None = utc_field()

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from models.audit import AuditRecord
 from models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog,
-    CatalogResource, ConnectedOrganization,
+    CatalogResource, ConnectedOrganization, CustomExtension, CustomExtensionCall,
 )
 from models.directory import Application, AppRoleAssignment, Group, GroupMember, Organization, User
 from models.invitation import Invitation, Passcode
@@ -18,5 +18,5 @@ __all__ = [
     "metadata", "ApiToken", "Application", "AppRoleAssignment", "AuditRecord", "Group",
     "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
     "AccessPackage", "ApprovalStage", "Assignment", "AssignmentPolicy", "AssignmentRequest",
-    "Catalog", "CatalogResource", "ConnectedOrganization",
+    "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
 ]
