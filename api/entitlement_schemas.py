@@ -122,7 +122,10 @@ def _references(sets: list[dict], path: str) -> list[tuple[str, str, str]]:
 def iso_duration(value: Any, *, minimum: str | None = None, maximum: str | None = None) -> str:
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 duration such as P14D or PT12H")
-    delta = parse_duration(value)  # ValueError names the text
+    try:
+        delta = parse_duration(value)  # ValueError names the text
+    except OverflowError:
+        raise ValueError(f"{value!r} is far too long") from None
     if delta <= timedelta(0):
         raise ValueError(f"{value!r} must be longer than zero")
     if minimum and delta < parse_duration(minimum):
@@ -503,6 +506,10 @@ class AssignmentPolicyCreate(GraphModel):
     custom_extension_stage_settings: list[Any] = Field(default_factory=list, max_length=20)
     # Graph has it; Foyer does not review access (yet), so only an empty value is accepted.
     review_settings: None = None
+    # Read-only properties a script may send back from a GET; `id` must be the policy's own.
+    id: str | None = None
+    created_date_time: Any = None
+    modified_date_time: Any = None
     # Graph's automaticRequestSettings etc. are not part of Foyer; refused as unknown.
 
     @field_validator("specific_allowed_targets", mode="before")

@@ -140,6 +140,16 @@ async def test_put_replaces_and_delete(api, admin, world):
     assert policy["specificAllowedTargets"] == [] and policy["customExtensionStageSettings"] == []
     assert policy["expiration"] == {"type": "afterDateTime", "endDateTime": "2031-01-31T00:00:00Z",
                                     "duration": None}
+    # A script may PUT back what it read, read-only properties included, and leave out accessPackage.
+    read_back = (await api.get(f"{BASE}/assignmentPolicies/{created['id']}", headers=admin)).json()
+    again = await api.put(f"{BASE}/assignmentPolicies/{created['id']}", headers=admin, json=read_back)
+    assert again.status_code == 200 and again.json()["questions"] == [], again.text
+    without_package = {k: v for k, v in replacement.items() if k != "accessPackage"}
+    assert (await api.put(f"{BASE}/assignmentPolicies/{created['id']}", headers=admin,
+                          json=without_package)).status_code == 200
+    other_id = await api.put(f"{BASE}/assignmentPolicies/{created['id']}", headers=admin,
+                             json={**replacement, "id": "another-policy"})
+    assert other_id.status_code == 400 and "id" in other_id.json()["error"]["message"]
     moved = await api.put(f"{BASE}/assignmentPolicies/{created['id']}", headers=admin,
                           json={**replacement, "accessPackage": {"id": "elsewhere"}})
     assert moved.status_code == 400 and "accessPackage" in moved.json()["error"]["message"]

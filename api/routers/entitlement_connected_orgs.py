@@ -4,7 +4,7 @@ sponsors. Admins manage them; members read them (policy authors need their ids).
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy import delete
 from sqlmodel import col, select
 
@@ -12,12 +12,13 @@ from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
 from api.entitlement_schemas import ConnectedOrganizationCreate, ConnectedOrganizationUpdate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
-from api.routers.entitlement_catalog import PREFIX, commit, record, reference_id
+from api.routers.entitlement_catalog import PREFIX, commit, record, reference_id, refuse_nul
 from api.schemas import iso
 from models.directory import User
 from models.entitlement import AccessPackage, AssignmentPolicy, ConnectedOrganization
 
-router = APIRouter(prefix=f"{PREFIX}/connectedOrganizations", tags=["entitlement management"])
+router = APIRouter(prefix=f"{PREFIX}/connectedOrganizations", tags=["entitlement management"],
+                   dependencies=[Depends(refuse_nul)])
 
 FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
           "state": "state", "createdDateTime": "created_date_time"}

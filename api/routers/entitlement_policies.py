@@ -7,7 +7,7 @@ shape, which is what the request and assignment workflows read."""
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -17,7 +17,7 @@ from api.entitlement_schemas import AssignmentPolicyCreate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
-    PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, record, require_manage,
+    PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, record, refuse_nul, require_manage,
 )
 from api.routers.entitlement_packages import (
     ACTIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, get_package,
@@ -29,7 +29,7 @@ from models.entitlement import (
     AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
 )
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"], dependencies=[Depends(refuse_nul)])
 
 POLICY_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
                  "allowedTargetScope": "allowed_target_scope", "createdDateTime": "created_date_time",
@@ -147,6 +147,8 @@ async def get_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
 
 async def _replace(session, org, caller, policy: AssignmentPolicy, body: AssignmentPolicyCreate,
                    activity: str, changed: list[str]) -> None:
+    if body.id is not None and body.id != policy.id:
+        raise bad_request(f"id: the body names the policy {body.id}, not {policy.id}")
     if body.access_package.id != policy.access_package_id:
         raise bad_request("accessPackage.id: a policy cannot move to another access package; "
                           "create a policy there instead")
@@ -159,12 +161,28 @@ async def _replace(session, org, caller, policy: AssignmentPolicy, body: Assignm
     await commit(session, "the assignment policy changed concurrently; retry")
 
 
+def _parse(data: dict) -> AssignmentPolicyCreate:
+    try:
+        return AssignmentPolicyCreate.model_validate(data)
+    except ValidationError as error:
+        raise _invalid(error) from None
+
+
+def _object(body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise bad_request("the body must be a JSON object with the assignment policy's properties")
+    return {k: v for k, v in body.items() if not k.startswith("@odata.")}
+
+
 @router.put("/assignmentPolicies/{policy_id}")
-async def replace_policy(policy_id: str, body: AssignmentPolicyCreate, caller: MemberCaller,
-                         session: SessionDep, org: OrganizationDep) -> dict:
+async def replace_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
+                         org: OrganizationDep, replacement: Any = Body(...)) -> dict:
+    """Replaces every property; accessPackage may be left out (a policy stays with its package)."""
     policy = await _get_policy(session, org, caller, policy_id)
-    await _replace(session, org, caller, policy, body, "Update assignment policy",
-                   sorted(body.model_dump(by_alias=True, exclude_unset=True)))
+    data = _object(replacement)
+    data.setdefault("accessPackage", {"id": policy.access_package_id})
+    body = _parse(data)
+    await _replace(session, org, caller, policy, body, "Update assignment policy", sorted(data))
     return policy_body(policy)
 
 
@@ -172,16 +190,10 @@ async def replace_policy(policy_id: str, body: AssignmentPolicyCreate, caller: M
 async def update_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
                         org: OrganizationDep, patch: Any = Body(...)) -> Response:
     policy = await _get_policy(session, org, caller, policy_id)
-    if not isinstance(patch, dict):
-        raise bad_request("the body must be a JSON object with the properties to change")
-    changes = {k: v for k, v in patch.items() if not k.startswith("@odata.")}
+    changes = _object(patch)
     if not changes:
         raise bad_request("nothing to update: give the assignment policy properties to change")
-    merged = {**_input_shape(policy), **changes}
-    try:
-        body = AssignmentPolicyCreate.model_validate(merged)
-    except ValidationError as error:
-        raise _invalid(error) from None
+    body = _parse({**_input_shape(policy), **changes})
     await _replace(session, org, caller, policy, body, "Update assignment policy", sorted(changes))
     return Response(status_code=204)
 
