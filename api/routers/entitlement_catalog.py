@@ -11,7 +11,7 @@ import re
 import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
@@ -86,6 +86,14 @@ async def owned_catalog_ids(session, org: Organization, caller: Caller) -> set[s
     rows = (await session.exec(select(Catalog.id, Catalog.owner_ids).where(
         Catalog.organization_id == org.id))).all()
     return {cid for cid, owners in rows if caller.user_id in (owners or [])}
+
+
+async def lock_row(session, model, row_id: str) -> None:
+    """Hold the row for the rest of the transaction before reading it (a read-modify-write of a
+    JSON list must not lose a concurrent change). A no-op UPDATE does it on both databases: it
+    takes PostgreSQL's row lock, and SQLite's write lock (its driver begins the transaction at
+    the first write, so a SELECT … FOR UPDATE would lock nothing there)."""
+    await session.exec(update(model).where(model.id == row_id).values(id=model.id))  # type: ignore[call-overload]
 
 
 async def get_catalog(session, org: Organization, catalog_id: str) -> Catalog:

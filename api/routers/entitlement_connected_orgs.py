@@ -12,7 +12,9 @@ from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
 from api.entitlement_schemas import ConnectedOrganizationCreate, ConnectedOrganizationUpdate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
-from api.routers.entitlement_catalog import PREFIX, commit, record, reference_id, refuse_nul
+from api.routers.entitlement_catalog import (
+    PREFIX, commit, lock_row, record, reference_id, refuse_nul,
+)
 from api.schemas import iso
 from models.directory import User
 from models.entitlement import AccessPackage, AssignmentPolicy, ConnectedOrganization
@@ -47,7 +49,9 @@ def _user_body(user: User) -> dict:
 
 
 async def _get(session, org, connected_id: str, *, lock: bool = False) -> ConnectedOrganization:
-    row = await session.get(ConnectedOrganization, connected_id, with_for_update=lock or None)
+    if lock:
+        await lock_row(session, ConnectedOrganization, connected_id)
+    row = await session.get(ConnectedOrganization, connected_id, populate_existing=lock)
     if row is None or row.organization_id != org.id:
         raise not_found(f"connected organization {connected_id}")
     return row

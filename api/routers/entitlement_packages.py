@@ -15,7 +15,7 @@ from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
     PREFIX, catalog_body, commit, get_catalog, may_manage, owned_catalog_ids, record, reference_id,
-    refuse_nul, require_manage,
+    lock_row, refuse_nul, require_manage,
 )
 from api.schemas import iso
 from models.base import utcnow
@@ -69,7 +69,9 @@ async def get_package(session, org, caller, package_id: str, *, manage: bool = F
                       lock: bool = False) -> tuple[AccessPackage, Catalog]:
     """The package and its catalog. Hidden packages do not exist for those who may not manage
     them; `manage` asks for an owner or admin."""
-    package = await session.get(AccessPackage, package_id, with_for_update=lock or None)
+    if lock:
+        await lock_row(session, AccessPackage, package_id)
+    package = await session.get(AccessPackage, package_id, populate_existing=lock)
     if package is None or package.organization_id != org.id:
         raise not_found(f"access package {package_id}")
     catalog = await get_catalog(session, org, package.catalog_id)

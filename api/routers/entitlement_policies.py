@@ -17,7 +17,8 @@ from api.entitlement_schemas import AssignmentPolicyCreate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
-    PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, record, refuse_nul, require_manage,
+    PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, lock_row, record, refuse_nul,
+    require_manage,
 )
 from api.routers.entitlement_packages import (
     ACTIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, get_package,
@@ -86,8 +87,10 @@ async def _package_for(session, org, caller, package_id: str) -> AccessPackage:
     return package
 
 
-async def _get_policy(session, org, caller, policy_id: str) -> AssignmentPolicy:
-    policy = await session.get(AssignmentPolicy, policy_id)
+async def _get_policy(session, org, caller, policy_id: str, *, lock: bool = False) -> AssignmentPolicy:
+    if lock:  # PATCH merges into what it read: hold the row meanwhile
+        await lock_row(session, AssignmentPolicy, policy_id)
+    policy = await session.get(AssignmentPolicy, policy_id, populate_existing=lock)
     if policy is None:
         raise not_found(f"assignment policy {policy_id}")
     package = await session.get(AccessPackage, policy.access_package_id)
@@ -142,7 +145,7 @@ async def create_policy(body: AssignmentPolicyCreate, caller: MemberCaller, sess
 @router.get("/assignmentPolicies/{policy_id}")
 async def get_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
                      org: OrganizationDep) -> dict:
-    return policy_body(await _get_policy(session, org, caller, policy_id))
+    return policy_body(await _get_policy(session, org, caller, policy_id, lock=False))
 
 
 async def _replace(session, org, caller, policy: AssignmentPolicy, body: AssignmentPolicyCreate,
@@ -178,7 +181,7 @@ def _object(body: Any) -> dict:
 async def replace_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
                          org: OrganizationDep, replacement: Any = Body(...)) -> dict:
     """Replaces every property; accessPackage may be left out (a policy stays with its package)."""
-    policy = await _get_policy(session, org, caller, policy_id)
+    policy = await _get_policy(session, org, caller, policy_id, lock=True)
     data = _object(replacement)
     data.setdefault("accessPackage", {"id": policy.access_package_id})
     body = _parse(data)
@@ -189,7 +192,7 @@ async def replace_policy(policy_id: str, caller: MemberCaller, session: SessionD
 @router.patch("/assignmentPolicies/{policy_id}", status_code=204)
 async def update_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
                         org: OrganizationDep, patch: Any = Body(...)) -> Response:
-    policy = await _get_policy(session, org, caller, policy_id)
+    policy = await _get_policy(session, org, caller, policy_id, lock=True)
     changes = _object(patch)
     if not changes:
         raise bad_request("nothing to update: give the assignment policy properties to change")
@@ -203,7 +206,7 @@ async def delete_policy(policy_id: str, caller: MemberCaller, session: SessionDe
                         org: OrganizationDep) -> Response:
     """Refused while assignments made under it are active or requests under it are open; finished
     requests and assignments keep their history without the policy."""
-    policy = await _get_policy(session, org, caller, policy_id)
+    policy = await _get_policy(session, org, caller, policy_id, lock=True)
     active = (await session.exec(select(Assignment.id).where(
         Assignment.assignment_policy_id == policy.id,
         col(Assignment.state).in_(ACTIVE_ASSIGNMENT_STATES)))).all()
