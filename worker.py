@@ -9,7 +9,7 @@ import logging
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import access, invitations
+from activities import access, extensions, invitations
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
 from workflows.access_request import AccessRequestWorkflow
@@ -17,7 +17,7 @@ from workflows.assignment import AssignmentWorkflow
 from workflows.invitation import InvitationWorkflow
 
 WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow]
-ACTIVITIES = [*invitations.ALL, *access.ALL]
+ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL]
 
 
 def activities_for(client: Client) -> list:

@@ -78,6 +78,8 @@ class RequestPlan(BaseModel):
     assignment_id: str  # the assignment to create, extend or remove
     stages: list[StagePlan] = Field(default_factory=list)
     end_at: datetime | None = None  # None: never expires
+    # The custom extension stages the policy configures (no callout is made for the others).
+    extension_stages: list[str] = Field(default_factory=list)
 
 
 class StageEventInput(BaseModel):
@@ -366,6 +368,7 @@ async def record_request(data: RecordRequestInput) -> RequestPlan:
             assignment_id=live.id if live else str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{spec.request_id}")),
             stages=stages,
             end_at=_end_at(policy, spec.schedule, data.now) if spec.request_type not in REMOVE_TYPES else None,
+            extension_stages=[s.get("stage") for s in policy.custom_extension_stage_settings],
         )
 
 

@@ -30,6 +30,8 @@ REFUSAL_STATUS = {
     "pendingRequestExists": 409,
     "stageAlreadyDecided": 409,
     "requestNotCancelable": 409,
+    "conflictingDecision": 409,
+    "notWaitingForResume": 409,
 }
 
 

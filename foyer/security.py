@@ -56,3 +56,31 @@ def api_token_hash(token: str) -> str:
 
 def new_challenge_id() -> str:
     return secrets.token_urlsafe(16)
+
+
+# --- custom extension callouts and callbacks ---------------------------------------------------
+
+SIGNATURE_HEADER = "X-Foyer-Signature"
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def extension_secret(extension_id: str) -> str:
+    """The shared secret of one custom extension: derived, never stored, shown once at creation."""
+    return _mac("custom-extension", extension_id)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def signature_valid(secret: str, header: str | None, body: bytes, now: float) -> bool:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, within five minutes of now."""
+    try:
+        parts = dict(part.split("=", 1) for part in (header or "").split(","))
+        timestamp = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs(now - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), f"t={timestamp},v1={parts.get('v1', '')}")

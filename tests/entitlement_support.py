@@ -86,3 +86,18 @@ def request(organization_id: str, package: AccessPackage, policy: AssignmentPoli
         request_id=str(uuid.uuid4()), organization_id=organization_id, request_type=request_type,
         access_package_id=package.id, assignment_policy_id=policy.id,
         requestor_id=(requestor or target).id, target_id=target.id, **extra)
+
+
+async def stage_open(client, workflow_id: str, index: int = 0):
+    """Wait until approval stage `index` is open (approvers are mailed at that moment)."""
+    import asyncio
+
+    from workflows.access_request import AccessRequestWorkflow
+
+    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
+    for _ in range(200):
+        status = await handle.query(AccessRequestWorkflow.current)
+        if status.state == "pendingApproval" and status.stage_index == index and status.stage_id:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"stage {index} of {workflow_id} did not open")

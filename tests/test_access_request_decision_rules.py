@@ -7,7 +7,7 @@ import pytest
 
 from api import access_requests
 from api.errors import GraphError
-from tests.entitlement_support import make_package, make_user, request, self_service, stage
+from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
 from workflows.access_request import AccessRequestWorkflow, Decision
 
 
@@ -21,6 +21,7 @@ async def test_requestor_cannot_approve_their_own_request(time_env, organization
     plan = await access_requests.submit(time_env.client, request(
         organization_id, package, policy, guest, requestor=owner))
     workflow_id = f"access-request:{package.id}:{guest.id}"
+    await stage_open(time_env.client, workflow_id)
     for approver in (owner, guest):
         with pytest.raises(GraphError) as refused:
             await access_requests.decide(time_env.client, workflow_id, Decision(
@@ -38,6 +39,7 @@ async def test_two_approvers_at_once_make_one_decision(time_env, organization_id
         request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage(approvers)]}))
     plan = await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
     workflow_id = f"access-request:{package.id}:{guest.id}"
+    await stage_open(time_env.client, workflow_id)
     results = await asyncio.gather(*(
         access_requests.decide(time_env.client, workflow_id, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=a.id, review_result=result))
@@ -58,6 +60,7 @@ async def test_justification_required_by_the_stage(time_env, organization_id):
                                    "stages": [stage([approver], justification=True)]}))
     plan = await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
     workflow_id = f"access-request:{package.id}:{guest.id}"
+    await stage_open(time_env.client, workflow_id)
     with pytest.raises(GraphError) as refused:
         await access_requests.decide(time_env.client, workflow_id, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=approver.id, review_result="Deny"))

@@ -9,7 +9,7 @@ from api import access_requests
 from api.errors import GraphError
 from foyer.db import session_scope
 from models.entitlement import ApprovalStage, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service, stage
+from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
 from workflows.access_request import AccessRequestWorkflow, Decision
 
 
@@ -28,6 +28,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
     assert [s.approver_ids for s in plan.stages] == [[first.id], [second.id]]
     handle = time_env.client.get_workflow_handle_for(AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}")
 
+    await stage_open(time_env.client, handle.id)
     [opened] = await mail.wait_for(first.mail)
     assert "Approve or deny access" in opened.subject and "Q3 audit" in opened.text
     assert f"/approvals/{spec.request_id}" in opened.text

@@ -15,10 +15,12 @@ from datetime import timedelta
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import access as acts
+    from activities import extensions
+    from activities.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
     from activities.access import (
         ADD_TYPES, REMOVE_TYPES, AccessRequestSpec, AssignmentInput, DecisionInput, DeliveryResult, RecordRequestInput,
         RequestPlan, RequestStateInput, StageEventInput, StagePlan,
@@ -29,6 +31,7 @@ DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 SUBMIT_WAIT = timedelta(minutes=10)
+CALLOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 
 
 def access_request_workflow_id(access_package_id: str, target_id: str) -> str:
@@ -59,6 +62,13 @@ class CancelRequest(BaseModel):
     by_admin: bool = False
 
 
+class ResumeRequest(BaseModel):
+    """A custom extension's callback: go on, or deny."""
+
+    instance_id: str
+    state: str  # continue | deny
+
+
 class RequestStatus(BaseModel):
     state: str
     request_id: str | None = None
@@ -79,6 +89,8 @@ class AccessRequestWorkflow:
         self.decision: Decision | None = None
         self.canceled = False
         self.delivery: DeliveryResult | None = None
+        self.awaiting_resume: str | None = None
+        self.resumes: dict[str, str] = {}
 
     @workflow.run
     async def run(self, data: AccessRequestInput) -> RequestStatus:
@@ -87,16 +99,62 @@ class AccessRequestWorkflow:
         except asyncio.TimeoutError:
             return self.status  # the submission was refused: nothing to look after
         plan = self.plan
+        if await self._callout("assignmentRequestCreated") != "continue":
+            return self.status
         for stage in plan.stages:
             outcome = await self._run_stage(stage)
             if outcome != "Approve":
                 return self.status
         if self.canceled:
             return self.status
+        if await self._callout("assignmentRequestApproved") != "continue":
+            return self.status
         await self._set_state("delivering", "Delivering")
         await self._deliver(data, plan)
         await self._set_state(self.delivery.state, _delivery_status(self.delivery))
+        if plan.request_type in ADD_TYPES and self.delivery.state != "deliveryFailed":
+            await self._callout("assignmentRequestGranted")
         return self.status
+
+    # --- custom extensions --------------------------------------------------------------------
+
+    async def _callout(self, stage: str) -> str:
+        """Call the policy's extension for `stage`; at a blocking stage, wait for its resume.
+        Returns "continue", or why the request stopped (it is then denied)."""
+        if stage not in self.plan.extension_stages:
+            return "continue"
+        blocking = stage in BLOCKING_STAGES
+        try:
+            result = await workflow.execute_activity(
+                extensions.call_custom_extension,
+                CalloutInput(stage=stage, request_id=self.plan.request_id,
+                             workflow_id=workflow.info().workflow_id),
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=CALLOUT_RETRY)
+        except ActivityError as error:
+            if not blocking:
+                return "continue"  # a notification that failed; recorded on the call row
+            await self._set_state("denied", f"{error.cause.message if error.cause else error}; "
+                                  "the request cannot continue")
+            return "failed"
+        if not result.wait:
+            return "continue"
+        self.awaiting_resume = result.instance_id
+        try:
+            await workflow.wait_condition(lambda: result.instance_id in self.resumes, timeout=result.timeout)
+        except asyncio.TimeoutError:
+            self.resumes[result.instance_id] = "timedOut"
+            await workflow.execute_activity(
+                extensions.record_resume, ResumeRecord(instance_id=result.instance_id, state="timedOut"),
+                start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+            await self._set_state("denied", f"custom extension '{result.extension_name}' did not "
+                                  "resume the request in time")
+            return "timedOut"
+        finally:
+            self.awaiting_resume = None
+        if self.resumes[result.instance_id] == "deny":
+            await self._set_state("denied", f"denied by custom extension '{result.extension_name}'")
+            return "deny"
+        return "continue"
 
     # --- approval stages ----------------------------------------------------------------------
 
@@ -239,6 +297,30 @@ class AccessRequestWorkflow:
             raise ApplicationError("reviewResult must be Approve or Deny", type="invalidRequest")
         if stage.justification_required and not (decision.justification or "").strip():
             raise ApplicationError("this stage requires a justification", type="invalidRequest")
+
+    @workflow.update
+    async def resume(self, request: ResumeRequest) -> str:
+        if request.instance_id in self.resumes:
+            return self.resumes[request.instance_id]  # the same answer again: accepted once
+        self.resumes[request.instance_id] = request.state
+        await workflow.execute_activity(
+            extensions.record_resume, ResumeRecord(instance_id=request.instance_id, state=request.state),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        return request.state
+
+    @resume.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
+        if request.state not in ("continue", "deny"):
+            raise ApplicationError("state must be continue, approve or deny", type="invalidRequest")
+        earlier = self.resumes.get(request.instance_id)
+        if earlier is not None:
+            if earlier != request.state:
+                raise ApplicationError(f"this stage was already resumed with '{earlier}'",
+                                       type="conflictingDecision")
+            return
+        if request.instance_id != self.awaiting_resume:
+            raise ApplicationError("the request is not waiting for this custom extension",
+                                   type="notWaitingForResume")
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> RequestStatus:

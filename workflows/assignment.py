@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities import access as acts
+    from activities import extensions
+    from activities.extensions import CalloutInput
     from activities.access import (
         AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
     )
@@ -22,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
 DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 # A resource that could not be delivered is tried again later, a few times, then left reported.
+CALLOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+NOTICE_STAGES = {14: "assignmentFourteenDaysBeforeExpiration", 1: "assignmentOneDayBeforeExpiration"}
 REDELIVERY_DELAYS = [timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1)]
 NOTICES = (14, 1)
 
@@ -92,6 +97,7 @@ class AssignmentWorkflow:
                     acts.notify_expiring,
                     ExpiryNoticeInput(assignment_id=data.assignment_id, days_before=days, end_at=self.end_at),
                     start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+                await self._callout(data, NOTICE_STAGES[days])
                 continue
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -135,6 +141,19 @@ class AssignmentWorkflow:
                         workflow_id=workflow.info().workflow_id),
             start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         self.state = "expired"
+        await self._callout(data, "assignmentRequestRemoved")
+
+    async def _callout(self, data: AssignmentInput, stage: str) -> None:
+        """Tell the policy's custom extension, if any; a failed notification does not stop the
+        assignment's own lifecycle (the call row records the failure)."""
+        try:
+            await workflow.execute_activity(
+                extensions.call_custom_extension,
+                CalloutInput(stage=stage, assignment_id=data.assignment_id,
+                             workflow_id=workflow.info().workflow_id),
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=CALLOUT_RETRY)
+        except ActivityError:
+            pass
 
     def _due_notice(self, now: datetime) -> int | None:
         """The notice (days before the end) to send now, if any; marks it sent."""

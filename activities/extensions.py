@@ -1,0 +1,144 @@
+"""Custom extension callouts: Foyer POSTs a signed JSON event to an external system at a stage of
+a request or an assignment; a waiting stage is resumed by the system's signed callback."""
+
+import json
+import time
+import uuid
+from datetime import timedelta
+
+import httpx
+from pydantic import BaseModel
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.store import insert_ignore
+from foyer.db import session_scope
+from foyer.durations import parse_duration
+from foyer.security import SIGNATURE_HEADER, extension_secret, sign
+from foyer.settings import get_settings
+from models.base import utcnow
+from models.entitlement import (
+    AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, CustomExtension, CustomExtensionCall,
+)
+
+STAGES = ("assignmentRequestCreated", "assignmentRequestApproved", "assignmentRequestGranted",
+          "assignmentRequestRemoved", "assignmentFourteenDaysBeforeExpiration",
+          "assignmentOneDayBeforeExpiration")
+# Only these stages can hold a request until the external system resumes it.
+BLOCKING_STAGES = ("assignmentRequestCreated", "assignmentRequestApproved")
+CALLOUT_TIMEOUT_SECONDS = 10
+
+
+class CalloutInput(BaseModel):
+    stage: str
+    request_id: str | None = None
+    assignment_id: str | None = None
+    workflow_id: str
+
+
+class CalloutResult(BaseModel):
+    configured: bool
+    instance_id: str | None = None
+    extension_name: str | None = None
+    wait: bool = False
+    timeout: timedelta | None = None
+
+
+class ResumeRecord(BaseModel):
+    instance_id: str
+    state: str  # resumed: continue | deny ; or timedOut
+
+
+@activity.defn
+async def call_custom_extension(data: CalloutInput) -> CalloutResult:
+    """POST the stage's event to the policy's custom extension, if one is configured for it.
+    The instance id is derived from the subject and stage, so a retry is the same call."""
+    async with session_scope() as session:
+        request = await session.get(AssignmentRequest, data.request_id) if data.request_id else None
+        assignment = await session.get(Assignment, data.assignment_id) if data.assignment_id else None
+        policy_id = (request.assignment_policy_id if request else None) or \
+            (assignment.assignment_policy_id if assignment else None)
+        policy = await session.get(AssignmentPolicy, policy_id) if policy_id else None
+        setting = next((s for s in (policy.custom_extension_stage_settings if policy else [])
+                        if s.get("stage") == data.stage), None)
+        if setting is None:
+            return CalloutResult(configured=False)
+        extension = await session.get(CustomExtension, (setting.get("customExtension") or {}).get("id"))
+        if extension is None:
+            return CalloutResult(configured=False)
+        package = await session.get(AccessPackage, policy.access_package_id)
+        subject = data.request_id or data.assignment_id
+        instance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"callout:{subject}:{data.stage}"))
+        await insert_ignore(session, CustomExtensionCall, [{
+            "id": instance_id, "extension_id": extension.id, "request_id": data.request_id,
+            "assignment_id": data.assignment_id, "stage": data.stage, "state": "sent",
+            "created_date_time": utcnow()}], ["id"])
+        wait = extension.callback_timeout is not None and data.stage in BLOCKING_STAGES
+        payload = {
+            "type": f"microsoft.graph.accessPackageCustomExtensionStage.{data.stage}",
+            "source": f"{get_settings().public_url.rstrip('/')}/v1.0/identityGovernance/entitlementManagement",
+            "id": instance_id,
+            "time": utcnow().isoformat(),
+            "data": {
+                "stage": data.stage,
+                "customExtensionStageInstanceId": instance_id,
+                "callbackUriPath": (f"/v1.0/identityGovernance/entitlementManagement/assignmentRequests/"
+                                    f"{data.request_id}/resume") if wait else None,
+                "assignmentRequest": {"id": request.id, "requestType": request.request_type,
+                                      "justification": request.justification, "answers": request.answers,
+                                      "requestorId": request.requestor_id} if request else None,
+                "assignment": {"id": assignment.id, "state": assignment.state,
+                               "endDateTime": assignment.end_date_time.isoformat() if assignment.end_date_time else None}
+                if assignment else None,
+                "accessPackage": {"id": package.id, "displayName": package.display_name},
+                "assignmentPolicy": {"id": policy.id, "displayName": policy.display_name},
+                "targetId": request.target_id if request else assignment.target_id,
+            },
+        }
+        target_url, name, secret = extension.target_url, extension.display_name, extension_secret(extension.id)
+        timeout = parse_duration(extension.callback_timeout) if wait else None
+    body = json.dumps(payload).encode()
+    headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(secret, int(time.time()), body)}
+    status, error = None, None
+    try:
+        async with httpx.AsyncClient(timeout=CALLOUT_TIMEOUT_SECONDS) as client:
+            response = await client.post(target_url, content=body, headers=headers)
+        status = response.status_code
+        if status >= 300:
+            error = f"answered HTTP {status}"
+    except httpx.HTTPError as failure:
+        error = f"{type(failure).__name__}: {failure}"
+    async with session_scope() as session:
+        call = await session.get(CustomExtensionCall, instance_id)
+        call.response_status, call.error = status, error
+        call.state = "failed" if error else ("sent" if call.state == "failed" else call.state)
+        session.add(call)
+    if error:
+        # Retried by Temporal; a stage that must wait fails closed once the retries run out.
+        raise ApplicationError(f"custom extension '{name}' {error}", type="customExtensionFailed")
+    return CalloutResult(configured=True, instance_id=instance_id, extension_name=name, wait=wait,
+                         timeout=timeout)
+
+
+@activity.defn
+async def record_resume(data: ResumeRecord) -> None:
+    async with session_scope() as session:
+        call = await session.get(CustomExtensionCall, data.instance_id)
+        if call is None or call.state in ("resumed", "timedOut"):
+            return
+        call.state = "timedOut" if data.state == "timedOut" else "resumed"
+        call.resumed_state = data.state
+        call.resumed_date_time = utcnow()
+        session.add(call)
+
+
+async def find_call(session, request_id: str, instance_id: str) -> tuple[CustomExtensionCall, CustomExtension] | None:
+    call = (await session.exec(select(CustomExtensionCall).where(
+        CustomExtensionCall.id == instance_id, CustomExtensionCall.request_id == request_id))).first()
+    if call is None:
+        return None
+    return call, await session.get(CustomExtension, call.extension_id)
+
+
+ALL = [call_custom_extension, record_resume]
