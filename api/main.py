@@ -8,8 +8,11 @@ from fastapi.responses import JSONResponse
 
 from api import errors
 from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
+from api.routers import entitlement_extensions
+from api.routers import approvals, myaccess, signin
 from api.routers import (
-    entitlement_catalog, entitlement_connected_orgs, entitlement_packages, entitlement_policies,
+    entitlement_approvals, entitlement_catalog, entitlement_connected_orgs, entitlement_packages,
+    entitlement_policies, entitlement_requests,
 )
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
@@ -46,7 +49,10 @@ def create_app(temporal_client=None) -> FastAPI:
     for router in (invitations.router, redeem.router, users.router, groups.router,
                    applications.router, *organization.routers, audit.router,
                    entitlement_catalog.router, entitlement_packages.router,
-                   entitlement_policies.router, entitlement_connected_orgs.router):
+                   entitlement_policies.router, entitlement_connected_orgs.router,
+                   entitlement_requests.router, entitlement_approvals.router,
+                   entitlement_extensions.router, signin.router, myaccess.router,
+                   approvals.router):
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))

@@ -1,0 +1,152 @@
+"""Custom extensions: `catalogs/{id}/customWorkflowExtensions` (admins and catalog owners) and
+`assignmentRequests/{id}/resume`, the callback an external system uses to let a waiting request
+go on or deny it. The callback carries no bearer token: it is authenticated by an HMAC signature
+over its body with a timestamp (`X-Foyer-Signature: t=…,v1=…`, the extension's secret), and
+the same answer twice is accepted once."""
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import AnyHttpUrl, Field, field_validator
+from sqlmodel import select
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+
+from activities.extensions import find_call
+from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
+from api.errors import GraphError, bad_request, not_found, refusal
+from api.routers.entitlement_catalog import PREFIX, commit, get_catalog, record, require_manage
+from api.schemas import GraphModel, iso
+from foyer.durations import parse_duration
+from foyer.security import SIGNATURE_HEADER, extension_secret, signature_valid
+from models.entitlement import AssignmentRequest, CustomExtension
+from workflows.access_request import AccessRequestWorkflow, ResumeRequest
+
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+
+
+class EndpointConfiguration(GraphModel):
+    target_url: AnyHttpUrl
+
+
+class CallbackConfiguration(GraphModel):
+    timeout_duration: str
+
+    @field_validator("timeout_duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        if not parse_duration("PT1M") <= parse_duration(value) <= parse_duration("P14D"):
+            raise ValueError("timeoutDuration must be between PT1M and P14D")
+        return value
+
+
+class ExtensionCreate(GraphModel):
+    display_name: str = Field(min_length=1, max_length=256)
+    description: str | None = Field(default=None, max_length=1024)
+    endpoint_configuration: EndpointConfiguration
+    callback_configuration: CallbackConfiguration | None = None
+
+
+def extension_body(row: CustomExtension, *, with_secret: bool = False) -> dict:
+    body: dict[str, Any] = {
+        "@odata.type": "#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension",
+        "id": row.id, "displayName": row.display_name, "description": row.description,
+        "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint",
+                                  "targetUrl": row.target_url},
+        "callbackConfiguration": {"@odata.type": "#microsoft.graph.customExtensionCallbackConfiguration",
+                                  "timeoutDuration": row.callback_timeout} if row.callback_timeout else None,
+        "createdDateTime": iso(row.created_date_time),
+    }
+    if with_secret:
+        # Shown once: the receiver verifies Foyer's calls with it and signs its resume callbacks.
+        body["foyerSigningSecret"] = extension_secret(row.id)
+    return body
+
+
+@router.post("/catalogs/{catalog_id}/customWorkflowExtensions", status_code=201)
+async def create_extension(catalog_id: str, body: ExtensionCreate, caller: MemberCaller,
+                           session: SessionDep, org: OrganizationDep) -> dict:
+    catalog = await get_catalog(session, org, catalog_id)
+    require_manage(caller, catalog)
+    row = CustomExtension(catalog_id=catalog.id, display_name=body.display_name, description=body.description,
+                          target_url=str(body.endpoint_configuration.target_url),
+                          callback_timeout=body.callback_configuration.timeout_duration
+                          if body.callback_configuration else None)
+    session.add(row)
+    await record(session, org, caller, "Create custom extension", "CustomExtension", row.id,
+                 row.display_name, targetUrl=row.target_url)
+    await commit(session, "the custom extension could not be saved")
+    return extension_body(row, with_secret=True)
+
+
+@router.get("/catalogs/{catalog_id}/customWorkflowExtensions")
+async def list_extensions(catalog_id: str, caller: MemberCaller, session: SessionDep,
+                          org: OrganizationDep) -> dict:
+    catalog = await get_catalog(session, org, catalog_id)
+    require_manage(caller, catalog)
+    rows = (await session.exec(select(CustomExtension).where(
+        CustomExtension.catalog_id == catalog.id).order_by(CustomExtension.created_date_time))).all()
+    return {"value": [extension_body(r) for r in rows]}
+
+
+async def _extension(session, org, catalog_id: str, extension_id: str, caller) -> CustomExtension:
+    catalog = await get_catalog(session, org, catalog_id)
+    require_manage(caller, catalog)
+    row = await session.get(CustomExtension, extension_id)
+    if row is None or row.catalog_id != catalog.id:
+        raise not_found(f"custom extension {extension_id}")
+    return row
+
+
+@router.get("/catalogs/{catalog_id}/customWorkflowExtensions/{extension_id}")
+async def get_extension(catalog_id: str, extension_id: str, caller: MemberCaller, session: SessionDep,
+                        org: OrganizationDep) -> dict:
+    return extension_body(await _extension(session, org, catalog_id, extension_id, caller))
+
+
+@router.delete("/catalogs/{catalog_id}/customWorkflowExtensions/{extension_id}", status_code=204)
+async def delete_extension(catalog_id: str, extension_id: str, caller: MemberCaller, session: SessionDep,
+                           org: OrganizationDep) -> Response:
+    row = await _extension(session, org, catalog_id, extension_id, caller)
+    await session.delete(row)
+    await record(session, org, caller, "Delete custom extension", "CustomExtension", row.id, row.display_name)
+    await commit(session, "the custom extension is still in use")
+    return Response(status_code=204)
+
+
+RESUME_STATES = {"continue": "continue", "approve": "continue", "approved": "continue",
+                 "deny": "deny", "denied": "deny"}
+
+
+@router.post("/assignmentRequests/{request_id}/resume", status_code=204)
+async def resume_request(request_id: str, request: Request, session: SessionDep,
+                         client: TemporalDep) -> Response:
+    raw = await request.body()
+    try:
+        payload = json.loads(raw)
+        data = payload["data"]
+        instance_id = str(data["customExtensionStageInstanceId"])
+        state = RESUME_STATES[str(data.get("state", "continue")).lower()]
+    except (ValueError, KeyError, TypeError):
+        raise bad_request("the body must be JSON with data.customExtensionStageInstanceId and "
+                          "data.state (continue, approve or deny)") from None
+    row = await session.get(AssignmentRequest, request_id)
+    found = await find_call(session, request_id, instance_id) if row else None
+    # Unknown request, unknown instance and a bad signature answer alike: nothing to probe.
+    if found is None or not signature_valid(extension_secret(found[1].id),
+                                            request.headers.get(SIGNATURE_HEADER), raw, time.time()):
+        raise GraphError(401, "InvalidAuthenticationToken",
+                         "the callback's signature is missing, wrong or too old")
+    workflow_id = row.workflow_id
+    await session.close()
+    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
+    try:
+        await handle.execute_update(AccessRequestWorkflow.resume,
+                                    ResumeRequest(instance_id=instance_id, state=state))
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) or GraphError(502, "workflowFailed", str(error.cause or error)) from error
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise GraphError(409, "notWaitingForResume", "the request is no longer waiting") from error
+    return Response(status_code=204)
