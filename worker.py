@@ -9,15 +9,16 @@ import logging
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import access, extensions, invitations
+from activities import access, extensions, invitations, sign_in
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
 from workflows.invitation import InvitationWorkflow
+from workflows.sign_in import SignInWorkflow
 
-WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow]
-ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL]
+WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, SignInWorkflow]
+ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *sign_in.ALL]
 
 
 def activities_for(client: Client) -> list:

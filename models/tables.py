@@ -10,6 +10,7 @@ from models.entitlement import (
 from models.directory import Application, AppRoleAssignment, Group, GroupMember, Organization, User
 from models.invitation import Invitation, Passcode
 from models.outbox import OutboxMessage
+from models.sign_in import SignInChallenge
 from models.token import ApiToken
 
 metadata = SQLModel.metadata
@@ -19,4 +20,5 @@ __all__ = [
     "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
     "AccessPackage", "ApprovalStage", "Assignment", "AssignmentPolicy", "AssignmentRequest",
     "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
+    "SignInChallenge",
 ]

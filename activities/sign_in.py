@@ -1,0 +1,151 @@
+"""Activities of the email one-time-passcode sign-in to Foyer's pages. Each is safe to retry.
+
+Every address asked about gets a challenge row, known or not, so the page, its status and the
+per-address rate limit are the same whether or not the address belongs to someone; only an
+enabled member, or a guest who accepted their invitation, gets a code and a mail.
+"""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from sqlmodel import select
+from temporalio import activity
+
+from activities import mail
+from foyer import security
+from foyer.db import session_scope
+from foyer.templating import render_mail
+from models.base import utcnow
+from models.directory import Organization, User
+from models.enums import ExternalUserState, UserType
+from models.sign_in import SignInChallenge
+
+CODE_LIFETIME = timedelta(minutes=10)
+MAX_WRONG_TRIES = 5
+CODES_PER_HOUR = 5
+RESEND_INTERVAL = timedelta(seconds=60)
+
+
+class IssueCodeInput(BaseModel):
+    challenge_id: str
+    organization_id: str
+    email: str
+
+
+class CodeIssued(BaseModel):
+    # issued (whether or not the address is known: the caller cannot tell) | tooManyRequests
+    outcome: str
+    message: str | None = None
+    mail_key: str | None = None  # set only when a mail waits in the outbox
+    expires_at: datetime | None = None
+
+
+class VerifyCodeInput(BaseModel):
+    challenge_id: str
+    code: str
+
+
+class CodeChecked(BaseModel):
+    # signedIn | wrongCode | codeLocked | codeExpired | unknownChallenge
+    outcome: str
+    user_id: str | None = None
+    attempts_left: int | None = None
+
+
+def mail_key(challenge_id: str) -> str:
+    return f"signin:{challenge_id}"
+
+
+def code_hash(challenge_id: str, code: str) -> str:
+    return security.passcode_hash(f"signin:{challenge_id}", code)
+
+
+def may_sign_in(user: User | None) -> bool:
+    """Members, and guests who redeemed their invitation; never a disabled account."""
+    if user is None or not user.account_enabled:
+        return False
+    if user.user_type == UserType.member:
+        return True
+    return user.user_type == UserType.guest and user.external_user_state == ExternalUserState.accepted
+
+
+async def find_user(session, organization_id: str, email: str) -> User | None:
+    return (await session.exec(select(User).where(
+        User.organization_id == organization_id, User.mail == email.strip().lower()))).first()
+
+
+@activity.defn
+async def issue_sign_in_code(data: IssueCodeInput) -> CodeIssued:
+    """Record the challenge and, for a user who may sign in, mint a code and put its mail in the
+    outbox (the workflow delivers it afterwards, so a known address answers no slower)."""
+    now = utcnow()
+    email = data.email.strip().lower()
+    async with session_scope() as session:
+        existing = await session.get(SignInChallenge, data.challenge_id)
+        if existing is None:
+            recent = (await session.exec(select(SignInChallenge.created_date_time).where(
+                SignInChallenge.email == email,
+                SignInChallenge.created_date_time > now - timedelta(hours=1)))).all()
+            if len(recent) >= CODES_PER_HOUR:
+                return CodeIssued(outcome="tooManyRequests", message=(
+                    "Too many codes were asked for this address in the last hour. Try again later."))
+            if any(created > now - RESEND_INTERVAL for created in recent):
+                return CodeIssued(outcome="tooManyRequests", message=(
+                    "A code was asked for this address less than a minute ago. Check your mail, "
+                    "or wait a minute before asking again."))
+            user = await find_user(session, data.organization_id, email)
+            existing = SignInChallenge(
+                id=data.challenge_id, organization_id=data.organization_id, email=email,
+                expires_date_time=now + CODE_LIFETIME, created_date_time=now)
+            if may_sign_in(user):
+                code = security.new_passcode()
+                existing.user_id = user.id
+                existing.code_hash = code_hash(data.challenge_id, code)
+                org = await session.get(Organization, data.organization_id)
+                subject, text, html = render_mail(
+                    "sign_in_code", code=code, organization=org.display_name if org else "Foyer",
+                    display_name=user.display_name or email,
+                    minutes=int(CODE_LIFETIME.total_seconds() // 60))
+                await mail.enqueue(session, key=mail_key(data.challenge_id), to=[email],
+                                   subject=subject, text=text, html=html, sensitive=True)
+            session.add(existing)
+        return CodeIssued(outcome="issued", expires_at=existing.expires_date_time,
+                          mail_key=mail_key(data.challenge_id) if existing.code_hash else None)
+
+
+@activity.defn
+async def deliver_sign_in_mail(key: str) -> None:
+    await mail.deliver(key)
+
+
+@activity.defn
+async def verify_sign_in_code(data: VerifyCodeInput) -> CodeChecked:
+    now = utcnow()
+    async with session_scope() as session:
+        challenge = await session.get(SignInChallenge, data.challenge_id, with_for_update=True)
+        if challenge is None:
+            return CodeChecked(outcome="unknownChallenge")
+        if challenge.consumed_date_time is not None:
+            # A retry of the attempt that already succeeded answers the same; anything else is late.
+            if challenge.code_hash and security.passcode_matches(
+                    f"signin:{data.challenge_id}", data.code.strip(), challenge.code_hash):
+                return CodeChecked(outcome="signedIn", user_id=challenge.user_id)
+            return CodeChecked(outcome="codeLocked", attempts_left=0)
+        if challenge.failed_attempts >= MAX_WRONG_TRIES:
+            return CodeChecked(outcome="codeLocked", attempts_left=0)
+        if challenge.expires_date_time <= now:
+            return CodeChecked(outcome="codeExpired")
+        matches = challenge.code_hash is not None and security.passcode_matches(
+            f"signin:{data.challenge_id}", data.code.strip(), challenge.code_hash)
+        user = await session.get(User, challenge.user_id) if matches else None
+        if not matches or not may_sign_in(user):
+            challenge.failed_attempts += 1
+            session.add(challenge)
+            left = MAX_WRONG_TRIES - challenge.failed_attempts
+            return CodeChecked(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
+        challenge.consumed_date_time = now
+        session.add(challenge)
+        return CodeChecked(outcome="signedIn", user_id=user.id)
+
+
+ALL = [issue_sign_in_code, deliver_sign_in_mail, verify_sign_in_code]

@@ -1,0 +1,83 @@
+"""What Foyer's people-facing pages share: the signed-in user, CSRF checks, rendering."""
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException
+from temporalio.exceptions import ApplicationError
+
+from activities.sign_in import may_sign_in
+from api.deps import SessionDep
+from foyer import sessions
+from foyer.templating import render
+from models.directory import User
+
+
+class SignInRequired(HTTPException):
+    """A 303 to the sign-in page, raised from the dependency (the app's HTTP error handler
+    passes the Location header through, and browsers follow it)."""
+
+    def __init__(self, request: Request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        super().__init__(status_code=303, detail="sign in first",
+                         headers={"Location": f"/signin?next={quote(target, safe='')}"})
+
+
+@dataclass
+class SignedIn:
+    user: User
+    cookie: str  # the session cookie's value: the key of this session's CSRF tokens
+
+    @property
+    def id(self) -> str:
+        return self.user.id
+
+    def csrf(self, form: str) -> str:
+        return sessions.csrf_token(self.cookie, form)
+
+    def csrf_ok(self, form: str, token: str | None) -> bool:
+        return sessions.csrf_valid(self.cookie, form, token)
+
+
+async def page_user(request: Request, session: SessionDep) -> SignedIn:
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    data = sessions.read(cookie)
+    if data is None:
+        raise SignInRequired(request)
+    user = await session.get(User, data.user_id)
+    if not may_sign_in(user):
+        raise SignInRequired(request)
+    return SignedIn(user=user, cookie=cookie)
+
+
+PageUser = Annotated[SignedIn, Depends(page_user)]
+
+
+def page(name: str, status: int = 200, *, me: SignedIn | None = None, **context) -> HTMLResponse:
+    context.setdefault("error", None)
+    context.setdefault("notice", None)
+    response = HTMLResponse(render(f"pages/{name}.html", me=me, **context), status_code=status)
+    # Pages show personal data: never cached, never framed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def forbidden_form(me: SignedIn) -> HTMLResponse:
+    return page("message", status=403, me=me, headline="This form has expired",
+                explanation="The page was opened in another session or is too old. Go back, "
+                            "reload it and try again.", link="/myaccess", link_text="Back to My Access")
+
+
+def failure_type(error: BaseException | None) -> tuple[str | None, str | None]:
+    """(type, message) of the ApplicationError inside a Temporal failure, if there is one."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, ApplicationError):
+            return error.type, error.message
+        error = error.__cause__
+        seen += 1
+    return None, None

@@ -1,0 +1,125 @@
+"""Sign-in to Foyer's pages with an email one-time passcode: /signin, /signin/verify, /signout.
+
+Each attempt is a SignInWorkflow (`signin:{challenge_id}`). The page answers the same for every
+address — known, unknown or disabled — so it cannot be used to find out who is in the directory;
+only a user who may sign in receives a code. The challenge is bound to the browser by a cookie.
+"""
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from api.deps import OrganizationDep, TemporalDep
+from api.page_deps import failure_type, page
+from foyer import sessions
+from foyer.security import new_challenge_id
+from foyer.settings import get_settings
+from workflows.sign_in import CodeRequest, SignInInput, SignInWorkflow, VerifyRequest, sign_in_workflow_id
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+CHALLENGE_COOKIE = "foyer_signin"
+WORKFLOW_ERRORS = (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError)
+SENT = "If {email} belongs to someone who can sign in here, we emailed a code to it. It expires in 10 minutes."
+
+
+def _form(status: int = 200, **context) -> HTMLResponse:
+    context.setdefault("step", "email")
+    context.setdefault("email", "")
+    context.setdefault("challenge", None)
+    return page("signin", status=status, **context)
+
+
+@router.get("/signin")
+async def signin_form(request: Request, next: str = "") -> HTMLResponse:
+    target = sessions.safe_next(next)
+    if sessions.read(request.cookies.get(sessions.SESSION_COOKIE)) is not None and next:
+        # Already signed in (e.g. a second mail link): go straight on.
+        return RedirectResponse(target, status_code=303)
+    return _form(next=target)
+
+
+@router.post("/signin")
+async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form(""),
+                    next: str = Form("")) -> HTMLResponse:
+    target = sessions.safe_next(next)
+    email = email.strip()
+    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+        return _form(status=400, next=target, email=email, error="Enter your email address.")
+    challenge = new_challenge_id()
+    operation = WithStartWorkflowOperation(
+        SignInWorkflow.run, SignInInput(challenge_id=challenge, organization_id=org.id),
+        id=sign_in_workflow_id(challenge), task_queue=get_settings().task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    try:
+        issued = await client.execute_update_with_start_workflow(
+            SignInWorkflow.request_code, CodeRequest(email=email), start_workflow_operation=operation)
+    except WORKFLOW_ERRORS as error:
+        kind, message = failure_type(error)
+        if kind == "invalidRequest":
+            return _form(status=400, next=target, email=email, error=message)
+        return _form(status=503, next=target, email=email,
+                     error="The service is busy. Try again in a moment.")
+    if issued.outcome == "tooManyRequests":
+        # Counted per address whether or not the address is known: this tells nobody anything.
+        return _form(status=429, next=target, email=email, error=issued.message)
+    response = _form(step="code", next=target, email=email, challenge=challenge,
+                     notice=SENT.format(email=email))
+    response.set_cookie(CHALLENGE_COOKIE, challenge, max_age=15 * 60, httponly=True, samesite="lax",
+                        secure=sessions.cookie_secure(), path="/signin")
+    return response
+
+
+@router.post("/signin/verify", response_model=None)
+async def verify_code(request: Request, client: TemporalDep, challenge: str = Form(""),
+                      code: str = Form(""), email: str = Form(""), next: str = Form("")):
+    target = sessions.safe_next(next)
+    email = email.strip()
+    if not challenge or request.cookies.get(CHALLENGE_COOKIE) != challenge:
+        return _form(status=400, next=target, email=email,
+                     error="Your code request was not found in this browser. Ask for a new code.")
+    code = "".join(code.split())
+    if not code.isdigit() or len(code) > 16:
+        return _form(status=400, step="code", next=target, email=email, challenge=challenge,
+                     error="Enter the 8 digits from the email.")
+    handle = client.get_workflow_handle_for(SignInWorkflow.run, sign_in_workflow_id(challenge))
+    try:
+        checked = await handle.execute_update(SignInWorkflow.verify, VerifyRequest(code=code))
+    except WORKFLOW_ERRORS as error:
+        kind, _ = failure_type(error)
+        if kind is None and not isinstance(error, RPCError):
+            return _form(status=503, step="code", next=target, email=email, challenge=challenge,
+                         error="The service is busy. Try again in a moment.")
+        # The attempt ended (locked, used, or older than 15 minutes) or never existed.
+        return _ended(target, email, "This sign-in attempt has ended. Ask for a new code.")
+    if checked.outcome == "signedIn":
+        value, data = sessions.issue(checked.user_id)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(sessions.SESSION_COOKIE, value, expires=data.expires_at, httponly=True,
+                            samesite="lax", secure=sessions.cookie_secure(), path="/")
+        response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
+        return response
+    if checked.outcome == "wrongCode":
+        left = checked.attempts_left
+        return _form(status=400, step="code", next=target, email=email, challenge=challenge,
+                     error=f"That code is not right. {left} tr{'y' if left == 1 else 'ies'} left.")
+    if checked.outcome == "codeExpired":
+        return _ended(target, email, "That code has expired. Ask for a new code.")
+    return _ended(target, email, "Too many wrong tries for this code. Ask for a new code.")
+
+
+def _ended(target: str, email: str, message: str) -> HTMLResponse:
+    response = _form(status=400, next=target, email=email, error=message)
+    response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
+    return response
+
+
+@router.get("/signout")
+async def sign_out() -> HTMLResponse:
+    response = page("portal_message", headline="You are signed out",
+                    explanation="Your session on this browser has ended.",
+                    link="/signin", link_text="Sign in again")
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response

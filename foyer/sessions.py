@@ -1,0 +1,84 @@
+"""Signed session cookies for Foyer's pages, CSRF tokens for their forms, safe redirects.
+
+The cookie `foyer_session` is `{user_id}.{expires}.{nonce}.{mac}`: an HMAC (FOYER_SECRET_KEY)
+over the user id, the expiry (Unix seconds) and a random nonce. Nothing is stored server-side;
+the page dependency re-reads the user on every request, so a disabled account is out at once.
+A form's CSRF token is HMAC(session cookie, form name): it dies with the session.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from foyer.settings import get_settings
+
+SESSION_COOKIE = "foyer_session"
+SESSION_LIFETIME = timedelta(hours=8)
+DEFAULT_LANDING = "/myaccess"
+
+
+def _mac(purpose: str, value: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionData:
+    user_id: str
+    expires_at: datetime
+
+
+def issue(user_id: str, now: datetime | None = None) -> tuple[str, SessionData]:
+    """A new cookie value for `user_id`, valid SESSION_LIFETIME from now."""
+    now = now or datetime.now(timezone.utc)
+    expires = int((now + SESSION_LIFETIME).timestamp())
+    if "." in user_id:
+        raise ValueError("user ids never hold dots")
+    payload = f"{user_id}.{expires}.{secrets.token_urlsafe(12).replace('.', '_')}"
+    value = f"{payload}.{_mac('session', payload)}"
+    return value, SessionData(user_id=user_id, expires_at=datetime.fromtimestamp(expires, timezone.utc))
+
+
+def read(value: str | None, now: datetime | None = None) -> SessionData | None:
+    """The session a cookie value carries, or None when it is missing, forged or expired."""
+    if not value or value.count(".") != 3:
+        return None
+    user_id, expires, nonce, mac = value.split(".")
+    if not hmac.compare_digest(_mac("session", f"{user_id}.{expires}.{nonce}"), mac):
+        return None
+    try:
+        expires_at = datetime.fromtimestamp(int(expires), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    if expires_at <= (now or datetime.now(timezone.utc)):
+        return None
+    return SessionData(user_id=user_id, expires_at=expires_at)
+
+
+def csrf_token(session_value: str, form: str) -> str:
+    return _mac("csrf", f"{session_value}|{form}")
+
+
+def csrf_valid(session_value: str | None, form: str, token: str | None) -> bool:
+    if not session_value or not token:
+        return False
+    return hmac.compare_digest(csrf_token(session_value, form), token)
+
+
+def safe_next(target: str | None, default: str = DEFAULT_LANDING) -> str:
+    """Only a relative path on this site: never another host (`//evil`, `/\\evil`, `https:`)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(c) < 0x20 or c == "\x7f" for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def cookie_secure() -> bool:
+    return get_settings().public_url.lower().startswith("https://")

@@ -1,0 +1,50 @@
+"""Signing in to Foyer's pages (My Access, Approvals) over httpx, as a browser would."""
+
+import re
+from datetime import timedelta
+
+import httpx
+from sqlmodel import select
+
+from foyer.db import session_scope
+from models.sign_in import SignInChallenge
+from tests.support import passcode_in
+
+
+def challenge_in(html: str) -> str | None:
+    match = re.search(r'name="challenge" value="([^"]+)"', html)
+    return match.group(1) if match else None
+
+
+def csrf_in(html: str, action: str | None = None) -> str:
+    """The CSRF token of the form posting to `action` (or the first form with one)."""
+    forms = re.findall(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', html, re.S)
+    for form_action, inner in forms:
+        if action is None or form_action == action:
+            match = re.search(r'name="csrf" value="([^"]+)"', inner)
+            if match:
+                return match.group(1)
+    raise AssertionError(f"no csrf token for {action!r} in page")
+
+
+async def sign_in(client: httpx.AsyncClient, mail, email: str, next: str = "/myaccess") -> httpx.Response:
+    """Ask for a code, read it from the mail, enter it. Returns the final (redirect) response."""
+    before = len(mail.to(email))
+    asked = await client.post("/signin", data={"email": email, "next": next})
+    assert asked.status_code == 200, asked.text
+    challenge = challenge_in(asked.text)
+    code = passcode_in((await mail.wait_for(email, count=before + 1))[before].text)
+    verified = await client.post("/signin/verify", data={"challenge": challenge, "code": code,
+                                                         "email": email, "next": next})
+    assert verified.status_code == 303, verified.text
+    return verified
+
+
+async def age_challenges(email: str, by: timedelta) -> None:
+    async with session_scope() as session:
+        rows = (await session.exec(select(SignInChallenge).where(
+            SignInChallenge.email == email.lower()))).all()
+        for row in rows:
+            row.created_date_time -= by
+            row.expires_date_time -= by
+            session.add(row)
