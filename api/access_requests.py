@@ -6,30 +6,50 @@ from temporalio.client import (
     Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.access import AccessRequestSpec, RequestPlan
 from api.errors import GraphError, refusal
 from foyer.settings import get_settings
 from workflows.access_request import (
-    AccessRequestInput, AccessRequestWorkflow, Decision, DecisionResult, access_request_workflow_id,
+    AccessRequestInput, AccessRequestWorkflow, CancelRequest, Decision, DecisionResult, RequestStatus,
+    access_request_workflow_id,
 )
 
 
 def _failure(error: Exception) -> GraphError:
     if isinstance(error, WorkflowUpdateFailedError):
         return refusal(error) or GraphError(502, "workflowFailed", str(error.cause or error))
-    if isinstance(error, RPCError) and "not found" in str(error).lower():
+    # An Update sent to a workflow that has closed answers NOT_FOUND ("workflow execution
+    # already completed"): the request is no longer open.
+    if isinstance(error, RPCError) and (error.status == RPCStatusCode.NOT_FOUND
+                                        or "not found" in str(error).lower()):
         return GraphError(409, "requestNotPending", "the request is no longer open")
     return GraphError(503, "serviceUnavailable", f"the workflow service did not answer: {error}",
                       headers={"Retry-After": "5"})
+
+
+FINAL_STATES = {"delivered", "partiallyDelivered", "deliveryFailed", "denied", "canceled"}
+
+
+async def _closing(client: Client, workflow_id: str) -> bool:
+    """Whether the request workflow holding this id is closed or about to close."""
+    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
+    try:
+        description = await handle.describe()
+        if description.status is None or description.status.name != "RUNNING":
+            return True
+        return (await handle.query(AccessRequestWorkflow.current)).state in FINAL_STATES
+    except RPCError:
+        return True  # it closed between the two calls: try again
 
 
 async def submit(client: Client, spec: AccessRequestSpec) -> RequestPlan:
     """Update-with-start on the (package, target) request workflow. An open request for the same
     package and person answers 409 pendingRequestExists."""
     workflow_id = access_request_workflow_id(spec.access_package_id, spec.target_id)
-    for attempt in range(3):
+    attempts = 5
+    for attempt in range(attempts):
         operation = WithStartWorkflowOperation(
             AccessRequestWorkflow.run,
             AccessRequestInput(access_package_id=spec.access_package_id, target_id=spec.target_id),
@@ -40,10 +60,10 @@ async def submit(client: Client, spec: AccessRequestSpec) -> RequestPlan:
                 AccessRequestWorkflow.submit, spec, start_workflow_operation=operation)
         except WorkflowUpdateFailedError as error:
             found = refusal(error)
-            if found is not None and found.code == "pendingRequestExists" and attempt < 2:
-                # Either a real open request, or the last one finishing this instant: look again.
-                status = await client.get_workflow_handle(workflow_id).describe()
-                if status.status is not None and status.status.name == "RUNNING":
+            if found is not None and found.code == "pendingRequestExists" and attempt < attempts - 1:
+                # Either a real open request, or the last one finishing this instant (its state
+                # already final, its run not yet closed): look again.
+                if not await _closing(client, workflow_id):
                     raise found from error
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
@@ -53,9 +73,41 @@ async def submit(client: Client, spec: AccessRequestSpec) -> RequestPlan:
     raise GraphError(409, "pendingRequestExists", "a request for this access package is open")
 
 
+def _accepted_then_closed(error: Exception) -> bool:
+    """The Update passed its validator and its handler ran, but the workflow closed before the
+    handler returned (AccessRequestWorkflow.run does not wait for its handlers): what the Update
+    asked for took effect, only its answer was lost."""
+    cause = getattr(error, "cause", None)
+    return isinstance(error, WorkflowUpdateFailedError) and \
+        getattr(cause, "type", None) == "AcceptedUpdateCompletedWorkflow"
+
+
+async def _state_after(handle) -> RequestStatus | None:
+    try:
+        return await handle.query(AccessRequestWorkflow.current)
+    except Exception:  # noqa: BLE001 - only for the answer; the change itself is done
+        return None
+
+
 async def decide(client: Client, workflow_id: str, decision: Decision) -> DecisionResult:
     handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
     try:
         return await handle.execute_update(AccessRequestWorkflow.decide, decision)
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        if _accepted_then_closed(error):
+            status = await _state_after(handle)
+            return DecisionResult(stage_id=decision.stage_id, review_result=decision.review_result,
+                                  request_state=status.state if status else "unknown")
+        raise _failure(error) from error
+
+
+async def cancel(client: Client, workflow_id: str, request: CancelRequest) -> RequestStatus:
+    """The request workflow's `cancel` Update: only while it waits for approval (409
+    requestNotCancelable otherwise), only by its requestor or an administrator."""
+    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
+    try:
+        return await handle.execute_update(AccessRequestWorkflow.cancel, request)
+    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        if _accepted_then_closed(error):
+            return await _state_after(handle) or RequestStatus(state="canceled")
         raise _failure(error) from error

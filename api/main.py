@@ -11,8 +11,8 @@ from api.routers import applications, audit, devmail, groups, invitations, organ
 from api.routers import entitlement_extensions
 from api.routers import approvals, myaccess, signin
 from api.routers import (
-    entitlement_approvals, entitlement_catalog, entitlement_connected_orgs, entitlement_packages,
-    entitlement_policies, entitlement_requests,
+    entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
+    entitlement_packages, entitlement_policies, entitlement_requests,
 )
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
@@ -50,7 +50,8 @@ def create_app(temporal_client=None) -> FastAPI:
                    applications.router, *organization.routers, audit.router,
                    entitlement_catalog.router, entitlement_packages.router,
                    entitlement_policies.router, entitlement_connected_orgs.router,
-                   entitlement_requests.router, entitlement_approvals.router,
+                   entitlement_requests.router, entitlement_assignments.router,
+                   entitlement_approvals.router,
                    entitlement_extensions.router, signin.router, myaccess.router,
                    approvals.router):
         app.include_router(router)

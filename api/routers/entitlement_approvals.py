@@ -1,0 +1,121 @@
+"""`/v1.0/identityGovernance/entitlementManagement/assignmentApprovals`: what waits for the calling
+approver, the approval stages of a request, and deciding one.
+
+A decision is the request workflow's `decide` Update (api.access_requests.decide); its validator
+is what says who may decide: a current approver of the open stage, never the requestor or the
+target, once per stage, with a justification when the stage asks for one.
+"""
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import col, select
+
+from api import access_requests
+from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
+from api.errors import GraphError, not_found
+from api.odata import select_fields
+from api.routers.entitlement_catalog import PREFIX, refuse_nul
+from api.routers.entitlement_requests import StageDecision, get_request, person
+from api.schemas import iso
+from models.directory import Organization
+from models.entitlement import ApprovalStage, AssignmentRequest
+from workflows.access_request import Decision
+
+router = APIRouter(prefix=f"{PREFIX}/assignmentApprovals", tags=["entitlement management"],
+                   dependencies=[Depends(refuse_nul)])
+
+
+def stage_body(stage: ApprovalStage, caller: Caller) -> dict:
+    reviewed = stage.reviewed_by_id is not None
+    return {
+        "id": stage.id,
+        "displayName": stage.display_name,
+        "assignedToMe": caller.user_id is not None and caller.user_id in (stage.approver_ids or []),
+        "reviewResult": stage.review_result,
+        "justification": stage.justification,
+        "reviewedBy": {"id": stage.reviewed_by_id, "displayName": stage.reviewed_by_name} if reviewed else None,
+        "reviewedDateTime": iso(stage.reviewed_date_time),
+        "status": stage.status,
+        "foyerDueDateTime": iso(stage.due_date_time),
+        "foyerEscalated": stage.escalated,
+    }
+
+
+async def _stages(session, request_ids: list[str]) -> dict[str, list[ApprovalStage]]:
+    found: dict[str, list[ApprovalStage]] = {i: [] for i in request_ids}
+    if request_ids:
+        rows = (await session.exec(select(ApprovalStage).where(
+            col(ApprovalStage.request_id).in_(request_ids)).order_by(
+            ApprovalStage.request_id, ApprovalStage.stage_index))).all()
+        for row in rows:
+            found[row.request_id].append(row)
+    return found
+
+
+def approval_body(request_id: str, stages: list[ApprovalStage], caller: Caller) -> dict:
+    return {"id": request_id, "stages": [stage_body(s, caller) for s in stages]}
+
+
+async def _visible_request(session, org: Organization, caller: Caller, request_id: str) -> AssignmentRequest:
+    """Approvers of the request, its requestor and target, its catalog's owners and admins."""
+    return await get_request(session, org, caller, request_id, approvers=True)
+
+
+@router.get("/filterByCurrentUser(on='approver')")
+async def waiting_for_me(request: Request, caller: CallerDep, session: SessionDep,
+                         org: OrganizationDep) -> dict:
+    """The requests whose open stage lists the caller among its approvers."""
+    me = person(caller)
+    open_stages = (await session.exec(
+        select(ApprovalStage).join(AssignmentRequest, ApprovalStage.request_id == AssignmentRequest.id)
+        .where(AssignmentRequest.organization_id == org.id, AssignmentRequest.state == "pendingApproval",
+               ApprovalStage.status == "InProgress")
+        .order_by(AssignmentRequest.created_date_time, AssignmentRequest.id))).all()
+    request_ids = list(dict.fromkeys(s.request_id for s in open_stages if me in (s.approver_ids or [])))
+    stages = await _stages(session, request_ids)
+    return {"value": [select_fields(request.query_params, approval_body(i, stages[i], caller))
+                      for i in request_ids]}
+
+
+@router.get("/{request_id}")
+async def get_approval(request_id: str, request: Request, caller: CallerDep, session: SessionDep,
+                       org: OrganizationDep) -> dict:
+    row = await _visible_request(session, org, caller, request_id)
+    stages = await _stages(session, [row.id])
+    return select_fields(request.query_params, approval_body(row.id, stages[row.id], caller))
+
+
+@router.get("/{request_id}/stages")
+async def list_stages(request_id: str, request: Request, caller: CallerDep, session: SessionDep,
+                      org: OrganizationDep) -> dict:
+    row = await _visible_request(session, org, caller, request_id)
+    stages = await _stages(session, [row.id])
+    return {"value": [select_fields(request.query_params, stage_body(s, caller)) for s in stages[row.id]]}
+
+
+@router.get("/{request_id}/stages/{stage_id}")
+async def get_stage(request_id: str, stage_id: str, request: Request, caller: CallerDep,
+                    session: SessionDep, org: OrganizationDep) -> dict:
+    row = await _visible_request(session, org, caller, request_id)
+    stage = await session.get(ApprovalStage, stage_id)
+    if stage is None or stage.request_id != row.id:
+        raise not_found(f"approval stage {stage_id}")
+    return select_fields(request.query_params, stage_body(stage, caller))
+
+
+@router.patch("/{request_id}/stages/{stage_id}", status_code=204)
+async def decide_stage(request_id: str, stage_id: str, body: StageDecision, caller: CallerDep,
+                       session: SessionDep, org: OrganizationDep, client: TemporalDep) -> Response:
+    approver = person(caller)
+    row = await session.get(AssignmentRequest, request_id)
+    stage = await session.get(ApprovalStage, stage_id)
+    if row is None or row.organization_id != org.id or stage is None or stage.request_id != row.id:
+        raise not_found(f"approval stage {stage_id} of request {request_id}")
+    if stage.status in ("Completed", "Expired") or row.state != "pendingApproval":
+        raise GraphError(409, "stageAlreadyDecided",
+                         f"this stage is {stage.status.lower()} and the request is {row.state}")
+    workflow_id = row.workflow_id
+    await session.close()
+    await access_requests.decide(client, workflow_id, Decision(
+        stage_id=stage_id, approver_id=approver, approver_name=caller.name,
+        review_result=body.review_result, justification=body.justification))
+    return Response(status_code=204)
