@@ -75,6 +75,9 @@ async def test_guest_request_is_delivered_and_shows_as_an_assignment(api, make_t
     mine = (await api.get(f"{EM}/assignments", headers=headers,
                           params={"$filter": f"targetId eq '{guest.id}' and state eq 'delivered'"})).json()
     assert [a["id"] for a in mine["value"]] == [assignment["id"]]
+    graph_mine = await api.get(f"{EM}/assignments/filterByCurrentUser(on='target')", headers=headers)
+    assert graph_mine.status_code == 200, graph_mine.text
+    assert [a["id"] for a in graph_mine.json()["value"]] == [assignment["id"]]
 
 
 async def test_user_remove_expires_the_assignment(api, make_token, organization_id):

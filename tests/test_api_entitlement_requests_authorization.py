@@ -151,6 +151,13 @@ async def test_on_behalf_requests_are_seen_by_requestor_and_target(api, make_tok
     for headers in (sponsor_headers, guest_headers):
         listed = (await api.get(f"{EM}/assignmentRequests", headers=headers)).json()["value"]
         assert [r["id"] for r in listed] == [request["id"]]
+    # Graph's functions for my own requests: made by me, or for me.
+    mine = f"{EM}/assignmentRequests/filterByCurrentUser"
+    for headers, on, expected in ((sponsor_headers, "createdBy", [request["id"]]), (sponsor_headers, "target", []),
+                                  (guest_headers, "target", [request["id"]]), (guest_headers, "createdBy", [])):
+        listed = await api.get(f"{mine}(on='{on}')", headers=headers)
+        assert listed.status_code == 200, listed.text
+        assert [r["id"] for r in listed.json()["value"]] == expected, on
     stages = await api.get(f"{EM}/assignmentApprovals/{request['id']}/stages", headers=guest_headers)
     assert stages.status_code == 200 and stages.json()["value"][0]["assignedToMe"] is False
 
@@ -162,6 +169,10 @@ async def test_on_behalf_requests_are_seen_by_requestor_and_target(api, make_tok
 
 
 async def test_approvals_belong_to_people(api, admin, organization_id):
+    for path in ("/assignmentRequests/filterByCurrentUser(on='target')",
+                 "/assignments/filterByCurrentUser(on='target')"):
+        refused = await api.get(f"{EM}{path}", headers=admin)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "Authorization_RequestDenied"
     waiting = await api.get(f"{EM}/assignmentApprovals/filterByCurrentUser(on='approver')", headers=admin)
     assert waiting.status_code == 403 and waiting.json()["error"]["code"] == "Authorization_RequestDenied"
     decided = await api.patch(f"{EM}/assignmentApprovals/x/stages/y", headers=admin,

@@ -100,6 +100,9 @@ async def test_what_does_not_exist_is_404(api, setup):
                          ("GET", "/assignmentApprovals/nope/stages"),
                          ("GET", "/assignmentApprovals/filterByCurrentUser(on='requestor')")]:
         graph_error(await api.request(method, f"{EM}{path}", headers=setup["headers"]), 404)
+    unknown_on = await api.get(f"{EM}/assignmentRequests/filterByCurrentUser(on='approver')",
+                               headers=setup["headers"])
+    graph_error(unknown_on, 400)
     patch = await api.patch(f"{EM}/assignmentApprovals/nope/stages/nope", headers=setup["headers"],
                             json={"reviewResult": "Approve"})
     graph_error(patch, 404)
