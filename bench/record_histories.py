@@ -1,0 +1,181 @@
+"""Record InvitationWorkflow histories for the replay test (tests/test_replay_histories.py).
+
+    .venv/bin/python -m bench.record_histories [--out tests/histories]
+
+Runs representative scenarios on a fresh file-backed dev server with the project's worker, a fresh
+migrated SQLite database and a real SMTP server, driving the workflow through the Temporal client
+exactly as the API does (`api.routers.invitations.invite`: update-with-start), then saves each
+closed run's history as tests/histories/invitation_<scenario>.json (`WorkflowHistory.to_json()`).
+
+Re-record when a workflow change is *meant* to alter histories (and version it with
+`workflow.patched` if old runs may still be open); the replay test is the gate that tells you.
+"""
+
+import argparse
+import asyncio
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from bench.env import configure
+
+ENV = configure(prefix="foyer-record")
+
+from temporalio.client import Client, WorkflowUpdateFailedError  # noqa: E402
+
+from activities.invitations import InvitationSpec  # noqa: E402
+from api.routers.invitations import invite  # noqa: E402
+from bench.devserver import dev_server  # noqa: E402
+from foyer import migrate  # noqa: E402
+from foyer.db import get_engine, session_scope  # noqa: E402
+from foyer.mailcatcher import MailCatcher  # noqa: E402
+from foyer.security import link_token, link_token_hash, new_challenge_id, new_link_id  # noqa: E402
+from models.directory import Organization  # noqa: E402
+from worker import build_worker  # noqa: E402
+from workflows.invitation import (  # noqa: E402
+    InvitationWorkflow, PasscodeRequest, RedeemRequest, RevokeRequest, invitation_workflow_id,
+)
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
+RESULT_TIMEOUT = 60
+
+
+class Recorder:
+    def __init__(self, client: Client, catcher: MailCatcher, organization_id: str, out: Path):
+        self.client, self.catcher, self.organization_id, self.out = client, catcher, organization_id, out
+
+    def spec(self, email: str, **extra) -> InvitationSpec:
+        return InvitationSpec(
+            invitation_id=str(uuid.uuid4()), organization_id=self.organization_id, email=email,
+            link_id=new_link_id(), proposed_user_id=str(uuid.uuid4()),
+            invite_redirect_url="https://app.contoso.test/welcome", invited_by_id="recorder",
+            invited_by_name="History Recorder", invited_user_display_name="Recorded Guest",
+            send_invitation_message=True, **extra)
+
+    def handle(self, email: str):
+        return self.client.get_workflow_handle_for(
+            InvitationWorkflow.run, invitation_workflow_id(self.organization_id, email))
+
+    async def passcode(self, email: str, spec: InvitationSpec) -> tuple[str, str]:
+        """Ask for a code on the spec's link (as the redemption page does) and read it from mail."""
+        before = len(self.catcher.to(email))
+        challenge = new_challenge_id()
+        await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
+            link_token_hash=link_token_hash(link_token(spec.link_id)), challenge_id=challenge))
+        messages = await self.catcher.wait_for(email, count=before + 1)
+        code = re.search(r"\b(\d{8})\b", messages[-1].text).group(1)
+        return challenge, code
+
+    async def save(self, scenario: str, email: str, expected_state: str) -> None:
+        handle = self.handle(email)
+        status = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert status.state == expected_state, (scenario, status)
+        history = await handle.fetch_history()
+        path = self.out / f"invitation_{scenario}.json"
+        path.write_text(history.to_json() + "\n")
+        print(f"  {scenario}: {len(history.events)} events, final state {status.state} → {path}")
+
+    @staticmethod
+    def email(scenario: str) -> str:
+        return f"{scenario.replace('_', '-')}-{uuid.uuid4().hex[:6]}@fabrikam.example"
+
+    # --- scenarios ------------------------------------------------------------------------
+
+    async def redeemed(self) -> None:
+        """invite → ask for a passcode → one wrong code → the right code → redeemed."""
+        email = self.email("redeemed")
+        spec = self.spec(email)
+        await invite(self.client, spec)
+        await self.catcher.wait_for(email)
+        challenge, code = await self.passcode(email, spec)
+        link_hash = link_token_hash(link_token(spec.link_id))
+        wrong = f"{(int(code) + 1) % 10**8:08d}"
+        outcome = await self.handle(email).execute_update(
+            InvitationWorkflow.redeem, RedeemRequest(link_token_hash=link_hash, challenge_id=challenge,
+                                                     code=wrong))
+        assert outcome.outcome == "wrongCode", outcome
+        outcome = await self.handle(email).execute_update(
+            InvitationWorkflow.redeem, RedeemRequest(link_token_hash=link_hash, challenge_id=challenge,
+                                                     code=code))
+        assert outcome.outcome == "redeemed", outcome
+        await self.save("redeemed", email, "redeemed")
+
+        # Invited again after redeeming: a new run that answers Completed and mails straight away.
+        await invite(self.client, self.spec(email))
+        await self.catcher.wait_for(email, count=3)
+        await self.save("reinvited_after_redeem", email, "redeemed")
+
+    async def superseded_then_expired(self) -> None:
+        """invite → invite again (the first link dies) with a 3 s lifetime → expires."""
+        email = self.email("superseded")
+        first = self.spec(email)
+        await invite(self.client, first)
+        await self.catcher.wait_for(email)
+        await invite(self.client, self.spec(email, lifetime="PT3S"))
+        await self.catcher.wait_for(email, count=2)
+        try:  # the first link no longer works (a validator refusal: not in history)
+            await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
+                link_token_hash=link_token_hash(link_token(first.link_id)), challenge_id="x"))
+            raise AssertionError("the superseded link still works")
+        except WorkflowUpdateFailedError:
+            pass
+        await self.save("superseded", email, "expired")
+
+    async def revoked(self) -> None:
+        email = self.email("revoked")
+        await invite(self.client, self.spec(email))
+        await self.catcher.wait_for(email)
+        status = await self.handle(email).execute_update(
+            InvitationWorkflow.revoke, RevokeRequest(actor_id="recorder", actor_name="History Recorder",
+                                                     reason="recorded scenario"))
+        assert status.state == "revoked", status
+        await self.save("revoked", email, "revoked")
+
+    async def expired(self) -> None:
+        email = self.email("expired")
+        await invite(self.client, self.spec(email, lifetime="PT2S"))
+        await self.catcher.wait_for(email)
+        await self.save("expired", email, "expired")
+
+    async def reminded_then_expired(self) -> None:
+        """The organization reminds after 2 s; the link lives 5 s: invitation, reminder, expiry."""
+        async with session_scope() as session:
+            org = await session.get(Organization, self.organization_id)
+            saved = list(org.invitation_reminders)
+            org.invitation_reminders = ["PT2S"]
+            session.add(org)
+        try:
+            email = self.email("reminded")
+            await invite(self.client, self.spec(email, lifetime="PT5S"))
+            await self.save("reminded_then_expired", email, "expired")
+            assert len(self.catcher.to(email)) == 2, "expected the invitation and one reminder"
+        finally:
+            async with session_scope() as session:
+                org = await session.get(Organization, self.organization_id)
+                org.invitation_reminders = saved
+                session.add(org)
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    organization_id = migrate.upgrade(ENV.database_url)
+    catcher = MailCatcher(port=ENV.smtp_port).start()
+    try:
+        async with dev_server(ENV.state, ENV.temporal_port) as server:
+            client = server.client
+            async with build_worker(client):
+                recorder = Recorder(client, catcher, organization_id, out)
+                await asyncio.gather(recorder.redeemed(), recorder.superseded_then_expired(),
+                                     recorder.revoked(), recorder.expired())
+                # Alone: it changes the organization's reminder schedule while it runs.
+                await recorder.reminded_then_expired()
+    finally:
+        catcher.stop()
+        await get_engine().dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    asyncio.run(main(parser.parse_args().out))
