@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
+from sqlalchemy import delete
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
@@ -281,6 +282,14 @@ def _end_at(policy: AssignmentPolicy, schedule: dict, now: datetime) -> datetime
 async def record_request(data: RecordRequestInput) -> RequestPlan:
     """Check the request against its policy, write it with its approval stages, and return the
     plan the workflow follows. A retry with the same request id returns the same plan."""
+    try:
+        return await _record_request(data)
+    except (AttributeError, TypeError, ValueError, OverflowError) as error:
+        # Malformed answers or schedules are the requester's error: refuse, never retry forever.
+        raise _refuse("invalidRequest", f"the request is not valid: {error}") from error
+
+
+async def _record_request(data: RecordRequestInput) -> RequestPlan:
     spec = data.spec
     async with session_scope() as session:
         package = await session.get(AccessPackage, spec.access_package_id)
@@ -341,13 +350,15 @@ async def record_request(data: RecordRequestInput) -> RequestPlan:
                 for index, stage in enumerate(approval.get("stages", [])[:3]):
                     stages.append(await _plan_stage(session, spec, index, stage, requestor, target))
 
+        # A new assignment's id is derived from its request, so a retry names the same one.
+        assignment_id = live.id if live else str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{spec.request_id}"))
         if await session.get(AssignmentRequest, spec.request_id) is None:
             session.add(AssignmentRequest(
                 id=spec.request_id, organization_id=spec.organization_id,
                 request_type=spec.request_type, state="pendingApproval" if stages else "submitted",
                 access_package_id=package.id, assignment_policy_id=policy.id,
                 requestor_id=spec.requestor_id, target_id=target.id,
-                assignment_id=live.id if live else None, justification=spec.justification,
+                assignment_id=assignment_id, justification=spec.justification,
                 answers=answers, schedule=spec.schedule, workflow_id=data.workflow_id,
                 created_date_time=data.now))
             await session.flush()
@@ -364,8 +375,7 @@ async def record_request(data: RecordRequestInput) -> RequestPlan:
         return RequestPlan(
             request_id=spec.request_id, request_type=spec.request_type,
             requestor_id=spec.requestor_id, target_id=target.id,
-            # A new assignment's id is derived from its request, so a retry names the same one.
-            assignment_id=live.id if live else str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{spec.request_id}")),
+            assignment_id=assignment_id,
             stages=stages,
             end_at=_end_at(policy, spec.schedule, data.now) if spec.request_type not in REMOVE_TYPES else None,
             extension_stages=[s.get("stage") for s in policy.custom_extension_stage_settings],
@@ -557,16 +567,14 @@ async def remove_assignment(data: RemoveInput) -> None:
         for scope in assignment.resource_states:
             key = (scope.get("originSystem"), scope.get("originId"))
             if scope.get("state") == "delivered" and not scope.get("preexisting") and key not in still_granted:
+                # Set-based deletes: idempotent, and fine if the rows already went (user deleted).
                 if key[0] == "AadGroup":
-                    member = await session.get(GroupMember, (key[1], assignment.target_id))
-                    if member is not None:
-                        await session.delete(member)
+                    await session.exec(delete(GroupMember).where(  # type: ignore[call-overload]
+                        GroupMember.group_id == key[1], GroupMember.user_id == assignment.target_id))
                 elif key[0] == "AadApplication":
-                    rows = (await session.exec(select(AppRoleAssignment).where(
+                    await session.exec(delete(AppRoleAssignment).where(  # type: ignore[call-overload]
                         AppRoleAssignment.application_id == key[1],
-                        AppRoleAssignment.principal_id == assignment.target_id))).all()
-                    for row in rows:
-                        await session.delete(row)
+                        AppRoleAssignment.principal_id == assignment.target_id))
             states.append({**scope, "state": "removed"})
         assignment.resource_states = states
         assignment.state = "expired"

@@ -68,7 +68,7 @@ async def call_custom_extension(data: CalloutInput) -> CalloutResult:
         if extension is None:
             return CalloutResult(configured=False)
         package = await session.get(AccessPackage, policy.access_package_id)
-        subject = data.request_id or data.assignment_id
+        subject = data.assignment_id or data.request_id
         instance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"callout:{subject}:{data.stage}"))
         await insert_ignore(session, CustomExtensionCall, [{
             "id": instance_id, "extension_id": extension.id, "request_id": data.request_id,

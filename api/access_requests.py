@@ -5,16 +5,19 @@ import asyncio
 from temporalio.client import (
     Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
 )
+from sqlmodel import col, select
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.access import AccessRequestSpec, RequestPlan
+from activities.access import LIVE_ASSIGNMENT_STATES, AccessRequestSpec, RequestPlan
 from api.errors import GraphError, refusal
 from foyer.settings import get_settings
+from models.entitlement import Assignment, AssignmentRequest
 from workflows.access_request import (
     AccessRequestInput, AccessRequestWorkflow, CancelRequest, Decision, DecisionResult, RequestStatus,
     access_request_workflow_id,
 )
+from workflows.assignment import AssignmentWorkflow, RemoveSignal, assignment_workflow_id
 
 
 def _failure(error: Exception) -> GraphError:
@@ -111,3 +114,28 @@ async def cancel(client: Client, workflow_id: str, request: CancelRequest) -> Re
         if _accepted_then_closed(error):
             return await _state_after(handle) or RequestStatus(state="canceled")
         raise _failure(error) from error
+
+
+async def end_access_of(client: Client, session, user_id: str) -> tuple[int, int]:
+    """A deleted user keeps no access and no open request: cancel what waits for approval and
+    have every live assignment's workflow take its access back. Returns (canceled, removed)."""
+    requests = (await session.exec(select(AssignmentRequest.workflow_id).where(
+        AssignmentRequest.target_id == user_id, AssignmentRequest.state == "pendingApproval"))).all()
+    assignments = (await session.exec(select(Assignment.id).where(
+        Assignment.target_id == user_id, col(Assignment.state).in_(LIVE_ASSIGNMENT_STATES)))).all()
+    canceled = 0
+    for workflow_id in requests:
+        try:
+            await cancel(client, workflow_id, CancelRequest(by_admin=True))
+            canceled += 1
+        except GraphError as error:
+            if error.status != 409:  # 409: decided or closed meanwhile
+                raise
+    for assignment_id in assignments:
+        handle = client.get_workflow_handle_for(AssignmentWorkflow.run, assignment_workflow_id(assignment_id))
+        try:
+            await handle.signal(AssignmentWorkflow.remove, RemoveSignal(request_id=f"user-deleted:{user_id}"))
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:  # not found: it ended meanwhile
+                raise _failure(error) from error
+    return canceled, len(assignments)

@@ -31,6 +31,9 @@ DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 SUBMIT_WAIT = timedelta(minutes=10)
+CANCELABLE = ("submitted", "pendingApproval")
+# A submission is answered synchronously: retry a database hiccup, not forever.
+SUBMIT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=5)
 CALLOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 
 
@@ -87,6 +90,7 @@ class AccessRequestWorkflow:
         self.spec: AccessRequestSpec | None = None
         self.stage: StagePlan | None = None
         self.decision: Decision | None = None
+        self.claimed = False  # a decision for the open stage is being recorded
         self.canceled = False
         self.delivery: DeliveryResult | None = None
         self.awaiting_resume: str | None = None
@@ -98,23 +102,25 @@ class AccessRequestWorkflow:
             await workflow.wait_condition(lambda: self.plan is not None, timeout=SUBMIT_WAIT)
         except asyncio.TimeoutError:
             return self.status  # the submission was refused: nothing to look after
-        plan = self.plan
+        await self._process(data, self.plan)
+        # A decision or resume may still be writing its record: let it finish first.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status
+
+    async def _process(self, data: AccessRequestInput, plan: RequestPlan) -> None:
         if await self._callout("assignmentRequestCreated") != "continue":
-            return self.status
+            return
         for stage in plan.stages:
-            outcome = await self._run_stage(stage)
-            if outcome != "Approve":
-                return self.status
+            if await self._run_stage(stage) != "Approve":
+                return
         if self.canceled:
-            return self.status
+            await self._set_state("canceled", "Canceled")
+            return
         if await self._callout("assignmentRequestApproved") != "continue":
-            return self.status
+            return
         await self._set_state("delivering", "Delivering")
         await self._deliver(data, plan)
         await self._set_state(self.delivery.state, _delivery_status(self.delivery))
-        if plan.request_type in ADD_TYPES and self.delivery.state != "deliveryFailed":
-            await self._callout("assignmentRequestGranted")
-        return self.status
 
     # --- custom extensions --------------------------------------------------------------------
 
@@ -140,7 +146,8 @@ class AccessRequestWorkflow:
             return "continue"
         self.awaiting_resume = result.instance_id
         try:
-            await workflow.wait_condition(lambda: result.instance_id in self.resumes, timeout=result.timeout)
+            await workflow.wait_condition(lambda: result.instance_id in self.resumes or self.canceled,
+                                          timeout=result.timeout)
         except asyncio.TimeoutError:
             self.resumes[result.instance_id] = "timedOut"
             await workflow.execute_activity(
@@ -151,6 +158,9 @@ class AccessRequestWorkflow:
             return "timedOut"
         finally:
             self.awaiting_resume = None
+        if result.instance_id not in self.resumes:  # canceled while waiting
+            await self._set_state("canceled", "Canceled by the requestor")
+            return "canceled"
         if self.resumes[result.instance_id] == "deny":
             await self._set_state("denied", f"denied by custom extension '{result.extension_name}'")
             return "deny"
@@ -159,7 +169,7 @@ class AccessRequestWorkflow:
     # --- approval stages ----------------------------------------------------------------------
 
     async def _run_stage(self, stage: StagePlan) -> str:
-        self.stage, self.decision = stage, None
+        self.stage, self.decision, self.claimed = stage, None, False
         opened = workflow.now()
         deny_at = opened + stage.deny_after
         escalate_at = opened + stage.escalate_after if stage.escalate_after and stage.escalation_approver_ids else None
@@ -251,7 +261,7 @@ class AccessRequestWorkflow:
         plan = await workflow.execute_activity(
             acts.record_request,
             RecordRequestInput(spec=spec, workflow_id=workflow.info().workflow_id, now=workflow.now()),
-            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=SUBMIT_RETRY)
         self.spec = spec
         self.status = RequestStatus(state="pendingApproval" if plan.stages else "submitted",
                                     request_id=plan.request_id, assignment_id=plan.assignment_id)
@@ -268,9 +278,9 @@ class AccessRequestWorkflow:
     async def decide(self, decision: Decision) -> DecisionResult:
         # Re-checked after the validator: two approvers deciding at once both pass validation,
         # but only the first to reach here decides the stage.
-        if self.decision is not None or self.stage is None or decision.stage_id != self.stage.stage_id:
+        if self.claimed or self.stage is None or decision.stage_id != self.stage.stage_id:
             raise ApplicationError("this stage was already decided", type="stageAlreadyDecided")
-        self.decision = decision
+        self.claimed = True  # from here on the stage has its decision; the record follows
         await workflow.execute_activity(
             acts.record_decision,
             DecisionInput(request_id=self.plan.request_id, stage_id=decision.stage_id,
@@ -278,13 +288,15 @@ class AccessRequestWorkflow:
                           review_result=decision.review_result, justification=decision.justification,
                           workflow_id=workflow.info().workflow_id),
             start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        # Only now does the stage loop act on it: the decision is on record before anything follows.
+        self.decision = decision
         return DecisionResult(stage_id=decision.stage_id, review_result=decision.review_result,
                               request_state=self.status.state)
 
     @decide.validator
     def _validate_decide(self, decision: Decision) -> None:
         stage = self.stage
-        if self.status.state != "pendingApproval" or stage is None or self.decision is not None:
+        if self.status.state != "pendingApproval" or stage is None or self.claimed:
             raise ApplicationError("no approval stage is waiting for a decision", type="stageAlreadyDecided")
         if decision.stage_id != stage.stage_id:
             raise ApplicationError("that approval stage is not the open one", type="stageAlreadyDecided")
@@ -325,12 +337,15 @@ class AccessRequestWorkflow:
     @workflow.update
     async def cancel(self, request: CancelRequest) -> RequestStatus:
         self.canceled = True
-        await workflow.wait_condition(lambda: self.status.state == "canceled")
+        # Canceled — or it moved on (approved and delivering) before the cancel could land.
+        await workflow.wait_condition(lambda: self.status.state not in CANCELABLE)
+        if self.status.state != "canceled":
+            raise ApplicationError(f"the request is already {self.status.state}", type="requestNotCancelable")
         return self.status
 
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
-        if self.status.state != "pendingApproval":
+        if self.status.state not in CANCELABLE:
             raise ApplicationError("only a request waiting for approval can be canceled",
                                    type="requestNotCancelable")
         if not request.by_admin and request.by_user_id != self.plan.requestor_id:

@@ -70,6 +70,9 @@ class AssignmentWorkflow:
             if data.request_workflow_id:
                 await workflow.get_external_workflow_handle(data.request_workflow_id).signal(
                     "delivery_finished", result)
+            if result.state != "deliveryFailed":
+                # Here rather than in the request: a slow extension must not hold the request open.
+                await self._callout(data, "assignmentRequestGranted", request_id=data.request_id)
             for delay in REDELIVERY_DELAYS:
                 if result.state == "delivered" or self.removal:
                     break
@@ -143,13 +146,13 @@ class AssignmentWorkflow:
         self.state = "expired"
         await self._callout(data, "assignmentRequestRemoved")
 
-    async def _callout(self, data: AssignmentInput, stage: str) -> None:
+    async def _callout(self, data: AssignmentInput, stage: str, request_id: str | None = None) -> None:
         """Tell the policy's custom extension, if any; a failed notification does not stop the
         assignment's own lifecycle (the call row records the failure)."""
         try:
             await workflow.execute_activity(
                 extensions.call_custom_extension,
-                CalloutInput(stage=stage, assignment_id=data.assignment_id,
+                CalloutInput(stage=stage, assignment_id=data.assignment_id, request_id=request_id,
                              workflow_id=workflow.info().workflow_id),
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=CALLOUT_RETRY)
         except ActivityError:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
 from activities.store import audit
+from api.access_requests import end_access_of
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
@@ -195,12 +196,16 @@ async def delete_user(user_id: str, caller: AdminCaller, session: SessionDep, or
         except GraphError as error:
             if error.status != 409:  # 409: it stopped being pending meanwhile; nothing to end
                 raise
+    canceled_requests, removed_assignments = await end_access_of(client, session, user_id)
+    await session.rollback()
 
     await session.refresh(org)
     user = await get_user(session, org, user_id)
     record = {"target_id": user.id, "target_name": user.user_principal_name,
               "details": {"userType": user.user_type, "mail": user.mail or "",
-                          "revokedInvitations": ",".join(i for i, _ in pending)}}
+                          "revokedInvitations": ",".join(i for i, _ in pending),
+                          "canceledRequests": canceled_requests,
+                          "removedAssignments": removed_assignments}}
     invitation_ids = select(Invitation.id).where(Invitation.user_id == user.id)
     for statement in (
         delete(Passcode).where(col(Passcode.invitation_id).in_(invitation_ids)),
