@@ -22,6 +22,8 @@ class SignInRequired(HTTPException):
 
     def __init__(self, request: Request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET" and target.endswith("/remove"):
+            target = "/myaccess"  # a form post with no page of its own: come back to the list
         super().__init__(status_code=303, detail="sign in first",
                          headers={"Location": f"/signin?next={quote(target, safe='')}"})
 

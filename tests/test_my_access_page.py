@@ -138,6 +138,7 @@ async def test_guest_requests_sees_extends_and_removes_an_assignment(server, mai
             return row if row.state == "expired" else None
 
         await wait_until(gone)
+        await wait_until(lambda: request_row(guest.id, package.id, "userRemove", "delivered"))
         async with session_scope() as session:
             assert await session.get(GroupMember, (group.id, guest.id)) is None
         overview = (await client.get("/myaccess")).text
