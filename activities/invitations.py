@@ -68,12 +68,16 @@ class RecordedInvitation(BaseModel):
     reminders_at: list[datetime] = Field(default_factory=list)
     # The digest the browser's link must match (the token itself never enters history).
     link_token_hash: str
+    # The invitation mail, queued in the same transaction when sendInvitationMessage is set.
+    outbox_key: str | None = None
 
 
 class InvitationMailInput(BaseModel):
     invitation_id: str
     kind: str = "invitation"  # invitation | reminder
     sequence: int = 0
+    # Set when the message is already in the outbox (the invitation itself): just deliver it.
+    outbox_key: str | None = None
 
 
 class InvitationEventInput(BaseModel):
@@ -126,7 +130,8 @@ async def record_invitation(data: RecordInvitationInput) -> RecordedInvitation:
         if org is None:
             raise _refuse("organizationNotFound", f"no organization {spec.organization_id}")
         if existing is not None:
-            return _recorded(existing, org)
+            key = f"invitation:{existing.id}:{existing.link_id}:invitation:0"
+            return _recorded(existing, org, key if existing.send_invitation_message else None)
 
         if not domain_allowed(org.domain_list_mode, org.domain_list, spec.email):
             raise _refuse("domainNotAllowed",
@@ -201,6 +206,9 @@ async def record_invitation(data: RecordInvitationInput) -> RecordedInvitation:
             # Entra answers "Completed" for a guest who already redeemed: grant what this
             # invitation pre-assigns straight away.
             await _grant_memberships(session, user.id, spec.group_ids, spec.application_ids)
+        outbox_key = None
+        if spec.send_invitation_message:
+            outbox_key = await _enqueue_invitation_mail(session, invitation, org, "invitation", 0)
         await audit(
             session, key=f"invite:{invitation.id}", category="UserManagement",
             activity="Invite external user", organization_id=org.id,
@@ -209,10 +217,10 @@ async def record_invitation(data: RecordInvitationInput) -> RecordedInvitation:
             details={"invitationId": invitation.id, "userCreated": created,
                      "resetRedemption": spec.reset_redemption},
         )
-        return _recorded(invitation, org)
+        return _recorded(invitation, org, outbox_key)
 
 
-def _recorded(invitation: Invitation, org: Organization) -> RecordedInvitation:
+def _recorded(invitation: Invitation, org: Organization, outbox_key: str | None = None) -> RecordedInvitation:
     issued = invitation.link_issued_date_time
     reminders = [issued + parse_duration(r) for r in org.invitation_reminders]
     return RecordedInvitation(
@@ -221,6 +229,7 @@ def _recorded(invitation: Invitation, org: Organization) -> RecordedInvitation:
         expires_at=invitation.expires_date_time,
         reminders_at=[r for r in reminders if r < invitation.expires_date_time],
         link_token_hash=invitation.link_token_hash,
+        outbox_key=outbox_key,
     )
 
 
@@ -230,31 +239,38 @@ def redeem_url(link_id: str) -> str:
 
 @activity.defn
 async def send_invitation_mail(data: InvitationMailInput) -> bool:
-    """Invitation or reminder mail. Keyed by invitation, link and sequence: sent at most once.
-    Returns False when there is nothing to send (the invitation is no longer pending)."""
-    async with session_scope() as session:
-        invitation = await session.get(Invitation, data.invitation_id)
-        if invitation is None:
-            return False
-        key = f"invitation:{invitation.id}:{invitation.link_id}:{data.kind}:{data.sequence}"
-        if data.kind == "reminder" and invitation.state != InvitationState.pending:
-            return False
-        org = await session.get(Organization, invitation.organization_id)
-        completed = invitation.state == InvitationState.redeemed
-        context = {
-            "organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
-            "display_name": invitation.invited_user_display_name or invitation.email,
-            "message": invitation.customized_message_body, "reminder": data.kind == "reminder",
-            "link": invitation.invite_redirect_url if completed else redeem_url(invitation.link_id),
-            "expires": invitation.expires_date_time, "privacy_url": org.privacy_statement_url,
-            "already_member": completed,
-        }
-        subject, text, html = render_mail("invitation", **context)
-        cc = [c.get("emailAddress", {}).get("address") for c in invitation.cc_recipients]
-        await mail.enqueue(session, key=key, to=[invitation.email], cc=[a for a in cc if a],
-                           subject=subject, text=text, html=html, sensitive=not completed)
+    """Deliver the invitation mail `record_invitation` queued (`outbox_key`), or queue and deliver
+    a reminder. Keyed by invitation, link and sequence: each is sent at most once. Returns False
+    when there is nothing to send (the invitation is no longer pending)."""
+    key = data.outbox_key
+    if key is None:
+        async with session_scope() as session:
+            invitation = await session.get(Invitation, data.invitation_id)
+            if invitation is None or invitation.state != InvitationState.pending:
+                return False
+            org = await session.get(Organization, invitation.organization_id)
+            key = await _enqueue_invitation_mail(session, invitation, org, data.kind, data.sequence)
     await mail.deliver(key)
     return True
+
+
+async def _enqueue_invitation_mail(session, invitation: Invitation, org: Organization, kind: str,
+                                   sequence: int) -> str:
+    key = f"invitation:{invitation.id}:{invitation.link_id}:{kind}:{sequence}"
+    completed = invitation.state == InvitationState.redeemed
+    context = {
+        "organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
+        "display_name": invitation.invited_user_display_name or invitation.email,
+        "message": invitation.customized_message_body, "reminder": kind == "reminder",
+        "link": invitation.invite_redirect_url if completed else redeem_url(invitation.link_id),
+        "expires": invitation.expires_date_time, "privacy_url": org.privacy_statement_url,
+        "already_member": completed,
+    }
+    subject, text, html = render_mail("invitation", **context)
+    cc = [c.get("emailAddress", {}).get("address") for c in invitation.cc_recipients]
+    await mail.enqueue(session, key=key, to=[invitation.email], cc=[a for a in cc if a],
+                       subject=subject, text=text, html=html, sensitive=not completed)
+    return key
 
 
 @activity.defn

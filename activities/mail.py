@@ -6,6 +6,7 @@ window left is SMTP accepting the message and the worker dying before the row is
 Message-ID is derived from the key so the receiving side can drop that duplicate.
 """
 
+import asyncio
 import hashlib
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -55,6 +56,56 @@ def smtp_client() -> aiosmtplib.SMTP:
     )
 
 
+class SmtpPool:
+    """Connected SMTP clients kept for reuse: a message costs a transaction, not a handshake.
+    A pooled connection the server has dropped meanwhile is replaced once, transparently."""
+
+    def __init__(self, keep: int = 8):
+        self.keep = keep
+        self.idle: list[aiosmtplib.SMTP] = []
+
+    async def send(self, message: EmailMessage, recipients: list[str]) -> None:
+        while True:
+            pooled = bool(self.idle)
+            smtp = self.idle.pop() if pooled else smtp_client()
+            try:
+                if not pooled:
+                    await smtp.connect()
+                await smtp.send_message(message, recipients=recipients)
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                await _close(smtp)
+                if pooled:
+                    continue  # stale: try the next one, or a fresh connection
+                raise
+            except BaseException:
+                await _close(smtp)
+                raise
+            if len(self.idle) < self.keep:
+                self.idle.append(smtp)
+            else:
+                await _close(smtp)
+            return
+
+
+async def _close(smtp: aiosmtplib.SMTP) -> None:
+    try:
+        if smtp.is_connected:
+            await smtp.quit()
+    except Exception:
+        smtp.close()
+
+
+_pools: dict[int, SmtpPool] = {}
+
+
+def pool() -> SmtpPool:
+    """One pool per event loop (SMTP connections belong to the loop that opened them)."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _pools:
+        _pools[loop] = SmtpPool()
+    return _pools[loop]
+
+
 async def deliver(key: str) -> bool:
     """Send the outbox message `key` unless it was sent already. Returns True if sent now."""
     async with session_scope() as session:
@@ -66,8 +117,7 @@ async def deliver(key: str) -> bool:
         message = build_message(row)
         recipients = row.to_addresses + row.cc_addresses
     try:
-        async with smtp_client() as smtp:
-            await smtp.send_message(message, recipients=recipients)
+        await pool().send(message, recipients)
     except Exception as error:
         async with session_scope() as session:
             row = await session.get(OutboxMessage, key)

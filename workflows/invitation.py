@@ -162,7 +162,8 @@ class InvitationWorkflow:
     @workflow.update
     async def invite(self, spec: InvitationSpec) -> InviteResult:
         async with self.lock:
-            recorded = await workflow.execute_activity(
+            # Local: the update (and so POST /invitations) is answered in the same workflow task.
+            recorded = await workflow.execute_local_activity(
                 acts.record_invitation,
                 RecordInvitationInput(spec=spec, workflow_id=workflow.info().workflow_id,
                                       issued_at=workflow.now()),
@@ -175,12 +176,13 @@ class InvitationWorkflow:
                 link_token_hash=recorded.link_token_hash,
             )
             self.reminders_at = list(recorded.reminders_at)
-            if spec.send_invitation_message:
+            if recorded.outbox_key:
+                queued = InvitationMailInput(invitation_id=recorded.invitation_id, outbox_key=recorded.outbox_key)
                 if recorded.status == "Completed":
                     # The run ends right away: mail now rather than from the main loop.
-                    await self._send(InvitationMailInput(invitation_id=recorded.invitation_id))
+                    await self._send(queued)
                 else:
-                    self.mail_due.append(InvitationMailInput(invitation_id=recorded.invitation_id))
+                    self.mail_due.append(queued)
             return InviteResult(invitation_id=recorded.invitation_id, user_id=recorded.user_id,
                                 status=recorded.status)
 
