@@ -15,9 +15,10 @@ from foyer.settings import get_settings
 from models.entitlement import Assignment, AssignmentRequest
 from workflows.access_request import (
     AccessRequestInput, AccessRequestWorkflow, CancelRequest, Decision, DecisionResult, RequestStatus,
-    access_request_workflow_id,
 )
-from workflows.assignment import AssignmentWorkflow, RemoveSignal, assignment_workflow_id
+from workflows.messages import access_request_workflow_id
+from workflows.assignment import AssignmentWorkflow, RemoveSignal
+from workflows.messages import assignment_workflow_id
 
 
 def _failure(error: Exception) -> GraphError:

@@ -325,7 +325,7 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"  cProfile of the invitation phase written to {args.cprofile}")
             spans = profiling.summary()  # before the SMTP micro-bench adds its own calls
             counts = dict(profiling.COUNTS)
-            from workflows.invitation import invitation_workflow_id
+            from workflows.messages import invitation_workflow_id
             invitation_steps = await profiling.sample_histories(
                 client, [invitation_workflow_id(organization_id, invitee(i)) for i in sample(n)])
         smtp_rates = await smtp_micro(ENV.smtp_port, args.smtp_micro) if args.smtp_micro else None

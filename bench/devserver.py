@@ -11,7 +11,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from foyer.temporal import bundled_binary
+from foyer.temporal import DEV_SERVER_SQLITE_PRAGMAS, bundled_binary
 
 
 @dataclass
@@ -33,7 +33,7 @@ async def dev_server(state: Path, port: int, *extra: str):
     """Start `temporal server start-dev` on 127.0.0.1:port with its SQLite file in `state`;
     yields a DevServer (client with the pydantic data converter, pid); stops it on exit."""
     command = [bundled_binary("temporal"), "server", "start-dev",
-               "--db-filename", str(state / "temporal.db"), "--ip", "127.0.0.1",
+               "--db-filename", str(state / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS, "--ip", "127.0.0.1",
                "--port", str(port), "--headless", "--log-level", "error", *extra]
     log = open(state / "temporal.log", "wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import re
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 from bench.env import configure
@@ -33,8 +32,9 @@ from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import link_token, link_token_hash, new_challenge_id, new_link_id  # noqa: E402
 from models.directory import Organization  # noqa: E402
 from worker import build_worker  # noqa: E402
-from workflows.invitation import (  # noqa: E402
-    InvitationWorkflow, PasscodeRequest, RedeemRequest, RevokeRequest, invitation_workflow_id,
+from workflows.invitation import InvitationWorkflow  # noqa: E402
+from workflows.messages import (  # noqa: E402
+    PasscodeRequest, RedeemRequest, RevokeRequest, invitation_workflow_id,
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"

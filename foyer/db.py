@@ -4,6 +4,8 @@
 the drivers (aiosqlite, psycopg 3) are chosen here so nobody has to spell them.
 """
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -70,9 +72,27 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), class_=AsyncSession, expire_on_commit=False)
 
 
+_sqlite_writers: dict[int, asyncio.Lock] = {}
+
+
+def _writer_lock() -> asyncio.Lock | None:
+    """On SQLite, one write transaction at a time per process, queued in order. SQLite admits one
+    writer anyway; without this, concurrent activities find the database busy and sleep in its
+    busy handler (back-off up to 100 ms a try), which under load costs seconds per transaction."""
+    if not is_sqlite(get_settings().database_url):
+        return None
+    loop = id(asyncio.get_running_loop())
+    if loop not in _sqlite_writers:
+        _sqlite_writers[loop] = asyncio.Lock()
+    return _sqlite_writers[loop]
+
+
 @asynccontextmanager
 async def session_scope() -> AsyncIterator[AsyncSession]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    async with get_sessionmaker()() as session:
-        async with session.begin():
-            yield session
+    """One transaction: committed when the block ends, rolled back if it raises.
+    Never nest one in another (on SQLite the writer lock is not re-entrant)."""
+    lock = _writer_lock()
+    async with lock if lock is not None else contextlib.nullcontext():
+        async with get_sessionmaker()() as session:
+            async with session.begin():
+                yield session

@@ -135,11 +135,11 @@ class DevStack:
                 sys.stderr.flush()
 
     def start_temporal(self, settings: Settings) -> subprocess.Popen:
-        from foyer.temporal import bundled_binary
+        from foyer.temporal import DEV_SERVER_SQLITE_PRAGMAS, bundled_binary
 
         return self.spawn("temporal", [
             bundled_binary("temporal"), "server", "start-dev",
-            "--db-filename", str(Path(settings.state_dir) / "temporal.db"),
+            "--db-filename", str(Path(settings.state_dir) / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS,
             "--ip", "127.0.0.1", "--port", str(settings.dev_temporal_port),
             "--ui-port", str(settings.dev_ui_port),
             "--namespace", settings.temporal_namespace, "--log-level", "warn",

@@ -54,7 +54,6 @@ os.environ.update({
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
-from sqlmodel import select  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 

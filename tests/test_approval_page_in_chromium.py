@@ -16,7 +16,7 @@ from models.directory import GroupMember
 from models.entitlement import ApprovalStage, AssignmentRequest
 from tests.browser import chromium_page
 from tests.entitlement_support import make_package, make_user, request, self_service, stage
-from tests.portal_support import csrf_in, sign_in
+from tests.portal_support import sign_in
 from tests.support import passcode_in
 
 SHOTS = Path(__file__).resolve().parent.parent / ".foyer" / "screenshots"

@@ -1,7 +1,6 @@
 """Assignment policies: a full Graph body round-trips in Graph's shape (and is stored that way for
 the workflows); every invalid body is a 400 whose message names the field; PUT, PATCH, DELETE."""
 
-import copy
 import uuid
 
 import pytest

@@ -111,4 +111,4 @@ async def test_bad_refs(api, admin, make_member):
                               json={"@odata.id": f"{GRAPH}/directoryObjects/{user.id}"})
     assert no_group.status_code == 404
     assert await _members(group["id"]) == set()
-    assert (await api.get(f"/v1.0/users/nobody/memberOf", headers=admin)).status_code == 404
+    assert (await api.get("/v1.0/users/nobody/memberOf", headers=admin)).status_code == 404

@@ -1,4 +1,3 @@
-import re
 
 from tests.support import find_user
 

@@ -84,7 +84,7 @@ async def test_invalid_create_bodies_are_400(api, admin):
         _member_body(mail="not-an-email"),
         _member_body(userPrincipalName="nobody"),
         _member_body(userPrincipalName=f"x{uuid.uuid4().hex[:6]}@elsewhere.example"),  # unverified domain
-        _member_body(userPrincipalName=f"x_y.com#EXT#@contoso.test"),
+        _member_body(userPrincipalName="x_y.com#EXT#@contoso.test"),
         _member_body(displayName=""),
         _member_body(accountEnabled="yes"),
         _member_body(passwordProfile={"password": "x"}),

@@ -12,12 +12,16 @@ deliveryFailed, or denied / canceled).
 import asyncio
 from datetime import timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.messages import (
+        AccessRequestInput, CancelRequest, Decision, DecisionResult, ExtendSignal, RemoveSignal,
+        RequestStatus, ResumeRequest, assignment_workflow_id,
+    )
+    from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT, MAIL_RETRY
     from activities import access as acts
     from activities import extensions
     from activities.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
@@ -25,61 +29,12 @@ with workflow.unsafe.imports_passed_through():
         ADD_TYPES, REMOVE_TYPES, AccessRequestSpec, AssignmentInput, DecisionInput, DeliveryResult, RecordRequestInput,
         RequestPlan, RequestStateInput, StageEventInput, StagePlan,
     )
-    from workflows.assignment import AssignmentWorkflow, ExtendSignal, RemoveSignal, assignment_workflow_id
+    from workflows.assignment import AssignmentWorkflow
 
-DB_TIMEOUT = timedelta(seconds=30)
-DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
-MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 SUBMIT_WAIT = timedelta(minutes=10)
 CANCELABLE = ("submitted", "pendingApproval")
 # A submission is answered synchronously: retry a database hiccup, not forever.
 SUBMIT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=5)
-CALLOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
-
-
-def access_request_workflow_id(access_package_id: str, target_id: str) -> str:
-    return f"access-request:{access_package_id}:{target_id}"
-
-
-class AccessRequestInput(BaseModel):
-    access_package_id: str
-    target_id: str
-
-
-class Decision(BaseModel):
-    stage_id: str
-    approver_id: str
-    approver_name: str | None = None
-    review_result: str  # Approve | Deny
-    justification: str | None = None
-
-
-class DecisionResult(BaseModel):
-    stage_id: str
-    review_result: str
-    request_state: str
-
-
-class CancelRequest(BaseModel):
-    by_user_id: str | None = None
-    by_admin: bool = False
-
-
-class ResumeRequest(BaseModel):
-    """A custom extension's callback: go on, or deny."""
-
-    instance_id: str
-    state: str  # continue | deny
-
-
-class RequestStatus(BaseModel):
-    state: str
-    request_id: str | None = None
-    stage_index: int | None = None
-    stage_id: str | None = None
-    approver_ids: list[str] = []
-    escalated: bool = False
-    assignment_id: str | None = None
 
 
 @workflow.defn

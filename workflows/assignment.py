@@ -9,47 +9,23 @@ kept small with continue-as-new.
 import asyncio
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities import access as acts
     from activities import extensions
-    from activities.extensions import CalloutInput
     from activities.access import (
         AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
     )
+    from activities.extensions import CalloutInput
+    from workflows.messages import AssignmentStatus, ExtendSignal, RemoveSignal
+    from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT
 
-DB_TIMEOUT = timedelta(seconds=30)
-DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
-# A resource that could not be delivered is tried again later, a few times, then left reported.
-CALLOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 NOTICE_STAGES = {14: "assignmentFourteenDaysBeforeExpiration", 1: "assignmentOneDayBeforeExpiration"}
+# A resource that could not be delivered is tried again later, a few times, then left reported.
 REDELIVERY_DELAYS = [timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1)]
 NOTICES = (14, 1)
-
-
-def assignment_workflow_id(assignment_id: str) -> str:
-    return f"assignment:{assignment_id}"
-
-
-class ExtendSignal(BaseModel):
-    request_id: str
-    end_at: datetime | None
-    request_workflow_id: str | None = None
-
-
-class RemoveSignal(BaseModel):
-    request_id: str
-    request_workflow_id: str | None = None
-
-
-class AssignmentStatus(BaseModel):
-    state: str
-    end_at: datetime | None
-    notices_sent: list[str]
 
 
 @workflow.defn

@@ -10,80 +10,26 @@ Decisions that need an answer (invite, request a passcode, redeem, revoke) are U
 import asyncio
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.messages import (
+        CarriedState, InvitationStatus, InvitationWorkflowInput, InviteResult, PasscodeRequest,
+        RedeemRequest, RevokeRequest,
+    )
+    from workflows.retries import DB_RETRY, DB_TIMEOUT, MAIL_RETRY
     from activities import invitations as acts
     from activities.invitations import (
         InvitationEventInput, InvitationMailInput, InvitationSpec, IssuePasscodeInput,
         PasscodeIssued, RecordInvitationInput, RedeemInput, RedeemOutcome,
     )
 
-DB_TIMEOUT = timedelta(seconds=30)
 MAIL_TIMEOUT = timedelta(seconds=60)
-# Mail keeps retrying (SMTP down is a wait, never a loss); business refusals are non-retryable.
-MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 FIRST_INVITE_WAIT = timedelta(minutes=10)
 PASSCODE_MAIL_TIMEOUT = timedelta(seconds=20)
 PASSCODE_MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=4)
-DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
-
-
-def invitation_workflow_id(organization_id: str, email: str) -> str:
-    return f"invitation:{organization_id}:{email.lower()}"
-
-
-class InvitationWorkflowInput(BaseModel):
-    organization_id: str
-    email: str
-    # Set only when a run continues as new: the state the next run picks up.
-    carried: "CarriedState | None" = None
-
-
-class InviteResult(BaseModel):
-    invitation_id: str
-    user_id: str
-    status: str  # PendingAcceptance | Completed
-
-
-class PasscodeRequest(BaseModel):
-    link_token_hash: str
-    challenge_id: str
-
-
-class RedeemRequest(BaseModel):
-    link_token_hash: str
-    challenge_id: str
-    code: str
-
-
-class RevokeRequest(BaseModel):
-    invitation_id: str | None = None  # None: whatever invitation is current
-    actor_id: str | None = None
-    actor_name: str | None = None
-    reason: str | None = None
-
-
-class InvitationStatus(BaseModel):
-    state: str  # new | pending | redeemed | expired | revoked
-    invitation_id: str | None = None
-    user_id: str | None = None
-    expires_at: datetime | None = None
-    reminders_sent: int = 0
-    link_token_hash: str | None = None
-
-
-class CarriedState(BaseModel):
-    status: InvitationStatus
-    spec: InvitationSpec | None = None
-    reminders_at: list[datetime] = []
-    mail_due: list[InvitationMailInput] = []
-
-
-InvitationWorkflowInput.model_rebuild()
 
 
 @workflow.defn

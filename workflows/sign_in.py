@@ -9,7 +9,6 @@ fifteen minutes, whichever comes first. Only the code's keyed digest is ever sto
 import asyncio
 from datetime import timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -17,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities import sign_in as acts
     from activities.sign_in import CodeChecked, CodeIssued, IssueCodeInput, VerifyCodeInput
+    from workflows.messages import CodeRequest, SignInInput, SignInStatus, VerifyRequest
 
 LIFETIME = timedelta(minutes=15)
 DB_TIMEOUT = timedelta(seconds=30)
@@ -27,28 +27,6 @@ MAIL_TIMEOUT = timedelta(seconds=30)
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                          maximum_attempts=6)
 ENDED = ("signedIn", "locked", "refused", "expired")
-
-
-def sign_in_workflow_id(challenge_id: str) -> str:
-    return f"signin:{challenge_id}"
-
-
-class SignInInput(BaseModel):
-    challenge_id: str
-    organization_id: str
-
-
-class CodeRequest(BaseModel):
-    email: str
-
-
-class VerifyRequest(BaseModel):
-    code: str
-
-
-class SignInStatus(BaseModel):
-    state: str  # new | codeSent | signedIn | locked | refused | expired
-    user_id: str | None = None
 
 
 @workflow.defn

@@ -28,8 +28,8 @@ from models.enums import ADMIN_ROLES, InvitationState
 from models.invitation import Invitation
 from workflows.invitation import (
     InvitationStatus, InvitationWorkflow, InvitationWorkflowInput, InviteResult, RevokeRequest,
-    invitation_workflow_id,
 )
+from workflows.messages import invitation_workflow_id
 
 router = APIRouter(prefix="/v1.0/invitations", tags=["invitations"])
 

@@ -17,7 +17,8 @@ from api.page_deps import failure_type, page
 from foyer import sessions
 from foyer.security import new_challenge_id
 from foyer.settings import get_settings
-from workflows.sign_in import CodeRequest, SignInInput, SignInWorkflow, VerifyRequest, sign_in_workflow_id
+from workflows.sign_in import CodeRequest, SignInInput, SignInWorkflow, VerifyRequest
+from workflows.messages import sign_in_workflow_id
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CHALLENGE_COOKIE = "foyer_signin"

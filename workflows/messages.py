@@ -1,0 +1,164 @@
+"""What goes into and comes out of each workflow: inputs, Update/signal arguments, results,
+queries, and the business-key workflow ids.
+
+Kept out of the workflow modules on purpose: the sandbox re-executes a workflow's own module for
+every run, and rebuilding these pydantic models each time cost measurable CPU per invitation.
+Workflows import this module through `imports_passed_through`, so it is loaded once.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from activities.invitations import InvitationMailInput, InvitationSpec
+
+
+
+# --- Invitation -------------------------------------------------------------------------
+
+def invitation_workflow_id(organization_id: str, email: str) -> str:
+    return f"invitation:{organization_id}:{email.lower()}"
+
+
+class InvitationWorkflowInput(BaseModel):
+    organization_id: str
+    email: str
+    # Set only when a run continues as new: the state the next run picks up.
+    carried: "CarriedState | None" = None
+
+
+class InviteResult(BaseModel):
+    invitation_id: str
+    user_id: str
+    status: str  # PendingAcceptance | Completed
+
+
+class PasscodeRequest(BaseModel):
+    link_token_hash: str
+    challenge_id: str
+
+
+class RedeemRequest(BaseModel):
+    link_token_hash: str
+    challenge_id: str
+    code: str
+
+
+class RevokeRequest(BaseModel):
+    invitation_id: str | None = None  # None: whatever invitation is current
+    actor_id: str | None = None
+    actor_name: str | None = None
+    reason: str | None = None
+
+
+class InvitationStatus(BaseModel):
+    state: str  # new | pending | redeemed | expired | revoked
+    invitation_id: str | None = None
+    user_id: str | None = None
+    expires_at: datetime | None = None
+    reminders_sent: int = 0
+    link_token_hash: str | None = None
+
+
+class CarriedState(BaseModel):
+    status: InvitationStatus
+    spec: InvitationSpec | None = None
+    reminders_at: list[datetime] = []
+    mail_due: list[InvitationMailInput] = []
+
+
+InvitationWorkflowInput.model_rebuild()
+
+
+# --- Access requests --------------------------------------------------------------------
+
+def access_request_workflow_id(access_package_id: str, target_id: str) -> str:
+    return f"access-request:{access_package_id}:{target_id}"
+
+
+class AccessRequestInput(BaseModel):
+    access_package_id: str
+    target_id: str
+
+
+class Decision(BaseModel):
+    stage_id: str
+    approver_id: str
+    approver_name: str | None = None
+    review_result: str  # Approve | Deny
+    justification: str | None = None
+
+
+class DecisionResult(BaseModel):
+    stage_id: str
+    review_result: str
+    request_state: str
+
+
+class CancelRequest(BaseModel):
+    by_user_id: str | None = None
+    by_admin: bool = False
+
+
+class ResumeRequest(BaseModel):
+    """A custom extension's callback: go on, or deny."""
+
+    instance_id: str
+    state: str  # continue | deny
+
+
+class RequestStatus(BaseModel):
+    state: str
+    request_id: str | None = None
+    stage_index: int | None = None
+    stage_id: str | None = None
+    approver_ids: list[str] = []
+    escalated: bool = False
+    assignment_id: str | None = None
+
+
+# --- Assignments ------------------------------------------------------------------------
+
+def assignment_workflow_id(assignment_id: str) -> str:
+    return f"assignment:{assignment_id}"
+
+
+class ExtendSignal(BaseModel):
+    request_id: str
+    end_at: datetime | None
+    request_workflow_id: str | None = None
+
+
+class RemoveSignal(BaseModel):
+    request_id: str
+    request_workflow_id: str | None = None
+
+
+class AssignmentStatus(BaseModel):
+    state: str
+    end_at: datetime | None
+    notices_sent: list[str]
+
+
+# --- Sign-in ----------------------------------------------------------------------------
+
+def sign_in_workflow_id(challenge_id: str) -> str:
+    return f"signin:{challenge_id}"
+
+
+class SignInInput(BaseModel):
+    challenge_id: str
+    organization_id: str
+
+
+class CodeRequest(BaseModel):
+    email: str
+
+
+class VerifyRequest(BaseModel):
+    code: str
+
+
+class SignInStatus(BaseModel):
+    state: str  # new | codeSent | signedIn | locked | refused | expired
+    user_id: str | None = None

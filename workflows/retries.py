@@ -1,0 +1,13 @@
+"""Timeouts and retry policies the workflows share."""
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+DB_TIMEOUT = timedelta(seconds=30)
+# A database hiccup is waited out; business refusals are non-retryable ApplicationErrors.
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+# Mail keeps retrying: an SMTP outage is a wait, never a loss.
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+# Custom extension callouts: a few tries; a stage that must wait fails closed after them.
+CALLOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
