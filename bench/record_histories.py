@@ -1,11 +1,13 @@
-"""Record InvitationWorkflow histories for the replay test (tests/test_replay_histories.py).
+"""Record workflow histories for the replay test (tests/test_replay_histories.py).
 
     .venv/bin/python -m bench.record_histories [--out tests/histories]
 
 Runs representative scenarios on a fresh file-backed dev server with the project's worker, a fresh
 migrated SQLite database and a real SMTP server, driving the workflow through the Temporal client
 exactly as the API does (`api.routers.invitations.invite`: update-with-start), then saves each
-closed run's history as tests/histories/invitation_<scenario>.json (`WorkflowHistory.to_json()`).
+closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
+InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
+entitlement API drives them (`api.access_requests`).
 
 Re-record when a workflow change is *meant* to alter histories (and version it with
 `workflow.patched` if old runs may still be open); the replay test is the gate that tells you.
@@ -25,6 +27,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError  # noqa: E402
 
 from activities.invitations import InvitationSpec  # noqa: E402
 from api.routers.invitations import invite  # noqa: E402
+from api import access_requests  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
@@ -34,7 +37,12 @@ from models.directory import Organization  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    PasscodeRequest, RedeemRequest, RevokeRequest, invitation_workflow_id,
+    CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, access_request_workflow_id,
+    assignment_workflow_id, invitation_workflow_id,
+)
+# The directory builders the tests use: packages and policies written straight to the database.
+from tests.entitlement_support import (  # noqa: E402
+    make_package, make_user, request, self_service, stage, stage_open,
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
@@ -157,6 +165,60 @@ class Recorder:
                 session.add(org)
 
 
+class AccessRecorder:
+    """Access requests and assignments, on packages built straight in the directory."""
+
+    def __init__(self, client: Client, organization_id: str, out: Path):
+        self.client, self.organization_id, self.out = client, organization_id, out
+
+    async def save(self, name: str, workflow_id: str, run_id: str | None = None) -> None:
+        handle = self.client.get_workflow_handle(workflow_id, run_id=run_id)
+        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        history = await handle.fetch_history()
+        path = self.out / f"{name}.json"
+        path.write_text(history.to_json() + "\n")
+        print(f"  {name}: {len(history.events)} events → {path}")
+
+    async def delivered_then_removed(self) -> None:
+        """Auto-approved request → delivered; a userRemove request → the assignment ends."""
+        guest = await make_user(self.organization_id, "Recorded Guest", guest=True)
+        package, policy, _, _ = await make_package(self.organization_id, policy=self_service())
+        plan = await access_requests.submit(self.client, request(self.organization_id, package, policy, guest))
+        workflow_id = access_request_workflow_id(package.id, guest.id)
+        first_run = (await self.client.get_workflow_handle(workflow_id).describe()).run_id
+        await self.save("access_request_delivered", workflow_id, first_run)
+        await access_requests.submit(self.client, request(
+            self.organization_id, package, policy, guest, request_type="userRemove"))
+        await self.save("access_request_remove", workflow_id)
+        await self.save("assignment_removed", assignment_workflow_id(plan.assignment_id))
+
+    async def decided(self, result: str) -> None:
+        """One approval stage, decided by its approver."""
+        guest = await make_user(self.organization_id, "Recorded Guest", guest=True)
+        approver = await make_user(self.organization_id, "Recorded Approver")
+        package, policy, _, _ = await make_package(self.organization_id, policy=self_service(
+            request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
+        plan = await access_requests.submit(self.client, request(
+            self.organization_id, package, policy, guest, justification="recorded"))
+        workflow_id = access_request_workflow_id(package.id, guest.id)
+        await stage_open(self.client, workflow_id)
+        await access_requests.decide(self.client, workflow_id, Decision(
+            stage_id=plan.stages[0].stage_id, approver_id=approver.id, review_result=result,
+            justification="recorded decision"))
+        await self.save(f"access_request_{ {'Approve': 'approved', 'Deny': 'denied'}[result]}", workflow_id)
+
+    async def canceled(self) -> None:
+        guest = await make_user(self.organization_id, "Recorded Guest", guest=True)
+        approver = await make_user(self.organization_id, "Recorded Approver")
+        package, policy, _, _ = await make_package(self.organization_id, policy=self_service(
+            request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
+        await access_requests.submit(self.client, request(self.organization_id, package, policy, guest))
+        workflow_id = access_request_workflow_id(package.id, guest.id)
+        await stage_open(self.client, workflow_id)
+        await access_requests.cancel(self.client, workflow_id, CancelRequest(by_user_id=guest.id))
+        await self.save("access_request_canceled", workflow_id)
+
+
 async def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     organization_id = migrate.upgrade(ENV.database_url)
@@ -170,6 +232,9 @@ async def main(out: Path) -> None:
                                      recorder.revoked(), recorder.expired())
                 # Alone: it changes the organization's reminder schedule while it runs.
                 await recorder.reminded_then_expired()
+                access = AccessRecorder(client, organization_id, out)
+                await asyncio.gather(access.delivered_then_removed(), access.decided("Approve"),
+                                     access.decided("Deny"), access.canceled())
     finally:
         catcher.stop()
         await get_engine().dispose()

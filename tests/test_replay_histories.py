@@ -1,4 +1,4 @@
-"""Determinism gate: every recorded InvitationWorkflow history in tests/histories/ must replay
+"""Determinism gate: every recorded workflow history in tests/histories/ must replay
 against today's workflow code without a nondeterminism error.
 
 The histories come from `python -m bench.record_histories` (a real dev server, worker, database
