@@ -205,7 +205,8 @@ class AccessRecorder:
         await access_requests.decide(self.client, workflow_id, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=approver.id, review_result=result,
             justification="recorded decision"))
-        await self.save(f"access_request_{ {'Approve': 'approved', 'Deny': 'denied'}[result]}", workflow_id)
+        outcome = {"Approve": "approved", "Deny": "denied"}[result]
+        await self.save(f"access_request_{outcome}", workflow_id)
 
     async def canceled(self) -> None:
         guest = await make_user(self.organization_id, "Recorded Guest", guest=True)
