@@ -9,7 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.errors import GraphError
+from api.errors import GraphError, not_found
 from foyer.db import get_sessionmaker
 from foyer.security import api_token_hash
 from models.directory import Organization, User
@@ -54,6 +54,11 @@ class Caller:
     def is_admin(self) -> bool:
         return self.role in ADMIN_ROLES
 
+    @property
+    def actor(self) -> dict:
+        """Who did it, as audit records name them (keyword arguments of activities.store.audit)."""
+        return {"actor_id": self.user_id or self.token_id, "actor_name": self.name}
+
 
 async def get_caller(request: Request, session: SessionDep) -> Caller:
     header = request.headers.get("authorization", "")
@@ -97,3 +102,11 @@ AdminCaller = Annotated[Caller, require_roles(*ADMINS)]
 GlobalAdminCaller = Annotated[Caller, require_roles(Role.global_administrator)]
 MemberCaller = Annotated[Caller, require_roles(*MEMBERS)]
 InviterCaller = Annotated[Caller, require_roles(*ADMINS, Role.guest_inviter)]
+
+
+async def get_in_org(session: AsyncSession, model, org: Organization, row_id: str, what: str):
+    """The row `row_id` of `model` if it belongs to the caller's organization; 404 otherwise."""
+    row = await session.get(model, row_id)
+    if row is None or row.organization_id != org.id:
+        raise not_found(f"{what} {row_id}")
+    return row

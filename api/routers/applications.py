@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from activities.store import audit
-from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
+from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.schemas import GraphModel, iso
@@ -56,14 +56,8 @@ class AssignmentCreate(GraphModel):
 
 
 async def get_application(session, org, application_id: str) -> Application:
-    app = await session.get(Application, application_id)
-    if app is None or app.organization_id != org.id:
-        raise not_found(f"application {application_id}")
-    return app
+    return await get_in_org(session, Application, org, application_id, "application")
 
-
-def _actor(caller) -> dict:
-    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
 
 
 @router.get("")
@@ -80,7 +74,7 @@ async def create_application(body: ApplicationCreate, caller: AdminCaller, sessi
     app = Application(organization_id=org.id, display_name=body.display_name)
     session.add(app)
     await audit(session, key=None, category="ApplicationManagement", activity="Add application",
-                organization_id=org.id, **_actor(caller), target_type="Application",
+                organization_id=org.id, **caller.actor, target_type="Application",
                 target_id=app.id, target_name=app.display_name, details={"appId": app.app_id})
     await session.commit()
     return application_body(app)
@@ -101,7 +95,7 @@ async def delete_application(application_id: str, caller: AdminCaller, session: 
         AppRoleAssignment.application_id == app.id))
     await session.exec(delete(Application).where(Application.id == app.id))  # type: ignore[call-overload]
     await audit(session, key=None, category="ApplicationManagement", activity="Delete application",
-                organization_id=org.id, **_actor(caller), target_type="Application", **record)
+                organization_id=org.id, **caller.actor, target_type="Application", **record)
     await session.commit()
     return Response(status_code=204)
 
@@ -143,7 +137,7 @@ async def create_assignment(application_id: str, body: AssignmentCreate, caller:
     session.add(row)
     await audit(session, key=None, category="ApplicationManagement",
                 activity="Add app role assignment grant to user", organization_id=org.id,
-                **_actor(caller), target_type="Application", target_id=app.id,
+                **caller.actor, target_type="Application", target_id=app.id,
                 target_name=app.display_name,
                 details={"userId": user.id, "userPrincipalName": user.user_principal_name,
                          "appRoleId": role})
@@ -166,7 +160,7 @@ async def delete_assignment(application_id: str, assignment_id: str, caller: Adm
     await session.delete(row)
     await audit(session, key=None, category="ApplicationManagement",
                 activity="Remove app role assignment from user", organization_id=org.id,
-                **_actor(caller), target_type="Application", target_id=app.id,
+                **caller.actor, target_type="Application", target_id=app.id,
                 target_name=app.display_name,
                 details={"userId": row.principal_id,
                          "userPrincipalName": user.user_principal_name if user else "",

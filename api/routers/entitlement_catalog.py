@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from activities.store import audit
-from api.deps import AdminCaller, Caller, MemberCaller, OrganizationDep, SessionDep
+from api.deps import AdminCaller, Caller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from api.entitlement_schemas import CatalogCreate, CatalogUpdate, ResourceRequestCreate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
@@ -54,14 +54,11 @@ ROLES = {
 
 # --- shared by the entitlement-management routers ----------------------------------------------
 
-def actor(caller: Caller) -> dict:
-    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
-
 
 async def record(session, org: Organization, caller: Caller, activity: str, target_type: str,
                  target_id: str, target_name: str | None, **details) -> None:
     await audit(session, key=None, category="EntitlementManagement", activity=activity,
-                organization_id=org.id, **actor(caller), target_type=target_type,
+                organization_id=org.id, **caller.actor, target_type=target_type,
                 target_id=target_id, target_name=target_name, details=details)
 
 
@@ -96,11 +93,8 @@ async def lock_row(session, model, row_id: str) -> None:
     await session.exec(update(model).where(model.id == row_id).values(id=model.id))  # type: ignore[call-overload]
 
 
-async def get_catalog(session, org: Organization, catalog_id: str) -> Catalog:
-    catalog = await session.get(Catalog, catalog_id)
-    if catalog is None or catalog.organization_id != org.id:
-        raise not_found(f"catalog {catalog_id}")
-    return catalog
+async def get_catalog(session, org, catalog_id: str) -> Catalog:
+    return await get_in_org(session, Catalog, org, catalog_id, "catalog")
 
 
 async def missing_ids(session, org: Organization, model, ids) -> list[str]:

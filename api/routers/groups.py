@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from activities.store import audit
-from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
+from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.users import USER_FIELDS, directory_user_body, get_user
@@ -79,14 +79,8 @@ class GroupUpdate(GraphModel):
 
 
 async def get_group(session, org, group_id: str) -> Group:
-    group = await session.get(Group, group_id)
-    if group is None or group.organization_id != org.id:
-        raise not_found(f"group {group_id}")
-    return group
+    return await get_in_org(session, Group, org, group_id, "group")
 
-
-def _actor(caller) -> dict:
-    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
 
 
 @router.get("")
@@ -102,7 +96,7 @@ async def create_group(body: GroupCreate, caller: AdminCaller, session: SessionD
     group = Group(organization_id=org.id, display_name=body.display_name, description=body.description)
     session.add(group)
     await audit(session, key=None, category="GroupManagement", activity="Add group",
-                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
                 target_name=group.display_name)
     await session.commit()
     return group_body(group)
@@ -125,7 +119,7 @@ async def update_group(group_id: str, body: GroupUpdate, caller: AdminCaller, se
         setattr(group, name, value)
     session.add(group)
     await audit(session, key=None, category="GroupManagement", activity="Update group",
-                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
                 target_name=group.display_name,
                 details={"modifiedProperties": ",".join(body.model_dump(by_alias=True, exclude_unset=True))})
     await session.commit()
@@ -140,7 +134,7 @@ async def delete_group(group_id: str, caller: AdminCaller, session: SessionDep,
     await session.exec(delete(GroupMember).where(GroupMember.group_id == group.id))  # type: ignore[call-overload]
     await session.exec(delete(Group).where(Group.id == group.id))  # type: ignore[call-overload]
     await audit(session, key=None, category="GroupManagement", activity="Delete group",
-                organization_id=org.id, **_actor(caller), target_type="Group", **record)
+                organization_id=org.id, **caller.actor, target_type="Group", **record)
     await session.commit()
     return Response(status_code=204)
 
@@ -189,7 +183,7 @@ async def add_member(group_id: str, caller: AdminCaller, session: SessionDep, or
         raise already
     session.add(GroupMember(group_id=group.id, user_id=user.id))
     await audit(session, key=None, category="GroupManagement", activity="Add member to group",
-                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
                 target_name=group.display_name,
                 details={"userId": user.id, "userPrincipalName": user.user_principal_name})
     try:
@@ -210,7 +204,7 @@ async def remove_member(group_id: str, user_id: str, caller: AdminCaller, sessio
         raise not_found(f"member {user_id} of group {group_id}")
     await session.delete(membership)
     await audit(session, key=None, category="GroupManagement", activity="Remove member from group",
-                organization_id=org.id, **_actor(caller), target_type="Group", target_id=group.id,
+                organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
                 target_name=group.display_name,
                 details={"userId": user.id, "userPrincipalName": user.user_principal_name})
     await session.commit()

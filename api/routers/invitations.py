@@ -15,8 +15,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.invitations import InvitationSpec, redeem_url
 from activities.store import audit
-from api.deps import CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, Caller
-from api.errors import GraphError, bad_request, not_found, refusal
+from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from api.errors import GraphError, bad_request, refusal
 from api.odata import collection, list_page
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.durations import parse_duration
@@ -243,10 +243,7 @@ async def list_invitations(request: Request, caller: InviterCaller, session: Ses
 
 
 async def _get(session, org, invitation_id: str) -> Invitation:
-    row = await session.get(Invitation, invitation_id)
-    if row is None or row.organization_id != org.id:
-        raise not_found(f"invitation {invitation_id}")
-    return row
+    return await get_in_org(session, Invitation, org, invitation_id, "invitation")
 
 
 @router.get("/{invitation_id}")

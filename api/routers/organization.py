@@ -35,9 +35,6 @@ DOMAIN_PATTERN = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
-def _actor(caller) -> dict:
-    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
-
 
 # --- organization ---------------------------------------------------------------------------
 
@@ -105,7 +102,7 @@ async def update_organization(organization_id: str, body: OrganizationUpdate,
         raise bad_request("nothing to update: give displayName or privacyProfile")
     session.add(org)
     await audit(session, key=None, category="Policy", activity="Update organization",
-                organization_id=org.id, **_actor(caller), target_type="Organization",
+                organization_id=org.id, **caller.actor, target_type="Organization",
                 target_id=org.id, target_name=org.display_name, details=changes)
     await session.commit()
     return Response(status_code=204)
@@ -138,7 +135,7 @@ async def update_authorization_policy(body: AuthorizationPolicyUpdate, caller: G
     org.allow_invites_from = body.allow_invites_from.value
     session.add(org)
     await audit(session, key=None, category="Policy", activity="Update authorization policy",
-                organization_id=org.id, **_actor(caller), target_type="Policy",
+                organization_id=org.id, **caller.actor, target_type="Policy",
                 target_id="authorizationPolicy", target_name="Authorization Policy",
                 details={"allowInvitesFrom": org.allow_invites_from, "previousAllowInvitesFrom": before})
     await session.commit()
@@ -254,7 +251,7 @@ async def update_external_collaboration_policy(body: ExternalCollaborationUpdate
     after = external_collaboration_body(org)
     changed = {k: v for k, v in after.items() if before[k] != v}
     await audit(session, key=None, category="Policy", activity="Update external collaboration settings",
-                organization_id=org.id, **_actor(caller), target_type="Policy",
+                organization_id=org.id, **caller.actor, target_type="Policy",
                 target_id="externalCollaborationPolicy",
                 target_name="External collaboration settings", details=changed)
     await session.commit()

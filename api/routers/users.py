@@ -12,8 +12,8 @@ from sqlmodel import col, or_, select
 
 from activities.store import audit
 from api.access_requests import end_access_of
-from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep
-from api.errors import GraphError, bad_request, not_found
+from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from api.errors import GraphError, bad_request
 from api.odata import collection, list_page
 from api.routers.invitations import revoke
 from api.schemas import GraphModel, iso, normalize_email
@@ -102,14 +102,8 @@ class UserUpdate(GraphModel):
 
 
 async def get_user(session, org, user_id: str) -> User:
-    user = await session.get(User, user_id)
-    if user is None or user.organization_id != org.id:
-        raise not_found(f"user {user_id}")
-    return user
+    return await get_in_org(session, User, org, user_id, "user")
 
-
-def _actor(caller) -> dict:
-    return {"actor_id": caller.user_id or caller.token_id, "actor_name": caller.name}
 
 
 @router.get("")
@@ -138,7 +132,7 @@ async def create_user(body: UserCreate, caller: AdminCaller, session: SessionDep
                              "issuerAssignedId": body.user_principal_name}])
     session.add(user)
     await audit(session, key=None, category="UserManagement", activity="Add user",
-                organization_id=org.id, **_actor(caller), target_type="User", target_id=user.id,
+                organization_id=org.id, **caller.actor, target_type="User", target_id=user.id,
                 target_name=user.user_principal_name, details={"userType": user.user_type})
     try:
         await session.commit()
@@ -173,7 +167,7 @@ async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, sessi
         setattr(user, name, value)
     session.add(user)
     await audit(session, key=None, category="UserManagement", activity="Update user",
-                organization_id=org.id, **_actor(caller), target_type="User", target_id=user.id,
+                organization_id=org.id, **caller.actor, target_type="User", target_id=user.id,
                 target_name=user.user_principal_name,
                 details={"modifiedProperties": ",".join(body.model_dump(by_alias=True, exclude_unset=True))})
     await session.commit()
@@ -192,7 +186,7 @@ async def delete_user(user_id: str, caller: AdminCaller, session: SessionDep, or
     for invitation_id, workflow_id in pending:
         try:
             await revoke(client, workflow_id, RevokeRequest(
-                invitation_id=invitation_id, **_actor(caller), reason="user deleted"))
+                invitation_id=invitation_id, **caller.actor, reason="user deleted"))
         except GraphError as error:
             if error.status != 409:  # 409: it stopped being pending meanwhile; nothing to end
                 raise
@@ -217,7 +211,7 @@ async def delete_user(user_id: str, caller: AdminCaller, session: SessionDep, or
     ):
         await session.exec(statement)  # type: ignore[call-overload]
     await audit(session, key=None, category="UserManagement", activity="Delete user",
-                organization_id=org.id, **_actor(caller), target_type="User", **record)
+                organization_id=org.id, **caller.actor, target_type="User", **record)
     try:
         await session.commit()
     except IntegrityError:
