@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.audit import AuditRecord
+from models.campaign import Campaign, CampaignRow
 from models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog,
     CatalogResource, ConnectedOrganization, CustomExtension, CustomExtensionCall,
@@ -19,6 +20,6 @@ __all__ = [
     "metadata", "ApiToken", "Application", "AppRoleAssignment", "AuditRecord", "Group",
     "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
     "AccessPackage", "ApprovalStage", "Assignment", "AssignmentPolicy", "AssignmentRequest",
-    "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
+    "Campaign", "CampaignRow", "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
     "SignInChallenge",
 ]
