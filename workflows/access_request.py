@@ -48,7 +48,6 @@ class AccessRequestWorkflow:
         self.claimed = False  # a decision for the open stage is being recorded
         self.canceled = False
         self.delivery: DeliveryResult | None = None
-        self.awaiting_resume: str | None = None
         self.resumes: dict[str, str] = {}
 
     @workflow.run
@@ -99,7 +98,6 @@ class AccessRequestWorkflow:
             return "failed"
         if not result.wait:
             return "continue"
-        self.awaiting_resume = result.instance_id
         try:
             await workflow.wait_condition(lambda: result.instance_id in self.resumes or self.canceled,
                                           timeout=result.timeout)
@@ -111,8 +109,6 @@ class AccessRequestWorkflow:
             await self._set_state("denied", f"custom extension '{result.extension_name}' did not "
                                   "resume the request in time")
             return "timedOut"
-        finally:
-            self.awaiting_resume = None
         if result.instance_id not in self.resumes:  # canceled while waiting
             await self._set_state("canceled", "Canceled by the requestor")
             return "canceled"
@@ -280,14 +276,12 @@ class AccessRequestWorkflow:
         if request.state not in ("continue", "deny"):
             raise ApplicationError("state must be continue, approve or deny", type="invalidRequest")
         earlier = self.resumes.get(request.instance_id)
-        if earlier is not None:
-            if earlier != request.state:
-                raise ApplicationError(f"this stage was already resumed with '{earlier}'",
-                                       type="conflictingDecision")
-            return
-        if request.instance_id != self.awaiting_resume:
-            raise ApplicationError("the request is not waiting for this custom extension",
-                                   type="notWaitingForResume")
+        if earlier is not None and earlier != request.state:
+            raise ApplicationError(f"this stage was already resumed with '{earlier}'",
+                                   type="conflictingDecision")
+        # A resume may arrive before the workflow has even seen the callout's answer (the
+        # external system is quick): it is kept, and the wait for that call ends at once.
+        # The API has checked that the call exists, belongs to this request and is signed.
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> RequestStatus:
