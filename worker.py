@@ -9,21 +9,23 @@ import logging
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import access, extensions, invitations, sign_in
+from activities import access, campaigns, extensions, invitations, sign_in
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
+from workflows.campaign import CampaignWorkflow
 from workflows.invitation import InvitationWorkflow
 from workflows.sign_in import SignInWorkflow
 
-WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, SignInWorkflow]
-ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *sign_in.ALL]
+WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow]
+ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *campaigns.ALL, *sign_in.ALL]
 
 
 def activities_for(client: Client) -> list:
     """Every activity; the ones that start workflows need the client."""
-    return [*ACTIVITIES, access.AssignmentStarter(client).start_assignment_workflow]
+    return [*ACTIVITIES, access.AssignmentStarter(client).start_assignment_workflow,
+            campaigns.CampaignInviter(client).invite_row]
 
 
 def build_worker(client: Client, task_queue: str | None = None, **options) -> Worker:

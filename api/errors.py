@@ -32,6 +32,7 @@ REFUSAL_STATUS = {
     "requestNotCancelable": 409,
     "conflictingDecision": 409,
     "notWaitingForResume": 409,
+    "campaignEnded": 409,
 }
 
 

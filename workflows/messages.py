@@ -162,3 +162,26 @@ class VerifyRequest(BaseModel):
 class SignInStatus(BaseModel):
     state: str  # new | codeSent | signedIn | locked | refused | expired
     user_id: str | None = None
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+def campaign_workflow_id(campaign_id: str) -> str:
+    return f"campaign:{campaign_id}"
+
+
+class CampaignInput(BaseModel):
+    campaign_id: str
+    concurrency: int = 20
+    rate_per_minute: int = 600
+    # Carried across continue-as-new: rows up to here have been started.
+    after_row: int = 0
+    paused: bool = False
+    retry_failed: bool = False
+
+
+class CampaignStatus(BaseModel):
+    state: str  # running | paused | canceled | completed
+    after_row: int
+    in_flight: int
+    started_this_run: int

@@ -1,0 +1,186 @@
+"""Campaign input: Entra's bulk-invite CSV (its `version:v1.0` line and bracketed column keys),
+Foyer's own optional columns, or the same rows as JSON; and the verdict on each row (the dry run).
+
+A verdict names the row (its line in the file, or its index in the JSON body, 1-based) and the
+column: bad address, blocked domain, duplicate within the file, already a member, already
+invited, missing or bad redirect URL, unknown group or application.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+
+from api.schemas import normalize_email
+from foyer.policy import domain_allowed, email_domain
+from models.directory import Application, Group, Organization, User
+from models.enums import InvitationState, UserType
+from models.invitation import Invitation
+
+MAX_ROWS = 100_000
+# Column keys: Entra's template, then Foyer's. A header cell "Label [key] Required" names `key`.
+KEYS = {
+    "inviteeemail": "email", "inviteredirecturl": "redirect", "sendemail": "send",
+    "customizedmessagebody": "message", "displayname": "displayName", "groupids": "groups",
+    "applicationids": "applications",
+}
+LABELS = {"email": "inviteeEmail", "redirect": "inviteRedirectURL", "send": "sendEmail",
+          "message": "customizedMessageBody", "displayName": "displayName", "groups": "groupIds",
+          "applications": "applicationIds"}
+
+
+class CampaignInputError(ValueError):
+    """The file as a whole cannot be read (no header, no email column, too many rows…)."""
+
+
+@dataclass
+class ParsedRow:
+    row_number: int
+    email: str
+    redirect: str
+    send: bool = True
+    message: str | None = None
+    display_name: str | None = None
+    groups: list[str] = field(default_factory=list)
+    applications: list[str] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)  # [{"column", "code", "message"}]
+
+    def refuse(self, column: str, code: str, message: str) -> None:
+        self.problems.append({"column": LABELS.get(column, column), "code": code, "message": message})
+
+
+def _key(header: str) -> str | None:
+    bracketed = re.search(r"\[([^\]]+)\]", header)
+    name = (bracketed.group(1) if bracketed else header).strip().lower().replace(" ", "")
+    return KEYS.get(name)
+
+
+def _bool(value: str) -> bool | None:
+    value = (value or "").strip().lower()
+    if value in ("", "true", "yes", "1"):
+        return True if value else None
+    if value in ("false", "no", "0"):
+        return False
+    raise ValueError(value)
+
+
+def _ids(value: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;,]", value or "") if part.strip()]
+
+
+def parse_csv(text: str) -> list[ParsedRow]:
+    lines = text.lstrip("\ufeff").splitlines()
+    offset = 0
+    if lines and lines[0].strip().lower().rstrip(",").startswith("version:"):
+        offset = 1  # Entra's template starts with "version:v1.0"
+    reader = csv.reader(io.StringIO("\n".join(lines[offset:])))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CampaignInputError("the file has no header row") from None
+    columns = [_key(h) for h in header]
+    if "email" not in columns:
+        raise CampaignInputError("no column for the address to invite: expected a header like "
+                                 "'Email address to invite [inviteeEmail] Required'")
+    rows = []
+    for index, cells in enumerate(reader, start=offset + 2):
+        if not any(c.strip() for c in cells):
+            continue
+        if cells[0].strip().lower().startswith("example:"):
+            continue  # the template's example row
+        values = {key: (cells[i] if i < len(cells) else "") for i, key in enumerate(columns) if key}
+        rows.append(_row(index, values))
+        if len(rows) > MAX_ROWS:
+            raise CampaignInputError(f"at most {MAX_ROWS} rows per campaign")
+    return rows
+
+
+def parse_json(items: list[dict]) -> list[ParsedRow]:
+    if len(items) > MAX_ROWS:
+        raise CampaignInputError(f"at most {MAX_ROWS} rows per campaign")
+    rows = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise CampaignInputError(f"row {index} is not an object")
+        values = {
+            "email": str(item.get("invitedUserEmailAddress") or ""),
+            "redirect": str(item.get("inviteRedirectUrl") or ""),
+            "send": "" if item.get("sendInvitationMessage") is None else str(item["sendInvitationMessage"]),
+            "message": item.get("customizedMessageBody") or "",
+            "displayName": item.get("invitedUserDisplayName") or "",
+            "groups": ";".join(item.get("foyerPreAssignedGroupIds") or []),
+            "applications": ";".join(item.get("foyerPreAssignedApplicationIds") or []),
+        }
+        rows.append(_row(index, values))
+    return rows
+
+
+def _row(number: int, values: dict) -> ParsedRow:
+    row = ParsedRow(row_number=number, email=(values.get("email") or "").strip(),
+                    redirect=(values.get("redirect") or "").strip(),
+                    message=(values.get("message") or "").strip() or None,
+                    display_name=(values.get("displayName") or "").strip() or None,
+                    groups=_ids(values.get("groups", "")), applications=_ids(values.get("applications", "")))
+    try:
+        row.email = normalize_email(row.email, "address")
+    except ValueError:
+        row.refuse("email", "badAddress", f"'{row.email}' is not a valid email address"
+                   if row.email else "the address to invite is missing")
+    if not row.redirect:
+        row.refuse("redirect", "missingRedirectUrl", "the redirection URL is missing")
+    elif not re.match(r"^https?://[^\s/]+", row.redirect):
+        row.refuse("redirect", "badRedirectUrl", f"'{row.redirect}' is not an http(s) URL")
+    try:
+        send = _bool(values.get("send", ""))
+        row.send = True if send is None else send
+    except ValueError:
+        row.refuse("send", "badValue", "sendEmail must be true or false")
+    return row
+
+
+async def judge(session, org: Organization, rows: list[ParsedRow]) -> None:
+    """Add the verdicts that need the directory and the policy (mutates rows' problems)."""
+    seen: dict[str, int] = {}
+    emails = [r.email for r in rows if not r.problems or r.problems[0]["code"] != "badAddress"]
+    members, invited = set(), set()
+    for start in range(0, len(emails), 500):
+        chunk = emails[start:start + 500]
+        members |= set((await session.exec(select(User.mail).where(
+            User.organization_id == org.id, col(User.mail).in_(chunk),
+            User.user_type == UserType.member, User.creation_type != "Invitation"))).all())
+        invited |= set((await session.exec(select(Invitation.email).where(
+            Invitation.organization_id == org.id, col(Invitation.email).in_(chunk),
+            col(Invitation.state).in_([InvitationState.pending, InvitationState.redeemed])))).all())
+    groups = set((await session.exec(select(Group.id).where(Group.organization_id == org.id))).all()) \
+        if any(r.groups for r in rows) else set()
+    apps = set((await session.exec(select(Application.id).where(Application.organization_id == org.id))).all()) \
+        if any(r.applications for r in rows) else set()
+    own_domains = {d["name"].lower() for d in org.verified_domains}
+    for row in rows:
+        if any(p["code"] == "badAddress" for p in row.problems):
+            continue
+        if row.email in seen:
+            row.refuse("email", "duplicateInFile", f"{row.email} is already on row {seen[row.email]}")
+        else:
+            seen[row.email] = row.row_number
+        if not domain_allowed(org.domain_list_mode, org.domain_list, row.email):
+            row.refuse("email", "domainNotAllowed",
+                       f"invitations to {email_domain(row.email)} are not allowed by the "
+                       "external collaboration settings")
+        if email_domain(row.email) in own_domains or row.email in members:
+            row.refuse("email", "alreadyMember", f"{row.email} is a member of the organization")
+        elif row.email in invited:
+            row.refuse("email", "alreadyInvited", f"{row.email} already has an invitation")
+        for group_id in row.groups:
+            if group_id not in groups:
+                row.refuse("groups", "unknownGroup", f"no group with id {group_id}")
+        for app_id in row.applications:
+            if app_id not in apps:
+                row.refuse("applications", "unknownApplication", f"no application with id {app_id}")
+
+
+def verdict(row: ParsedRow) -> dict:
+    return {"row": row.row_number, "invitedUserEmailAddress": row.email,
+            "verdict": "ok" if not row.problems else "invalid", "problems": row.problems}

@@ -1,0 +1,264 @@
+"""`/v1.0/invitationCampaigns`: bulk onboarding. Upload Entra's bulk-invite CSV (multipart, field
+`file`) or the same rows as JSON; `dryRun` answers every row's verdict and invites nobody.
+Otherwise the rows are stored (invalid ones as skipped, with the reason) and a CampaignWorkflow
+drives them through the address's InvitationWorkflows. Admins only (and the invite policy)."""
+
+import csv
+import io
+import json
+import uuid
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, insert
+from sqlmodel import col, select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.campaign_rows import CampaignInputError, judge, parse_csv, parse_json, verdict
+from api.deps import AdminCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from api.errors import GraphError, bad_request, refusal
+from api.odata import collection, list_page
+from api.schemas import iso
+from foyer.policy import may_invite
+from foyer.settings import get_settings
+from models.base import utcnow
+from models.campaign import Campaign, CampaignRow
+from models.enums import InvitationState
+from models.invitation import Invitation
+from workflows.campaign import CampaignWorkflow
+from workflows.messages import CampaignInput, campaign_workflow_id
+
+router = APIRouter(prefix="/v1.0/invitationCampaigns", tags=["campaigns"])
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+
+async def _read_input(request: Request) -> tuple[dict, list]:
+    """(options, parsed rows) from a multipart upload or a JSON body."""
+    kind = request.headers.get("content-type", "")
+    try:
+        if kind.startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise bad_request("send the CSV in the multipart field 'file'")
+            raw = await upload.read(MAX_UPLOAD_BYTES + 1)
+            if len(raw) > MAX_UPLOAD_BYTES:
+                raise bad_request("the file is larger than 64 MiB")
+            options = {k: v for k, v in form.items() if k != "file"}
+            return options, parse_csv(raw.decode("utf-8-sig"))
+        body = json.loads(await request.body() or b"{}")
+        if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+            raise bad_request("send {\"rows\": [...]} as JSON, or a CSV file as multipart/form-data")
+        return {k: v for k, v in body.items() if k != "rows"}, parse_json(body["rows"])
+    except CampaignInputError as error:
+        raise bad_request(str(error)) from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise bad_request(f"the body could not be read: {error}") from error
+
+
+def _int_option(options: dict, name: str, default: int, low: int, high: int) -> int:
+    value = options.get(name, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"{name} must be a whole number") from None
+    if not low <= number <= high:
+        raise bad_request(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _flag(options: dict, name: str) -> bool:
+    value = options.get(name, False)
+    return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+@router.post("", response_model=None)
+async def create_campaign(request: Request, caller: AdminCaller, session: SessionDep,
+                          org: OrganizationDep, client: TemporalDep):
+    if not may_invite(org.allow_invites_from, caller.role):
+        raise GraphError(403, "Authorization_RequestDenied",
+                         f"allowInvitesFrom={org.allow_invites_from} does not let '{caller.role}' invite")
+    options, rows = await _read_input(request)
+    if not rows:
+        raise bad_request("the campaign has no rows")
+    rate = _int_option(options, "ratePerMinute", 600, 1, 100_000)
+    concurrency = _int_option(options, "concurrency", 20, 1, 200)
+    await judge(session, org, rows)
+    verdicts = [verdict(r) for r in rows]
+    valid = sum(1 for v in verdicts if v["verdict"] == "ok")
+    if _flag(options, "dryRun"):
+        return {"dryRun": True, "rowCount": len(rows), "validCount": valid,
+                "invalidCount": len(rows) - valid, "rows": verdicts}
+    if not valid:
+        raise GraphError(400, "noValidRows", "no row can be invited; run with dryRun=true for details")
+
+    campaign_id = str(uuid.uuid4())
+    campaign = Campaign(id=campaign_id, organization_id=org.id,
+                        display_name=str(options.get("displayName") or f"Campaign {utcnow():%Y-%m-%d %H:%M}"),
+                        rate_per_minute=rate, concurrency=concurrency, created_by_id=caller.user_id or caller.token_id,
+                        created_by_name=caller.name, workflow_id=campaign_workflow_id(campaign_id),
+                        row_count=len(rows))
+    session.add(campaign)
+    await session.flush()
+    now = utcnow()
+    records = [{
+        "id": str(uuid.uuid4()), "campaign_id": campaign_id, "row_number": r.row_number, "email": r.email,
+        "invite_redirect_url": r.redirect, "send_invitation_message": r.send,
+        "customized_message_body": r.message, "display_name": r.display_name, "group_ids": r.groups,
+        "application_ids": r.applications, "state": "skipped" if r.problems else "pending",
+        "reason": "; ".join(f"{p['column']}: {p['message']}" for p in r.problems) or None,
+        "attempts": 0, "updated_date_time": now,
+    } for r in rows]
+    for start in range(0, len(records), 1000):
+        await session.exec(insert(CampaignRow).values(records[start:start + 1000]))  # type: ignore[call-overload]
+    await session.commit()
+    try:
+        await client.start_workflow(
+            CampaignWorkflow.run, CampaignInput(campaign_id=campaign_id, concurrency=concurrency,
+                                                rate_per_minute=rate),
+            id=campaign.workflow_id, task_queue=get_settings().task_queue)
+    except RPCError as error:
+        await session.delete(campaign)  # nothing half-started: the rows go with it
+        await session.commit()
+        raise GraphError(503, "serviceUnavailable", f"the workflow service did not answer: {error}",
+                         headers={"Retry-After": "5"}) from error
+    return Response(json.dumps(await campaign_body(session, campaign)), status_code=201,
+                    media_type="application/json")
+
+
+async def campaign_body(session, campaign: Campaign) -> dict:
+    counts = dict((await session.exec(select(CampaignRow.state, func.count()).where(
+        CampaignRow.campaign_id == campaign.id).group_by(CampaignRow.state))).all())
+    redeemed = (await session.exec(select(func.count()).select_from(CampaignRow).join(
+        Invitation, col(Invitation.id) == col(CampaignRow.invitation_id)).where(
+        CampaignRow.campaign_id == campaign.id, Invitation.state == InvitationState.redeemed))).one()
+    since = utcnow() - timedelta(minutes=1)
+    last_minute = (await session.exec(select(func.count()).select_from(CampaignRow).where(
+        CampaignRow.campaign_id == campaign.id, CampaignRow.state == "invited",
+        CampaignRow.updated_date_time >= since))).one()
+    pending = counts.get("pending", 0)
+    rate = last_minute / 60
+    return {
+        "id": campaign.id, "displayName": campaign.display_name, "state": campaign.state,
+        "rowCount": campaign.row_count, "ratePerMinuteLimit": campaign.rate_per_minute,
+        "concurrency": campaign.concurrency,
+        "counts": {"pending": pending, "invited": counts.get("invited", 0), "redeemed": redeemed,
+                   "skipped": counts.get("skipped", 0), "failed": counts.get("failed", 0),
+                   "canceled": counts.get("canceled", 0)},
+        "rowsPerSecond": round(rate, 2),
+        "etaSeconds": round(pending / rate) if rate and pending else (0 if not pending else None),
+        "createdBy": campaign.created_by_name, "createdDateTime": iso(campaign.created_date_time),
+        "completedDateTime": iso(campaign.completed_date_time), "foyerWorkflowId": campaign.workflow_id,
+    }
+
+
+CAMPAIGN_FIELDS = {"id": "id", "displayName": "display_name", "state": "state",
+                   "createdDateTime": "created_date_time"}
+
+
+@router.get("")
+async def list_campaigns(request: Request, caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
+    page = await list_page(request, session, Campaign, CAMPAIGN_FIELDS,
+                           where=[Campaign.organization_id == org.id], default_order="created_date_time",
+                           default_desc=True)
+    return collection(request, page, lambda c: {"id": c.id, "displayName": c.display_name, "state": c.state,
+                                                "rowCount": c.row_count,
+                                                "createdDateTime": iso(c.created_date_time)})
+
+
+@router.get("/{campaign_id}")
+async def get_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
+    return await campaign_body(session, await get_in_org(session, Campaign, org, campaign_id, "campaign"))
+
+
+@router.get("/{campaign_id}/results")
+async def campaign_results(campaign_id: str, caller: AdminCaller, session: SessionDep,
+                           org: OrganizationDep) -> StreamingResponse:
+    campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
+    rows = (await session.exec(select(CampaignRow, Invitation.state).outerjoin(
+        Invitation, col(Invitation.id) == col(CampaignRow.invitation_id)).where(
+        CampaignRow.campaign_id == campaign.id).order_by(CampaignRow.row_number))).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "invitedUserEmailAddress", "result", "reason", "invitationId", "userId", "redeemed"])
+    for row, invitation_state in rows:
+        writer.writerow([row.row_number, row.email, row.state, row.reason or "", row.invitation_id or "",
+                         row.user_id or "", "true" if invitation_state == InvitationState.redeemed else "false"])
+    return StreamingResponse(iter([out.getvalue()]), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-results.csv"'})
+
+
+async def _signal(client, campaign: Campaign, name: str) -> None:
+    if campaign.state in ("canceled", "completed"):
+        raise GraphError(409, "campaignEnded", f"the campaign is {campaign.state}")
+    try:
+        await client.get_workflow_handle(campaign.workflow_id).signal(name)
+    except RPCError as error:
+        raise GraphError(409, "campaignEnded", "the campaign's workflow has ended") from error
+
+
+@router.post("/{campaign_id}/pause", status_code=202)
+async def pause_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                         client: TemporalDep) -> dict:
+    campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
+    await _signal(client, campaign, "pause")
+    return {"id": campaign.id, "state": "paused"}
+
+
+@router.post("/{campaign_id}/resume", status_code=202)
+async def resume_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                          client: TemporalDep) -> dict:
+    campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
+    await _signal(client, campaign, "resume")
+    return {"id": campaign.id, "state": "running"}
+
+
+@router.post("/{campaign_id}/cancel")
+async def cancel_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                          client: TemporalDep) -> dict:
+    campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
+    if campaign.state in ("canceled", "completed"):
+        raise GraphError(409, "campaignEnded", f"the campaign is {campaign.state}")
+    try:
+        status = await client.get_workflow_handle_for(CampaignWorkflow.run, campaign.workflow_id).execute_update(
+            CampaignWorkflow.cancel)
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) or GraphError(409, "campaignEnded", "the campaign already ended") from error
+    except RPCError as error:
+        raise GraphError(409, "campaignEnded", "the campaign's workflow has ended") from error
+    return {"id": campaign.id, "state": status.state}
+
+
+@router.post("/{campaign_id}/retryFailed")
+async def retry_failed_rows(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                            client: TemporalDep) -> dict:
+    """Failed rows go back to pending: in the running campaign, or in a new run of an ended one."""
+    campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
+    if campaign.state == "canceled":
+        raise GraphError(409, "campaignEnded", "the campaign was canceled")
+    handle = client.get_workflow_handle_for(CampaignWorkflow.run, campaign.workflow_id)
+    try:
+        if campaign.state == "completed":
+            # Running again from this answer on; put back if the new run cannot be started.
+            campaign.state, campaign.completed_date_time = "running", None
+            session.add(campaign)
+            await session.commit()
+            try:
+                await client.start_workflow(CampaignWorkflow.run, CampaignInput(
+                    campaign_id=campaign.id, concurrency=campaign.concurrency,
+                    rate_per_minute=campaign.rate_per_minute, retry_failed=True),
+                    id=campaign.workflow_id, task_queue=get_settings().task_queue)
+            except RPCError:
+                campaign.state, campaign.completed_date_time = "completed", utcnow()
+                session.add(campaign)
+                await session.commit()
+                raise
+            return {"id": campaign.id, "state": "running"}
+        count = await handle.execute_update(CampaignWorkflow.retry_failed)
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) or GraphError(409, "campaignEnded", "the campaign already ended") from error
+    except RPCError as error:
+        raise GraphError(409, "campaignEnded", f"the campaign's workflow could not be reached: {error}") from error
+    return {"id": campaign.id, "state": "running", "rowsRetried": count}

@@ -1,0 +1,144 @@
+"""CampaignWorkflow: one bulk onboarding campaign, id `campaign:{campaign_id}`.
+
+The rows live in the directory (campaign_rows), never in the workflow: it asks for the next page
+of pending rows, keeps at most `concurrency` row invitations in flight (a sliding window), starts
+no more than `rate_per_minute` in any minute (the SMTP provider's limit), and continues as new
+every few hundred rows so its history stays small at 10,000 or 100,000 rows. Each row goes
+through the address's own InvitationWorkflow. Pause and resume are signals; cancel (new rows
+stop, invited rows stay invited) and retry of failed rows are Updates; `current` is the query.
+"""
+
+import asyncio
+from collections import deque
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import campaigns as acts
+    from activities.campaigns import CampaignStateInput, NextRowsInput, RowInput
+    from workflows.messages import CampaignInput, CampaignStatus
+    from workflows.retries import DB_RETRY, DB_TIMEOUT
+
+PAGE = 100
+# Rows started per run before continuing as new: ~6 events a row keeps a run under 4,096 events.
+ROWS_PER_RUN = 500
+ROW_TIMEOUT = timedelta(minutes=2)
+
+
+@workflow.defn
+class CampaignWorkflow:
+    @workflow.init
+    def __init__(self, data: CampaignInput) -> None:
+        self.campaign_id = data.campaign_id
+        self.paused = False
+        self.canceled = False
+        self.retry_requested = False
+        self.after_row = 0
+        self.in_flight = 0
+        self.started = 0
+        self.recent_starts: deque[datetime] = deque()
+
+    @workflow.run
+    async def run(self, data: CampaignInput) -> CampaignStatus:
+        self.after_row, self.paused = data.after_row, self.paused or data.paused
+        if data.retry_failed:
+            await self._activity(acts.reset_failed_rows, data.campaign_id)
+            self.after_row = 0
+        await self._set_state("paused" if self.paused else "running")
+        while not self.canceled:
+            rows = await self._activity(acts.next_rows, NextRowsInput(
+                campaign_id=data.campaign_id, after_row=self.after_row, limit=PAGE))
+            if not rows:
+                await workflow.wait_condition(lambda: self.in_flight == 0)
+                if self.retry_requested:  # failed rows were reset while the last ones ran
+                    self.retry_requested, self.after_row = False, 0
+                    continue
+                break
+            for row in rows:
+                await self._wait_until_allowed(data)
+                if self.canceled:
+                    break
+                self.in_flight += 1
+                self.started += 1
+                self.after_row = row
+                asyncio.create_task(self._invite(data, row))
+            if self.started >= ROWS_PER_RUN or workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(lambda: self.in_flight == 0)
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(data.model_copy(update={
+                    "after_row": self.after_row, "paused": self.paused, "retry_failed": False}))
+        await workflow.wait_condition(lambda: self.in_flight == 0)
+        if self.canceled:
+            await self._activity(acts.cancel_pending_rows, data.campaign_id)
+        await self._set_state("canceled" if self.canceled else "completed")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.current()
+
+    async def _wait_until_allowed(self, data: CampaignInput) -> None:
+        """Not paused, a free place in the window, and room in this minute's sending budget."""
+        await workflow.wait_condition(lambda: self.canceled or (not self.paused and self.in_flight < data.concurrency))
+        now = workflow.now()
+        while self.recent_starts and now - self.recent_starts[0] >= timedelta(minutes=1):
+            self.recent_starts.popleft()
+        if len(self.recent_starts) >= data.rate_per_minute:
+            await workflow.sleep(self.recent_starts[0] + timedelta(minutes=1) - now)
+            return await self._wait_until_allowed(data)
+        self.recent_starts.append(now)
+
+    async def _invite(self, data: CampaignInput, row: int) -> None:
+        try:
+            # Retried until it goes through: SMTP or Temporal being down makes a row wait, never
+            # lose it; the row's own invitation id keeps a retry from inviting twice.
+            await workflow.execute_activity(
+                "invite_campaign_row", RowInput(campaign_id=data.campaign_id, row_number=row),
+                start_to_close_timeout=ROW_TIMEOUT, retry_policy=DB_RETRY)
+        finally:
+            self.in_flight -= 1
+
+    async def _activity(self, activity, argument):
+        return await workflow.execute_activity(activity, argument, start_to_close_timeout=DB_TIMEOUT,
+                                               retry_policy=DB_RETRY)
+
+    async def _set_state(self, state: str) -> None:
+        await self._activity(acts.set_campaign_state, CampaignStateInput(campaign_id=self.campaign_id, state=state))
+
+    @workflow.signal
+    async def pause(self) -> None:
+        if not self.paused and not self.canceled:
+            self.paused = True
+            await self._set_state("paused")
+
+    @workflow.signal
+    async def resume(self) -> None:
+        if self.paused and not self.canceled:
+            self.paused = False
+            await self._set_state("running")
+
+    @workflow.update
+    async def cancel(self) -> CampaignStatus:
+        self.canceled = True
+        return self.current()
+
+    @cancel.validator
+    def _validate_cancel(self) -> None:
+        if self.canceled:
+            raise ApplicationError("the campaign was already canceled", type="campaignEnded")
+
+    @workflow.update
+    async def retry_failed(self) -> int:
+        count = await self._activity(acts.reset_failed_rows, self.campaign_id)
+        self.retry_requested = True
+        return count
+
+    @retry_failed.validator
+    def _validate_retry(self) -> None:
+        if self.canceled:
+            raise ApplicationError("the campaign was canceled", type="campaignEnded")
+
+    @workflow.query
+    def current(self) -> CampaignStatus:
+        state = "canceled" if self.canceled else ("paused" if self.paused else "running")
+        return CampaignStatus(state=state, after_row=self.after_row, in_flight=self.in_flight,
+                              started_this_run=self.started)
