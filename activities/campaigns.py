@@ -11,6 +11,8 @@ from temporalio import activity
 from temporalio.client import Client
 
 from activities.invitations import InvitationSpec
+from api.errors import GraphError
+from api.invitations import invite
 from foyer.db import session_scope
 from foyer.security import new_link_id
 from models.base import utcnow
@@ -95,10 +97,6 @@ class CampaignInviter:
 
     @activity.defn(name="invite_campaign_row")
     async def invite_row(self, data: RowInput) -> RowOutcome:
-        # Imported here: the API module imports the workflow modules, which import activities.
-        from api.errors import GraphError
-        from api.routers.invitations import invite
-
         async with session_scope() as session:
             row = (await session.exec(select(CampaignRow).where(
                 CampaignRow.campaign_id == data.campaign_id, CampaignRow.row_number == data.row_number))).one()

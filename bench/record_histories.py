@@ -4,7 +4,7 @@
 
 Runs representative scenarios on a fresh file-backed dev server with the project's worker, a fresh
 migrated SQLite database and a real SMTP server, driving the workflow through the Temporal client
-exactly as the API does (`api.routers.invitations.invite`: update-with-start), then saves each
+exactly as the API does (`api.invitations.invite`: update-with-start), then saves each
 closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`api.access_requests`).
@@ -26,7 +26,7 @@ ENV = configure(prefix="foyer-record")
 from temporalio.client import Client, WorkflowUpdateFailedError  # noqa: E402
 
 from activities.invitations import InvitationSpec  # noqa: E402
-from api.routers.invitations import invite  # noqa: E402
+from api.invitations import invite  # noqa: E402
 from api import access_requests  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from foyer import migrate  # noqa: E402

@@ -8,7 +8,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.invitations import InvitationSpec
-from api.routers.invitations import invite
+from api.invitations import invite
 from foyer.db import session_scope
 from foyer.security import new_link_id
 from foyer.temporal import bundled_binary

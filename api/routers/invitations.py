@@ -1,35 +1,26 @@
 """`/v1.0/invitations`: Graph's invitation manager, plus Foyer's list / resend / revoke."""
 
-import asyncio
 import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import col, select
-from temporalio.client import (
-    Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.invitations import InvitationSpec, redeem_url
 from activities.store import audit
 from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
-from api.errors import GraphError, bad_request, refusal
+from api.errors import GraphError, bad_request
+from api.invitations import invite, revoke
 from api.odata import collection, list_page
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, email_domain, may_invite
 from foyer.security import new_link_id
-from foyer.settings import get_settings
 from models.directory import Application, Group, Organization, User
 from models.enums import ADMIN_ROLES, InvitationState
 from models.invitation import Invitation
-from workflows.invitation import (
-    InvitationStatus, InvitationWorkflow, InvitationWorkflowInput, InviteResult, RevokeRequest,
-)
-from workflows.messages import invitation_workflow_id
+from workflows.messages import RevokeRequest
 
 router = APIRouter(prefix="/v1.0/invitations", tags=["invitations"])
 
@@ -130,39 +121,6 @@ async def _refuse_and_audit(session, org: Organization, caller: Caller, email: s
                 reason=f"{error.code}: {error.message}")
     await session.commit()
     return error
-
-
-async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
-    """Update-with-start on the address's InvitationWorkflow: one workflow per address, however
-    many times (or how concurrently) it is invited."""
-    workflow_id = invitation_workflow_id(spec.organization_id, spec.email)
-    for attempt in range(3):
-        operation = WithStartWorkflowOperation(
-            InvitationWorkflow.run,
-            InvitationWorkflowInput(organization_id=spec.organization_id, email=spec.email),
-            id=workflow_id, task_queue=get_settings().task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-        try:
-            return await client.execute_update_with_start_workflow(
-                InvitationWorkflow.invite, spec, start_workflow_operation=operation)
-        except WorkflowUpdateFailedError as error:
-            found = refusal(error)
-            if found is not None and found.code == "runEnded" and attempt < 2:
-                # The previous run is just finishing; a moment later this starts a new one.
-                await asyncio.sleep(0.2 * (attempt + 1))
-                continue
-            raise found or GraphError(502, "workflowFailed", str(error.cause or error)) from error
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-            raise temporal_unavailable(error) from error
-    raise GraphError(409, "conflict", "the invitation is changing concurrently; retry")
-
-
-def temporal_unavailable(error: Exception) -> GraphError:
-    if isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND:
-        return GraphError(409, "invitationNotPending", "the invitation's workflow has ended")
-    return GraphError(503, "serviceUnavailable", f"the workflow service did not answer: {error}",
-                      headers={"Retry-After": "5"})
 
 
 @router.post("", status_code=201)
@@ -287,13 +245,3 @@ async def revoke_invitation(invitation_id: str, caller: InviterCaller, session: 
         invitation_id=row.id, actor_id=caller.user_id or caller.token_id, actor_name=caller.name))
     await session.refresh(row)
     return invitation_body(row)
-
-
-async def revoke(client: Client, workflow_id: str, request: RevokeRequest) -> InvitationStatus:
-    handle = client.get_workflow_handle_for(InvitationWorkflow.run, workflow_id)
-    try:
-        return await handle.execute_update(InvitationWorkflow.revoke, request)
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) or GraphError(502, "workflowFailed", str(error.cause or error)) from error
-    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-        raise temporal_unavailable(error) from error

@@ -15,7 +15,7 @@ from api.access_requests import end_access_of
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
 from api.odata import collection, list_page
-from api.routers.invitations import revoke
+from api.invitations import revoke
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.policy import email_domain
 from models.directory import AppRoleAssignment, Group, GroupMember, User
