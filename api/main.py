@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from api import errors
 from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
-from api.routers import campaigns, entitlement_extensions
+from api.routers import campaign_page, campaigns, entitlement_extensions
 from api.routers import approvals, myaccess, signin
 from api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
@@ -53,7 +53,7 @@ def create_app(temporal_client=None) -> FastAPI:
                    entitlement_requests.router, entitlement_assignments.router,
                    entitlement_approvals.router,
                    entitlement_extensions.router, signin.router, myaccess.router,
-                   approvals.router, campaigns.router):
+                   approvals.router, campaigns.router, campaign_page.router):
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))

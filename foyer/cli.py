@@ -6,6 +6,8 @@
     foyer db upgrade                            migrate the database; prints the organization id
     foyer token create --name N --role R [--user ID_OR_MAIL]
                                                 prints a bearer token once; only its hash is kept
+    foyer campaign start FILE [--dry-run] [--follow]   bulk invitations from a CSV (over the API)
+    foyer campaign status|pause|resume|cancel|retry ID
 """
 
 import argparse
@@ -168,7 +170,38 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--user", metavar="USER_ID_OR_MAIL",
                         help="the directory user the token acts as (members, approvers)")
     create.set_defaults(func=cmd_token_create)
+    add_campaign_commands(commands)
     return parser
+
+
+def add_campaign_commands(commands) -> None:
+    from foyer import campaign_cli as cc
+
+    campaign = commands.add_parser("campaign", help="bulk onboarding campaigns, over the running API") \
+        .add_subparsers(dest="campaign_command", required=True, metavar="COMMAND")
+    start = campaign.add_parser("start", help="upload a CSV (Entra's bulk-invite template) and start inviting")
+    start.add_argument("file", metavar="FILE", help="the CSV file")
+    start.add_argument("--name", help="the campaign's display name")
+    start.add_argument("--rate", type=int, metavar="N", help="at most N invitation mails per minute")
+    start.add_argument("--concurrency", type=int, metavar="N", help="at most N rows in flight")
+    start.add_argument("--dry-run", action="store_true",
+                       help="print every invalid row's verdict and invite nobody (exit 1 if any)")
+    start.add_argument("--follow", action="store_true", help="draw the progress until the campaign ends")
+    cc.add_connection_options(start)
+    start.set_defaults(func=cc.cmd_start)
+    status = campaign.add_parser("status", help="counts, rate and ETA of a campaign")
+    status.add_argument("id", metavar="ID")
+    status.add_argument("--follow", action="store_true", help="draw the progress until the campaign ends")
+    cc.add_connection_options(status)
+    status.set_defaults(func=cc.cmd_status)
+    for name, func, text in (("pause", cc.cmd_pause, "stop starting new rows until resumed"),
+                             ("resume", cc.cmd_resume, "start rows again after a pause"),
+                             ("cancel", cc.cmd_cancel, "start no new rows; invited rows stay invited"),
+                             ("retry", cc.cmd_retry, "put the failed rows back in the queue")):
+        action = campaign.add_parser(name, help=text)
+        action.add_argument("id", metavar="ID")
+        cc.add_connection_options(action)
+        action.set_defaults(func=func)
 
 
 def main(argv: list[str] | None = None) -> int:
