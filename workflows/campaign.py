@@ -79,11 +79,17 @@ class CampaignWorkflow:
     async def _wait_until_allowed(self, data: CampaignInput) -> None:
         """Not paused, a free place in the window, and room in this minute's sending budget."""
         await workflow.wait_condition(lambda: self.canceled or (not self.paused and self.in_flight < data.concurrency))
+        if self.canceled:
+            return
         now = workflow.now()
         while self.recent_starts and now - self.recent_starts[0] >= timedelta(minutes=1):
             self.recent_starts.popleft()
         if len(self.recent_starts) >= data.rate_per_minute:
-            await workflow.sleep(self.recent_starts[0] + timedelta(minutes=1) - now)
+            try:  # until the minute's budget frees up; a pause or cancel ends the wait at once
+                await workflow.wait_condition(lambda: self.canceled or self.paused,
+                                              timeout=self.recent_starts[0] + timedelta(minutes=1) - now)
+            except asyncio.TimeoutError:
+                pass
             return await self._wait_until_allowed(data)
         self.recent_starts.append(now)
 

@@ -139,7 +139,9 @@ async def campaign_body(session, campaign: Campaign) -> dict:
         CampaignRow.campaign_id == campaign.id, CampaignRow.state == "invited",
         CampaignRow.updated_date_time >= since))).one()
     pending = counts.get("pending", 0)
-    rate = last_minute / 60
+    # Rows a second over the last minute (or since the start, for a younger campaign).
+    window = min(60.0, max(1.0, (utcnow() - campaign.created_date_time).total_seconds()))
+    rate = last_minute / window
     return {
         "id": campaign.id, "displayName": campaign.display_name, "state": campaign.state,
         "rowCount": campaign.row_count, "ratePerMinuteLimit": campaign.rate_per_minute,
