@@ -39,6 +39,7 @@ class CampaignWorkflow:
         self.in_flight = 0
         self.started = 0
         self.recent_starts: deque[datetime] = deque()
+        self.ended: str | None = None  # completed | canceled, once the run is over
 
     @workflow.run
     async def run(self, data: CampaignInput) -> CampaignStatus:
@@ -72,7 +73,8 @@ class CampaignWorkflow:
         await workflow.wait_condition(lambda: self.in_flight == 0)
         if self.canceled:
             await self._activity(acts.cancel_pending_rows, data.campaign_id)
-        await self._set_state("canceled" if self.canceled else "completed")
+        self.ended = "canceled" if self.canceled else "completed"
+        await self._set_state(self.ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.current()
 
@@ -145,6 +147,6 @@ class CampaignWorkflow:
 
     @workflow.query
     def current(self) -> CampaignStatus:
-        state = "canceled" if self.canceled else ("paused" if self.paused else "running")
+        state = self.ended or ("canceled" if self.canceled else ("paused" if self.paused else "running"))
         return CampaignStatus(state=state, after_row=self.after_row, in_flight=self.in_flight,
                               started_this_run=self.started)
