@@ -37,8 +37,11 @@ async def test_pause_resume_then_cancel(api, admin):
 
     assert (await api.post(f"/v1.0/invitationCampaigns/{campaign_id}/resume", headers=admin)).status_code == 202
     await wait_for_state(api, admin, campaign_id, {"running"})
-    await asyncio.sleep(2.5)
-    resumed = await counts(api, admin, campaign_id)
+    for _ in range(300):  # rows flow again (one a second): wait for the next one, bounded
+        resumed = await counts(api, admin, campaign_id)
+        if resumed["invited"] > still["invited"]:
+            break
+        await asyncio.sleep(0.1)
     assert resumed["invited"] > still["invited"]
 
     canceled = await api.post(f"/v1.0/invitationCampaigns/{campaign_id}/cancel", headers=admin)
