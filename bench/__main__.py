@@ -8,6 +8,8 @@ same Temporal dev server, measured side by side in one run.
       when the catcher holds every message; invitations/s.
   (c) (b)/(a); and the API overhead: POST throughput (all 201s back) vs raw client.start_workflow
       at the same concurrency (and vs the same update-with-start shape without Foyer's work).
+  (d)–(f) entitlement management (bench/entitlement.py): auto-approved access requests/s and their
+      ratio to (a); an approver's PATCH latency and decision → assignment live latency.
 
 Everything runs in one process and one event loop (workers, API, client); the SMTP server runs
 in its own thread (aiosmtpd); the dev server is a subprocess with a file-backed SQLite store.
@@ -33,8 +35,9 @@ from temporalio.client import Client, WithStartWorkflowOperation  # noqa: E402
 from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
-from bench import profiling, raw  # noqa: E402
-from bench.devserver import DevServer, dev_server  # noqa: E402
+from bench import entitlement, profiling, raw  # noqa: E402
+from bench.devserver import dev_server  # noqa: E402
+from bench.measure import Result, accounted, bounded, table  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
@@ -44,49 +47,6 @@ from models.invitation import Invitation  # noqa: E402
 from models.token import ApiToken  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-
-
-async def bounded(n: int, concurrency: int, one) -> list[float]:
-    """Run one(i) for i in range(n), `concurrency` at a time; returns each call's latency."""
-    latencies: list[float] = []
-    next_index = iter(range(n))
-
-    async def lane() -> None:
-        for i in next_index:
-            started = time.perf_counter()
-            await one(i)
-            latencies.append(time.perf_counter() - started)
-
-    await asyncio.gather(*(lane() for _ in range(concurrency)))
-    return latencies
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
-
-
-class Result:
-    def __init__(self, name: str, n: int, seconds: float, latencies: list[float] | None = None,
-                 unit: str = "/s", note: str = ""):
-        self.name, self.n, self.seconds, self.unit, self.note = name, n, seconds, unit, note
-        self.latencies = latencies or []
-        self.cpu: tuple[float, float] | None = None  # (bench process, dev server) CPU seconds
-
-    @property
-    def rate(self) -> float:
-        return self.n / self.seconds if self.seconds else float("nan")
-
-
-async def accounted(server: DevServer, phase):
-    """Run a phase; attach the CPU the bench process and the server used meanwhile."""
-    cpu, server_cpu = time.process_time(), server.cpu_seconds()
-    results = await phase
-    spent = (time.process_time() - cpu, server.cpu_seconds() - server_cpu)
-    for result in results if isinstance(results, tuple) else (results,):
-        if isinstance(result, Result):
-            result.cpu = spent
-    return results
 
 
 # --- raw phases -------------------------------------------------------------------------------
@@ -255,18 +215,6 @@ async def smtp_micro(port: int, n: int) -> tuple[float, float]:
 
 # --- report -----------------------------------------------------------------------------------
 
-def table(results: list[Result]) -> list[str]:
-    lines = ["| measurement | n | seconds | rate | p50 ms | p95 ms | CPU bench / server |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
-        p50 = f"{pct(r.latencies, 0.5):.0f}" if r.latencies else ""
-        p95 = f"{pct(r.latencies, 0.95):.0f}" if r.latencies else ""
-        cpu = f"{100 * r.cpu[0] / r.seconds:.0f}% / {100 * r.cpu[1] / r.seconds:.0f}%" if r.cpu else ""
-        lines.append(f"| {r.name}{r.note} | {r.n} | {r.seconds:.1f} | {r.rate:.1f} {r.unit} | {p50} "
-                     f"| {p95} | {cpu} |")
-    return lines
-
-
 def machine() -> str:
     temporal = "?"
     try:
@@ -292,6 +240,7 @@ async def main(args: argparse.Namespace) -> None:
     n_raw = args.workflows or n
     n_starts = args.starts or n
     print(f"Foyer bench: {n} invitations, {n_raw} raw workflows, {n_starts} raw starts, "
+          f"{args.requests} access requests, {args.decisions} decisions, "
           f"{c} in flight; state in {ENV.state}", flush=True)
     organization_id = migrate.upgrade(ENV.database_url)
     catcher = MailCatcher(port=ENV.smtp_port).start()
@@ -328,6 +277,11 @@ async def main(args: argparse.Namespace) -> None:
             from workflows.messages import invitation_workflow_id
             invitation_steps = await profiling.sample_histories(
                 client, [invitation_workflow_id(organization_id, invitee(i)) for i in sample(n)])
+            entitlement_rows, entitlement_lines = await entitlement.run(
+                server, organization_id, ENV.run_id, requests=args.requests, decisions_n=args.decisions,
+                concurrency=c, decide_concurrency=args.decision_concurrency,
+                sequential=args.sequential_decisions, timeout=args.timeout,
+                ceiling=ceiling, worker_options=runner_options(args.runner))
         smtp_rates = await smtp_micro(ENV.smtp_port, args.smtp_micro) if args.smtp_micro else None
     finally:
         catcher.stop()
@@ -336,6 +290,7 @@ async def main(args: argparse.Namespace) -> None:
     results = [ceiling, end_to_end, starts, posted]
     if shape_answered:
         results += [shape_answered, shape_done]
+    results += entitlement_rows
     ratio = end_to_end.rate / ceiling.rate
     overhead = posted.rate / starts.rate
     lines = table(results)
@@ -348,6 +303,7 @@ async def main(args: argparse.Namespace) -> None:
     lines.append(f"- Invitation rows in SQLite: {facts['rows']}; mails caught: {facts['mailed']}; "
                  f"non-201 answers: {len(facts['failures'])}"
                  + (f" (first: {facts['failures'][0]})" if facts["failures"] else ""))
+    lines += entitlement_lines
     if smtp_rates:
         lines.append(f"- SMTP alone ({args.smtp_micro} msgs to the same catcher): new connection per "
                      f"message {smtp_rates[0]:.0f} msg/s, one reused connection {smtp_rates[1]:.0f} msg/s")
@@ -371,6 +327,9 @@ async def main(args: argparse.Namespace) -> None:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = f"### {stamp} — {machine()}"
     settings = (f"N={n} invitations, {n_raw} raw workflows, {n_starts} raw starts, {c} in flight; "
+                f"{args.requests} auto-approved access requests ({c} in flight), {args.decisions} "
+                f"approver decisions ({min(args.sequential_decisions, args.decisions)} one at a time, "
+                f"the rest {args.decision_concurrency} in flight); "
                 f"httpx.AsyncClient over "
                 f"ASGITransport (no socket) into create_app(); worker.build_worker in the same process "
                 f"and event loop; MailCatcher (aiosmtpd thread); dev server `start-dev --db-filename`"
@@ -404,6 +363,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--starts", type=int, default=None,
                         help="client.start_workflow calls in the API-overhead phase (default: N)")
     parser.add_argument("--concurrency", type=int, default=50, help="requests / workflows in flight")
+    parser.add_argument("--requests", type=int, default=300,
+                        help="auto-approved access requests, each by its own guest (0: skip)")
+    parser.add_argument("--decisions", type=int, default=100,
+                        help="requests an approver decides through the API (0: skip)")
+    parser.add_argument("--decision-concurrency", type=int, default=10, help="decisions in flight")
+    parser.add_argument("--sequential-decisions", type=int, default=20,
+                        help="of the decisions, how many are sent one at a time first (default 20)")
     parser.add_argument("--shape", action="store_true",
                         help="also run the invitation's Temporal shape with no-op activities "
                              "(update-with-start, 2 activities), to split Temporal from Foyer cost")

@@ -1,0 +1,73 @@
+"""Measuring helpers shared by the bench phases: bounded concurrency, percentiles, a result row
+with the CPU spent meanwhile, and the Markdown table the results are printed and appended as."""
+
+import asyncio
+import time
+
+from bench.devserver import DevServer
+
+
+async def bounded(n: int, concurrency: int, one) -> list[float]:
+    """Run one(i) for i in range(n), `concurrency` at a time; returns each call's latency."""
+    latencies: list[float] = []
+    next_index = iter(range(n))
+
+    async def lane() -> None:
+        for i in next_index:
+            started = time.perf_counter()
+            await one(i)
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
+
+
+class Result:
+    def __init__(self, name: str, n: int, seconds: float, latencies: list[float] | None = None,
+                 unit: str = "/s", note: str = ""):
+        self.name, self.n, self.seconds, self.unit, self.note = name, n, seconds, unit, note
+        self.latencies = latencies or []
+        self.cpu: tuple[float, float] | None = None  # (bench process, dev server) CPU seconds
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.seconds if self.seconds else float("nan")
+
+
+def cpu_mark(server: DevServer) -> tuple[float, float]:
+    """CPU seconds used so far by the bench process and by the server."""
+    return time.process_time(), server.cpu_seconds()
+
+
+def cpu_since(server: DevServer, mark: tuple[float, float]) -> tuple[float, float]:
+    now = cpu_mark(server)
+    return now[0] - mark[0], now[1] - mark[1]
+
+
+async def accounted(server: DevServer, phase):
+    """Run a phase; attach the CPU the bench process and the server used meanwhile (to every
+    Result it returns that has none of its own yet)."""
+    mark = cpu_mark(server)
+    results = await phase
+    spent = cpu_since(server, mark)
+    for result in results if isinstance(results, tuple) else (results,):
+        if isinstance(result, Result) and result.cpu is None:
+            result.cpu = spent
+    return results
+
+
+def table(results: list[Result]) -> list[str]:
+    lines = ["| measurement | n | seconds | rate | p50 ms | p95 ms | CPU bench / server |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        p50 = f"{pct(r.latencies, 0.5):.0f}" if r.latencies else ""
+        p95 = f"{pct(r.latencies, 0.95):.0f}" if r.latencies else ""
+        cpu = f"{100 * r.cpu[0] / r.seconds:.0f}% / {100 * r.cpu[1] / r.seconds:.0f}%" if r.cpu else ""
+        lines.append(f"| {r.name}{r.note} | {r.n} | {r.seconds:.1f} | {r.rate:.1f} {r.unit} | {p50} "
+                     f"| {p95} | {cpu} |")
+    return lines
