@@ -152,6 +152,8 @@ class AssignmentInput(BaseModel):
     assignment_policy_id: str | None
     target_id: str
     end_at: datetime | None
+    # The custom extension stages the policy configures (no callout is made for the others).
+    extension_stages: list[str] = []
     # Carried across continue-as-new.
     delivered: bool = False
     notices_sent: list[str] = []

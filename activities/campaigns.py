@@ -13,7 +13,7 @@ from temporalio.client import Client
 from activities.invitations import InvitationSpec
 from api.errors import GraphError
 from api.invitations import invite
-from foyer.db import session_scope
+from foyer.db import reading, session_scope
 from foyer.security import new_link_id
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
@@ -44,7 +44,7 @@ class CampaignStateInput(BaseModel):
 @activity.defn
 async def next_rows(data: NextRowsInput) -> list[int]:
     """Row numbers still pending after `after_row`, in file order (the workflow keeps no rows)."""
-    async with session_scope() as session:
+    async with reading() as session:
         rows = await session.exec(select(CampaignRow.row_number).where(
             CampaignRow.campaign_id == data.campaign_id, CampaignRow.state == "pending",
             CampaignRow.row_number > data.after_row).order_by(CampaignRow.row_number).limit(data.limit))

@@ -15,7 +15,7 @@ import aiosmtplib
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.store import insert_ignore
-from foyer.db import session_scope
+from foyer.db import reading, session_scope
 from foyer.settings import get_settings
 from models.base import utcnow
 from models.outbox import OutboxMessage
@@ -108,7 +108,7 @@ def pool() -> SmtpPool:
 
 async def deliver(key: str) -> bool:
     """Send the outbox message `key` unless it was sent already. Returns True if sent now."""
-    async with session_scope() as session:
+    async with reading() as session:
         row = await session.get(OutboxMessage, key)
         if row is None:
             raise LookupError(f"no outbox message {key!r}")

@@ -96,3 +96,14 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
         async with get_sessionmaker()() as session:
             async with session.begin():
                 yield session
+
+
+@asynccontextmanager
+async def reading() -> AsyncIterator[AsyncSession]:
+    """A session for reads only: it takes no writer lock (SQLite reads never wait for writers in
+    WAL mode). Anything written through it is rolled back."""
+    async with get_sessionmaker()() as session:
+        try:
+            yield session
+        finally:
+            await session.rollback()

@@ -186,7 +186,8 @@ class AccessRequestWorkflow:
                                 organization_id=self.spec.organization_id,
                                 access_package_id=data.access_package_id,
                                 assignment_policy_id=self.spec.assignment_policy_id,
-                                target_id=data.target_id, end_at=plan.end_at),
+                                target_id=data.target_id, end_at=plan.end_at,
+                                extension_stages=plan.extension_stages),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             await workflow.wait_condition(lambda: self.delivery is not None)
         elif plan.request_type in REMOVE_TYPES:

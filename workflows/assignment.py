@@ -125,6 +125,8 @@ class AssignmentWorkflow:
     async def _callout(self, data: AssignmentInput, stage: str, request_id: str | None = None) -> None:
         """Tell the policy's custom extension, if any; a failed notification does not stop the
         assignment's own lifecycle (the call row records the failure)."""
+        if stage not in data.extension_stages:
+            return
         try:
             await workflow.execute_activity(
                 extensions.call_custom_extension,
