@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from activities.invitations import InvitationSpec
+from activities.store import heartbeating
 from api.errors import GraphError
 from api.invitations import invite
 from foyer.db import reading, session_scope
@@ -97,6 +98,10 @@ class CampaignInviter:
 
     @activity.defn(name="invite_campaign_row")
     async def invite_row(self, data: RowInput) -> RowOutcome:
+        async with heartbeating():
+            return await self._invite_row(data)
+
+    async def _invite_row(self, data: RowInput) -> RowOutcome:
         async with session_scope() as session:
             row = (await session.exec(select(CampaignRow).where(
                 CampaignRow.campaign_id == data.campaign_id, CampaignRow.row_number == data.row_number))).one()

@@ -8,7 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
-from activities.store import audit, insert_ignore
+from activities.store import audit, heartbeating, insert_ignore
 from foyer import security
 from foyer.db import session_scope
 from foyer.durations import parse_duration
@@ -242,6 +242,11 @@ async def send_invitation_mail(data: InvitationMailInput) -> bool:
     """Deliver the invitation mail `record_invitation` queued (`outbox_key`), or queue and deliver
     a reminder. Keyed by invitation, link and sequence: each is sent at most once. Returns False
     when there is nothing to send (the invitation is no longer pending)."""
+    async with heartbeating():
+        return await _send_invitation_mail(data)
+
+
+async def _send_invitation_mail(data: InvitationMailInput) -> bool:
     key = data.outbox_key
     if key is None:
         async with session_scope() as session:

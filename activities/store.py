@@ -1,6 +1,11 @@
-"""Small database helpers the activities share: insert-if-absent and audit records."""
+"""Small helpers the activities share: insert-if-absent, audit records, heartbeating."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+
+from temporalio import activity
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -39,3 +44,20 @@ async def audit(session: AsyncSession, *, key: str | None, category: str, activi
         return
     values = row.model_dump()
     await insert_ignore(session, AuditRecord, [values], ["idempotency_key"])
+
+
+@asynccontextmanager
+async def heartbeating(every: float = 2.0) -> AsyncIterator[None]:
+    """Heartbeat while the block runs, so a worker that dies is noticed within the activity's
+    heartbeat timeout (seconds) rather than its start-to-close timeout (minutes)."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()

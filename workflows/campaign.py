@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities import campaigns as acts
     from activities.campaigns import CampaignStateInput, NextRowsInput, RowInput
     from workflows.messages import CampaignInput, CampaignStatus
-    from workflows.retries import DB_RETRY, DB_TIMEOUT
+    from workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT
 
 PAGE = 100
 # Rows started per run before continuing as new: ~6 events a row keeps a run under 4,096 events.
@@ -101,7 +101,8 @@ class CampaignWorkflow:
             # lose it; the row's own invitation id keeps a retry from inviting twice.
             await workflow.execute_activity(
                 "invite_campaign_row", RowInput(campaign_id=data.campaign_id, row_number=row),
-                start_to_close_timeout=ROW_TIMEOUT, retry_policy=DB_RETRY)
+                start_to_close_timeout=ROW_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=DB_RETRY)
         finally:
             self.in_flight -= 1
 

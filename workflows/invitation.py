@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
         CarriedState, InvitationStatus, InvitationWorkflowInput, InviteResult, PasscodeRequest,
         RedeemRequest, RevokeRequest,
     )
-    from workflows.retries import DB_RETRY, DB_TIMEOUT, MAIL_RETRY
+    from workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT, MAIL_RETRY
     from activities import invitations as acts
     from activities.invitations import (
         InvitationEventInput, InvitationMailInput, InvitationSpec, IssuePasscodeInput,
@@ -93,7 +93,7 @@ class InvitationWorkflow:
     async def _send(self, request: InvitationMailInput) -> None:
         await workflow.execute_activity(
             acts.send_invitation_mail, request, start_to_close_timeout=MAIL_TIMEOUT,
-            retry_policy=MAIL_RETRY)
+            heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=MAIL_RETRY)
 
     async def _expire(self) -> None:
         await workflow.execute_activity(

@@ -11,3 +11,5 @@ DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_int
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 # Custom extension callouts: a few tries; a stage that must wait fails closed after them.
 CALLOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+# Activities that heartbeat: a worker that dies is noticed this quickly, and the work retried.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
