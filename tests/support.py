@@ -1,5 +1,6 @@
 """Helpers for tests (import these, never conftest: it sets the environment once)."""
 
+import asyncio
 import re
 import uuid
 from datetime import timedelta
@@ -70,3 +71,23 @@ async def age_passcodes(email: str, by: timedelta) -> None:
             row.created_date_time -= by
             row.expires_date_time -= by
             session.add(row)
+
+
+async def until(fetch, done, seconds: float = 10.0):
+    """Fetch until `done(value)`; fails with the last value after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = await fetch()
+        if done(value):
+            return value
+        assert asyncio.get_running_loop().time() < deadline, value
+        await asyncio.sleep(0.1)
+
+
+def getter(api, path: str, headers: dict):
+    """An async fetch of `path` that insists on 200 and returns the JSON body (for `until`)."""
+    async def fetch():
+        response = await api.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+    return fetch

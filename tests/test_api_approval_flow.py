@@ -1,30 +1,12 @@
 """Approvers find what waits for them, read the stages and decide through the Graph-shaped API;
 the requestor cannot approve, a stage is decided once, and the requestor can cancel."""
 
-import asyncio
 
+from tests.support import until, getter
 from tests.entitlement_support import make_package, make_user, self_service, stage
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 WAITING = f"{EM}/assignmentApprovals/filterByCurrentUser(on='approver')"
-
-
-async def until(fetch, done, seconds: float = 10.0):
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        value = await fetch()
-        if done(value):
-            return value
-        assert asyncio.get_running_loop().time() < deadline, value
-        await asyncio.sleep(0.1)
-
-
-def getter(api, path: str, headers: dict):
-    async def fetch():
-        response = await api.get(path, headers=headers)
-        assert response.status_code == 200, response.text
-        return response.json()
-    return fetch
 
 
 async def pending_request(api, make_token, organization_id, stages_of):

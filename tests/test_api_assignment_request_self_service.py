@@ -1,33 +1,14 @@
 """A guest asks for an access package through the Graph-shaped API, gets it delivered, reads their
 assignment, and gives it back; a second request while one is open is refused."""
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 from foyer.db import session_scope
 from models.directory import GroupMember
+from tests.support import until, getter
 from tests.entitlement_support import make_package, make_user, self_service, stage
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
-
-
-async def until(fetch, done, seconds: float = 10.0):
-    """Fetch until `done(value)`; fails with the last value after `seconds`."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        value = await fetch()
-        if done(value):
-            return value
-        assert asyncio.get_running_loop().time() < deadline, value
-        await asyncio.sleep(0.1)
-
-
-def getter(api, path: str, headers: dict):
-    async def fetch():
-        response = await api.get(path, headers=headers)
-        assert response.status_code == 200, response.text
-        return response.json()
-    return fetch
 
 
 async def test_guest_request_is_delivered_and_shows_as_an_assignment(api, make_token, organization_id):

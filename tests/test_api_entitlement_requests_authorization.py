@@ -1,26 +1,16 @@
 """Who may ask for what, and who sees which requests, assignments and approvals: 401 without a
 valid token, 403 for admin-only request types, 404 for what is someone else's."""
 
-import asyncio
 
 import pytest
 
 from foyer.db import session_scope
 from models.entitlement import Catalog
 from models.enums import Role
+from tests.support import until
 from tests.entitlement_support import make_package, make_user, self_service, single, stage
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
-
-
-async def until(fetch, done, seconds: float = 10.0):
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        value = await fetch()
-        if done(value):
-            return value
-        assert asyncio.get_running_loop().time() < deadline, value
-        await asyncio.sleep(0.1)
 
 
 async def state_of(api, headers, request_id: str) -> str:
