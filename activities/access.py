@@ -24,12 +24,11 @@ from models.directory import AppRoleAssignment, Application, Group, GroupMember,
 from models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
 )
-from models.enums import UserType
+from models.enums import LIVE_ASSIGNMENT_STATES, UserType
 
 ADD_TYPES = {"userAdd", "adminAdd"}
 UPDATE_TYPES = {"userUpdate", "adminUpdate"}
 REMOVE_TYPES = {"userRemove", "adminRemove", "systemRemove"}
-LIVE_ASSIGNMENT_STATES = ("delivering", "delivered", "partiallyDelivered")
 
 
 def _refuse(code: str, message: str) -> ApplicationError:

@@ -9,10 +9,11 @@ from sqlmodel import col, select
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.access import LIVE_ASSIGNMENT_STATES, AccessRequestSpec, RequestPlan
+from activities.access import AccessRequestSpec, RequestPlan
 from api.errors import GraphError, refusal
 from foyer.settings import get_settings
 from models.entitlement import Assignment, AssignmentRequest
+from models.enums import LIVE_ASSIGNMENT_STATES
 from workflows.access_request import (
     AccessRequestInput, AccessRequestWorkflow, CancelRequest, Decision, DecisionResult, RequestStatus,
 )

@@ -46,3 +46,9 @@ class Role(StrEnum):
 
 
 ADMIN_ROLES = frozenset({Role.global_administrator, Role.user_administrator})
+
+
+# Assignment states that still grant access, and request states that are not yet finished
+# (Graph's spelling): shared by the workflows' activities and the API's checks.
+LIVE_ASSIGNMENT_STATES = ("delivering", "delivered", "partiallyDelivered")
+OPEN_REQUEST_STATES = ("submitted", "pendingApproval", "delivering", "scheduled", "accepted")

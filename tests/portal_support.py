@@ -1,5 +1,6 @@
 """Signing in to Foyer's pages (My Access, Approvals) over httpx, as a browser would."""
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -7,6 +8,7 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
+from models.entitlement import AssignmentRequest
 from models.sign_in import SignInChallenge
 from tests.support import passcode_in
 
@@ -48,3 +50,15 @@ async def age_challenges(email: str, by: timedelta) -> None:
             row.created_date_time -= by
             row.expires_date_time -= by
             session.add(row)
+
+
+async def wait_for_state(request_id: str, wanted: str, timeout: float = 30.0) -> AssignmentRequest:
+    """Poll the request row until it reaches `wanted` (bounded)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with session_scope() as session:
+            row = await session.get(AssignmentRequest, request_id)
+        if row is not None and row.state == wanted:
+            return row
+        assert asyncio.get_running_loop().time() < deadline, f"request still {row.state if row else None}"
+        await asyncio.sleep(0.2)

@@ -58,6 +58,15 @@ async def ask_for_code(browser_client, link: str):
     return response, (match.group(1) if match else None)
 
 
+async def emailed_code(browser_client, link: str, mail, email: str) -> tuple[str, str]:
+    """Ask for a code on the link's page and read it from the mail it sends: (challenge, code)."""
+    before = len(mail.to(email))
+    response, challenge = await ask_for_code(browser_client, link)
+    assert response.status_code == 200 and challenge, response.text[:500]
+    messages = await mail.wait_for(email, count=before + 1)
+    return challenge, passcode_in(messages[-1].text)
+
+
 async def submit_code(browser_client, link: str, challenge: str, code: str):
     return await browser_client.post(f"{link}/verify", data={"challenge": challenge, "code": code})
 

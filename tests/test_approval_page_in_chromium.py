@@ -3,7 +3,6 @@ mail, signs in with the emailed code, reads the request (justification, answers,
 approves it with a reason; the request is delivered. A second approver of the same stage then
 finds nothing left to decide."""
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -13,10 +12,10 @@ from sqlmodel import select
 from api import access_requests
 from foyer.db import session_scope
 from models.directory import GroupMember
-from models.entitlement import ApprovalStage, AssignmentRequest
+from models.entitlement import ApprovalStage
 from tests.browser import chromium_page
 from tests.entitlement_support import make_package, make_user, request, self_service, stage
-from tests.portal_support import sign_in
+from tests.portal_support import sign_in, wait_for_state
 from tests.support import passcode_in
 
 SHOTS = Path(__file__).resolve().parent.parent / ".foyer" / "screenshots"
@@ -33,17 +32,6 @@ def approval_link(text: str) -> str:
     match = re.search(r"https?://\S+/approvals/[0-9a-f-]+", text)
     assert match, f"no approval link in: {text[:500]}"
     return match.group(0)
-
-
-async def wait_for_state(request_id: str, wanted: str, timeout: float = 30.0) -> AssignmentRequest:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        async with session_scope() as session:
-            row = await session.get(AssignmentRequest, request_id)
-        if row is not None and row.state == wanted:
-            return row
-        assert asyncio.get_running_loop().time() < deadline, f"request still {row.state if row else None}"
-        await asyncio.sleep(0.2)
 
 
 async def test_approver_approves_from_the_mail_link_in_chromium(server, mail, temporal, organization_id):

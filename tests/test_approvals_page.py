@@ -2,7 +2,6 @@
 with a 4xx — my own request, a stage requiring a reason, a missing CSRF token — a denial, and a
 request I do not approve staying invisible to me."""
 
-import asyncio
 
 import httpx
 
@@ -11,18 +10,7 @@ from foyer import sessions
 from foyer.db import session_scope
 from models.entitlement import AssignmentRequest
 from tests.entitlement_support import make_package, make_user, request, self_service, single, stage
-from tests.portal_support import csrf_in, sign_in
-
-
-async def wait_for_state(request_id: str, wanted: str, timeout: float = 30.0) -> AssignmentRequest:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        async with session_scope() as session:
-            row = await session.get(AssignmentRequest, request_id)
-        if row is not None and row.state == wanted:
-            return row
-        assert asyncio.get_running_loop().time() < deadline, f"request still {row.state if row else None}"
-        await asyncio.sleep(0.2)
+from tests.portal_support import csrf_in, sign_in, wait_for_state
 
 
 async def test_requestor_cannot_approve_their_own_request(server, mail, temporal, organization_id):

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from foyer.db import session_scope
 from models.audit import AuditRecord
-from tests.support import age_passcodes, ask_for_code, find_user, invite, link_in, passcode_in, submit_code
+from tests.support import age_passcodes, emailed_code, find_user, invite, link_in, submit_code
 
 
 async def test_two_browsers_redeem_one_link_at_once(api, admin, mail, server, new_email):
@@ -17,11 +17,9 @@ async def test_two_browsers_redeem_one_link_at_once(api, admin, mail, server, ne
     link = link_in((await mail.wait_for(email))[0].text)
 
     async with httpx.AsyncClient() as first, httpx.AsyncClient() as second:
-        _, challenge_1 = await ask_for_code(first, link)
-        code_1 = passcode_in((await mail.wait_for(email, count=2))[1].text)
+        challenge_1, code_1 = await emailed_code(first, link, mail, email)
         await age_passcodes(email, timedelta(minutes=2))  # the one-a-minute limit
-        _, challenge_2 = await ask_for_code(second, link)
-        code_2 = passcode_in((await mail.wait_for(email, count=3))[2].text)
+        challenge_2, code_2 = await emailed_code(second, link, mail, email)
 
         results = await asyncio.gather(
             submit_code(first, link, challenge_1, code_1),
@@ -43,8 +41,7 @@ async def test_same_code_submitted_twice_at_once(api, admin, mail, server, new_e
     await invite(api, admin, email)
     link = link_in((await mail.wait_for(email))[0].text)
     async with httpx.AsyncClient() as browser:
-        _, challenge = await ask_for_code(browser, link)
-        code = passcode_in((await mail.wait_for(email, count=2))[1].text)
+        challenge, code = await emailed_code(browser, link, mail, email)
         results = await asyncio.gather(*(submit_code(browser, link, challenge, code) for _ in range(3)))
     assert sorted(r.status_code for r in results)[0] == 303
     assert [r.status_code for r in results].count(303) == 1

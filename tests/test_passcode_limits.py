@@ -7,7 +7,7 @@ import httpx
 
 from foyer.db import session_scope
 from models.invitation import Invitation
-from tests.support import age_passcodes, ask_for_code, find_user, invite, link_in, passcode_in, submit_code
+from tests.support import age_passcodes, ask_for_code, emailed_code, find_user, invite, link_in, submit_code
 
 
 def wrong(code: str) -> str:
@@ -19,8 +19,7 @@ async def test_five_wrong_tries_lock_the_code(api, admin, mail, server, new_emai
     await invite(api, admin, email)
     link = link_in((await mail.wait_for(email))[0].text)
     async with httpx.AsyncClient() as browser:
-        _, challenge = await ask_for_code(browser, link)
-        code = passcode_in((await mail.wait_for(email, count=2))[1].text)
+        challenge, code = await emailed_code(browser, link, mail, email)
         for tries_left in (4, 3, 2, 1):
             response = await submit_code(browser, link, challenge, wrong(code))
             assert response.status_code == 400 and f"{tries_left} tr" in response.text
@@ -37,8 +36,7 @@ async def test_expired_code_is_refused(api, admin, mail, server, new_email):
     await invite(api, admin, email)
     link = link_in((await mail.wait_for(email))[0].text)
     async with httpx.AsyncClient() as browser:
-        _, challenge = await ask_for_code(browser, link)
-        code = passcode_in((await mail.wait_for(email, count=2))[1].text)
+        challenge, code = await emailed_code(browser, link, mail, email)
         await age_passcodes(email, timedelta(minutes=11))
         response = await submit_code(browser, link, challenge, code)
     assert response.status_code == 400 and "expired" in response.text
@@ -49,8 +47,7 @@ async def test_code_is_bound_to_the_browser_that_asked(api, admin, mail, server,
     await invite(api, admin, email)
     link = link_in((await mail.wait_for(email))[0].text)
     async with httpx.AsyncClient() as asker, httpx.AsyncClient() as other:
-        _, challenge = await ask_for_code(asker, link)
-        code = passcode_in((await mail.wait_for(email, count=2))[1].text)
+        challenge, code = await emailed_code(asker, link, mail, email)
         stolen = await submit_code(other, link, challenge, code)
     assert stolen.status_code == 400
     assert (await find_user(email)).external_user_state == "PendingAcceptance"
@@ -83,8 +80,7 @@ async def test_address_locked_after_100_failures_until_reinvited(api, admin, mai
         row.consecutive_passcode_failures = 99
         session.add(row)
     async with httpx.AsyncClient() as browser:
-        _, challenge = await ask_for_code(browser, link)
-        code = passcode_in((await mail.wait_for(email, count=2))[1].text)
+        challenge, code = await emailed_code(browser, link, mail, email)
         locked = await submit_code(browser, link, challenge, wrong(code))
         assert locked.status_code == 410 and "locked" in locked.text
         assert (await browser.get(link)).status_code == 410

@@ -23,7 +23,8 @@ from api.odata import collection, list_page
 from api.schemas import iso
 from models.base import utcnow
 from models.directory import Application, Group, Organization, User
-from models.entitlement import AccessPackage, Catalog, CatalogResource
+from models.entitlement import AccessPackage, Assignment, AssignmentRequest, Catalog, CatalogResource
+from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
 
 PREFIX = "/v1.0/identityGovernance/entitlementManagement"
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
@@ -91,6 +92,20 @@ async def lock_row(session, model, row_id: str) -> None:
     takes PostgreSQL's row lock, and SQLite's write lock (its driver begins the transaction at
     the first write, so a SELECT … FOR UPDATE would lock nothing there)."""
     await session.exec(update(model).where(model.id == row_id).values(id=model.id))  # type: ignore[call-overload]
+
+
+async def refuse_while_in_use(session, *, assignment_column, request_column, row_id: str,
+                              assignments_message: str, requests_message: str) -> None:
+    """409 while live assignments or open requests refer to the row; the messages get the count
+    as `{n}`."""
+    active = (await session.exec(select(Assignment.id).where(
+        assignment_column == row_id, col(Assignment.state).in_(LIVE_ASSIGNMENT_STATES)))).all()
+    if active:
+        raise GraphError(409, "conflictingObject", assignments_message.format(n=len(active)))
+    open_requests = (await session.exec(select(AssignmentRequest.id).where(
+        request_column == row_id, col(AssignmentRequest.state).in_(OPEN_REQUEST_STATES)))).all()
+    if open_requests:
+        raise GraphError(409, "conflictingObject", requests_message.format(n=len(open_requests)))
 
 
 async def get_catalog(session, org, catalog_id: str) -> Catalog:

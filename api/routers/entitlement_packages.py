@@ -15,7 +15,7 @@ from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
     PREFIX, catalog_body, commit, get_catalog, may_manage, owned_catalog_ids, record, reference_id,
-    lock_row, refuse_nul, require_manage,
+    lock_row, refuse_nul, refuse_while_in_use, require_manage,
 )
 from api.schemas import iso
 from models.base import utcnow
@@ -30,8 +30,6 @@ router = APIRouter(prefix=PREFIX, tags=["entitlement management"], dependencies=
 PACKAGE_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
                   "isHidden": "is_hidden", "createdDateTime": "created_date_time",
                   "modifiedDateTime": "modified_date_time"}
-ACTIVE_ASSIGNMENT_STATES = ("delivered", "delivering", "partiallyDelivered")
-OPEN_REQUEST_STATES = ("submitted", "pendingApproval", "delivering", "scheduled", "accepted")
 
 
 def scope_body(scope: dict) -> dict:
@@ -159,20 +157,12 @@ async def delete_package(package_id: str, caller: MemberCaller, session: Session
     """Refused while the package has active assignments or open requests; otherwise the package
     goes with its policies and its finished request and assignment history."""
     package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
-    active = (await session.exec(select(Assignment.id).where(
-        Assignment.access_package_id == package.id,
-        col(Assignment.state).in_(ACTIVE_ASSIGNMENT_STATES)))).all()
-    if active:
-        raise GraphError(409, "conflictingObject",
-                         f"the access package has {len(active)} active assignment(s); "
-                         "remove them before deleting it")
-    open_requests = (await session.exec(select(AssignmentRequest.id).where(
-        AssignmentRequest.access_package_id == package.id,
-        col(AssignmentRequest.state).in_(OPEN_REQUEST_STATES)))).all()
-    if open_requests:
-        raise GraphError(409, "conflictingObject",
-                         f"the access package has {len(open_requests)} open request(s); "
-                         "wait for them to finish or cancel them first")
+    await refuse_while_in_use(
+        session, assignment_column=Assignment.access_package_id,
+        request_column=AssignmentRequest.access_package_id, row_id=package.id,
+        assignments_message="the access package has {n} active assignment(s); remove them before deleting it",
+        requests_message="the access package has {n} open request(s); wait for them to finish or "
+                         "cancel them first")
     requests = select(AssignmentRequest.id).where(AssignmentRequest.access_package_id == package.id)
     await session.exec(delete(ApprovalStage).where(col(ApprovalStage.request_id).in_(requests)))  # type: ignore[call-overload]
     await session.exec(delete(AssignmentRequest).where(AssignmentRequest.access_package_id == package.id))  # type: ignore[call-overload]

@@ -18,11 +18,9 @@ from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
     PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, lock_row, record, refuse_nul,
-    require_manage,
+    refuse_while_in_use, require_manage,
 )
-from api.routers.entitlement_packages import (
-    ACTIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, get_package,
-)
+from api.routers.entitlement_packages import get_package
 from api.schemas import iso
 from models.base import utcnow
 from models.directory import Group, User
@@ -207,19 +205,11 @@ async def delete_policy(policy_id: str, caller: MemberCaller, session: SessionDe
     """Refused while assignments made under it are active or requests under it are open; finished
     requests and assignments keep their history without the policy."""
     policy = await _get_policy(session, org, caller, policy_id, lock=True)
-    active = (await session.exec(select(Assignment.id).where(
-        Assignment.assignment_policy_id == policy.id,
-        col(Assignment.state).in_(ACTIVE_ASSIGNMENT_STATES)))).all()
-    if active:
-        raise GraphError(409, "conflictingObject",
-                         f"{len(active)} active assignment(s) were made under this policy; "
-                         "remove them before deleting it")
-    open_requests = (await session.exec(select(AssignmentRequest.id).where(
-        AssignmentRequest.assignment_policy_id == policy.id,
-        col(AssignmentRequest.state).in_(OPEN_REQUEST_STATES)))).all()
-    if open_requests:
-        raise GraphError(409, "conflictingObject",
-                         f"{len(open_requests)} request(s) under this policy are still open")
+    await refuse_while_in_use(
+        session, assignment_column=Assignment.assignment_policy_id,
+        request_column=AssignmentRequest.assignment_policy_id, row_id=policy.id,
+        assignments_message="{n} active assignment(s) were made under this policy; remove them before deleting it",
+        requests_message="{n} request(s) under this policy are still open")
     await session.exec(update(Assignment).where(Assignment.assignment_policy_id == policy.id)  # type: ignore[call-overload]
                        .values(assignment_policy_id=None))
     await session.exec(update(AssignmentRequest).where(  # type: ignore[call-overload]

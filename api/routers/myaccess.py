@@ -11,16 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, or_, select
 
-from activities.access import LIVE_ASSIGNMENT_STATES, AccessRequestSpec, _target_allowed
+from activities.access import AccessRequestSpec, _target_allowed
 from api import access_requests
 from api.deps import SessionDep, TemporalDep
 from api.errors import GraphError
 from api.page_deps import PageUser, SignedIn, forbidden_form, page
 from models.entitlement import AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog
-from models.enums import UserType
+from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, UserType
 
 router = APIRouter(prefix="/myaccess", tags=["pages"], include_in_schema=False)
-OPEN_REQUEST_STATES = ("submitted", "pendingApproval", "delivering", "scheduled", "accepted")
 MC = "MultipleChoiceQuestion"
 
 
@@ -164,14 +163,41 @@ def _form_page(me: SignedIn, package, policy, *, mode: str, action: str, form_na
                 expiration=policy.expiration or {}, **context)
 
 
+def _add_form(policy) -> dict:
+    return {"mode": "add", "action": f"/myaccess/request/{policy.id}", "form_name": f"request:{policy.id}"}
+
+
+def _extend_form(assignment) -> dict:
+    return {"mode": "extend", "assignment": assignment,
+            "action": f"/myaccess/assignments/{assignment.id}/extend", "form_name": f"extend:{assignment.id}"}
+
+
+async def _submit_form(form, me, session, client, package, policy, request_type: str, kind: str,
+                       page: dict) -> HTMLResponse:
+    """Submit the request the form describes; if it is refused, the same form again, with what
+    was typed and the reason."""
+    answers, values = answers_from(form, question_fields(policy))
+    justification = (form.get("justification") or "").strip()
+    await session.close()
+    spec = AccessRequestSpec(
+        request_id=str(uuid.uuid4()), organization_id=me.user.organization_id, request_type=request_type,
+        access_package_id=package.id, assignment_policy_id=policy.id, requestor_id=me.id,
+        target_id=me.id, justification=justification or None, answers=answers)
+    try:
+        plan = await access_requests.submit(client, spec)
+    except GraphError as error:
+        return _form_page(me, package, policy, **page, status=error.status, values=values,
+                          justification=justification, error=_refusal_text(error))
+    return _submitted(me, package, plan, kind)
+
+
 @router.get("/request/{policy_id}")
 async def request_form(policy_id: str, me: PageUser, session: SessionDep) -> HTMLResponse:
     found = await _policy(session, me, policy_id)
     if found is None:
         return _unavailable(me)
     package, policy = found
-    return _form_page(me, package, policy, mode="add", action=f"/myaccess/request/{policy.id}",
-                      form_name=f"request:{policy.id}")
+    return _form_page(me, package, policy, **_add_form(policy))
 
 
 @router.post("/request/{policy_id}")
@@ -184,21 +210,8 @@ async def submit_request(policy_id: str, request: Request, me: PageUser, session
     if found is None:
         return _unavailable(me)
     package, policy = found
-    fields = question_fields(policy)
-    answers, values = answers_from(form, fields)
-    justification = (form.get("justification") or "").strip()
-    await session.close()
-    spec = AccessRequestSpec(
-        request_id=str(uuid.uuid4()), organization_id=me.user.organization_id, request_type="userAdd",
-        access_package_id=package.id, assignment_policy_id=policy.id, requestor_id=me.id,
-        target_id=me.id, justification=justification or None, answers=answers)
-    try:
-        plan = await access_requests.submit(client, spec)
-    except GraphError as error:
-        return _form_page(me, package, policy, mode="add", action=f"/myaccess/request/{policy.id}",
-                          form_name=f"request:{policy.id}", status=error.status, values=values,
-                          justification=justification, error=_refusal_text(error))
-    return _submitted(me, package, plan, "request")
+    return await _submit_form(form, me, session, client, package, policy, "userAdd", "request",
+                              _add_form(policy))
 
 
 @router.get("/assignments/{assignment_id}/extend")
@@ -207,9 +220,7 @@ async def extend_form(assignment_id: str, me: PageUser, session: SessionDep) -> 
     if found is None:
         return _no_assignment(me)
     assignment, package, policy = found
-    return _form_page(me, package, policy, mode="extend", assignment=assignment,
-                      action=f"/myaccess/assignments/{assignment.id}/extend",
-                      form_name=f"extend:{assignment.id}")
+    return _form_page(me, package, policy, **_extend_form(assignment))
 
 
 @router.post("/assignments/{assignment_id}/extend")
@@ -222,21 +233,8 @@ async def extend(assignment_id: str, request: Request, me: PageUser, session: Se
     if found is None:
         return _no_assignment(me)
     assignment, package, policy = found
-    answers, values = answers_from(form, question_fields(policy))
-    justification = (form.get("justification") or "").strip()
-    await session.close()
-    spec = AccessRequestSpec(
-        request_id=str(uuid.uuid4()), organization_id=me.user.organization_id, request_type="userUpdate",
-        access_package_id=package.id, assignment_policy_id=policy.id, requestor_id=me.id,
-        target_id=me.id, justification=justification or None, answers=answers)
-    try:
-        plan = await access_requests.submit(client, spec)
-    except GraphError as error:
-        return _form_page(me, package, policy, mode="extend", assignment=assignment,
-                          action=f"/myaccess/assignments/{assignment.id}/extend",
-                          form_name=f"extend:{assignment.id}", status=error.status, values=values,
-                          justification=justification, error=_refusal_text(error))
-    return _submitted(me, package, plan, "extend")
+    return await _submit_form(form, me, session, client, package, policy, "userUpdate", "extend",
+                              _extend_form(assignment))
 
 
 @router.post("/assignments/{assignment_id}/remove")
