@@ -4,17 +4,13 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.invitations import InvitationSpec
 from api.invitations import invite
 from foyer.db import session_scope
 from foyer.security import new_link_id
-from foyer.temporal import bundled_binary
 from models.invitation import Invitation
 from tests.support import find_user, link_in
-from worker import build_worker
 from workflows.invitation import InvitationWorkflow
 
 
@@ -25,32 +21,28 @@ def spec_for(organization_id: str, email: str, **extra) -> InvitationSpec:
                           send_invitation_message=True, **extra)
 
 
-async def test_reminders_then_expiry(organization_id, mail, app, server, new_email):
+async def test_reminders_then_expiry(time_env, organization_id, mail, app, server, new_email):
     email = new_email()
-    async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=bundled_binary("temporal-test-server"),
-            data_converter=pydantic_data_converter) as env:
-        async with build_worker(env.client):
-            result = await invite(env.client, spec_for(organization_id, email))
-            assert result.status == "PendingAcceptance"
-            link = link_in((await mail.wait_for(email))[0].text)
+    result = await invite(time_env.client, spec_for(organization_id, email))
+    assert result.status == "PendingAcceptance"
+    link = link_in((await mail.wait_for(email))[0].text)
 
-            await env.sleep(timedelta(days=2))
-            assert len(mail.to(email)) == 1  # nothing before day 3
+    await time_env.sleep(timedelta(days=2))
+    assert len(mail.to(email)) == 1  # nothing before day 3
 
-            await env.sleep(timedelta(days=1, hours=1))
-            reminders = await mail.wait_for(email, count=2)
-            assert reminders[1].subject.startswith("Reminder:")
-            assert link_in(reminders[1].text) == link  # the same, still valid link
+    await time_env.sleep(timedelta(days=1, hours=1))
+    reminders = await mail.wait_for(email, count=2)
+    assert reminders[1].subject.startswith("Reminder:")
+    assert link_in(reminders[1].text) == link  # the same, still valid link
 
-            await env.sleep(timedelta(days=7))
-            await mail.wait_for(email, count=3)
+    await time_env.sleep(timedelta(days=7))
+    await mail.wait_for(email, count=3)
 
-            await env.sleep(timedelta(days=20))
-            handle = env.client.get_workflow_handle_for(InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
-            final = await handle.result()
-            assert final.state == "expired"
-            assert final.reminders_sent == 2
+    await time_env.sleep(timedelta(days=20))
+    handle = time_env.client.get_workflow_handle_for(InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
+    final = await handle.result()
+    assert final.state == "expired"
+    assert final.reminders_sent == 2
 
     async with session_scope() as session:
         row = await session.get(Invitation, result.invitation_id)
@@ -63,42 +55,34 @@ async def test_reminders_then_expiry(organization_id, mail, app, server, new_ema
     assert page.status_code == 410 and "expired" in page.text and "new invitation" in page.text
 
 
-async def test_per_invitation_lifetime_and_no_reminders_without_mail(organization_id, mail, new_email):
+async def test_per_invitation_lifetime_and_no_reminders_without_mail(time_env, organization_id, mail, new_email):
     email = new_email()
-    async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=bundled_binary("temporal-test-server"),
-            data_converter=pydantic_data_converter) as env:
-        async with build_worker(env.client):
-            spec = spec_for(organization_id, email, lifetime="P2D")
-            spec.send_invitation_message = False
-            await invite(env.client, spec)
-            handle = env.client.get_workflow_handle_for(InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
-            status = await handle.query(InvitationWorkflow.current)
-            async with session_scope() as session:
-                row = await session.get(Invitation, status.invitation_id)
-            assert row.expires_date_time - row.link_issued_date_time == timedelta(days=2)
-            await env.sleep(timedelta(days=1, hours=23))
-            assert (await handle.query(InvitationWorkflow.current)).state == "pending"
-            await env.sleep(timedelta(hours=2))
-            final = await handle.result()
-            assert final.state == "expired" and final.reminders_sent == 0
+    spec = spec_for(organization_id, email, lifetime="P2D")
+    spec.send_invitation_message = False
+    await invite(time_env.client, spec)
+    handle = time_env.client.get_workflow_handle_for(InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
+    status = await handle.query(InvitationWorkflow.current)
+    async with session_scope() as session:
+        row = await session.get(Invitation, status.invitation_id)
+    assert row.expires_date_time - row.link_issued_date_time == timedelta(days=2)
+    await time_env.sleep(timedelta(days=1, hours=23))
+    assert (await handle.query(InvitationWorkflow.current)).state == "pending"
+    await time_env.sleep(timedelta(hours=2))
+    final = await handle.result()
+    assert final.state == "expired" and final.reminders_sent == 0
     assert mail.to(email) == []
 
 
-async def test_refused_first_invitation_leaves_no_waiting_workflow(organization_id, mail, new_email):
+async def test_refused_first_invitation_leaves_no_waiting_workflow(time_env, organization_id, mail, new_email):
     email = new_email()
-    async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=bundled_binary("temporal-test-server"),
-            data_converter=pydantic_data_converter) as env:
-        async with build_worker(env.client):
-            spec = spec_for(organization_id, email, reset_redemption=True, reset_user_id="nobody")
-            try:
-                await invite(env.client, spec)
-                raise AssertionError("a reset of an unknown user was accepted")
-            except Exception as error:  # the API maps this refusal to 404 userNotFound
-                assert getattr(error, "code", None) == "userNotFound", error
-            handle = env.client.get_workflow_handle_for(
-                InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
-            await env.sleep(timedelta(minutes=11))
-            assert (await handle.result()).state == "new"
+    spec = spec_for(organization_id, email, reset_redemption=True, reset_user_id="nobody")
+    try:
+        await invite(time_env.client, spec)
+        raise AssertionError("a reset of an unknown user was accepted")
+    except Exception as error:  # the API maps this refusal to 404 userNotFound
+        assert getattr(error, "code", None) == "userNotFound", error
+    handle = time_env.client.get_workflow_handle_for(
+        InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
+    await time_env.sleep(timedelta(minutes=11))
+    assert (await handle.result()).state == "new"
     assert await find_user(email) is None
