@@ -39,6 +39,7 @@ class CampaignRow(SQLModel, table=True):
     display_name: str | None = None
     group_ids: list[str] = json_field()
     application_ids: list[str] = json_field()
+    access_package_ids: list[str] = json_field()  # packages the guest is assigned directly
     # pending | invited | skipped | failed | canceled ; redeemed is read from the invitation
     state: str = Field(default="pending", index=True)
     reason: str | None = None

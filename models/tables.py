@@ -12,6 +12,7 @@ from models.directory import Application, AppRoleAssignment, Group, GroupMember,
 from models.invitation import Invitation, Passcode
 from models.outbox import OutboxMessage
 from models.sign_in import SignInChallenge
+from models.sign_up import ApiConnector, CallbackReceipt, SignUp, UserFlow, UserFlowAttribute
 from models.token import ApiToken
 
 metadata = SQLModel.metadata
@@ -21,5 +22,5 @@ __all__ = [
     "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
     "AccessPackage", "ApprovalStage", "Assignment", "AssignmentPolicy", "AssignmentRequest",
     "Campaign", "CampaignRow", "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
-    "SignInChallenge",
+    "SignInChallenge", "ApiConnector", "CallbackReceipt", "SignUp", "UserFlow", "UserFlowAttribute",
 ]
