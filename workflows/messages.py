@@ -185,3 +185,36 @@ class CampaignStatus(BaseModel):
     after_row: int
     in_flight: int
     started_this_run: int
+
+
+# --- Self-service sign-up -------------------------------------------------------------------
+
+def sign_up_workflow_id(sign_up_id: str) -> str:
+    return f"signup:{sign_up_id}"
+
+
+class ConnectorCall(BaseModel):
+    """One call of an API connector (activity `call_api_connector`)."""
+
+    connector_id: str
+    # postFederationSignup | postAttributeCollection (Entra's steps), or Foyer's durable steps:
+    # identityVerification | approvalRequested
+    step: str
+    sign_up_id: str
+    user_flow_id: str
+    # Entra's request body: email, identities, displayName, givenName, surname, the other
+    # collected attributes, extension_<appId>_<name> custom attributes, ui_locales, client_id.
+    payload: dict
+
+
+class ConnectorOutcome(BaseModel):
+    """What the connector decided. The activity never raises for a connector's failure: a timeout,
+    an error status or a body that is not Entra's contract becomes `block` (fail closed), with
+    `detail` saying why for the audit log and a generic `user_message` for the page."""
+
+    action: str  # continue | block | validationError | pending
+    user_message: str | None = None
+    attributes: dict = {}  # values to overwrite on continue (only attributes the flow collects)
+    reference: str | None = None  # a pending verification's reference at the verifier
+    status_code: int | None = None
+    detail: str = ""
