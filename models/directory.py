@@ -55,6 +55,9 @@ class User(SQLModel, table=True):
     identities: list[dict] = json_field()
     account_enabled: bool = True
     invited_by: str | None = None
+    # Attributes with no column of their own (jobTitle, city, country, extension_<appId>_<name>),
+    # as collected by a self-service sign-up user flow.
+    custom_attributes: dict = json_field(dict)
     created_date_time: datetime = utc_field(default_now=True, nullable=False, index=True)
 
 
