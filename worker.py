@@ -9,7 +9,7 @@ import logging
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import access, campaigns, extensions, invitations, sign_in
+from activities import access, api_connectors, campaigns, extensions, invitations, sign_in
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
 from workflows.access_request import AccessRequestWorkflow
@@ -19,7 +19,8 @@ from workflows.invitation import InvitationWorkflow
 from workflows.sign_in import SignInWorkflow
 
 WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow]
-ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *campaigns.ALL, *sign_in.ALL]
+ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *campaigns.ALL, *sign_in.ALL,
+              *api_connectors.ALL]
 
 
 def activities_for(client: Client) -> list:

@@ -69,6 +69,13 @@ def extension_secret(extension_id: str) -> str:
     return _mac("custom-extension", extension_id)
 
 
+def connector_secret(connector_id: str) -> str:
+    """The shared secret of one sign-up API connector: derived, never stored, shown once at
+    creation. Foyer signs every call to the connector with it, and the external system signs its
+    callbacks (verification outcome, approval decision) with it."""
+    return _mac("api-connector", connector_id)
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
