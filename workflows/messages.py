@@ -218,3 +218,81 @@ class ConnectorOutcome(BaseModel):
     reference: str | None = None  # a pending verification's reference at the verifier
     status_code: int | None = None
     detail: str = ""
+
+
+# --- SignUpWorkflow ------------------------------------------------------------------------
+
+class SignUpFlow(BaseModel):
+    """What the workflow needs of its user flow, taken once when the code is asked for (a flow
+    edited later does not change an attempt under way)."""
+
+    id: str
+    organization_id: str
+    organization_name: str
+    organization_domain: str
+    display_name: str | None = None
+    identity_provider_ids: list[str] = []
+    # userAttributeAssignments, each with `dataType` added (string | int64 | boolean).
+    assignments: list[dict] = []
+    application_ids: list[str] = []
+    post_federation_signup_connector_id: str | None = None
+    post_attribute_collection_connector_id: str | None = None
+    identity_verification: dict | None = None  # {"apiConnectorId", "timeout"}
+    approval: dict | None = None  # {"approverIds", "apiConnectorId", "timeout", "reminderInterval"}
+
+
+class SignUpInput(BaseModel):
+    sign_up_id: str
+    organization_id: str
+    user_flow_id: str
+    # Set only when a long approval wait continues as new: where the next run picks up.
+    carried: "SignUpCarried | None" = None
+
+
+class SignUpCarried(BaseModel):
+    flow: SignUpFlow
+    email: str
+    attributes: dict
+    approval_deadline: datetime
+    reminders_sent: int
+
+
+class SignUpCodeRequest(BaseModel):
+    email: str
+
+
+class SignUpAttributes(BaseModel):
+    values: dict  # attribute id → str | list[str] as the form posted them
+
+
+class SignUpDecision(BaseModel):
+    decision: str  # approve | deny
+    reason: str | None = None
+    actor_id: str
+    actor_name: str
+    # approver: a person in Foyer (must be one of the flow's approvers unless an administrator);
+    # connector: the flow's external approval system, authenticated by its signature.
+    via: str = "approver"
+    is_admin: bool = False
+
+
+class SignUpVerification(BaseModel):
+    outcome: str  # verified | failed
+    reference: str | None = None
+    message: str | None = None
+
+
+class SignUpStatus(BaseModel):
+    # started | codeSent | collectingAttributes | verifying | pendingApproval | completed | denied
+    # | blocked | expired, plus the page-only answers existingUser | refused | tooManyRequests
+    state: str
+    message: str | None = None  # for the person: a connector's userMessage, a refusal, a reason
+    field_errors: dict[str, str] = {}
+    attributes: dict = {}
+    attempts_left: int | None = None
+    user_id: str | None = None
+    decision: str | None = None  # approve | deny, once decided
+    verification: str | None = None  # verified | failed, once the verifier answered
+
+
+SignUpInput.model_rebuild()
