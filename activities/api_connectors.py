@@ -162,7 +162,8 @@ async def _post(connector: dict, body: bytes) -> tuple[int, bytes]:
     headers = {"content-type": "application/json", "accept": "application/json",
                SIGNATURE_HEADER: sign(connector_secret(connector["id"]), int(time.time()), body)}
     auth = None
-    verify: ssl.SSLContext | bool = True
+    # Always our own context (not certifi's bundle), so every type trusts the same CAs.
+    verify = ssl.create_default_context()
     if connector["authentication_type"] == "basic":
         auth = httpx.BasicAuth(connector["basic_username"] or "", connector["basic_password"] or "")
     elif connector["authentication_type"] == "certificate":
