@@ -37,3 +37,21 @@ def may_invite(allow_invites_from: str, role: str) -> bool:
 
 def guest_user_principal_name(email: str, primary_domain: str) -> str:
     return email.replace("@", "_") + "#EXT#@" + primary_domain
+
+
+async def sign_up_allowed(session, organization_id: str, email: str) -> str | None:
+    """Whether `email` may sign up by itself (self-service sign-up), by the organization's
+    settings as they are now: None if it may, else the reason it may not (self-service sign-up
+    off, a blocked domain, a domain not on the allow list)."""
+    from models.directory import Organization
+
+    org = await session.get(Organization, organization_id)
+    if org is None:
+        return "the organization does not exist"
+    if not org.self_service_sign_up_enabled:
+        return "self-service sign-up is turned off for this organization"
+    if not domain_allowed(org.domain_list_mode, org.domain_list, email):
+        if org.domain_list_mode == DomainListMode.allow:
+            return f"the domain {email_domain(email)} is not on the organization's allow list"
+        return f"the domain {email_domain(email)} is blocked by the organization"
+    return None

@@ -26,6 +26,8 @@ class Organization(SQLModel, table=True):
     # ISO 8601 durations.
     invitation_lifetime: str = "P30D"
     invitation_reminders: list[str] = json_field(lambda: ["P3D", "P10D"])
+    # Graph's authenticationFlowsPolicy.selfServiceSignUp.isEnabled (on by default, as in Entra).
+    self_service_sign_up_enabled: bool = True
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
     @property
