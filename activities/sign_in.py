@@ -74,6 +74,20 @@ async def find_user(session, organization_id: str, email: str) -> User | None:
         User.organization_id == organization_id, User.mail == email.strip().lower()))).first()
 
 
+async def rate_limited(session, email: str, now: datetime) -> str | None:
+    """Why this address may not get another code now, if it may not. Counts every challenge of
+    the address (sign-in and self-service sign-up share the table, so they share the limit)."""
+    recent = (await session.exec(select(SignInChallenge.created_date_time).where(
+        SignInChallenge.email == email,
+        SignInChallenge.created_date_time > now - timedelta(hours=1)))).all()
+    if len(recent) >= CODES_PER_HOUR:
+        return "Too many codes were asked for this address in the last hour. Try again later."
+    if any(created > now - RESEND_INTERVAL for created in recent):
+        return ("A code was asked for this address less than a minute ago. Check your mail, "
+                "or wait a minute before asking again.")
+    return None
+
+
 @activity.defn
 async def issue_sign_in_code(data: IssueCodeInput) -> CodeIssued:
     """Record the challenge and, for a user who may sign in, mint a code and put its mail in the
@@ -83,16 +97,9 @@ async def issue_sign_in_code(data: IssueCodeInput) -> CodeIssued:
     async with session_scope() as session:
         existing = await session.get(SignInChallenge, data.challenge_id)
         if existing is None:
-            recent = (await session.exec(select(SignInChallenge.created_date_time).where(
-                SignInChallenge.email == email,
-                SignInChallenge.created_date_time > now - timedelta(hours=1)))).all()
-            if len(recent) >= CODES_PER_HOUR:
-                return CodeIssued(outcome="tooManyRequests", message=(
-                    "Too many codes were asked for this address in the last hour. Try again later."))
-            if any(created > now - RESEND_INTERVAL for created in recent):
-                return CodeIssued(outcome="tooManyRequests", message=(
-                    "A code was asked for this address less than a minute ago. Check your mail, "
-                    "or wait a minute before asking again."))
+            limited = await rate_limited(session, email, now)
+            if limited:
+                return CodeIssued(outcome="tooManyRequests", message=limited)
             user = await find_user(session, data.organization_id, email)
             existing = SignInChallenge(
                 id=data.challenge_id, organization_id=data.organization_id, email=email,

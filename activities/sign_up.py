@@ -1,0 +1,309 @@
+"""Activities of self-service sign-up (SignUpWorkflow, `signup:{sign_up_id}`). Each is safe to
+retry: rows are upserted under the sign-up id, audit records and mails carry idempotency keys.
+
+The one-time passcode reuses sign-in's machinery: a SignInChallenge row (id `signup-<id>`, so no
+sign-in attempt can ever reach it; it has no user, so it can never sign anyone in) holds the keyed
+digest, and the per-address rate limit is the same one sign-in counts.
+"""
+
+from pydantic import BaseModel
+from sqlmodel import col, select
+from temporalio import activity
+
+from activities import mail
+from activities.invitations import _grant_memberships
+from activities.sign_in import CODE_LIFETIME, MAX_WRONG_TRIES, find_user, rate_limited
+from activities.store import audit, insert_ignore
+from foyer import policy, security
+from foyer.db import session_scope
+from foyer.settings import get_settings
+from foyer.sign_up_forms import USER_COLUMNS
+from foyer.templating import render_mail
+from models.base import utcnow
+from models.directory import Organization, User
+from models.enums import ExternalUserState, UserType
+from models.sign_in import SignInChallenge
+from models.sign_up import SignUp, UserFlow, UserFlowAttribute
+from workflows.messages import SignUpFlow, sign_up_workflow_id
+
+EMAIL_OTP = "EmailOtpSignup-OAUTH"
+
+
+class StartSignUpInput(BaseModel):
+    sign_up_id: str
+    organization_id: str
+    user_flow_id: str
+    email: str
+
+
+class SignUpStarted(BaseModel):
+    # issued | existingUser | notAllowed | flowNotFound | tooManyRequests
+    outcome: str
+    message: str | None = None
+    flow: SignUpFlow | None = None
+    mail_key: str | None = None
+
+
+class CheckCodeInput(BaseModel):
+    sign_up_id: str
+    code: str
+
+
+class CodeVerdict(BaseModel):
+    outcome: str  # verified | wrongCode | codeLocked | codeExpired
+    attempts_left: int | None = None
+
+
+class SignUpStep(BaseModel):
+    """One step of a sign-up: the read model row's new state and its audit record."""
+    sign_up_id: str
+    organization_id: str
+    step: str  # the audit's key part and display: e.g. "codeVerified", "blocked", "approved"
+    activity: str  # audit display name
+    state: str | None = None
+    attributes: dict | None = None
+    verification_reference: str | None = None
+    reason: str | None = None
+    decided_by_id: str | None = None
+    decided_by_name: str | None = None
+    result: str = "success"
+    details: dict = {}
+
+
+class GuestInput(BaseModel):
+    sign_up_id: str
+    flow: SignUpFlow
+
+
+class SignUpMailInput(BaseModel):
+    sign_up_id: str
+    # welcome | denied | expired | approvalNotice | approvalReminder
+    kind: str
+    flow: SignUpFlow
+    number: int = 0  # which reminder (keys a mail per reminder)
+    reason: str | None = None
+
+
+def challenge_id(sign_up_id: str) -> str:
+    return f"signup-{sign_up_id}"
+
+
+def code_key(sign_up_id: str) -> str:
+    return f"signup-code:{sign_up_id}"
+
+
+async def sign_up_refusal(session, org: Organization, email: str) -> str | None:
+    """Self-service sign-up policy, one seam: the organization's own rule when it has one
+    (`foyer.policy.sign_up_allowed`), else the external collaboration domain lists."""
+    rule = getattr(policy, "sign_up_allowed", None)
+    if rule is not None:
+        return await rule(session, org.id, email)
+    if not org.email_otp_enabled:
+        return f"{org.display_name} does not accept sign-ups with a one-time passcode."
+    if not policy.domain_allowed(org.domain_list_mode, org.domain_list, email):
+        return f"{org.display_name} does not accept sign-ups from {policy.email_domain(email)}."
+    return None
+
+
+async def _snapshot(session, org: Organization, flow: UserFlow) -> SignUpFlow:
+    custom = {a.id: a.data_type for a in (await session.exec(select(UserFlowAttribute).where(
+        UserFlowAttribute.organization_id == org.id))).all()}
+    assignments = []
+    for assignment in flow.user_attribute_assignments or []:
+        key = (assignment.get("userAttribute") or {}).get("id") or assignment.get("id")
+        assignments.append({**assignment, "dataType": custom.get(key, "string")})
+    return SignUpFlow(
+        id=flow.id, organization_id=org.id, organization_name=org.display_name,
+        organization_domain=org.primary_domain, display_name=flow.display_name,
+        identity_provider_ids=list(flow.identity_provider_ids or []), assignments=assignments,
+        application_ids=list(flow.application_ids or []),
+        post_federation_signup_connector_id=flow.post_federation_signup_connector_id,
+        post_attribute_collection_connector_id=flow.post_attribute_collection_connector_id,
+        identity_verification=flow.identity_verification, approval=flow.approval)
+
+
+@activity.defn
+async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
+    """Policy and flow checks, the sign-up row, and (for a new address) the code in the outbox.
+    An address that already belongs to a user is told only that, and offered sign-in."""
+    now = utcnow()
+    email = data.email.strip().lower()
+    workflow_id = sign_up_workflow_id(data.sign_up_id)
+    async with session_scope() as session:
+        org = await session.get(Organization, data.organization_id)
+        flow = await session.get(UserFlow, data.user_flow_id)
+        if org is None or flow is None or flow.organization_id != org.id \
+                or EMAIL_OTP not in (flow.identity_provider_ids or []):
+            return SignUpStarted(outcome="flowNotFound", message="This sign-up page does not exist.")
+        refusal = await sign_up_refusal(session, org, email)
+        outcome = "notAllowed" if refusal else None
+        if outcome is None and await find_user(session, org.id, email) is not None:
+            outcome = "existingUser"
+        existing = await session.get(SignInChallenge, challenge_id(data.sign_up_id))
+        if outcome is None and existing is None:
+            refusal = await rate_limited(session, email, now)
+            outcome = "tooManyRequests" if refusal else None
+        state = "codeSent" if outcome is None else "blocked"
+        await insert_ignore(session, SignUp, [SignUp(
+            id=data.sign_up_id, organization_id=org.id, user_flow_id=flow.id, email=email, state=state,
+            reason=refusal, workflow_id=workflow_id, created_date_time=now,
+            updated_date_time=now).model_dump()], ["id"])
+        await audit(session, key=f"signup:{data.sign_up_id}:start", category="SelfServiceSignUp",
+                    activity="Start self-service sign-up", organization_id=org.id,
+                    actor_name=email, target_type="SignUp", target_id=data.sign_up_id,
+                    target_name=email, result="success" if outcome is None else "failure",
+                    reason=outcome, workflow_id=workflow_id, details={"userFlowId": flow.id})
+        if outcome is not None:
+            return SignUpStarted(outcome=outcome, message=refusal)
+        if existing is None:
+            code = security.new_passcode()
+            session.add(SignInChallenge(
+                id=challenge_id(data.sign_up_id), organization_id=org.id, email=email,
+                code_hash=security.passcode_hash(challenge_id(data.sign_up_id), code),
+                expires_date_time=now + CODE_LIFETIME, created_date_time=now))
+            subject, text, html = render_mail(
+                "sign_up_code", code=code, organization=org.display_name,
+                minutes=int(CODE_LIFETIME.total_seconds() // 60))
+            await mail.enqueue(session, key=code_key(data.sign_up_id), to=[email], subject=subject,
+                               text=text, html=html, sensitive=True)
+        return SignUpStarted(outcome="issued", flow=await _snapshot(session, org, flow),
+                             mail_key=code_key(data.sign_up_id))
+
+
+@activity.defn
+async def deliver_sign_up_mail(key: str) -> None:
+    await mail.deliver(key)
+
+
+@activity.defn
+async def check_sign_up_code(data: CheckCodeInput) -> CodeVerdict:
+    now = utcnow()
+    key = challenge_id(data.sign_up_id)
+    async with session_scope() as session:
+        challenge = await session.get(SignInChallenge, key, with_for_update=True)
+        if challenge is None or challenge.code_hash is None:
+            return CodeVerdict(outcome="codeLocked", attempts_left=0)
+        matches = security.passcode_matches(key, data.code.strip(), challenge.code_hash)
+        if challenge.consumed_date_time is not None:
+            # A retry of the check that already succeeded answers the same.
+            return CodeVerdict(outcome="verified" if matches else "codeLocked", attempts_left=0)
+        if challenge.failed_attempts >= MAX_WRONG_TRIES:
+            return CodeVerdict(outcome="codeLocked", attempts_left=0)
+        if challenge.expires_date_time <= now:
+            return CodeVerdict(outcome="codeExpired")
+        if not matches:
+            challenge.failed_attempts += 1
+            session.add(challenge)
+            left = MAX_WRONG_TRIES - challenge.failed_attempts
+            return CodeVerdict(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
+        challenge.consumed_date_time = now
+        session.add(challenge)
+        return CodeVerdict(outcome="verified")
+
+
+@activity.defn
+async def record_sign_up_step(data: SignUpStep) -> None:
+    """The read model row follows the workflow; one audit record per step (keyed, retry-safe)."""
+    async with session_scope() as session:
+        row = await session.get(SignUp, data.sign_up_id, with_for_update=True)
+        if row is not None:
+            for field in ("state", "attributes", "verification_reference", "reason",
+                          "decided_by_id", "decided_by_name"):
+                value = getattr(data, field)
+                if value is not None:
+                    setattr(row, field, value)
+            row.updated_date_time = utcnow()
+            session.add(row)
+        await audit(session, key=f"signup:{data.sign_up_id}:{data.step}", category="SelfServiceSignUp",
+                    activity=data.activity, organization_id=data.organization_id,
+                    actor_id=data.decided_by_id, actor_name=data.decided_by_name or (row.email if row else None),
+                    target_type="SignUp", target_id=data.sign_up_id,
+                    target_name=row.email if row else None, result=data.result, reason=data.reason,
+                    workflow_id=sign_up_workflow_id(data.sign_up_id),
+                    details={"step": data.step, "state": data.state, **data.details})
+
+
+@activity.defn
+async def create_sign_up_guest(data: GuestInput) -> str:
+    """The guest, once: Accepted, identity recorded, attributes on their columns (the rest in
+    custom_attributes), in the flow's applications; the welcome mail queued in the same
+    transaction and sent after it."""
+    now = utcnow()
+    flow = data.flow
+    async with session_scope() as session:
+        sign_up = await session.get(SignUp, data.sign_up_id, with_for_update=True)
+        user = await session.get(User, sign_up.user_id) if sign_up.user_id else None
+        if user is None:
+            user = await find_user(session, flow.organization_id, sign_up.email)
+        if user is None:
+            attributes = dict(sign_up.attributes or {})
+            columns = {USER_COLUMNS[k]: str(v) for k, v in attributes.items() if k in USER_COLUMNS}
+            custom = {k: v for k, v in attributes.items() if k not in USER_COLUMNS}
+            user = User(
+                organization_id=flow.organization_id, mail=sign_up.email,
+                display_name=columns.pop("display_name", None) or sign_up.email, **columns,
+                user_principal_name=policy.guest_user_principal_name(sign_up.email, flow.organization_domain),
+                user_type=UserType.guest, external_user_state=ExternalUserState.accepted,
+                external_user_state_change_date_time=now, creation_type="SelfServiceSignUp",
+                identities=[{"signInType": "emailAddress", "issuer": flow.organization_domain,
+                             "issuerAssignedId": sign_up.email}],
+                custom_attributes=custom, created_date_time=now)
+            session.add(user)
+            await session.flush()
+        sign_up.user_id = user.id
+        sign_up.state = "completed"
+        sign_up.updated_date_time = now
+        session.add(sign_up)
+        await _grant_memberships(session, user.id, [], flow.application_ids)
+        await audit(session, key=f"signup:{data.sign_up_id}:guest", category="UserManagement",
+                    activity="Add user (self-service sign-up)", organization_id=flow.organization_id,
+                    actor_name=sign_up.email, target_type="User", target_id=user.id,
+                    target_name=sign_up.email, workflow_id=sign_up_workflow_id(data.sign_up_id),
+                    details={"signUpId": data.sign_up_id, "userFlowId": flow.id,
+                             "applications": flow.application_ids})
+        await _enqueue(session, SignUpMailInput(sign_up_id=data.sign_up_id, kind="welcome", flow=flow),
+                       sign_up, user.display_name)
+        user_id = user.id
+    await mail.deliver(mail_key(data.sign_up_id, "welcome"))
+    return user_id
+
+
+def mail_key(sign_up_id: str, kind: str, number: int = 0) -> str:
+    return f"signup-{kind}:{sign_up_id}:{number}"
+
+
+async def _enqueue(session, data: SignUpMailInput, sign_up: SignUp, name: str | None = None) -> bool:
+    flow = data.flow
+    base = get_settings().public_url.rstrip("/")
+    context = {"organization": flow.organization_name, "flow": flow.display_name or flow.id,
+               "email": sign_up.email, "name": name or sign_up.email, "reason": data.reason,
+               "signin_url": f"{base}/signin", "signup_url": f"{base}/signup/{flow.id}",
+               "approval_url": f"{base}/approvals/signups/{sign_up.id}",
+               "reminder": data.kind == "approvalReminder", "attributes": sign_up.attributes or {}}
+    if data.kind in ("approvalNotice", "approvalReminder"):
+        approver_ids = list((flow.approval or {}).get("approverIds") or [])
+        to = sorted({m for m in (await session.exec(select(User.mail).where(
+            col(User.id).in_(approver_ids), User.account_enabled == True))).all() if m})  # noqa: E712
+        template = "sign_up_approval"
+    else:
+        to, template = [sign_up.email], f"sign_up_{data.kind}"
+    if not to:
+        return False
+    subject, text, html = render_mail(template, **context)
+    await mail.enqueue(session, key=mail_key(data.sign_up_id, data.kind, data.number), to=to,
+                       subject=subject, text=text, html=html)
+    return True
+
+
+@activity.defn
+async def mail_sign_up(data: SignUpMailInput) -> None:
+    """Denied / expired to the person, notice / reminder to the approvers: once each."""
+    async with session_scope() as session:
+        sign_up = await session.get(SignUp, data.sign_up_id)
+        queued = sign_up is not None and await _enqueue(session, data, sign_up)
+    if queued:
+        await mail.deliver(mail_key(data.sign_up_id, data.kind, data.number))
+
+
+ALL = [start_sign_up, deliver_sign_up_mail, check_sign_up_code, record_sign_up_step,
+       create_sign_up_guest, mail_sign_up]
