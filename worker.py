@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import access, api_connectors, campaigns, extensions, invitations, sign_in
+from activities import sign_up
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
 from workflows.access_request import AccessRequestWorkflow
@@ -17,10 +18,12 @@ from workflows.assignment import AssignmentWorkflow
 from workflows.campaign import CampaignWorkflow
 from workflows.invitation import InvitationWorkflow
 from workflows.sign_in import SignInWorkflow
+from workflows.sign_up import SignUpWorkflow
 
-WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow]
+WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow,
+             SignUpWorkflow]
 ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *campaigns.ALL, *sign_in.ALL,
-              *api_connectors.ALL]
+              *api_connectors.ALL, *sign_up.ALL]
 
 
 def activities_for(client: Client) -> list:

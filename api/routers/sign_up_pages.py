@@ -1,0 +1,273 @@
+"""Self-service sign-up pages (/signup/{flow}) and the approver's page for one sign-up
+(/approvals/signups/{id}, the link in approvers' mail).
+
+Each attempt is a SignUpWorkflow (`signup:{id}`), started by the email step with update-with-start
+as sign-in is; the attempt is bound to the browser by a cookie (path /signup), and every later
+form must name the same attempt. The form is rendered from the flow's attribute assignments; the
+workflow's Update validator has the last word on what is valid (the page shows its field errors).
+"""
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from temporalio.client import (
+    WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from activities.sign_up import EMAIL_OTP, _snapshot
+from api import sign_ups
+from api.deps import OrganizationDep, SessionDep, TemporalDep
+from api.errors import GraphError
+from api.page_deps import PageUser, forbidden_form, page
+from foyer import sessions
+from foyer.security import new_challenge_id
+from foyer.settings import get_settings
+from foyer.sign_up_forms import attribute_id, fields
+from models.sign_up import SignUp, UserFlow
+from workflows.messages import (
+    SignUpAttributes, SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpStatus, VerifyRequest, sign_up_workflow_id,
+)
+from workflows.sign_up import SignUpWorkflow
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+COOKIE = "foyer_signup"
+WORKFLOW_ERRORS = (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError)
+RESULTS = {
+    "completed": ("Welcome", "Your account is ready. We emailed you a welcome message."),
+    "pendingApproval": ("Your sign-up waits for approval",
+                        "Someone at the organization will review it. We will email you the outcome."),
+    "verifying": ("We are verifying your identity",
+                  "This can take a while. We will email you if it cannot be completed."),
+    "blocked": ("We can't sign you up", None),
+    "denied": ("Your sign-up was not approved", None),
+    "expired": ("This sign-up has ended", None),
+    "refused": ("Sign-up is not available", None),
+    "tooManyRequests": ("Please wait", None),
+    "existingUser": ("You already have an account here", "Sign in with this address instead."),
+}
+
+
+def _details(error: BaseException | None) -> tuple[str | None, str | None, dict]:
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, ApplicationError):
+            details = error.details[0] if error.details and isinstance(error.details[0], dict) else {}
+            return error.type, error.message, details
+        error, seen = error.__cause__, seen + 1
+    return None, None, {}
+
+
+async def _flow(session, org, flow_id: str):
+    flow = await session.get(UserFlow, flow_id)
+    if flow is None or flow.organization_id != org.id or EMAIL_OTP not in (flow.identity_provider_ids or []):
+        return None
+    return await _snapshot(session, org, flow)
+
+
+def _page(flow, step: str, status: int = 200, **context) -> HTMLResponse:
+    context.setdefault("email", "")
+    context.setdefault("values", {})
+    context.setdefault("field_errors", {})
+    return page("signup", status=status, flow=flow, step=step, fields=fields(flow.assignments) if flow else [],
+                attribute_id=attribute_id, **context)
+
+
+def _missing() -> HTMLResponse:
+    return page("portal_message", status=404, headline="This sign-up page does not exist",
+                explanation="Check the link you were given.", link="/signin", link_text="Sign in")
+
+
+def _result(flow, status_obj, http: int = 200) -> HTMLResponse:
+    headline, explanation = RESULTS.get(status_obj.state, ("Your sign-up", None))
+    response = _page(flow, "result", status=http, state=status_obj.state, headline=headline,
+                     explanation=status_obj.message or explanation)
+    return response
+
+
+def _bound(request: Request, sign_up_id: str) -> bool:
+    return bool(sign_up_id) and request.cookies.get(COOKIE) == sign_up_id
+
+
+def _lost(flow) -> HTMLResponse:
+    response = _page(flow, "email", status=400,
+                     error="Your sign-up was not found in this browser. Start again.")
+    response.delete_cookie(COOKIE, path="/signup")
+    return response
+
+
+@router.get("/signup/{flow_id}")
+async def start(flow_id: str, session: SessionDep, org: OrganizationDep, method: str = "") -> HTMLResponse:
+    flow = await _flow(session, org, flow_id)
+    if flow is None:
+        return _missing()
+    return _page(flow, "email" if method == "email" else "choose")
+
+
+@router.post("/signup/{flow_id}")
+async def send_code(flow_id: str, session: SessionDep, org: OrganizationDep, client: TemporalDep,
+                    email: str = Form("")) -> HTMLResponse:
+    flow = await _flow(session, org, flow_id)
+    if flow is None:
+        return _missing()
+    await session.close()
+    email = email.strip()
+    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+        return _page(flow, "email", status=400, email=email, error="Enter your email address.")
+    sign_up_id = new_challenge_id()
+    operation = WithStartWorkflowOperation(
+        SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=org.id, user_flow_id=flow.id),
+        id=sign_up_workflow_id(sign_up_id), task_queue=get_settings().task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    try:
+        status = await client.execute_update_with_start_workflow(
+            SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+    except WORKFLOW_ERRORS as error:
+        kind, message, _ = _details(error)
+        if kind == "invalidRequest":
+            return _page(flow, "email", status=400, email=email, error=message)
+        return _page(flow, "email", status=503, email=email, error="The service is busy. Try again in a moment.")
+    if status.state == "existingUser":
+        return _page(flow, "result", status=409, state="existingUser", email=email,
+                     headline=RESULTS["existingUser"][0], explanation=RESULTS["existingUser"][1])
+    if status.state != "codeSent":
+        return _result(flow, status, 429 if status.state == "tooManyRequests" else 403)
+    response = _page(flow, "code", email=email, sign_up_id=sign_up_id,
+                     notice=f"We emailed a code to {email}. It expires in 10 minutes.")
+    response.set_cookie(COOKIE, sign_up_id, max_age=60 * 60, httponly=True, samesite="lax",
+                        secure=sessions.cookie_secure(), path="/signup")
+    return response
+
+
+@router.post("/signup/{flow_id}/verify")
+async def verify(flow_id: str, request: Request, session: SessionDep, org: OrganizationDep,
+                 client: TemporalDep, sign_up_id: str = Form(""), code: str = Form(""),
+                 email: str = Form("")) -> HTMLResponse:
+    flow = await _flow(session, org, flow_id)
+    if flow is None:
+        return _missing()
+    await session.close()
+    if not _bound(request, sign_up_id):
+        return _lost(flow)
+    code = "".join(code.split())
+    if not code.isdigit() or len(code) > 16:
+        return _page(flow, "code", status=400, email=email, sign_up_id=sign_up_id,
+                     error="Enter the 8 digits from the email.")
+    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
+    try:
+        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest(code=code))
+    except WORKFLOW_ERRORS:
+        return _lost(flow)
+    if status.state == "codeSent":
+        left = status.attempts_left
+        return _page(flow, "code", status=400, email=email, sign_up_id=sign_up_id,
+                     error=f"That code is not right. {left} tr{'y' if left == 1 else 'ies'} left.")
+    if status.state == "collectingAttributes":
+        return _page(flow, "attributes", email=email, sign_up_id=sign_up_id, values=status.attributes)
+    return _result(flow, status, 400 if status.state in ("blocked", "expired") else 200)
+
+
+@router.post("/signup/{flow_id}/attributes")
+async def submit(flow_id: str, request: Request, session: SessionDep, org: OrganizationDep,
+                 client: TemporalDep) -> HTMLResponse:
+    flow = await _flow(session, org, flow_id)
+    if flow is None:
+        return _missing()
+    await session.close()
+    form = await request.form()
+    sign_up_id = str(form.get("sign_up_id") or "")
+    email = str(form.get("email") or "")
+    if not _bound(request, sign_up_id):
+        return _lost(flow)
+    values: dict = {}
+    for field in fields(flow.assignments):
+        key = attribute_id(field)
+        if field.get("userInputType") == "checkboxMultiSelect":
+            values[key] = [str(v) for v in form.getlist(key)]
+        elif key in form:
+            values[key] = str(form.get(key))
+    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
+    try:
+        status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(values=values))
+    except WORKFLOW_ERRORS as error:
+        kind, message, details = _details(error)
+        if kind == "invalidAttributes":
+            return _page(flow, "attributes", status=400, email=email, sign_up_id=sign_up_id, values=values,
+                         field_errors=details.get("fieldErrors") or {}, error="Some fields need correcting.")
+        return _lost(flow)
+    if status.state == "collectingAttributes":  # the connector's ValidationError: correct, resubmit
+        return _page(flow, "attributes", status=400, email=email, sign_up_id=sign_up_id,
+                     values=status.attributes or values, error=status.message)
+    return _result(flow, status, 400 if status.state in ("blocked", "expired") else 200)
+
+
+@router.get("/signup/{flow_id}/status")
+async def current(flow_id: str, request: Request, session: SessionDep, org: OrganizationDep,
+                  client: TemporalDep) -> HTMLResponse:
+    flow = await _flow(session, org, flow_id)
+    if flow is None:
+        return _missing()
+    sign_up_id = request.cookies.get(COOKIE) or ""
+    row = await session.get(SignUp, sign_up_id) if sign_up_id else None
+    if row is None or row.user_flow_id != flow.id:
+        return _lost(flow)
+    await session.close()
+    try:
+        status = await client.get_workflow_handle_for(
+            SignUpWorkflow.run, row.workflow_id).query(SignUpWorkflow.status)
+    except RPCError:  # an unreachable run: the row is the truth
+        status = SignUpStatus(state=row.state, message=row.reason)
+    return _result(flow, status)
+
+
+# --- the approver's page ----------------------------------------------------------------------
+
+async def _for_approver(session, me, sign_up_id: str):
+    row = await session.get(SignUp, sign_up_id)
+    flow = await session.get(UserFlow, row.user_flow_id) if row else None
+    if row is None or flow is None or row.organization_id != me.user.organization_id \
+            or me.id not in ((flow.approval or {}).get("approverIds") or []):
+        return None, None
+    return row, flow
+
+
+def _approval_page(me, row, flow, status: int = 200, **context) -> HTMLResponse:
+    return page("approval_signup", status=status, me=me, sign_up=row, flow=flow,
+                can_decide=row.state == "pendingApproval", csrf=me.csrf(f"signup:{row.id}"), **context)
+
+
+@router.get("/approvals/signups/{sign_up_id}")
+async def review(sign_up_id: str, me: PageUser, session: SessionDep) -> HTMLResponse:
+    row, flow = await _for_approver(session, me, sign_up_id)
+    if row is None:
+        return page("portal_message", status=404, me=me, headline="No sign-up of yours to review here",
+                    explanation="This sign-up does not exist, or you are not one of its approvers.",
+                    link="/approvals", link_text="See what waits for you")
+    return _approval_page(me, row, flow)
+
+
+@router.post("/approvals/signups/{sign_up_id}")
+async def decide(sign_up_id: str, me: PageUser, session: SessionDep, client: TemporalDep,
+                 decision: str = Form(""), reason: str = Form(""), csrf: str = Form("")) -> HTMLResponse:
+    if not me.csrf_ok(f"signup:{sign_up_id}", csrf):
+        return forbidden_form(me)
+    row, flow = await _for_approver(session, me, sign_up_id)
+    if row is None:
+        return page("portal_message", status=404, me=me, headline="No sign-up of yours to review here",
+                    explanation="This sign-up does not exist, or you are not one of its approvers.",
+                    link="/approvals", link_text="See what waits for you")
+    if decision not in ("approve", "deny"):
+        return _approval_page(me, row, flow, status=400, error="Choose Approve or Deny.")
+    reason = reason.strip()[:1024] or None
+    await session.close()
+    try:
+        await sign_ups.decide(client, row, SignUpDecision(
+            decision=decision, reason=reason, actor_id=me.id,
+            actor_name=me.user.display_name or me.user.mail or me.id, via="approver"))
+    except GraphError as error:
+        row, flow = await _for_approver(session, me, sign_up_id)
+        return _approval_page(me, row, flow, status=error.status, error=error.message)
+    verb = "approved" if decision == "approve" else "denied"
+    row, flow = await _for_approver(session, me, sign_up_id)
+    return _approval_page(me, row, flow, notice=f"You {verb} this sign-up.", decided=decision)
