@@ -10,6 +10,7 @@ from api import errors
 from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
 from api.routers import campaign_page, campaigns, entitlement_extensions
 from api.routers import approvals, myaccess, signin
+from api.routers import sign_up_connectors, sign_up_flows
 from api.routers import identity_sign_ups, sign_up_pages
 from api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
@@ -55,6 +56,8 @@ def create_app(temporal_client=None) -> FastAPI:
                    entitlement_approvals.router,
                    entitlement_extensions.router, signin.router, myaccess.router,
                    approvals.router, campaigns.router, campaign_page.router):
+        app.include_router(router)
+    for router in (sign_up_connectors.router, *sign_up_flows.routers):
         app.include_router(router)
     for router in (identity_sign_ups.router, sign_up_pages.router):
         app.include_router(router)
