@@ -188,6 +188,17 @@ async def _post(connector: dict, body: bytes) -> tuple[int, bytes]:
                 return response.status_code, raw
 
 
+def describe(failure: BaseException) -> str:
+    """The failure and what caused it (httpx often wraps a TLS alert in an empty ReadError)."""
+    parts, seen = [], 0
+    while failure is not None and seen < 5:
+        text = str(failure).strip()
+        parts.append(f"{type(failure).__name__}: {text}" if text else type(failure).__name__)
+        failure = failure.__cause__ or failure.__context__
+        seen += 1
+    return " <- ".join(parts)
+
+
 @activity.defn
 async def call_api_connector(call: ConnectorCall) -> ConnectorOutcome:
     """Call the connector once and say what it decided; never raises for the connector's failure."""
@@ -215,7 +226,7 @@ async def call_api_connector(call: ConnectorCall) -> ConnectorOutcome:
             outcome = ConnectorOutcome(action="block", user_message=GENERIC_MESSAGE, detail=str(failure))
         except (httpx.HTTPError, ssl.SSLError, OSError) as failure:
             outcome = ConnectorOutcome(action="block", user_message=GENERIC_MESSAGE,
-                                       detail=f"{type(failure).__name__}: {failure}"[:1000])
+                                       detail=describe(failure)[:1000])
 
     async with session_scope() as session:
         await audit(session, key=None, category="SelfServiceSignUp", activity="Call API connector",
