@@ -28,8 +28,9 @@ ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *campaigns.ALL, *s
 
 def activities_for(client: Client) -> list:
     """Every activity; the ones that start workflows need the client."""
+    inviter = campaigns.CampaignInviter(client)
     return [*ACTIVITIES, access.AssignmentStarter(client).start_assignment_workflow,
-            campaigns.CampaignInviter(client).invite_row]
+            inviter.invite_row, inviter.invite_rows]
 
 
 def build_worker(client: Client, task_queue: str | None = None, **options) -> Worker:

@@ -2,23 +2,30 @@
 derived from the campaign and the row, so inviting a row twice reaches the same invitation (and
 the invitation workflow's outbox key), never a second guest or a second mail."""
 
+import asyncio
 import uuid
 
 from pydantic import BaseModel
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from activities.invitations import InvitationSpec
+from activities import mail
+from activities.invitations import InvitationSpec, RecordedInvitation, RecordInvitationInput, record_in_session
 from activities.store import heartbeating
 from api.errors import GraphError
 from api.invitations import invite
 from foyer.db import reading, session_scope
 from foyer.security import new_link_id
+from foyer.settings import get_settings
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
-from models.directory import User
+from models.directory import Organization, User
+from workflows.invitation import InvitationWorkflow
+from workflows.messages import CarriedState, InvitationStatus, InvitationWorkflowInput, invitation_workflow_id
 
 
 class NextRowsInput(BaseModel):
@@ -30,6 +37,18 @@ class NextRowsInput(BaseModel):
 class RowInput(BaseModel):
     campaign_id: str
     row_number: int
+
+
+class BatchInput(BaseModel):
+    campaign_id: str
+    row_numbers: list[int]
+
+
+class BatchOutcome(BaseModel):
+    invited: int = 0
+    failed: int = 0
+    # Rows that went through the one-row path (the address already had a guest or a workflow).
+    one_by_one: int = 0
 
 
 class RowOutcome(BaseModel):
@@ -101,6 +120,86 @@ class CampaignInviter:
         async with heartbeating():
             return await self._invite_row(data)
 
+    @activity.defn(name="invite_campaign_rows")
+    async def invite_rows(self, data: BatchInput) -> BatchOutcome:
+        async with heartbeating():
+            return await self._invite_rows(data)
+
+    async def _invite_rows(self, data: BatchInput) -> BatchOutcome:
+        """Many rows at once, for addresses new to the directory: their guests, invitations, mail
+        and audit records are written in one transaction, each address's InvitationWorkflow is
+        started already holding its recorded invitation (so it only keeps the timers), and the
+        mails go out over one SMTP connection. Any row that does not fit that path (the address
+        has a guest already, its workflow is running, or this is a retry after a crash or an SMTP
+        failure) goes through the one-row path, which adopts what was recorded: the invitation id
+        is the row's own, so nothing is invited or mailed twice."""
+        issued_at = utcnow()
+        one_by_one: list[int] = []
+        failed: dict[int, str] = {}
+        recorded: list[tuple[int, InvitationSpec, RecordedInvitation]] = []
+        async with session_scope() as session:
+            campaign = await session.get(Campaign, data.campaign_id)
+            org = await session.get(Organization, campaign.organization_id)
+            rows = (await session.exec(select(CampaignRow).where(
+                CampaignRow.campaign_id == data.campaign_id, col(CampaignRow.row_number).in_(data.row_numbers),
+                CampaignRow.state == "pending").order_by(CampaignRow.row_number))).all()
+            known = set((await session.exec(select(User.mail).where(
+                User.organization_id == org.id, col(User.mail).in_([r.email for r in rows])))).all())
+            for row in rows:
+                if row.email in known:
+                    one_by_one.append(row.row_number)
+                    continue
+                spec = _row_spec(campaign, row, str(uuid.uuid4()))
+                try:
+                    result = await record_in_session(session, org, RecordInvitationInput(
+                        spec=spec, workflow_id=invitation_workflow_id(org.id, row.email), issued_at=issued_at))
+                except ApplicationError as refusal:  # raised before the row wrote anything
+                    failed[row.row_number] = f"{refusal.type}: {refusal.message}"
+                    continue
+                recorded.append((row.row_number, spec, result))
+
+        started = await asyncio.gather(*(self._start_holding(spec, result) for _, spec, result in recorded))
+        fresh = [item for item, ok in zip(recorded, started) if ok]
+        one_by_one += [row_number for (row_number, _, _), ok in zip(recorded, started) if not ok]
+        await mail.deliver_many([result.outbox_key for _, _, result in fresh if result.outbox_key])
+
+        async with session_scope() as session:
+            results = {row_number: result for row_number, _, result in fresh}
+            rows = (await session.exec(select(CampaignRow).where(
+                CampaignRow.campaign_id == data.campaign_id,
+                col(CampaignRow.row_number).in_([*results, *failed])))).all()
+            for row in rows:
+                if row.row_number in results:
+                    row.state, row.reason = "invited", None
+                    row.invitation_id, row.user_id = results[row.row_number].invitation_id, results[row.row_number].user_id
+                else:
+                    row.state, row.reason = "failed", failed[row.row_number]
+                row.attempts += 1
+                row.updated_date_time = utcnow()
+                session.add(row)
+        outcomes = await asyncio.gather(*(self._invite_row(RowInput(campaign_id=data.campaign_id, row_number=n))
+                                          for n in one_by_one))
+        return BatchOutcome(invited=len(fresh) + sum(o.state == "invited" for o in outcomes),
+                            failed=len(failed) + sum(o.state == "failed" for o in outcomes),
+                            one_by_one=len(one_by_one))
+
+    async def _start_holding(self, spec: InvitationSpec, result: RecordedInvitation) -> bool:
+        """Start the address's InvitationWorkflow with the invitation already recorded; False when
+        a run for the address exists (the one-row path then hands the invitation to it)."""
+        try:
+            await self.client.start_workflow(
+                InvitationWorkflow.run,
+                InvitationWorkflowInput(organization_id=spec.organization_id, email=spec.email, carried=CarriedState(
+                    status=InvitationStatus(state="pending", invitation_id=result.invitation_id,
+                                            user_id=result.user_id, expires_at=result.expires_at,
+                                            link_token_hash=result.link_token_hash),
+                    spec=spec, reminders_at=result.reminders_at)),
+                id=invitation_workflow_id(spec.organization_id, spec.email),
+                task_queue=get_settings().task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+            return True
+        except WorkflowAlreadyStartedError:
+            return False
+
     async def _invite_row(self, data: RowInput) -> RowOutcome:
         async with session_scope() as session:
             row = (await session.exec(select(CampaignRow).where(
@@ -110,15 +209,7 @@ class CampaignInviter:
             campaign = await session.get(Campaign, data.campaign_id)
             existing = (await session.exec(select(User.id).where(
                 User.organization_id == campaign.organization_id, User.mail == row.email))).first()
-            spec = InvitationSpec(
-                invitation_id=row_invitation_id(campaign.id, row.row_number),
-                organization_id=campaign.organization_id, email=row.email, link_id=new_link_id(),
-                proposed_user_id=existing or str(uuid.uuid4()), invite_redirect_url=row.invite_redirect_url,
-                invited_by_id=campaign.created_by_id, invited_by_name=campaign.created_by_name,
-                invited_user_display_name=row.display_name,
-                send_invitation_message=row.send_invitation_message,
-                customized_message_body=row.customized_message_body,
-                group_ids=row.group_ids, application_ids=row.application_ids)
+            spec = _row_spec(campaign, row, existing or str(uuid.uuid4()))
         try:
             result = await invite(self.client, spec)
             outcome = RowOutcome(state="invited")
@@ -137,5 +228,16 @@ class CampaignInviter:
             session.add(row)
         return outcome
 
+
+def _row_spec(campaign: Campaign, row: CampaignRow, proposed_user_id: str) -> InvitationSpec:
+    return InvitationSpec(
+        invitation_id=row_invitation_id(campaign.id, row.row_number),
+        organization_id=campaign.organization_id, email=row.email, link_id=new_link_id(),
+        proposed_user_id=proposed_user_id, invite_redirect_url=row.invite_redirect_url,
+        invited_by_id=campaign.created_by_id, invited_by_name=campaign.created_by_name,
+        invited_user_display_name=row.display_name,
+        send_invitation_message=row.send_invitation_message,
+        customized_message_body=row.customized_message_body,
+        group_ids=row.group_ids, application_ids=row.application_ids)
 
 ALL = [next_rows, set_campaign_state, cancel_pending_rows, reset_failed_rows]

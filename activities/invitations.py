@@ -123,101 +123,107 @@ def _refuse(code: str, message: str) -> ApplicationError:
 async def record_invitation(data: RecordInvitationInput) -> RecordedInvitation:
     """Create or reuse the guest, write the invitation with its link digest, supersede older
     invitations to the same address. Retrying with the same invitation id returns the same row."""
-    spec = data.spec
     async with session_scope() as session:
-        existing = await session.get(Invitation, spec.invitation_id)
-        org = await session.get(Organization, spec.organization_id)
+        org = await session.get(Organization, data.spec.organization_id)
         if org is None:
-            raise _refuse("organizationNotFound", f"no organization {spec.organization_id}")
-        if existing is not None:
-            key = f"invitation:{existing.id}:{existing.link_id}:invitation:0"
-            return _recorded(existing, org, key if existing.send_invitation_message else None)
+            raise _refuse("organizationNotFound", f"no organization {data.spec.organization_id}")
+        return await record_in_session(session, org, data)
 
-        if not domain_allowed(org.domain_list_mode, org.domain_list, spec.email):
-            raise _refuse("domainNotAllowed",
-                          f"invitations to {spec.email.split('@')[-1]} are not allowed "
-                          "by the organization's external collaboration settings")
 
-        user = (await session.exec(select(User).where(
-            User.organization_id == org.id, User.mail == spec.email))).first()
-        if spec.reset_redemption:
-            reset_target = await session.get(User, spec.reset_user_id) if spec.reset_user_id else None
-            if reset_target is None or reset_target.organization_id != org.id:
-                raise _refuse("userNotFound", "invitedUser.id does not name a user of this organization")
-            if user is not None and user.id != reset_target.id:
-                raise _refuse("conflictingObject",
-                              f"{spec.email} already belongs to another user ({user.id})")
-            user = reset_target
-            user.mail = spec.email
-            user.external_user_state = ExternalUserState.pending_acceptance
-            user.external_user_state_change_date_time = data.issued_at
-            user.identities = []
-            session.add(user)
-        elif user is not None and user.user_type == UserType.member and user.creation_type != "Invitation":
-            raise _refuse("memberAlreadyExists",
-                          f"{spec.email} already belongs to a member of this organization")
+async def record_in_session(session, org: Organization, data: RecordInvitationInput) -> RecordedInvitation:
+    """record_invitation's work inside the caller's transaction (a campaign records many
+    invitations in one). Business refusals are raised before anything is written."""
+    spec = data.spec
+    existing = await session.get(Invitation, spec.invitation_id)
+    if existing is not None:
+        key = f"invitation:{existing.id}:{existing.link_id}:invitation:0"
+        return _recorded(existing, org, key if existing.send_invitation_message else None)
 
-        created = user is None
-        if user is None:
-            user = User(
-                id=spec.proposed_user_id, organization_id=org.id, mail=spec.email,
-                display_name=spec.invited_user_display_name or spec.email.split("@")[0],
-                user_principal_name=guest_user_principal_name(spec.email, org.primary_domain),
-                user_type=UserType.member if spec.invited_user_type == "Member" else UserType.guest,
-                external_user_state=ExternalUserState.pending_acceptance,
-                external_user_state_change_date_time=data.issued_at,
-                creation_type="Invitation", identities=[], invited_by=spec.invited_by_id,
-            )
-            session.add(user)
-            await session.flush()
+    if not domain_allowed(org.domain_list_mode, org.domain_list, spec.email):
+        raise _refuse("domainNotAllowed",
+                      f"invitations to {spec.email.split('@')[-1]} are not allowed "
+                      "by the organization's external collaboration settings")
 
-        already_redeemed = user.external_user_state == ExternalUserState.accepted
-        lifetime = parse_duration(spec.lifetime or org.invitation_lifetime)
-        # Older pending invitations to this address stop working: their links die with them.
-        older = await session.exec(select(Invitation).where(
-            Invitation.user_id == user.id, Invitation.state == InvitationState.pending))
-        for previous in older.all():
-            previous.state = InvitationState.superseded
-            previous.ended_date_time = utcnow()
-            session.add(previous)
+    user = (await session.exec(select(User).where(
+        User.organization_id == org.id, User.mail == spec.email))).first()
+    if spec.reset_redemption:
+        reset_target = await session.get(User, spec.reset_user_id) if spec.reset_user_id else None
+        if reset_target is None or reset_target.organization_id != org.id:
+            raise _refuse("userNotFound", "invitedUser.id does not name a user of this organization")
+        if user is not None and user.id != reset_target.id:
+            raise _refuse("conflictingObject",
+                          f"{spec.email} already belongs to another user ({user.id})")
+        user = reset_target
+        user.mail = spec.email
+        user.external_user_state = ExternalUserState.pending_acceptance
+        user.external_user_state_change_date_time = data.issued_at
+        user.identities = []
+        session.add(user)
+    elif user is not None and user.user_type == UserType.member and user.creation_type != "Invitation":
+        raise _refuse("memberAlreadyExists",
+                      f"{spec.email} already belongs to a member of this organization")
 
-        invitation = Invitation(
-            id=spec.invitation_id, organization_id=org.id, user_id=user.id, email=spec.email,
-            workflow_id=data.workflow_id,
-            state=InvitationState.redeemed if already_redeemed else InvitationState.pending,
-            invited_by_id=spec.invited_by_id, invited_by_name=spec.invited_by_name,
-            invite_redirect_url=spec.invite_redirect_url,
-            invited_user_display_name=spec.invited_user_display_name,
-            invited_user_type=spec.invited_user_type,
-            send_invitation_message=spec.send_invitation_message,
-            customized_message_body=spec.customized_message_body,
-            message_language=spec.message_language, cc_recipients=spec.cc_recipients,
-            reset_redemption=spec.reset_redemption, group_ids=spec.group_ids,
-            application_ids=spec.application_ids, lifetime=spec.lifetime or org.invitation_lifetime,
-            link_id=spec.link_id,
-            link_token_hash=security.link_token_hash(security.link_token(spec.link_id)),
-            link_issued_date_time=data.issued_at, expires_date_time=data.issued_at + lifetime,
-            created_date_time=data.issued_at,
-            redeemed_date_time=data.issued_at if already_redeemed else None,
+    created = user is None
+    if user is None:
+        user = User(
+            id=spec.proposed_user_id, organization_id=org.id, mail=spec.email,
+            display_name=spec.invited_user_display_name or spec.email.split("@")[0],
+            user_principal_name=guest_user_principal_name(spec.email, org.primary_domain),
+            user_type=UserType.member if spec.invited_user_type == "Member" else UserType.guest,
+            external_user_state=ExternalUserState.pending_acceptance,
+            external_user_state_change_date_time=data.issued_at,
+            creation_type="Invitation", identities=[], invited_by=spec.invited_by_id,
         )
-        session.add(invitation)
+        session.add(user)
         await session.flush()
-        if already_redeemed:
-            # Entra answers "Completed" for a guest who already redeemed: grant what this
-            # invitation pre-assigns straight away.
-            await _grant_memberships(session, user.id, spec.group_ids, spec.application_ids)
-        outbox_key = None
-        if spec.send_invitation_message:
-            outbox_key = await _enqueue_invitation_mail(session, invitation, org, "invitation", 0)
-        await audit(
-            session, key=f"invite:{invitation.id}", category="UserManagement",
-            activity="Invite external user", organization_id=org.id,
-            actor_id=spec.invited_by_id, actor_name=spec.invited_by_name, target_type="User",
-            target_id=user.id, target_name=spec.email, workflow_id=data.workflow_id,
-            details={"invitationId": invitation.id, "userCreated": created,
-                     "resetRedemption": spec.reset_redemption},
-        )
-        return _recorded(invitation, org, outbox_key)
+
+    already_redeemed = user.external_user_state == ExternalUserState.accepted
+    lifetime = parse_duration(spec.lifetime or org.invitation_lifetime)
+    # Older pending invitations to this address stop working: their links die with them.
+    older = await session.exec(select(Invitation).where(
+        Invitation.user_id == user.id, Invitation.state == InvitationState.pending))
+    for previous in older.all():
+        previous.state = InvitationState.superseded
+        previous.ended_date_time = utcnow()
+        session.add(previous)
+
+    invitation = Invitation(
+        id=spec.invitation_id, organization_id=org.id, user_id=user.id, email=spec.email,
+        workflow_id=data.workflow_id,
+        state=InvitationState.redeemed if already_redeemed else InvitationState.pending,
+        invited_by_id=spec.invited_by_id, invited_by_name=spec.invited_by_name,
+        invite_redirect_url=spec.invite_redirect_url,
+        invited_user_display_name=spec.invited_user_display_name,
+        invited_user_type=spec.invited_user_type,
+        send_invitation_message=spec.send_invitation_message,
+        customized_message_body=spec.customized_message_body,
+        message_language=spec.message_language, cc_recipients=spec.cc_recipients,
+        reset_redemption=spec.reset_redemption, group_ids=spec.group_ids,
+        application_ids=spec.application_ids, lifetime=spec.lifetime or org.invitation_lifetime,
+        link_id=spec.link_id,
+        link_token_hash=security.link_token_hash(security.link_token(spec.link_id)),
+        link_issued_date_time=data.issued_at, expires_date_time=data.issued_at + lifetime,
+        created_date_time=data.issued_at,
+        redeemed_date_time=data.issued_at if already_redeemed else None,
+    )
+    session.add(invitation)
+    await session.flush()
+    if already_redeemed:
+        # Entra answers "Completed" for a guest who already redeemed: grant what this
+        # invitation pre-assigns straight away.
+        await _grant_memberships(session, user.id, spec.group_ids, spec.application_ids)
+    outbox_key = None
+    if spec.send_invitation_message:
+        outbox_key = await _enqueue_invitation_mail(session, invitation, org, "invitation", 0)
+    await audit(
+        session, key=f"invite:{invitation.id}", category="UserManagement",
+        activity="Invite external user", organization_id=org.id,
+        actor_id=spec.invited_by_id, actor_name=spec.invited_by_name, target_type="User",
+        target_id=user.id, target_name=spec.email, workflow_id=data.workflow_id,
+        details={"invitationId": invitation.id, "userCreated": created,
+                 "resetRedemption": spec.reset_redemption},
+    )
+    return _recorded(invitation, org, outbox_key)
 
 
 def _recorded(invitation: Invitation, org: Organization, outbox_key: str | None = None) -> RecordedInvitation:

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.store import insert_ignore
@@ -127,6 +128,32 @@ async def deliver(key: str) -> bool:
         raise
     await mark_sent(key)
     return True
+
+
+async def deliver_many(keys: list[str]) -> int:
+    """Send many outbox messages over one pooled SMTP connection: one read for all of them, and
+    each marked sent as soon as the server accepts it (so a crash re-sends at most the message in
+    flight). Stops at the first SMTP failure and raises: the caller retries the rest later."""
+    if not keys:
+        return 0
+    async with reading() as session:
+        rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys)))).all()
+        due = [(row.key, build_message(row), row.to_addresses + row.cc_addresses)
+               for row in rows if row.state != "sent"]
+        missing = set(keys) - {row.key for row in rows}
+    if missing:
+        raise LookupError(f"no outbox messages {sorted(missing)[:3]!r}…")
+    for key, message, recipients in due:
+        try:
+            await pool().send(message, recipients)
+        except Exception as error:
+            async with session_scope() as session:
+                row = await session.get(OutboxMessage, key)
+                row.attempts += 1
+                row.last_error = f"{type(error).__name__}: {error}"[:500]
+            raise
+        await mark_sent(key)
+    return len(due)
 
 
 async def mark_sent(key: str) -> None:

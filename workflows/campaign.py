@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import campaigns as acts
-    from activities.campaigns import CampaignStateInput, NextRowsInput, RowInput
+    from activities.campaigns import BatchInput, CampaignStateInput, NextRowsInput, RowInput
     from workflows.messages import CampaignInput, CampaignStatus
     from workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT
 
@@ -25,6 +25,13 @@ PAGE = 100
 # Rows started per run before continuing as new: ~6 events a row keeps a run under 4,096 events.
 ROWS_PER_RUN = 500
 ROW_TIMEOUT = timedelta(minutes=2)
+# Since "campaign-row-batches": rows go in batches, one activity each (~7 events a batch of up to
+# BATCH rows, plus a page read every BATCH_PAGE), so a run can take many more rows.
+BATCHES = "campaign-row-batches"
+BATCH = 50
+BATCH_PAGE = 200
+BATCHED_ROWS_PER_RUN = 2_000
+BATCH_TIMEOUT = timedelta(minutes=10)
 
 
 @workflow.defn
@@ -48,6 +55,20 @@ class CampaignWorkflow:
             await self._activity(acts.reset_failed_rows, data.campaign_id)
             self.after_row = 0
         await self._set_state("paused" if self.paused else "running")
+        if workflow.patched(BATCHES):
+            await self._drive_batches(data)
+        else:
+            await self._drive_rows(data)
+        await workflow.wait_condition(lambda: self.in_flight == 0)
+        if self.canceled:
+            await self._activity(acts.cancel_pending_rows, data.campaign_id)
+        self.ended = "canceled" if self.canceled else "completed"
+        await self._set_state(self.ended)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.current()
+
+    async def _drive_rows(self, data: CampaignInput) -> None:
+        """Before BATCHES: one activity per row (kept for runs that started on that code)."""
         while not self.canceled:
             rows = await self._activity(acts.next_rows, NextRowsInput(
                 campaign_id=data.campaign_id, after_row=self.after_row, limit=PAGE))
@@ -56,7 +77,7 @@ class CampaignWorkflow:
                 if self.retry_requested:  # failed rows were reset while the last ones ran
                     self.retry_requested, self.after_row = False, 0
                     continue
-                break
+                return
             for row in rows:
                 await self._wait_until_allowed(data)
                 if self.canceled:
@@ -66,34 +87,56 @@ class CampaignWorkflow:
                 self.after_row = row
                 asyncio.create_task(self._invite(data, row))
             if self.started >= ROWS_PER_RUN or workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(lambda: self.in_flight == 0)
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(data.model_copy(update={
-                    "after_row": self.after_row, "paused": self.paused, "retry_failed": False}))
-        await workflow.wait_condition(lambda: self.in_flight == 0)
-        if self.canceled:
-            await self._activity(acts.cancel_pending_rows, data.campaign_id)
-        self.ended = "canceled" if self.canceled else "completed"
-        await self._set_state(self.ended)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.current()
+                await self._continue_as_new(data)
 
-    async def _wait_until_allowed(self, data: CampaignInput) -> None:
-        """Not paused, a free place in the window, and room in this minute's sending budget."""
-        await workflow.wait_condition(lambda: self.canceled or (not self.paused and self.in_flight < data.concurrency))
+    async def _drive_batches(self, data: CampaignInput) -> None:
+        """A sliding window of row batches: at most `concurrency` rows in flight, batches no bigger
+        than the window or a minute's sending budget allows."""
+        size = max(1, min(BATCH, data.concurrency // 2 or 1, data.rate_per_minute))
+        while not self.canceled:
+            rows = await self._activity(acts.next_rows, NextRowsInput(
+                campaign_id=data.campaign_id, after_row=self.after_row, limit=BATCH_PAGE))
+            if not rows:
+                await workflow.wait_condition(lambda: self.in_flight == 0)
+                if self.retry_requested:  # failed rows were reset while the last ones ran
+                    self.retry_requested, self.after_row = False, 0
+                    continue
+                return
+            for start in range(0, len(rows), size):
+                batch = rows[start:start + size]
+                await self._wait_until_allowed(data, len(batch))
+                if self.canceled:
+                    break
+                self.in_flight += len(batch)
+                self.started += len(batch)
+                self.after_row = batch[-1]
+                asyncio.create_task(self._invite_batch(data, batch))
+            if self.started >= BATCHED_ROWS_PER_RUN or workflow.info().is_continue_as_new_suggested():
+                await self._continue_as_new(data)
+
+    async def _continue_as_new(self, data: CampaignInput) -> None:
+        await workflow.wait_condition(lambda: self.in_flight == 0)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(data.model_copy(update={
+            "after_row": self.after_row, "paused": self.paused, "retry_failed": False}))
+
+    async def _wait_until_allowed(self, data: CampaignInput, rows: int = 1) -> None:
+        """Not paused, room for `rows` in the window, and in this minute's sending budget."""
+        await workflow.wait_condition(
+            lambda: self.canceled or (not self.paused and self.in_flight + rows <= max(data.concurrency, rows)))
         if self.canceled:
             return
         now = workflow.now()
         while self.recent_starts and now - self.recent_starts[0] >= timedelta(minutes=1):
             self.recent_starts.popleft()
-        if len(self.recent_starts) >= data.rate_per_minute:
+        if len(self.recent_starts) + rows > max(data.rate_per_minute, rows):
             try:  # until the minute's budget frees up; a pause or cancel ends the wait at once
                 await workflow.wait_condition(lambda: self.canceled or self.paused,
                                               timeout=self.recent_starts[0] + timedelta(minutes=1) - now)
             except asyncio.TimeoutError:
                 pass
-            return await self._wait_until_allowed(data)
-        self.recent_starts.append(now)
+            return await self._wait_until_allowed(data, rows)
+        self.recent_starts.extend([now] * rows)
 
     async def _invite(self, data: CampaignInput, row: int) -> None:
         try:
@@ -105,6 +148,17 @@ class CampaignWorkflow:
                 retry_policy=DB_RETRY)
         finally:
             self.in_flight -= 1
+
+    async def _invite_batch(self, data: CampaignInput, rows: list[int]) -> None:
+        try:
+            # Retried until it goes through (SMTP or Temporal down is a wait, never a loss); a
+            # retry sends what was recorded through the one-row path, which never invites twice.
+            await workflow.execute_activity(
+                "invite_campaign_rows", BatchInput(campaign_id=data.campaign_id, row_numbers=rows),
+                start_to_close_timeout=BATCH_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=DB_RETRY)
+        finally:
+            self.in_flight -= len(rows)
 
     async def _activity(self, activity, argument):
         return await workflow.execute_activity(activity, argument, start_to_close_timeout=DB_TIMEOUT,
