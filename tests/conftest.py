@@ -145,6 +145,7 @@ DEFAULT_POLICY = {
     "allow_invites_from": "adminsGuestInvitersAndAllMembers", "domain_list_mode": "none",
     "domain_list": [], "email_otp_enabled": True, "invitation_lifetime": "P30D",
     "invitation_reminders": ["P3D", "P10D"], "privacy_statement_url": "https://contoso.test/privacy",
+    "self_service_sign_up_enabled": True,
 }
 
 
