@@ -71,6 +71,9 @@ async def test_flow_lifecycle(api, admin, organization_id, make_member):
     assert [a["id"] for a in (await api.get(base, headers=admin)).json()["value"]] == ["country", "givenName", "city"]
     assert (await api.post(f"{base}/setOrder", headers=admin,
                            json={"inputOrder": {"order": ["country", "city"]}})).status_code == 400
+    for bad_order in ({"inputOrder": "city"}, [1], {"inputOrder": {"order": [1, 2, 3]}},
+                      {"inputOrder": {"order": ["country", "city", "city"]}}):
+        assert (await api.post(f"{base}/setOrder", headers=admin, json=bad_order)).status_code == 400
     patched = await api.patch(f"{base}/city", headers=admin, json={"displayName": "Town", "isOptional": False})
     assert patched.status_code == 204
     assert (await api.get(f"{base}/city", headers=admin)).json()["displayName"] == "Town"

@@ -484,9 +484,11 @@ async def create_assignment(flow_id: str, body: AssignmentCreate, caller: Global
 async def set_order(flow_id: str, caller: GlobalAdminCaller, session: SessionDep, org: OrganizationDep,
                     body: Any = Body(...)) -> Response:
     row = await get_flow(session, org, flow_id)
-    order = ((body or {}).get("inputOrder") or {}).get("order") if isinstance(body, dict) else None
+    input_order = body.get("inputOrder") if isinstance(body, dict) else None
+    order = input_order.get("order") if isinstance(input_order, dict) else None
     current = [a["id"] for a in row.user_attribute_assignments]
-    if not isinstance(order, list) or sorted(map(str, order)) != sorted(current) or len(order) != len(current):
+    if not isinstance(order, list) or not all(isinstance(i, str) for i in order) \
+            or sorted(order) != sorted(current):
         raise bad_request('the body must be {"inputOrder": {"order": [every assignment id once]}}; '
                           f"the assignments are {', '.join(current) or 'none'}")
     by_id = {a["id"]: a for a in row.user_attribute_assignments}
