@@ -14,15 +14,18 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities import mail
+from activities.access import AccessRequestSpec
 from activities.invitations import InvitationSpec, RecordedInvitation, RecordInvitationInput, record_in_session
 from activities.store import heartbeating
 from api.errors import GraphError
+from api import access_requests
 from api.invitations import invite
 from foyer.db import reading, session_scope
 from foyer.security import new_link_id
 from foyer.settings import get_settings
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
+from models.entitlement import AssignmentRequest
 from models.directory import Organization, User
 from workflows.invitation import InvitationWorkflow
 from workflows.messages import CarriedState, InvitationStatus, InvitationWorkflowInput, invitation_workflow_id
@@ -179,9 +182,48 @@ class CampaignInviter:
                 session.add(row)
         outcomes = await asyncio.gather(*(self._invite_row(RowInput(campaign_id=data.campaign_id, row_number=n))
                                           for n in one_by_one))
+        await self._assign_packages(campaign, data.row_numbers)
         return BatchOutcome(invited=len(fresh) + sum(o.state == "invited" for o in outcomes),
                             failed=len(failed) + sum(o.state == "failed" for o in outcomes),
                             one_by_one=len(one_by_one))
+
+    async def _assign_packages(self, campaign: Campaign, row_numbers: list[int]) -> None:
+        """Rows naming access packages: once invited, the guest is assigned each one directly
+        (adminAdd on the package's policy, by the campaign's creator). The request id is derived
+        from the row and the package, so a retry finds the request already made."""
+        async with reading() as session:
+            rows = (await session.exec(select(CampaignRow).where(
+                CampaignRow.campaign_id == campaign.id, col(CampaignRow.row_number).in_(row_numbers),
+                CampaignRow.state == "invited", col(CampaignRow.user_id).is_not(None)))).all()
+            wanted = [(row.row_number, row.user_id, entry) for row in rows for entry in row.access_package_ids]
+            if not wanted:
+                return
+            requestor = await session.get(User, campaign.created_by_id) if campaign.created_by_id else None
+            ids = {item: _package_request_id(campaign.id, item[0], item[2]) for item in wanted}
+            made = set((await session.exec(select(AssignmentRequest.id).where(
+                col(AssignmentRequest.id).in_(list(ids.values()))))).all())
+        problems: dict[int, list[str]] = {}
+        for item in wanted:
+            if ids[item] in made:
+                continue
+            row_number, user_id, entry = item
+            package_id, _, policy_id = entry.partition("/")
+            try:
+                await access_requests.submit(self.client, AccessRequestSpec(
+                    request_id=ids[item], organization_id=campaign.organization_id, request_type="adminAdd",
+                    access_package_id=package_id, assignment_policy_id=policy_id or None,
+                    requestor_id=requestor.id if requestor else None, requestor_is_admin=True,
+                    target_id=user_id, justification=f"Onboarding campaign {campaign.display_name}"))
+            except GraphError as error:
+                if error.status >= 500:
+                    raise  # retried
+                problems.setdefault(row_number, []).append(f"access package {package_id}: {error.code}: {error.message}")
+        if problems:
+            async with session_scope() as session:
+                for row in (await session.exec(select(CampaignRow).where(
+                        CampaignRow.campaign_id == campaign.id, col(CampaignRow.row_number).in_(list(problems))))).all():
+                    row.reason = "; ".join(problems[row.row_number])
+                    session.add(row)
 
     async def _start_holding(self, spec: InvitationSpec, result: RecordedInvitation) -> bool:
         """Start the address's InvitationWorkflow with the invitation already recorded; False when
@@ -227,6 +269,10 @@ class CampaignInviter:
                 row.invitation_id, row.user_id = result.invitation_id, result.user_id
             session.add(row)
         return outcome
+
+
+def _package_request_id(campaign_id: str, row_number: int, entry: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"campaign:{campaign_id}:row:{row_number}:package:{entry}"))
 
 
 def _row_spec(campaign: Campaign, row: CampaignRow, proposed_user_id: str) -> InvitationSpec:

@@ -3,7 +3,7 @@ Foyer's own optional columns, or the same rows as JSON; and the verdict on each 
 
 A verdict names the row (its line in the file, or its index in the JSON body, 1-based) and the
 column: bad address, blocked domain, duplicate within the file, already a member, already
-invited, missing or bad redirect URL, unknown group or application.
+invited, missing or bad redirect URL, unknown group, application, access package or policy.
 """
 
 import csv
@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from api.schemas import normalize_email
 from foyer.policy import domain_allowed, email_domain
 from models.directory import Application, Group, Organization, User
+from models.entitlement import AccessPackage, AssignmentPolicy
 from models.enums import InvitationState, UserType
 from models.invitation import Invitation
 
@@ -24,11 +25,11 @@ MAX_ROWS = 100_000
 KEYS = {
     "inviteeemail": "email", "inviteredirecturl": "redirect", "sendemail": "send",
     "customizedmessagebody": "message", "displayname": "displayName", "groupids": "groups",
-    "applicationids": "applications",
+    "applicationids": "applications", "accesspackageids": "packages",
 }
 LABELS = {"email": "inviteeEmail", "redirect": "inviteRedirectURL", "send": "sendEmail",
           "message": "customizedMessageBody", "displayName": "displayName", "groups": "groupIds",
-          "applications": "applicationIds"}
+          "applications": "applicationIds", "packages": "accessPackageIds"}
 
 
 class CampaignInputError(ValueError):
@@ -45,6 +46,8 @@ class ParsedRow:
     display_name: str | None = None
     groups: list[str] = field(default_factory=list)
     applications: list[str] = field(default_factory=list)
+    # "packageId" or "packageId/policyId"; judge() resolves each to "packageId/policyId".
+    packages: list[str] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)  # [{"column", "code", "message"}]
 
     def refuse(self, column: str, code: str, message: str) -> None:
@@ -112,6 +115,7 @@ def parse_json(items: list[dict]) -> list[ParsedRow]:
             "displayName": item.get("invitedUserDisplayName") or "",
             "groups": ";".join(item.get("foyerPreAssignedGroupIds") or []),
             "applications": ";".join(item.get("foyerPreAssignedApplicationIds") or []),
+            "packages": ";".join(item.get("foyerAccessPackageIds") or []),
         }
         rows.append(_row(index, values))
     return rows
@@ -122,7 +126,8 @@ def _row(number: int, values: dict) -> ParsedRow:
                     redirect=(values.get("redirect") or "").strip(),
                     message=(values.get("message") or "").strip() or None,
                     display_name=(values.get("displayName") or "").strip() or None,
-                    groups=_ids(values.get("groups", "")), applications=_ids(values.get("applications", "")))
+                    groups=_ids(values.get("groups", "")), applications=_ids(values.get("applications", "")),
+                    packages=_ids(values.get("packages", "")))
     try:
         row.email = normalize_email(row.email, "address")
     except ValueError:
@@ -157,6 +162,7 @@ async def judge(session, org: Organization, rows: list[ParsedRow]) -> None:
         if any(r.groups for r in rows) else set()
     apps = set((await session.exec(select(Application.id).where(Application.organization_id == org.id))).all()) \
         if any(r.applications for r in rows) else set()
+    policies = await _policies_by_package(session, org, rows)
     own_domains = {d["name"].lower() for d in org.verified_domains}
     for row in rows:
         if any(p["code"] == "badAddress" for p in row.problems):
@@ -179,6 +185,37 @@ async def judge(session, org: Organization, rows: list[ParsedRow]) -> None:
         for app_id in row.applications:
             if app_id not in apps:
                 row.refuse("applications", "unknownApplication", f"no application with id {app_id}")
+        row.packages = [_resolve_package(row, entry, policies) for entry in row.packages]
+
+
+async def _policies_by_package(session, org: Organization, rows: list[ParsedRow]) -> dict[str, list[str]]:
+    if not any(r.packages for r in rows):
+        return {}
+    found = (await session.exec(select(AccessPackage.id, AssignmentPolicy.id).join(
+        AssignmentPolicy, col(AssignmentPolicy.access_package_id) == col(AccessPackage.id), isouter=True).where(
+        AccessPackage.organization_id == org.id))).all()
+    policies: dict[str, list[str]] = {}
+    for package_id, policy_id in found:
+        policies.setdefault(package_id, []).extend([policy_id] if policy_id else [])
+    return policies
+
+
+def _resolve_package(row: ParsedRow, entry: str, policies: dict[str, list[str]]) -> str:
+    """An access package the guest is assigned directly (adminAdd) once invited: by its id when
+    it has one policy, else as packageId/policyId."""
+    package_id, _, policy_id = entry.partition("/")
+    if package_id not in policies:
+        row.refuse("packages", "unknownAccessPackage", f"no access package with id {package_id}")
+    elif policy_id and policy_id not in policies[package_id]:
+        row.refuse("packages", "unknownAssignmentPolicy",
+                   f"access package {package_id} has no assignment policy {policy_id}")
+    elif not policy_id and len(policies[package_id]) != 1:
+        row.refuse("packages", "assignmentPolicyRequired",
+                   f"access package {package_id} has {len(policies[package_id])} assignment policies: "
+                   f"write it as {package_id}/<policy id>")
+    else:
+        return f"{package_id}/{policy_id or policies[package_id][0]}"
+    return entry
 
 
 def verdict(row: ParsedRow) -> dict:

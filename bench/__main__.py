@@ -18,11 +18,8 @@ in its own thread (aiosmtpd); the dev server is a subprocess with a file-backed 
 import argparse
 import asyncio
 import os
-import platform
-import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 from bench.env import configure
 
@@ -37,16 +34,12 @@ from temporalio.worker import Worker  # noqa: E402
 
 from bench import entitlement, profiling, raw  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
-from bench.measure import Result, accounted, bounded, table  # noqa: E402
+from bench.measure import RESULTS, Result, accounted, admin_headers, bounded, machine, table  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
-from foyer.security import api_token_hash, new_api_token  # noqa: E402
-from models.enums import Role  # noqa: E402
 from models.invitation import Invitation  # noqa: E402
-from models.token import ApiToken  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 # --- raw phases -------------------------------------------------------------------------------
@@ -127,14 +120,6 @@ async def raw_invite_shape(client: Client, n: int, c: int) -> tuple[Result, Resu
 
 # --- invitations ------------------------------------------------------------------------------
 
-async def admin_headers(organization_id: str) -> dict:
-    token = new_api_token()
-    async with session_scope() as session:
-        session.add(ApiToken(organization_id=organization_id, name="Bench Admin",
-                             role=Role.global_administrator, token_hash=api_token_hash(token)))
-    return {"Authorization": f"Bearer {token}"}
-
-
 def invitee(i: int) -> str:
     return f"guest{i:05d}-{ENV.run_id}@fabrikam.example"
 
@@ -214,19 +199,6 @@ async def smtp_micro(port: int, n: int) -> tuple[float, float]:
 
 
 # --- report -----------------------------------------------------------------------------------
-
-def machine() -> str:
-    temporal = "?"
-    try:
-        import subprocess
-        from foyer.temporal import bundled_binary
-        temporal = subprocess.run([bundled_binary("temporal"), "--version"], capture_output=True,
-                                  text=True, timeout=10).stdout.strip()
-    except Exception:
-        pass
-    return (f"nproc {os.cpu_count()}, Python {platform.python_version()} ({sys.platform}), "
-            f"{platform.machine()}, {temporal}")
-
 
 def sample(n: int, k: int = 40) -> list[int]:
     return sorted({i * n // k for i in range(k)})

@@ -2,9 +2,15 @@
 with the CPU spent meanwhile, and the Markdown table the results are printed and appended as."""
 
 import asyncio
+import os
+import platform
+import sys
 import time
+from pathlib import Path
 
 from bench.devserver import DevServer
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 async def bounded(n: int, concurrency: int, one) -> list[float]:
@@ -71,3 +77,29 @@ def table(results: list[Result]) -> list[str]:
         lines.append(f"| {r.name}{r.note} | {r.n} | {r.seconds:.1f} | {r.rate:.1f} {r.unit} | {p50} "
                      f"| {p95} | {cpu} |")
     return lines
+
+
+async def admin_headers(organization_id: str) -> dict:
+    from foyer.db import session_scope
+    from foyer.security import api_token_hash, new_api_token
+    from models.enums import Role
+    from models.token import ApiToken
+
+    token = new_api_token()
+    async with session_scope() as session:
+        session.add(ApiToken(organization_id=organization_id, name="Bench Admin",
+                             role=Role.global_administrator, token_hash=api_token_hash(token)))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def machine() -> str:
+    temporal = "?"
+    try:
+        import subprocess
+        from foyer.temporal import bundled_binary
+        temporal = subprocess.run([bundled_binary("temporal"), "--version"], capture_output=True,
+                                  text=True, timeout=10).stdout.strip()
+    except Exception:
+        pass
+    return (f"nproc {os.cpu_count()}, Python {platform.python_version()} ({sys.platform}), "
+            f"{platform.machine()}, {temporal}")

@@ -107,7 +107,7 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
         "id": str(uuid.uuid4()), "campaign_id": campaign_id, "row_number": r.row_number, "email": r.email,
         "invite_redirect_url": r.redirect, "send_invitation_message": r.send,
         "customized_message_body": r.message, "display_name": r.display_name, "group_ids": r.groups,
-        "application_ids": r.applications, "state": "skipped" if r.problems else "pending",
+        "application_ids": r.applications, "access_package_ids": r.packages, "state": "skipped" if r.problems else "pending",
         "reason": "; ".join(f"{p['column']}: {p['message']}" for p in r.problems) or None,
         "attempts": 0, "updated_date_time": now,
     } for r in rows]
