@@ -44,8 +44,11 @@ test: venv chromium
 	fi; \
 	exit $$status
 
+# Invitations and entitlement management, then a 10,000-row campaign; each against the raw
+# ceiling of its own Temporal server measured in the same run. Figures are appended to bench/RESULTS.md.
 bench: venv
 	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python -m bench.campaign
 
 # Build and test leftovers. The dev stack's state (.foyer/: database, Temporal, mail, admin token)
 # is kept; `rm -rf .foyer` resets it.
