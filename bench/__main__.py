@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import time
-from datetime import datetime, timezone
 
 from bench.env import configure
 
@@ -34,7 +33,7 @@ from temporalio.worker import Worker  # noqa: E402
 
 from bench import entitlement, profiling, raw  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
-from bench.measure import RESULTS, Result, accounted, admin_headers, bounded, machine, table  # noqa: E402
+from bench.measure import Result, accounted, admin_headers, bounded, heading, report, table  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
@@ -296,8 +295,7 @@ async def main(args: argparse.Namespace) -> None:
             else:
                 lines.append(f"| {phase} | {name} | {1000 * mean:.0f} | {1000 * p95:.0f} | {count} |")
 
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    header = f"### {stamp} — {machine()}"
+    header = heading("")
     settings = (f"N={n} invitations, {n_raw} raw workflows, {n_starts} raw starts, {c} in flight; "
                 f"{args.requests} auto-approved access requests ({c} in flight), {args.decisions} "
                 f"approver decisions ({min(args.sequential_decisions, args.decisions)} one at a time, "
@@ -311,18 +309,7 @@ async def main(args: argparse.Namespace) -> None:
                 + (f"; EXPERIMENT: worker options {WORKER_OPTIONS}" if WORKER_OPTIONS else "")
                 + f". CPU columns: % of one core over the phase (load from other processes on the "
                 f"machine during the run: {os.getloadavg()[0]:.1f} 1-min load average at the end)")
-    print()
-    print(header)
-    print(settings)
-    print()
-    print("\n".join(lines))
-    if not args.no_write:
-        if not RESULTS.exists():
-            RESULTS.write_text("# Foyer bench results\n\nAppended by `python -m bench` (`make bench`).\n\n"
-                               "## Runs\n")
-        with RESULTS.open("a") as out:
-            out.write(f"\n{header}\n\n{settings}\n\n" + "\n".join(lines) + "\n")
-        print(f"\nappended to {RESULTS}")
+    report(header, settings, lines, write=not args.no_write)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

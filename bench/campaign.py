@@ -19,7 +19,6 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.env import configure
@@ -32,7 +31,7 @@ from sqlmodel import select  # noqa: E402
 
 from bench import raw  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
-from bench.measure import RESULTS, Result, accounted, admin_headers, bounded, machine, table  # noqa: E402
+from bench.measure import Result, accounted, admin_headers, bounded, heading, report, table  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, reading  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
@@ -206,23 +205,14 @@ async def main(args: argparse.Namespace) -> None:
         f"{most_events} (limit 4,096); most pending children {most_children} (limit 500; rows' "
         f"InvitationWorkflows are started by activities, not as children).",
     ]
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    header = f"### {stamp} — campaign — {machine()}"
+    header = heading("campaign")
     settings = (f"{n} rows (JSON body; every row new to the directory, sendInvitationMessage true), "
                 f"campaign window {args.window} rows in flight, ratePerMinute 100,000 (the send-rate "
                 f"limit is not what is measured); raw ceiling {args.workflows} workflows, {c} in "
                 f"flight; one worker process for both phases; MailCatcher (aiosmtpd) and the API "
                 f"(httpx over ASGITransport) in the bench process; 1-min load average at the end "
                 f"{os.getloadavg()[0]:.1f}")
-    print()
-    print(header)
-    print(settings)
-    print()
-    print("\n".join(lines))
-    if not args.no_write:
-        with RESULTS.open("a") as out:
-            out.write(f"\n{header}\n\n{settings}\n\n" + "\n".join(lines) + "\n")
-        print(f"\nappended to {RESULTS}")
+    report(header, settings, lines, write=not args.no_write)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.devserver import DevServer
@@ -103,3 +104,19 @@ def machine() -> str:
         pass
     return (f"nproc {os.cpu_count()}, Python {platform.python_version()} ({sys.platform}), "
             f"{platform.machine()}, {temporal}")
+
+
+def heading(phase: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"### {stamp} — {phase + ' — ' if phase else ''}{machine()}"
+
+
+def report(header: str, settings: str, lines: list[str], write: bool) -> None:
+    """Print a run's results and append them to bench/RESULTS.md."""
+    print(f"\n{header}\n{settings}\n\n" + "\n".join(lines))
+    if write:
+        if not RESULTS.exists():
+            RESULTS.write_text("# Foyer bench results\n\nAppended by `make bench`.\n\n## Runs\n")
+        with RESULTS.open("a") as out:
+            out.write(f"\n{header}\n\n{settings}\n\n" + "\n".join(lines) + "\n")
+        print(f"\nappended to {RESULTS}")
