@@ -123,7 +123,11 @@ async def campaign(client, catcher: MailCatcher, worker: WorkerProcess, organiza
                 break
             await asyncio.sleep(0.5)
         elapsed = time.perf_counter() - started
-        status = (await api.get(f"/v1.0/invitationCampaigns/{campaign_id}", headers=headers)).json()
+        for _ in range(60):  # the workflow marks the campaign completed just after its last row
+            status = (await api.get(f"/v1.0/invitationCampaigns/{campaign_id}", headers=headers)).json()
+            if status.get("state") == "completed":
+                break
+            await asyncio.sleep(0.5)
     mailed = len(catcher.messages) - already
     recipients = [r for m in catcher.messages[already:] for r in m.recipients]
     async with reading() as session:
