@@ -33,12 +33,14 @@ from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import link_token, link_token_hash, new_challenge_id, new_link_id  # noqa: E402
+from models.campaign import Campaign, CampaignRow  # noqa: E402
 from models.directory import Organization  # noqa: E402
 from worker import build_worker  # noqa: E402
+from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, access_request_workflow_id,
-    assignment_workflow_id, invitation_workflow_id,
+    CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, access_request_workflow_id,
+    assignment_workflow_id, campaign_workflow_id, invitation_workflow_id,
 )
 # The directory builders the tests use: packages and policies written straight to the database.
 from tests.entitlement_support import (  # noqa: E402
@@ -220,7 +222,48 @@ class AccessRecorder:
         await self.save("access_request_canceled", workflow_id)
 
 
-async def main(out: Path) -> None:
+class CampaignRecorder:
+    """A small campaign driven as the API drives it (rows stored, CampaignWorkflow started), paused
+    and resumed on the way; and one of its rows' InvitationWorkflows, which starts holding the
+    invitation the campaign recorded, then revoked."""
+
+    def __init__(self, client: Client, catcher: MailCatcher, organization_id: str, out: Path):
+        self.client, self.catcher, self.organization_id, self.out = client, catcher, organization_id, out
+
+    async def save(self, name: str, handle) -> None:
+        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        history = await handle.fetch_history()
+        path = self.out / f"{name}.json"
+        path.write_text(history.to_json() + "\n")
+        print(f"  {name}: {len(history.events)} events → {path}")
+
+    async def batches(self) -> None:
+        campaign_id = str(uuid.uuid4())
+        emails = [f"campaign-{i}-{campaign_id[:6]}@fabrikam.example" for i in range(6)]
+        async with session_scope() as session:
+            session.add(Campaign(id=campaign_id, organization_id=self.organization_id, display_name="Recorded",
+                                 rate_per_minute=600, concurrency=4, created_by_name="History Recorder",
+                                 workflow_id=campaign_workflow_id(campaign_id), row_count=len(emails)))
+            await session.flush()
+            session.add_all([CampaignRow(campaign_id=campaign_id, row_number=i + 2, email=email,
+                                         invite_redirect_url="https://app.contoso.test/", state="pending")
+                             for i, email in enumerate(emails)])
+        handle = await self.client.start_workflow(
+            CampaignWorkflow.run, CampaignInput(campaign_id=campaign_id, concurrency=4, rate_per_minute=600),
+            id=campaign_workflow_id(campaign_id), task_queue=ENV.task_queue)
+        await handle.signal(CampaignWorkflow.pause)
+        await handle.signal(CampaignWorkflow.resume)
+        await self.save("campaign_completed", handle)
+        for email in emails:
+            await self.catcher.wait_for(email)
+        row = self.client.get_workflow_handle_for(
+            InvitationWorkflow.run, invitation_workflow_id(self.organization_id, emails[0]))
+        await row.execute_update(InvitationWorkflow.revoke, RevokeRequest(
+            actor_id="recorder", actor_name="History Recorder", reason="recorded scenario"))
+        await self.save("invitation_campaign_row_revoked", row)
+
+
+async def main(out: Path, only: str | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     organization_id = migrate.upgrade(ENV.database_url)
     catcher = MailCatcher(port=ENV.smtp_port).start()
@@ -228,6 +271,9 @@ async def main(out: Path) -> None:
         async with dev_server(ENV.state, ENV.temporal_port) as server:
             client = server.client
             async with build_worker(client):
+                await CampaignRecorder(client, catcher, organization_id, out).batches()
+                if only == "campaign":
+                    return
                 recorder = Recorder(client, catcher, organization_id, out)
                 await asyncio.gather(recorder.redeemed(), recorder.superseded_then_expired(),
                                      recorder.revoked(), recorder.expired())
@@ -244,4 +290,6 @@ async def main(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    asyncio.run(main(parser.parse_args().out))
+    parser.add_argument("--only", choices=["campaign"], help="record only these scenarios")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.out, arguments.only))
