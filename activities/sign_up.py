@@ -93,16 +93,12 @@ def code_key(sign_up_id: str) -> str:
 
 
 async def sign_up_refusal(session, org: Organization, email: str) -> str | None:
-    """Self-service sign-up policy, one seam: the organization's own rule when it has one
-    (`foyer.policy.sign_up_allowed`), else the external collaboration domain lists."""
-    rule = getattr(policy, "sign_up_allowed", None)
-    if rule is not None:
-        return await rule(session, org.id, email)
-    if not org.email_otp_enabled:
-        return f"{org.display_name} does not accept sign-ups with a one-time passcode."
-    if not policy.domain_allowed(org.domain_list_mode, org.domain_list, email):
-        return f"{org.display_name} does not accept sign-ups from {policy.email_domain(email)}."
-    return None
+    """Self-service sign-up policy (on/off, domain lists) as the organization has it now, and the
+    one-time passcode the page offers as the only way to prove an address."""
+    refusal = await policy.sign_up_allowed(session, org.id, email)
+    if refusal is None and not org.email_otp_enabled:
+        refusal = "one-time passcodes are turned off for this organization"
+    return refusal
 
 
 async def _snapshot(session, org: Organization, flow: UserFlow) -> SignUpFlow:
@@ -276,7 +272,7 @@ async def _enqueue(session, data: SignUpMailInput, sign_up: SignUp, name: str | 
     flow = data.flow
     base = get_settings().public_url.rstrip("/")
     context = {"organization": flow.organization_name, "flow": flow.display_name or flow.id,
-               "email": sign_up.email, "name": name or sign_up.email, "reason": data.reason,
+               "email": sign_up.email, "person": name or sign_up.email, "reason": data.reason,
                "signin_url": f"{base}/signin", "signup_url": f"{base}/signup/{flow.id}",
                "approval_url": f"{base}/approvals/signups/{sign_up.id}",
                "reminder": data.kind == "approvalReminder", "attributes": sign_up.attributes or {}}
