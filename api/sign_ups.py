@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.errors import GraphError, refusal
 from foyer.db import reading
 from models.sign_up import SignUp
-from workflows.messages import SignUpDecision, SignUpStatus, SignUpVerification
+from workflows.messages import SignUpDecision, SignUpStatus, SignUpVerification, sign_up_workflow_id
 from workflows.sign_up import SignUpWorkflow
 
 DECIDED = {"completed": "approve", "denied": "deny"}
@@ -39,17 +39,18 @@ def _closed(error: BaseException) -> bool:
 
 async def _row(sign_up_id: str) -> SignUp | None:
     async with reading() as session:
-        return await session.get(SignUp, sign_up_id)
+        row = await session.get(SignUp, sign_up_id)
+        return SignUp.model_validate(row.model_dump()) if row else None
 
 
-async def decide(client: Client, sign_up: SignUp, decision: SignUpDecision) -> SignUpStatus:
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up.workflow_id)
+async def decide(client: Client, sign_up_id: str, decision: SignUpDecision) -> SignUpStatus:
+    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     try:
         return await handle.execute_update(SignUpWorkflow.decide, decision)
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         if not _closed(error):
             raise failure(error) from error
-    row = await _row(sign_up.id)
+    row = await _row(sign_up_id)
     recorded = DECIDED.get(row.state) if row else None
     if recorded is None:
         raise GraphError(409, "signUpNotPending", "this sign-up is not waiting for approval")
@@ -58,8 +59,8 @@ async def decide(client: Client, sign_up: SignUp, decision: SignUpDecision) -> S
     return SignUpStatus(state=row.state, decision=recorded, user_id=row.user_id, message=row.reason)
 
 
-async def record_verification(client: Client, sign_up: SignUp, result: SignUpVerification) -> SignUpStatus:
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up.workflow_id)
+async def record_verification(client: Client, sign_up_id: str, result: SignUpVerification) -> SignUpStatus:
+    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     try:
         return await handle.execute_update(SignUpWorkflow.verification_result, result)
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:

@@ -80,7 +80,7 @@ async def _decide_as_caller(decision: str, sign_up_id: str, request: Request, ca
         raise GraphError(409, "signUpNotPending", "this sign-up's flow has no approval step")
     reason = await _reason(request)
     await session.close()
-    status = await sign_ups.decide(client, row, SignUpDecision(
+    status = await sign_ups.decide(client, sign_up_id, SignUpDecision(
         decision=decision, reason=reason, actor_id=caller.user_id or caller.token_id,
         actor_name=caller.name, via="approver", is_admin=caller.is_admin))
     return {"id": sign_up_id, "decision": status.decision, "state": status.state}
@@ -166,7 +166,7 @@ async def verification_callback(sign_up_id: str, request: Request, session: Sess
                                 message=_text(body, "message"))
     await _claim(session, signature, request.headers[CONNECTOR_HEADER])
     try:
-        status = await sign_ups.record_verification(client, row, result)
+        status = await sign_ups.record_verification(client, sign_up_id, result)
     except GraphError as error:
         if error.status >= 500:
             await _release(session, signature)
@@ -187,7 +187,7 @@ async def approval_callback(sign_up_id: str, request: Request, session: SessionD
                             actor_name=f"API connector {connector_id}", via="connector")
     await _claim(session, signature, connector_id)
     try:
-        status = await sign_ups.decide(client, row, choice)
+        status = await sign_ups.decide(client, sign_up_id, choice)
     except GraphError as error:
         if error.status >= 500:
             await _release(session, signature)

@@ -262,7 +262,7 @@ async def decide(sign_up_id: str, me: PageUser, session: SessionDep, client: Tem
     reason = reason.strip()[:1024] or None
     await session.close()
     try:
-        await sign_ups.decide(client, row, SignUpDecision(
+        await sign_ups.decide(client, sign_up_id, SignUpDecision(
             decision=decision, reason=reason, actor_id=me.id,
             actor_name=me.user.display_name or me.user.mail or me.id, via="approver"))
     except GraphError as error:
