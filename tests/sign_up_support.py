@@ -166,3 +166,35 @@ async def submit_attributes(client, flow_id: str, sign_up_id: str, email: str, *
 def result_state(page: str) -> str | None:
     match = re.search(r'id="result" data-state="([^"]+)"', page)
     return match.group(1) if match else None
+
+
+async def start_on(client, mail, organization_id: str, flow_id: str, email: str, **values):
+    """Drive a SignUpWorkflow on `client` (e.g. a time-skipping server) through code and form,
+    as the pages do: returns (sign-up id, handle, status after the form)."""
+    from temporalio.client import WithStartWorkflowOperation
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    from foyer.security import new_challenge_id
+    from foyer.settings import get_settings
+    from workflows.messages import (
+        SignUpAttributes, SignUpCodeRequest, SignUpInput, VerifyRequest, sign_up_workflow_id,
+    )
+    from workflows.sign_up import SignUpWorkflow
+
+    sign_up_id = new_challenge_id()
+    before = len(mail.to(email))
+    operation = WithStartWorkflowOperation(
+        SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=organization_id,
+                                        user_flow_id=flow_id),
+        id=sign_up_workflow_id(sign_up_id), task_queue=get_settings().task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    status = await client.execute_update_with_start_workflow(
+        SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+    assert status.state == "codeSent", status
+    code = passcode_in((await mail.wait_for(email, count=before + 1))[-1].text)
+    handle = await operation.workflow_handle()
+    status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest(code=code))
+    assert status.state == "collectingAttributes", status
+    status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(
+        values={"displayName": "Tim Timer", "country": "NO", **values}))
+    return sign_up_id, handle, status

@@ -128,10 +128,10 @@ class SignUpWorkflow:
             self.verification = self.verification or SignUpVerification(outcome="verified")
         elif outcome.action == "pending" and self.verification is None:
             timeout = parse_duration(settings.get("timeout") or DEFAULT_VERIFICATION_TIMEOUT)
-            self.status.state = "verifying"
             await self._record("verifying", "Identity verification pending", state="verifying",
                                verification_reference=outcome.reference,
                                details={"reference": outcome.reference})
+            self.status.state = "verifying"  # after the row: the page's answer is already readable
             try:
                 await workflow.wait_condition(lambda: self.verification is not None, timeout=timeout)
             except asyncio.TimeoutError:
@@ -165,9 +165,9 @@ class SignUpWorkflow:
         settings = self.flow.approval or {}
         timeout = parse_duration(settings.get("timeout") or DEFAULT_APPROVAL_TIMEOUT)
         self.approval_deadline = workflow.now() + timeout
-        self.status.state = "pendingApproval"
         await self._record("pendingApproval", "Sign-up waits for approval", state="pendingApproval",
                            details={"deadline": self.approval_deadline.isoformat()})
+        self.status.state = "pendingApproval"
         if settings.get("apiConnectorId"):
             # Fire and forget: a system that cannot be told is audited; a human may still decide.
             outcome = await self._connector(settings["apiConnectorId"], "approvalRequested")
