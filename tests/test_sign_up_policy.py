@@ -1,49 +1,41 @@
-"""Self-service sign-up on/off (Graph's authenticationFlowsPolicy, on by default as in Entra) and
-foyer.policy.sign_up_allowed, which also honours the domain allow/block list."""
+"""Self-service sign-up honours the organization's settings: turned off, or a blocked domain,
+refuses at the email step with no code mailed and nothing created; an unknown flow is a 404."""
 
-from foyer.db import reading, session_scope
-from foyer.policy import sign_up_allowed
+import httpx
+
+from foyer.db import session_scope
 from models.directory import Organization
-
-POLICY = "/v1.0/policies/authenticationFlowsPolicy"
-
-
-async def allowed(organization_id: str, email: str) -> str | None:
-    async with reading() as session:
-        return await sign_up_allowed(session, organization_id, email)
+from tests.sign_up_support import ask_code, make_flow, result_state, sign_up_row
+from tests.support import find_user, unique_email
 
 
-async def test_switch_and_domain_lists(api, admin, make_token, organization_id):
-    member = await make_token("member")
+async def _set(organization_id: str, **values) -> None:
+    async with session_scope() as session:
+        org = await session.get(Organization, organization_id)
+        for key, value in values.items():
+            setattr(org, key, value)
+        session.add(org)
+
+
+async def test_blocked_domain_and_disabled_sign_up_are_refused(server, mail, organization_id):
+    flow_id = await make_flow(organization_id)
+    blocked = unique_email("blocked.example")
     try:
-        body = (await api.get(POLICY, headers=member)).json()
-        assert body["id"] == "authenticationFlowsPolicy"
-        assert body["selfServiceSignUp"] == {"isEnabled": True}
-        assert await allowed(organization_id, "sam@fabrikam.test") is None
-
-        assert (await api.patch(POLICY, headers=member,
-                                json={"selfServiceSignUp": {"isEnabled": False}})).status_code == 403
-        assert (await api.patch(POLICY, headers=admin,
-                                json={"selfServiceSignUp": {"isEnabled": "no"}})).status_code == 400
-        assert (await api.patch(POLICY, headers=admin, json={})).status_code == 400
-        off = await api.patch(POLICY, headers=admin, json={"selfServiceSignUp": {"isEnabled": False}})
-        assert off.status_code == 204
-        assert (await api.get(POLICY, headers=member)).json()["selfServiceSignUp"] == {"isEnabled": False}
-        assert "turned off" in await allowed(organization_id, "sam@fabrikam.test")
-
-        assert (await api.patch(POLICY, headers=admin,
-                                json={"selfServiceSignUp": {"isEnabled": True}})).status_code == 204
-        blocked = await api.patch("/v1.0/policies/externalCollaborationPolicy", headers=admin, json={
-            "domainRestrictions": {"mode": "blockList", "domains": ["spam.test"]}})
-        assert blocked.status_code == 204
-        assert "blocked" in await allowed(organization_id, "eve@mail.spam.test")
-        assert await allowed(organization_id, "sam@fabrikam.test") is None
-        await api.patch("/v1.0/policies/externalCollaborationPolicy", headers=admin, json={
-            "domainRestrictions": {"mode": "allowList", "domains": ["fabrikam.test"]}})
-        assert "allow list" in await allowed(organization_id, "eve@other.test")
-        assert await allowed(organization_id, "sam@fabrikam.test") is None
+        await _set(organization_id, domain_list_mode="blockList", domain_list=["blocked.example"])
+        async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+            page = await ask_code(client, flow_id, blocked)
+            assert page.status_code == 403 and result_state(page.text) == "refused"
+            assert "blocked" in page.text
+            await _set(organization_id, domain_list_mode="none", domain_list=[],
+                       self_service_sign_up_enabled=False)
+            off = unique_email()
+            page = await ask_code(client, flow_id, off)
+            assert page.status_code == 403 and result_state(page.text) == "refused"
+            assert "turned off" in page.text
+            missing = await client.get("/signup/B2X_1_no_such_flow")
+            assert missing.status_code == 404
     finally:
-        async with session_scope() as session:
-            org = await session.get(Organization, organization_id)
-            org.self_service_sign_up_enabled = True
-            session.add(org)
+        await _set(organization_id, self_service_sign_up_enabled=True)
+    assert mail.to(blocked) == [] and mail.to(off) == []
+    assert (await sign_up_row(blocked)).state == "blocked"
+    assert await find_user(blocked) is None and await find_user(off) is None
