@@ -14,6 +14,18 @@ what it received.
 Replies are used in order; the last one keeps answering every later call. With no reply
 scripted, the server answers 200 `{"version": "1.0.0", "action": "Continue"}`.
 
+Replies can be scripted per sign-up step (the `step` of the JSON body Foyer posts), which take
+precedence over the general ones; a server can stand behind several connectors at once:
+
+        connector_id = await server.connector(organization_id, timeout=5)   # a row targeting
+                                                                            # <url>/<connector id>
+        server.reply(step="approvalRequested", status=202, json={"action": "Pending", ...})
+        server.calls, server.steps()                                        # bodies, their steps
+
+For a path `/connector/<id>` of a connector made with `connector()`, the server checks Foyer's
+`X-Foyer-Signature` with that connector's secret and answers 401 to a bad one (counted in
+`bad_signatures`, not in `calls`).
+
 `connector_server(tls=True)` serves HTTPS and REQUIRES a client certificate signed by its own
 test CA (generated at start with `cryptography`): `server.client_pkcs12` / `client_password` is
 the certificate to upload to the connector, `server.ca_file` the CA to trust (set `SSL_CERT_FILE`
@@ -58,6 +70,7 @@ class Received:
     headers: dict
     raw: bytes
     time: float = field(default_factory=time.time)
+    signature_ok: bool | None = None  # checked only on the path of a connector made by connector()
 
     @property
     def json(self):
@@ -142,6 +155,9 @@ class ConnectorServer:
         self.port = free_port()
         self.requests: list[Received] = []
         self._replies: list[Reply] = []
+        self._step_replies: dict[str, list[Reply]] = {}
+        self._secrets: dict[str, str] = {}  # path -> the connector's signing secret
+        self.bad_signatures = 0
         self._closing = asyncio.Event()
         self._dir = Path(tempfile.mkdtemp(prefix="foyer-connector-"))
         options = {}
@@ -171,13 +187,52 @@ class ConnectorServer:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/connector"
 
     def reply(self, json: object = None, *, status: int = 200, body: bytes | None = None,
-              delay: float = 0.0) -> "ConnectorServer":
+              delay: float = 0.0, step: str | None = None) -> "ConnectorServer":
         """Script the next answer: a JSON body (default Continue), or raw `body` bytes, after `delay`
-        seconds. The last scripted answer repeats for every later call."""
+        seconds; with `step`, only for calls at that sign-up step. The last scripted answer (of the
+        step, or in general) repeats for every later call."""
         if json is None and body is None:
             json = CONTINUE
-        self._replies.append(Reply(status=status, json=json, body=body, delay=delay))
+        queue = self._replies if step is None else self._step_replies.setdefault(step, [])
+        queue.append(Reply(status=status, json=json, body=body, delay=delay))
         return self
+
+    def url_for(self, connector_id: str) -> str:
+        return f"{self.url}/{connector_id}"
+
+    async def connector(self, organization_id: str, timeout: float = 5.0, **fields) -> str:
+        """A connector row (written to the directory) whose targetUrl is `url_for(its id)`, so this
+        server checks Foyer's signature on its calls with that connector's secret."""
+        from foyer.security import connector_secret
+        from models.base import new_id
+
+        connector_id = new_id()
+        await add_connector(organization_id, self.url_for(connector_id), id=connector_id,
+                            display_name=fields.pop("display_name", f"conn {connector_id[:6]}"),
+                            authentication_type=fields.pop("authentication_type", "signature"),
+                            timeout_seconds=timeout, **fields)
+        self._secrets[f"/connector/{connector_id}"] = connector_secret(connector_id)
+        return connector_id
+
+    @property
+    def calls(self) -> list[dict]:
+        """The JSON bodies of the calls that carried a good signature (or were not checked)."""
+        return [r.json for r in self.requests if r.signature_ok is not False]
+
+    def steps(self) -> list[str]:
+        return [c.get("step") for c in self.calls]
+
+    def _next(self, received: Received) -> Reply:
+        step = None
+        try:
+            body = received.json
+            step = body.get("step") if isinstance(body, dict) else None
+        except ValueError:
+            pass
+        for queue in (self._step_replies.get(step) or [], self._replies):
+            if queue:
+                return queue.pop(0) if len(queue) > 1 else queue[0]
+        return Reply(json=CONTINUE)
 
     async def wait_for(self, count: int, timeout: float = 15) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -188,10 +243,17 @@ class ConnectorServer:
         return self.requests
 
     async def _handle(self, request: Request) -> Response:
-        self.requests.append(Received(path=request.url.path, headers=dict(request.headers),
-                                      raw=await request.body()))
-        reply = (self._replies.pop(0) if len(self._replies) > 1
-                 else self._replies[0] if self._replies else Reply(json=CONTINUE))
+        received = Received(path=request.url.path, headers=dict(request.headers), raw=await request.body())
+        secret = self._secrets.get(received.path)
+        if secret is not None:
+            from foyer.security import SIGNATURE_HEADER, signature_valid
+            received.signature_ok = signature_valid(secret, request.headers.get(SIGNATURE_HEADER),
+                                                    received.raw, time.time())
+        self.requests.append(received)
+        if received.signature_ok is False:
+            self.bad_signatures += 1
+            return Response(b'{"error": "bad signature"}', status_code=401, media_type="application/json")
+        reply = self._next(received)
         if reply.delay:
             try:
                 await asyncio.wait_for(self._closing.wait(), reply.delay)

@@ -1,22 +1,20 @@
 """Helpers for the self-service sign-up tests: user flows and connectors written as an admin
-would have made them, a real HTTP connector server on 127.0.0.1, signed callbacks, and the
-sign-up pages walked with an HTTP client that keeps cookies like a browser."""
+would have made them, signed callbacks, and the sign-up pages walked with an HTTP client that
+keeps cookies like a browser. The real HTTP connector server on 127.0.0.1 is
+tests/connector_server.py (`connector_server()`, `server.connector(organization_id)`,
+`server.reply(..., step=...)`)."""
 
-import asyncio
 import json
 import re
 import time
 import uuid
 
 import httpx
-import uvicorn
-from fastapi import FastAPI, Request, Response
 from sqlmodel import select
 
 from foyer.db import session_scope
-from foyer.security import SIGNATURE_HEADER, connector_secret, sign, signature_valid
-from models.sign_up import ApiConnector, SignUp, UserFlow, UserFlowAttribute
-from tests.extension_receiver import free_port
+from foyer.security import SIGNATURE_HEADER, connector_secret, sign
+from models.sign_up import SignUp, UserFlow, UserFlowAttribute
 from tests.support import passcode_in
 
 LOYALTY = "extension_0123456789abcdef0123456789abcdef_LoyaltyNumber"
@@ -35,14 +33,6 @@ def default_assignments() -> list[dict]:
         {"id": LOYALTY, "displayName": "Loyalty number", "isOptional": True, "userInputType": "textBox",
          "userAttribute": {"id": LOYALTY}, "userAttributeValues": [], "order": 4},
     ]
-
-
-async def make_connector(organization_id: str, url: str, timeout: float = 5.0) -> str:
-    async with session_scope() as session:
-        row = ApiConnector(organization_id=organization_id, display_name=f"conn {uuid.uuid4().hex[:6]}",
-                           target_url=url, authentication_type="signature", timeout_seconds=timeout)
-        session.add(row)
-    return row.id
 
 
 async def make_flow(organization_id: str, **fields) -> str:
@@ -65,63 +55,6 @@ async def sign_up_row(email: str) -> SignUp | None:
     async with session_scope() as session:
         return (await session.exec(select(SignUp).where(SignUp.email == email.lower())
                                    .order_by(SignUp.created_date_time.desc()))).first()
-
-
-class ConnectorServer:
-    """A real HTTP server behind API connectors: checks Foyer's signature, records each call,
-    answers what the test told it for each step (a dict, or a (status, dict) pair)."""
-
-    def __init__(self):
-        self.answers: dict[str, list] = {}
-        self.calls: list[dict] = []
-        self.bad_signatures = 0
-        self.port = free_port()
-        app = FastAPI()
-
-        @app.post("/{connector}")
-        async def hook(connector: str, request: Request) -> Response:
-            body = await request.body()
-            if not signature_valid(connector_secret(connector), request.headers.get(SIGNATURE_HEADER),
-                                   body, time.time()):
-                self.bad_signatures += 1
-                return Response(status_code=401)
-            payload = json.loads(body)
-            self.calls.append(payload)
-            queue = self.answers.get(payload["step"]) or [{"version": "1.0.0", "action": "Continue"}]
-            answer = queue.pop(0) if len(queue) > 1 else queue[0]
-            status, content = answer if isinstance(answer, tuple) else (200, answer)
-            return Response(json.dumps(content), status_code=status, media_type="application/json")
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="off"))
-
-    def url(self, connector_id: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}/{connector_id}"
-
-    async def connector(self, organization_id: str, timeout: float = 5.0) -> str:
-        """A connector pointing here (its id is in the path, so the server knows its secret)."""
-        connector_id = await make_connector(organization_id, self.url("pending"), timeout)
-        async with session_scope() as session:
-            row = await session.get(ApiConnector, connector_id)
-            row.target_url = self.url(connector_id)
-            session.add(row)
-        return connector_id
-
-    def answer(self, step: str, *answers) -> None:
-        self.answers[step] = list(answers)
-
-    def steps(self) -> list[str]:
-        return [c["step"] for c in self.calls]
-
-    async def __aenter__(self) -> "ConnectorServer":
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            await asyncio.sleep(0.02)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.should_exit = True
-        await self.task
 
 
 async def callback(api, sign_up_id: str, kind: str, body: dict, connector_id: str, *,

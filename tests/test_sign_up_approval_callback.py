@@ -9,8 +9,9 @@ import httpx
 
 from foyer.security import connector_secret, sign
 from tests.entitlement_support import make_user
+from tests.connector_server import connector_server
 from tests.sign_up_support import (
-    ConnectorServer, callback, make_flow, result_state, sign_up_row, submit_attributes, through_code,
+    callback, make_flow, result_state, sign_up_row, submit_attributes, through_code,
 )
 from tests.support import find_user, getter, unique_email, until
 
@@ -18,10 +19,10 @@ from tests.support import find_user, getter, unique_email, until
 async def test_external_approval_callback(server, api, mail, organization_id, make_token):
     approver = await make_user(organization_id, "Ari Approver")
     bystander = await make_user(organization_id, "Bo Bystander")
-    async with ConnectorServer() as connectors:
+    async with connector_server() as connectors:
         system = await connectors.connector(organization_id)
         other = await connectors.connector(organization_id)
-        connectors.answer("approvalRequested", (202, {"action": "Pending", "reference": "ticket-7"}))
+        connectors.reply({"action": "Pending", "reference": "ticket-7"}, status=202, step="approvalRequested")
         flow_id = await make_flow(organization_id, approval={
             "approverIds": [approver.id], "apiConnectorId": system, "timeout": "P7D"})
         email = unique_email()

@@ -4,17 +4,18 @@ form again with its message), then Continue with an overwrite that lands on the 
 
 import httpx
 
+from tests.connector_server import connector_server
 from tests.sign_up_support import (
-    ConnectorServer, make_flow, result_state, sign_up_row, submit_attributes, through_code,
+    make_flow, result_state, sign_up_row, submit_attributes, through_code,
 )
 from tests.support import find_user, unique_email
 
 
 async def test_post_federation_signup_block_shows_the_connectors_message(server, mail, organization_id):
-    async with ConnectorServer() as connectors:
+    async with connector_server() as connectors:
         connector_id = await connectors.connector(organization_id)
-        connectors.answer("postFederationSignup", {"version": "1.0.0", "action": "ShowBlockPage",
-                                                   "userMessage": "Partners from this company sign up elsewhere."})
+        connectors.reply({"version": "1.0.0", "action": "ShowBlockPage",
+                          "userMessage": "Partners from this company sign up elsewhere."}, step="postFederationSignup")
         flow_id = await make_flow(organization_id, post_federation_signup_connector_id=connector_id)
         email = unique_email()
         async with httpx.AsyncClient(base_url=server, timeout=30) as client:
@@ -32,13 +33,12 @@ async def test_post_federation_signup_block_shows_the_connectors_message(server,
 
 
 async def test_validation_error_then_corrected_resubmit_with_overwrite(server, mail, organization_id):
-    async with ConnectorServer() as connectors:
+    async with connector_server() as connectors:
         connector_id = await connectors.connector(organization_id)
-        connectors.answer(
-            "postAttributeCollection",
-            (400, {"version": "1.0.0", "status": 400, "action": "ValidationError",
-                   "userMessage": "Use the city on your contract."}),
-            {"version": "1.0.0", "action": "Continue", "city": "Bergen", "displayName": "Sam S. (Partner)"})
+        connectors.reply({"version": "1.0.0", "status": 400, "action": "ValidationError",
+                          "userMessage": "Use the city on your contract."}, status=400, step="postAttributeCollection")
+        connectors.reply({"version": "1.0.0", "action": "Continue", "city": "Bergen",
+                          "displayName": "Sam S. (Partner)"}, step="postAttributeCollection")
         flow_id = await make_flow(organization_id, post_attribute_collection_connector_id=connector_id)
         email = unique_email()
         async with httpx.AsyncClient(base_url=server, timeout=30) as client:

@@ -7,17 +7,18 @@ from datetime import timedelta
 
 import httpx
 
+from tests.connector_server import connector_server
 from tests.sign_up_support import (
-    ConnectorServer, callback, make_flow, result_state, sign_up_row, start_on, submit_attributes,
+    callback, make_flow, result_state, sign_up_row, start_on, submit_attributes,
     through_code,
 )
 from tests.support import find_user, unique_email, until
 
 
 async def test_pending_verification_continues_on_a_late_signed_callback(server, api, mail, organization_id):
-    async with ConnectorServer() as connectors:
+    async with connector_server() as connectors:
         verifier = await connectors.connector(organization_id)
-        connectors.answer("identityVerification", (202, {"action": "Pending", "reference": "idv-31"}))
+        connectors.reply({"action": "Pending", "reference": "idv-31"}, status=202, step="identityVerification")
         flow_id = await make_flow(organization_id, identity_verification={
             "apiConnectorId": verifier, "timeout": "P2D"})
         email = unique_email()
@@ -46,9 +47,9 @@ async def test_pending_verification_continues_on_a_late_signed_callback(server, 
 
 
 async def test_verification_expires_at_its_deadline(time_env, mail, organization_id):
-    async with ConnectorServer() as connectors:
+    async with connector_server() as connectors:
         verifier = await connectors.connector(organization_id)
-        connectors.answer("identityVerification", (202, {"action": "Pending", "reference": "idv-slow"}))
+        connectors.reply({"action": "Pending", "reference": "idv-slow"}, status=202, step="identityVerification")
         flow_id = await make_flow(organization_id, identity_verification={
             "apiConnectorId": verifier, "timeout": "P1D"})
         email = unique_email()
