@@ -5,12 +5,16 @@ A workflow that has already ended answers from the SignUp row: the same decision
 recorded is accepted again (200, the recorded decision); anything else is 409.
 """
 
+from datetime import datetime
+
+from sqlmodel import col, select
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import GraphError, refusal
 from foyer.db import reading
-from models.sign_up import SignUp
+from models.audit import AuditRecord
+from models.sign_up import SignUp, UserFlow
 from workflows.messages import SignUpDecision, SignUpStatus, SignUpVerification, sign_up_workflow_id
 from workflows.sign_up import SignUpWorkflow
 
@@ -41,6 +45,38 @@ async def _row(sign_up_id: str) -> SignUp | None:
     async with reading() as session:
         row = await session.get(SignUp, sign_up_id)
         return SignUp.model_validate(row.model_dump()) if row else None
+
+
+def approver_ids(flow: UserFlow | None) -> list[str]:
+    return list(((flow.approval if flow else None) or {}).get("approverIds") or [])
+
+
+async def flows_approved_by(session, organization_id: str, user_id: str | None) -> list[UserFlow]:
+    """The organization's user flows that name this user among their approvers: the sign-ups a
+    non-administrator may list, read and decide are those of these flows."""
+    flows = (await session.exec(select(UserFlow).where(UserFlow.organization_id == organization_id))).all()
+    return [f for f in flows if user_id and user_id in approver_ids(f)]
+
+
+async def waiting_for(session, organization_id: str, user_id: str) -> list[dict]:
+    """The sign-ups waiting for this approver's decision (pendingApproval, in flows naming them),
+    oldest first, each with its flow and its approval deadline (recorded by the workflow when the
+    wait opened, in the `pendingApproval` step's audit record)."""
+    flows = {f.id: f for f in await flows_approved_by(session, organization_id, user_id)}
+    if not flows:
+        return []
+    rows = (await session.exec(select(SignUp).where(
+        SignUp.organization_id == organization_id, SignUp.state == "pendingApproval",
+        col(SignUp.user_flow_id).in_(list(flows))).order_by(SignUp.created_date_time))).all()
+    keys = {f"signup:{r.id}:pendingApproval": r.id for r in rows}
+    opened = (await session.exec(select(AuditRecord).where(
+        col(AuditRecord.idempotency_key).in_(list(keys))))).all() if keys else []
+    deadlines = {}
+    for record in opened:
+        raw = (record.details or {}).get("deadline")
+        if raw:
+            deadlines[keys[record.idempotency_key]] = datetime.fromisoformat(raw)
+    return [{"sign_up": r, "flow": flows[r.user_flow_id], "deadline": deadlines.get(r.id)} for r in rows]
 
 
 async def decide(client: Client, sign_up_id: str, decision: SignUpDecision) -> SignUpStatus:

@@ -10,11 +10,12 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import String, cast
 from sqlmodel import col, select
 
-from api import access_requests
+from api import access_requests, sign_ups
 from api.deps import SessionDep, TemporalDep
 from api.errors import GraphError
 from api.page_deps import PageUser, SignedIn, forbidden_form, page
 from models.directory import User
+from models.base import utcnow
 from models.entitlement import AccessPackage, ApprovalStage, AssignmentPolicy, AssignmentRequest
 from workflows.access_request import Decision
 
@@ -92,7 +93,35 @@ async def waiting_for_me(me: PageUser, session: SessionDep) -> HTMLResponse:
             continue  # nothing this user can decide
         view = await _describe(session, request)
         waiting.append({**view, "stage": stage})
-    return page("approvals", me=me, waiting=waiting)
+    now = utcnow()
+    signups = [{**item, "summary": _attribute_summary(item["sign_up"], item["flow"]),
+                "age": _age(now - item["sign_up"].created_date_time)}
+               for item in await sign_ups.waiting_for(session, me.user.organization_id, me.id)]
+    return page("approvals", me=me, waiting=waiting, signups=signups)
+
+
+SUMMARY_LENGTH = 4
+
+
+def _attribute_summary(row, flow) -> list[tuple[str, str]]:
+    """The first few submitted attributes, labelled as the flow's form labels them."""
+    labels = {(a.get("userAttribute") or {}).get("id") or a.get("id"): a.get("displayName")
+              for a in flow.user_attribute_assignments or []}
+    shown = []
+    for key, value in (row.attributes or {}).items():
+        if value in (None, "", []):
+            continue
+        shown.append((labels.get(key) or key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    return shown[:SUMMARY_LENGTH]
+
+
+def _age(elapsed) -> str:
+    seconds = max(int(elapsed.total_seconds()), 0)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "under a minute"
 
 
 async def _load(session, me: SignedIn, request_id: str) -> dict | None:

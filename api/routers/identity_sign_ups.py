@@ -37,8 +37,7 @@ UNAUTHENTICATED = GraphError(401, "InvalidAuthenticationToken",
                              "the callback's connector or signature is missing, wrong or too old")
 
 
-def _approver_ids(flow: UserFlow | None) -> list[str]:
-    return list(((flow.approval if flow else None) or {}).get("approverIds") or [])
+_approver_ids = sign_ups.approver_ids
 
 
 @router.get("")
@@ -51,8 +50,7 @@ async def list_sign_ups(caller: MemberCaller, session: SessionDep, org: Organiza
             raise bad_request("only $filter=state eq '<state>' is supported")
         query = query.where(SignUp.state == match.group(1))
     if not caller.is_admin:
-        flows = (await session.exec(select(UserFlow).where(UserFlow.organization_id == org.id))).all()
-        mine = [f.id for f in flows if caller.user_id and caller.user_id in _approver_ids(f)]
+        mine = [f.id for f in await sign_ups.flows_approved_by(session, org.id, caller.user_id)]
         query = query.where(SignUp.user_flow_id.in_(mine))  # type: ignore[attr-defined]
     rows = (await session.exec(query.order_by(SignUp.created_date_time))).all()
     return {"value": [sign_ups.graph_shape(r) for r in rows]}
