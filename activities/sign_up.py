@@ -77,7 +77,7 @@ class GuestInput(BaseModel):
 
 class SignUpMailInput(BaseModel):
     sign_up_id: str
-    # welcome | denied | expired | approvalNotice | approvalReminder
+    # welcome | denied | expired | unverified | approvalNotice | approvalReminder
     kind: str
     flow: SignUpFlow
     number: int = 0  # which reminder (keys a mail per reminder)
@@ -293,7 +293,7 @@ async def _enqueue(session, data: SignUpMailInput, sign_up: SignUp, name: str | 
 
 @activity.defn
 async def mail_sign_up(data: SignUpMailInput) -> None:
-    """Denied / expired to the person, notice / reminder to the approvers: once each."""
+    """Denied / expired / unverified to the person, notice / reminder to the approvers: once each."""
     async with session_scope() as session:
         sign_up = await session.get(SignUp, data.sign_up_id)
         queued = sign_up is not None and await _enqueue(session, data, sign_up)
