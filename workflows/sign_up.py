@@ -12,7 +12,8 @@ Pending; the workflow waits until its timeout for the signed callback, the Updat
 approvers are mailed and reminded every `reminderInterval`, the Update `decide` records a
 decision, the timeout denies). Approve (or no approval) → the guest is created and welcomed;
 deny → the person is mailed, nothing is created. Every step writes the SignUp row and an audit
-record. A long approval wait continues as new when Temporal suggests it, carrying what it needs.
+record. A long approval wait continues as new every REMINDERS_PER_RUN reminders (or when Temporal
+suggests it), carrying what it needs.
 """
 
 import asyncio
@@ -45,6 +46,10 @@ CONNECTOR_RETRY = RetryPolicy(maximum_attempts=1)
 CONNECTOR_TIMEOUT = timedelta(minutes=2)
 DEFAULT_VERIFICATION_TIMEOUT = "P1D"
 DEFAULT_APPROVAL_TIMEOUT = "P14D"
+# A long approval wait continues as new after this many reminders in one run (or sooner, when
+# Temporal suggests it): each run's history stays small however long the wait and however often
+# approvers are reminded. The next run carries the deadline and the reminders already sent.
+REMINDERS_PER_RUN = 10
 ENDED = ("completed", "denied", "blocked", "expired", "existingUser", "refused", "tooManyRequests")
 # Where a submission's Update may return: the person's next page.
 SETTLED = ("collectingAttributes", "verifying", "pendingApproval", *ENDED)
@@ -73,6 +78,7 @@ class SignUpWorkflow:
         self.verification_open = False
         self.approval_deadline = carried.approval_deadline if carried else None
         self.reminders_sent = carried.reminders_sent if carried else 0
+        self.reminders_before_run = self.reminders_sent
 
     # --- the run -------------------------------------------------------------------------
 
@@ -202,7 +208,8 @@ class SignUpWorkflow:
                     and workflow.now() >= reminder_at and workflow.now() < self.approval_deadline:
                 self.reminders_sent += 1
                 await self._mail("approvalReminder", number=self.reminders_sent)
-                if workflow.info().is_continue_as_new_suggested():
+                if workflow.info().is_continue_as_new_suggested() \
+                        or self.reminders_sent - self.reminders_before_run >= REMINDERS_PER_RUN:
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     if self.decision is None:
                         workflow.continue_as_new(SignUpInput(
