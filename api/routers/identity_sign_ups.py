@@ -73,7 +73,14 @@ async def get_sign_up(sign_up_id: str, caller: MemberCaller, session: SessionDep
 
 async def _decide_as_caller(decision: str, sign_up_id: str, request: Request, caller, session,
                             org, client) -> dict:
-    row, flow = await _visible(session, caller, org, sign_up_id)
+    row = await session.get(SignUp, sign_up_id)
+    if row is None or row.organization_id != org.id:
+        raise not_found("the sign-up")
+    flow = await session.get(UserFlow, row.user_flow_id)
+    # Deciding is refused as access packages refuse it (403 notAnApprover), whatever the state,
+    # before the recorded decision of an ended sign-up could be echoed back.
+    if not (caller.is_admin or (caller.user_id and caller.user_id in _approver_ids(flow))):
+        raise GraphError(403, "notAnApprover", "you are not an approver of this sign-up")
     if not (flow and flow.approval):
         raise GraphError(409, "signUpNotPending", "this sign-up's flow has no approval step")
     reason = await _reason(request)
