@@ -7,7 +7,8 @@ migrated SQLite database and a real SMTP server, driving the workflow through th
 exactly as the API does (`api.invitations.invite`: update-with-start), then saves each
 closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
-entitlement API drives them (`api.access_requests`).
+entitlement API drives them (`api.access_requests`), and SignUpWorkflow runs driven as the sign-up
+pages and the signUps API drive them (`--only signup` records just those).
 
 Re-record when a workflow change is *meant* to alter histories (and version it with
 `workflow.patched` if old runs may still be open); the replay test is the gate that tells you.
@@ -15,6 +16,7 @@ Re-record when a workflow change is *meant* to alter histories (and version it w
 
 import argparse
 import asyncio
+import json
 import re
 import uuid
 from pathlib import Path
@@ -23,24 +25,30 @@ from bench.env import configure
 
 ENV = configure(prefix="foyer-record")
 
-from temporalio.client import Client, WorkflowUpdateFailedError  # noqa: E402
+import uvicorn  # noqa: E402
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError  # noqa: E402
+from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 
 from activities.invitations import InvitationSpec  # noqa: E402
 from api.invitations import invite  # noqa: E402
-from api import access_requests  # noqa: E402
+from api import access_requests, sign_ups  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
+from bench.env import free_port  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import link_token, link_token_hash, new_challenge_id, new_link_id  # noqa: E402
 from models.campaign import Campaign, CampaignRow  # noqa: E402
 from models.directory import Organization  # noqa: E402
+from models.sign_up import ApiConnector, UserFlow  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
+from workflows.sign_up import SignUpWorkflow  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, access_request_workflow_id,
-    assignment_workflow_id, campaign_workflow_id, invitation_workflow_id,
+    CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, SignUpAttributes,
+    SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpVerification, VerifyRequest, access_request_workflow_id,
+    assignment_workflow_id, campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
 )
 # The directory builders the tests use: packages and policies written straight to the database.
 from tests.entitlement_support import (  # noqa: E402
@@ -263,6 +271,154 @@ class CampaignRecorder:
         await self.save("invitation_campaign_row_revoked", row)
 
 
+class PendingVerifier:
+    """A tiny real HTTP server behind the verification connector: every call answers Pending
+    with reference r1 (the outcome comes later, as the verification_result Update)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.calls = 0
+
+        async def app(scope, receive, send):
+            if scope["type"] != "http":
+                return
+            while (await receive()).get("more_body"):
+                pass
+            self.calls += 1
+            body = json.dumps({"action": "Pending", "reference": "r1"}).encode()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", lifespan="off"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/verify"
+
+    async def __aenter__(self) -> "PendingVerifier":
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            await asyncio.sleep(0.02)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+class SignUpRecorder:
+    """Self-service sign-ups driven as the pages drive them (update-with-start `request_code`, the
+    code read from the mail, `verify`, `submit_attributes`), then decided as the signUps API and
+    the approver's page do (`api.sign_ups.decide`), on user flows written straight to the
+    directory."""
+
+    ASSIGNMENTS = [
+        {"id": "displayName", "displayName": "Display name", "isOptional": False, "userInputType": "textBox",
+         "userAttribute": {"id": "displayName"}, "userAttributeValues": [], "order": 1},
+        {"id": "country", "displayName": "Country", "isOptional": False, "userInputType": "dropdownSingleSelect",
+         "userAttribute": {"id": "country"}, "order": 2,
+         "userAttributeValues": [{"name": "Norway", "value": "NO", "isDefault": False},
+                                 {"name": "Kenya", "value": "KE", "isDefault": False}]},
+    ]
+
+    def __init__(self, client: Client, catcher: MailCatcher, organization_id: str, out: Path):
+        self.client, self.catcher, self.organization_id, self.out = client, catcher, organization_id, out
+
+    async def flow(self, **fields) -> str:
+        flow_id = f"B2X_1_recorded_{uuid.uuid4().hex[:8]}"
+        async with session_scope() as session:
+            session.add(UserFlow(id=flow_id, organization_id=self.organization_id, display_name="Recorded sign-up",
+                                 identity_provider_ids=["EmailOtpSignup-OAUTH"],
+                                 user_attribute_assignments=self.ASSIGNMENTS, **fields))
+        return flow_id
+
+    async def connector(self, url: str) -> str:
+        async with session_scope() as session:
+            row = ApiConnector(organization_id=self.organization_id, display_name="Recorded verifier",
+                               target_url=url, authentication_type="signature", timeout_seconds=5.0)
+            session.add(row)
+        return row.id
+
+    async def through_form(self, flow_id: str, scenario: str):
+        """Code, verify, form: the handle and the status the form's Update answered."""
+        email = Recorder.email(scenario)
+        sign_up_id = new_challenge_id()
+        operation = WithStartWorkflowOperation(
+            SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=self.organization_id,
+                                            user_flow_id=flow_id),
+            id=sign_up_workflow_id(sign_up_id), task_queue=ENV.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        status = await self.client.execute_update_with_start_workflow(
+            SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+        assert status.state == "codeSent", (scenario, status)
+        code = re.search(r"\b(\d{8})\b", (await self.catcher.wait_for(email))[-1].text).group(1)
+        handle = await operation.workflow_handle()
+        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest(code=code))
+        assert status.state == "collectingAttributes", (scenario, status)
+        status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(
+            values={"displayName": f"Recorded {scenario}", "country": "NO"}))
+        return sign_up_id, handle, status
+
+    async def until_state(self, handle, state: str) -> None:
+        for _ in range(200):
+            if (await handle.query(SignUpWorkflow.status)).state == state:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the sign-up never reached {state}")
+
+    async def save(self, name: str, handle, expected_state: str) -> None:
+        status = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert status.state == expected_state, (name, status)
+        history = await handle.fetch_history()
+        path = self.out / f"{name}.json"
+        path.write_text(history.to_json() + "\n")
+        print(f"  {name}: {len(history.events)} events, final state {status.state} → {path}")
+
+    async def completed(self) -> None:
+        """No connectors, no approval: the form's answer is the guest."""
+        _, handle, status = await self.through_form(await self.flow(), "sign_up_completed")
+        assert status.state == "completed", status
+        await self.save("sign_up_completed", handle, "completed")
+
+    async def decided(self, decision: str) -> None:
+        """An approval step (approver mailed), decided by the approver through the Update."""
+        approver = await make_user(self.organization_id, "Recorded Approver")
+        flow_id = await self.flow(approval={"approverIds": [approver.id], "timeout": "P7D",
+                                            "reminderInterval": "P1D"})
+        name = {"approve": "sign_up_approved", "deny": "sign_up_denied"}[decision]
+        sign_up_id, handle, status = await self.through_form(flow_id, name)
+        assert status.state == "pendingApproval", status
+        await self.catcher.wait_for(approver.mail)
+        await sign_ups.decide(self.client, sign_up_id, SignUpDecision(
+            decision=decision, reason="recorded decision", actor_id=approver.id, actor_name="Recorded Approver"))
+        await self.save(name, handle, {"approve": "completed", "deny": "denied"}[decision])
+
+    async def verified_then_approved(self, verifier: PendingVerifier) -> None:
+        """A verification connector answers Pending; the verifier's outcome arrives as the
+        verification_result Update; then the approval step, approved."""
+        approver = await make_user(self.organization_id, "Recorded Approver")
+        flow_id = await self.flow(
+            identity_verification={"apiConnectorId": await self.connector(verifier.url), "timeout": "P1D"},
+            approval={"approverIds": [approver.id], "timeout": "P7D"})
+        sign_up_id, handle, status = await self.through_form(flow_id, "sign_up_verified_then_approved")
+        assert status.state == "verifying", status
+        await sign_ups.record_verification(self.client, sign_up_id, SignUpVerification(
+            outcome="verified", reference="r1"))
+        await self.until_state(handle, "pendingApproval")
+        await self.catcher.wait_for(approver.mail)
+        await sign_ups.decide(self.client, sign_up_id, SignUpDecision(
+            decision="approve", reason="recorded decision", actor_id=approver.id, actor_name="Recorded Approver"))
+        await self.save("sign_up_verified_then_approved", handle, "completed")
+
+    async def all(self) -> None:
+        async with PendingVerifier() as verifier:
+            await asyncio.gather(self.completed(), self.decided("approve"), self.decided("deny"),
+                                 self.verified_then_approved(verifier))
+            assert verifier.calls == 1, verifier.calls
+
+
 async def main(out: Path, only: str | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     organization_id = migrate.upgrade(ENV.database_url)
@@ -271,6 +427,10 @@ async def main(out: Path, only: str | None = None) -> None:
         async with dev_server(ENV.state, ENV.temporal_port) as server:
             client = server.client
             async with build_worker(client):
+                if only in (None, "signup"):
+                    await SignUpRecorder(client, catcher, organization_id, out).all()
+                if only == "signup":
+                    return
                 await CampaignRecorder(client, catcher, organization_id, out).batches()
                 if only == "campaign":
                     return
@@ -290,6 +450,6 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["campaign"], help="record only these scenarios")
+    parser.add_argument("--only", choices=["campaign", "signup"], help="record only these scenarios")
     arguments = parser.parse_args()
     asyncio.run(main(arguments.out, arguments.only))
