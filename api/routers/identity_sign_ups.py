@@ -97,9 +97,11 @@ async def _reason(request: Request) -> str | None:
         return None
     try:
         body = json.loads(raw)
-        reason = body.get("reason") if isinstance(body, dict) else None
     except ValueError:
-        raise bad_request("the body must be JSON: {\"reason\": \"…\"}") from None
+        body = None
+    if not isinstance(body, dict):  # e.g. a bare string or a list: not a decision to act on
+        raise bad_request("the body must be a JSON object: {\"reason\": \"…\"}")
+    reason = body.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 1024):
         raise bad_request("reason must be text of at most 1024 characters")
     return reason or None
