@@ -73,6 +73,9 @@ class SignUpStep(BaseModel):
 class GuestInput(BaseModel):
     sign_up_id: str
     flow: SignUpFlow
+    # The accepted attributes, from the workflow: the row's copy is written by the
+    # attributesSubmitted step, which may still be running when the guest is created.
+    attributes: dict | None = None
 
 
 class SignUpMailInput(BaseModel):
@@ -232,7 +235,7 @@ async def create_sign_up_guest(data: GuestInput) -> str:
         if user is None:
             user = await find_user(session, flow.organization_id, sign_up.email)
         if user is None:
-            attributes = dict(sign_up.attributes or {})
+            attributes = dict(data.attributes if data.attributes is not None else sign_up.attributes or {})
             columns = {USER_COLUMNS[k]: str(v) for k, v in attributes.items() if k in USER_COLUMNS}
             custom = {k: v for k, v in attributes.items() if k not in USER_COLUMNS}
             user = User(
@@ -248,6 +251,8 @@ async def create_sign_up_guest(data: GuestInput) -> str:
             await session.flush()
         sign_up.user_id = user.id
         sign_up.state = "completed"
+        if data.attributes is not None:
+            sign_up.attributes = data.attributes
         sign_up.updated_date_time = now
         session.add(sign_up)
         await _grant_memberships(session, user.id, [], flow.application_ids)

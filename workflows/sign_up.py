@@ -235,7 +235,8 @@ class SignUpWorkflow:
 
     async def _create_guest(self) -> None:
         user_id = await workflow.execute_activity(
-            acts.create_sign_up_guest, GuestInput(sign_up_id=self.sign_up_id, flow=self.flow),
+            acts.create_sign_up_guest, GuestInput(sign_up_id=self.sign_up_id, flow=self.flow,
+                                                   attributes=self.status.attributes),
             start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         self.status.user_id = user_id
         self.status.state = "completed"
