@@ -161,8 +161,7 @@ class SignUpWorkflow:
                                reason=self.status.message, result="failure",
                                verification_reference=verdict.reference)
             # The verifying page promises a mail if the verification cannot be completed.
-            if workflow.patched("sign-up-verification-failed-mail"):
-                await self._mail("unverified", reason=self.status.message)
+            await self._mail("unverified", reason=self.status.message)
             return
         self.status.verification = "verified"
         await self._record("verified", "Identity verified", verification_reference=verdict.reference,
