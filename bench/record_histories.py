@@ -25,7 +25,6 @@ from bench.env import configure
 
 ENV = configure(prefix="foyer-record")
 
-import uvicorn  # noqa: E402
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError  # noqa: E402
 from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 
@@ -33,14 +32,13 @@ from activities.invitations import InvitationSpec  # noqa: E402
 from api.invitations import invite  # noqa: E402
 from api import access_requests, sign_ups  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
-from bench.env import free_port  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import link_token, link_token_hash, new_challenge_id, new_link_id  # noqa: E402
 from models.campaign import Campaign, CampaignRow  # noqa: E402
 from models.directory import Organization  # noqa: E402
-from models.sign_up import ApiConnector, UserFlow  # noqa: E402
+from models.sign_up import UserFlow  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
@@ -51,6 +49,7 @@ from workflows.messages import (  # noqa: E402
     assignment_workflow_id, campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
 )
 # The directory builders the tests use: packages and policies written straight to the database.
+from tests.connector_server import ConnectorServer, connector_server  # noqa: E402
 from tests.entitlement_support import (  # noqa: E402
     make_package, make_user, request, self_service, stage, stage_open,
 )
@@ -271,43 +270,6 @@ class CampaignRecorder:
         await self.save("invitation_campaign_row_revoked", row)
 
 
-class PendingVerifier:
-    """A tiny real HTTP server behind the verification connector: every call answers Pending
-    with reference r1 (the outcome comes later, as the verification_result Update)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.calls = 0
-
-        async def app(scope, receive, send):
-            if scope["type"] != "http":
-                return
-            while (await receive()).get("more_body"):
-                pass
-            self.calls += 1
-            body = json.dumps({"action": "Pending", "reference": "r1"}).encode()
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": body})
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="off"))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/verify"
-
-    async def __aenter__(self) -> "PendingVerifier":
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            await asyncio.sleep(0.02)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.should_exit = True
-        await self.task
-
-
 class SignUpRecorder:
     """Self-service sign-ups driven as the pages drive them (update-with-start `request_code`, the
     code read from the mail, `verify`, `submit_attributes`), then decided as the signUps API and
@@ -333,13 +295,6 @@ class SignUpRecorder:
                                  identity_provider_ids=["EmailOtpSignup-OAUTH"],
                                  user_attribute_assignments=self.ASSIGNMENTS, **fields))
         return flow_id
-
-    async def connector(self, url: str) -> str:
-        async with session_scope() as session:
-            row = ApiConnector(organization_id=self.organization_id, display_name="Recorded verifier",
-                               target_url=url, authentication_type="signature", timeout_seconds=5.0)
-            session.add(row)
-        return row.id
 
     async def through_form(self, flow_id: str, scenario: str):
         """Code, verify, form: the handle and the status the form's Update answered."""
@@ -395,12 +350,13 @@ class SignUpRecorder:
             decision=decision, reason="recorded decision", actor_id=approver.id, actor_name="Recorded Approver"))
         await self.save(name, handle, {"approve": "completed", "deny": "denied"}[decision])
 
-    async def verified_then_approved(self, verifier: PendingVerifier) -> None:
+    async def verified_then_approved(self, verifier: ConnectorServer) -> None:
         """A verification connector answers Pending; the verifier's outcome arrives as the
         verification_result Update; then the approval step, approved."""
         approver = await make_user(self.organization_id, "Recorded Approver")
         flow_id = await self.flow(
-            identity_verification={"apiConnectorId": await self.connector(verifier.url), "timeout": "P1D"},
+            identity_verification={"apiConnectorId": await verifier.connector(self.organization_id),
+                                   "timeout": "P1D"},
             approval={"approverIds": [approver.id], "timeout": "P7D"})
         sign_up_id, handle, status = await self.through_form(flow_id, "sign_up_verified_then_approved")
         assert status.state == "verifying", status
@@ -413,10 +369,12 @@ class SignUpRecorder:
         await self.save("sign_up_verified_then_approved", handle, "completed")
 
     async def all(self) -> None:
-        async with PendingVerifier() as verifier:
+        # The verification connector answers Pending (reference r1); the outcome comes later.
+        async with connector_server() as verifier:
+            verifier.reply({"version": "1.0.0", "action": "Pending", "reference": "r1"})
             await asyncio.gather(self.completed(), self.decided("approve"), self.decided("deny"),
                                  self.verified_then_approved(verifier))
-            assert verifier.calls == 1, verifier.calls
+            assert verifier.steps() == ["identityVerification"], verifier.steps()
 
 
 async def main(out: Path, only: str | None = None) -> None:
