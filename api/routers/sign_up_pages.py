@@ -227,7 +227,7 @@ async def _for_approver(session, me, sign_up_id: str):
     row = await session.get(SignUp, sign_up_id)
     flow = await session.get(UserFlow, row.user_flow_id) if row else None
     if row is None or flow is None or row.organization_id != me.user.organization_id \
-            or me.id not in ((flow.approval or {}).get("approverIds") or []):
+            or me.id not in sign_ups.approver_ids(flow):
         return None, None
     return row, flow
 
