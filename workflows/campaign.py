@@ -70,13 +70,8 @@ class CampaignWorkflow:
     async def _drive_rows(self, data: CampaignInput) -> None:
         """Before BATCHES: one activity per row (kept for runs that started on that code)."""
         while not self.canceled:
-            rows = await self._activity(acts.next_rows, NextRowsInput(
-                campaign_id=data.campaign_id, after_row=self.after_row, limit=PAGE))
+            rows = await self._next_page(data, PAGE)
             if not rows:
-                await workflow.wait_condition(lambda: self.in_flight == 0)
-                if self.retry_requested:  # failed rows were reset while the last ones ran
-                    self.retry_requested, self.after_row = False, 0
-                    continue
                 return
             for row in rows:
                 await self._wait_until_allowed(data)
@@ -94,13 +89,8 @@ class CampaignWorkflow:
         than the window or a minute's sending budget allows."""
         size = max(1, min(BATCH, data.concurrency // 2 or 1, data.rate_per_minute))
         while not self.canceled:
-            rows = await self._activity(acts.next_rows, NextRowsInput(
-                campaign_id=data.campaign_id, after_row=self.after_row, limit=BATCH_PAGE))
+            rows = await self._next_page(data, BATCH_PAGE)
             if not rows:
-                await workflow.wait_condition(lambda: self.in_flight == 0)
-                if self.retry_requested:  # failed rows were reset while the last ones ran
-                    self.retry_requested, self.after_row = False, 0
-                    continue
                 return
             for start in range(0, len(rows), size):
                 batch = rows[start:start + size]
@@ -113,6 +103,21 @@ class CampaignWorkflow:
                 asyncio.create_task(self._invite_batch(data, batch))
             if self.started >= BATCHED_ROWS_PER_RUN or workflow.info().is_continue_as_new_suggested():
                 await self._continue_as_new(data)
+
+    async def _next_page(self, data: CampaignInput, limit: int) -> list[int]:
+        """The next pending rows; none once every row has been taken and nothing is in flight.
+        Failed rows reset (retry) while the last ones ran start the pages over."""
+        while True:
+            rows = await self._activity(acts.next_rows, NextRowsInput(
+                campaign_id=data.campaign_id, after_row=self.after_row, limit=limit))
+            if rows:
+                return rows
+            await workflow.wait_condition(lambda: self.in_flight == 0)
+            if not self.retry_requested:
+                return []
+            self.retry_requested, self.after_row = False, 0
+            if self.canceled:
+                return []
 
     async def _continue_as_new(self, data: CampaignInput) -> None:
         await workflow.wait_condition(lambda: self.in_flight == 0)
