@@ -151,6 +151,18 @@ async def _release(session, signature: str) -> None:
         await session.commit()
 
 
+async def _acting_once(session, signature: str, connector_id: str, action):
+    """Claim the signature (a replay is refused), then act; if the workflow could not be reached
+    the claim is released, so the system's retry of the same message still works."""
+    await _claim(session, signature, connector_id)
+    try:
+        return await action()
+    except GraphError as error:
+        if error.status >= 500:
+            await _release(session, signature)
+        raise
+
+
 def _json(raw: bytes) -> dict:
     try:
         body = json.loads(raw)
@@ -171,13 +183,8 @@ async def verification_callback(sign_up_id: str, request: Request, session: Sess
         raise bad_request("outcome must be verified or failed")
     result = SignUpVerification(outcome=outcome, reference=_text(body, "reference"),
                                 message=_text(body, "message"))
-    await _claim(session, signature, request.headers[CONNECTOR_HEADER])
-    try:
-        status = await sign_ups.record_verification(client, sign_up_id, result)
-    except GraphError as error:
-        if error.status >= 500:
-            await _release(session, signature)
-        raise
+    status = await _acting_once(session, signature, request.headers[CONNECTOR_HEADER],
+                                lambda: sign_ups.record_verification(client, sign_up_id, result))
     return {"id": sign_up_id, "verification": status.verification, "state": status.state}
 
 
@@ -192,13 +199,7 @@ async def approval_callback(sign_up_id: str, request: Request, session: SessionD
     connector_id = request.headers[CONNECTOR_HEADER]
     choice = SignUpDecision(decision=decision, reason=_text(body, "reason"), actor_id=connector_id,
                             actor_name=f"API connector {connector_id}", via="connector")
-    await _claim(session, signature, connector_id)
-    try:
-        status = await sign_ups.decide(client, sign_up_id, choice)
-    except GraphError as error:
-        if error.status >= 500:
-            await _release(session, signature)
-        raise
+    status = await _acting_once(session, signature, connector_id, lambda: sign_ups.decide(client, sign_up_id, choice))
     return {"id": sign_up_id, "decision": status.decision, "state": status.state}
 
 
