@@ -11,9 +11,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.access import AccessRequestSpec, RequestPlan
 from api.errors import GraphError, refusal
+from foyer.db import reading
 from foyer.settings import get_settings
 from models.entitlement import Assignment, AssignmentRequest
-from models.enums import LIVE_ASSIGNMENT_STATES
+from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
 from workflows.access_request import (
     AccessRequestInput, AccessRequestWorkflow, CancelRequest, Decision, DecisionResult, RequestStatus,
 )
@@ -37,8 +38,17 @@ def _failure(error: Exception) -> GraphError:
 FINAL_STATES = {"delivered", "partiallyDelivered", "deliveryFailed", "denied", "canceled"}
 
 
-async def _closing(client: Client, workflow_id: str) -> bool:
-    """Whether the request workflow holding this id is closed or about to close."""
+async def _closing(client: Client, workflow_id: str, spec: AccessRequestSpec) -> bool:
+    """Whether the request workflow holding this id is closed or about to close: its state is
+    final, or the directory already records no open request for the package and person (the
+    workflow has written its outcome and is between that write and its own state change)."""
+    async with reading() as session:
+        still_open = (await session.exec(select(AssignmentRequest.id).where(
+            AssignmentRequest.access_package_id == spec.access_package_id,
+            AssignmentRequest.target_id == spec.target_id,
+            col(AssignmentRequest.state).in_(OPEN_REQUEST_STATES)))).first()
+    if still_open is None:
+        return True
     handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
     try:
         description = await handle.describe()
@@ -53,7 +63,7 @@ async def submit(client: Client, spec: AccessRequestSpec) -> RequestPlan:
     """Update-with-start on the (package, target) request workflow. An open request for the same
     package and person answers 409 pendingRequestExists."""
     workflow_id = access_request_workflow_id(spec.access_package_id, spec.target_id)
-    attempts = 5
+    attempts = 8
     for attempt in range(attempts):
         operation = WithStartWorkflowOperation(
             AccessRequestWorkflow.run,
@@ -68,7 +78,7 @@ async def submit(client: Client, spec: AccessRequestSpec) -> RequestPlan:
             if found is not None and found.code == "pendingRequestExists" and attempt < attempts - 1:
                 # Either a real open request, or the last one finishing this instant (its state
                 # already final, its run not yet closed): look again.
-                if not await _closing(client, workflow_id):
+                if not await _closing(client, workflow_id, spec):
                     raise found from error
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
