@@ -84,6 +84,10 @@ class UserFlow(SQLModel, table=True):
     modified_date_time: datetime = utc_field(default_now=True, nullable=False)
 
 
+# A sign-up row in one of these states is over; in any other, its workflow is still running.
+SIGN_UP_ENDED = ("completed", "denied", "blocked", "expired")
+
+
 class SignUp(SQLModel, table=True):
     """One sign-up attempt through a user flow."""
 

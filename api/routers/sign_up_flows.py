@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import Field, StrictBool, field_validator
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from activities.store import audit
 from api.deps import (
@@ -27,7 +27,7 @@ from api.schemas import GraphModel, iso
 from foyer.durations import parse_duration
 from models.base import utcnow
 from models.directory import Application, Organization, User
-from models.sign_up import ApiConnector, UserFlow, UserFlowAttribute
+from models.sign_up import SIGN_UP_ENDED, ApiConnector, SignUp, UserFlow, UserFlowAttribute
 
 flows_router = APIRouter(prefix="/v1.0/identity/b2xUserFlows", tags=["self-service sign-up"])
 attributes_router = APIRouter(prefix="/v1.0/identity/userFlowAttributes", tags=["self-service sign-up"])
@@ -377,6 +377,13 @@ async def update_flow(flow_id: str, body: FlowSettings, caller: GlobalAdminCalle
 async def delete_flow(flow_id: str, caller: GlobalAdminCaller, session: SessionDep,
                       org: OrganizationDep) -> Response:
     row = await get_flow(session, org, flow_id)
+    # Approvers decide, and verifiers call back, against the flow: keep it while anyone is mid-way.
+    in_progress = (await session.exec(select(func.count()).select_from(SignUp).where(
+        SignUp.organization_id == org.id, SignUp.user_flow_id == row.id,
+        col(SignUp.state).not_in(SIGN_UP_ENDED)))).one()
+    if in_progress:
+        raise GraphError(409, "conflictingObject", f"{in_progress} sign-up(s) through the user flow "
+                         f"'{row.id}' are still in progress: wait for them to end, or deny them, first")
     await session.delete(row)
     await record(session, org, caller, "Delete user flow", "UserFlow", row.id, row.id)
     await commit(session, "the user flow could not be deleted")
