@@ -25,7 +25,7 @@ from foyer import sessions
 from foyer.security import new_challenge_id
 from foyer.settings import get_settings
 from foyer.sign_up_forms import attribute_id, fields
-from models.sign_up import SignUp, UserFlow
+from models.sign_up import SIGN_UP_ENDED, SignUp, UserFlow
 from workflows.messages import (
     SignUpAttributes, SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpStatus, VerifyRequest, sign_up_workflow_id,
 )
@@ -38,6 +38,7 @@ RESULTS = {
     "completed": ("Welcome", "Your account is ready. We emailed you a welcome message."),
     "pendingApproval": ("Your sign-up waits for approval",
                         "Someone at the organization will review it. We will email you the outcome."),
+    "submitted": ("We are finishing your sign-up", "This takes a moment: refresh this page."),
     "verifying": ("We are verifying your identity",
                   "This can take a while. We will email you if it cannot be completed."),
     "blocked": ("We can't sign you up", None),
@@ -213,6 +214,8 @@ async def current(flow_id: str, request: Request, session: SessionDep, org: Orga
     if row is None or row.user_flow_id != flow.id:
         return _lost(flow)
     await session.close()
+    if row.state in SIGN_UP_ENDED:  # written by the workflow's last step: the outcome is known
+        return _result(flow, SignUpStatus(state=row.state, message=row.reason))
     try:
         status = await client.get_workflow_handle_for(
             SignUpWorkflow.run, row.workflow_id).query(SignUpWorkflow.status)
