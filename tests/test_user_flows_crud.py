@@ -193,3 +193,32 @@ async def test_bad_flows(api, admin, make_token):
     member = await make_token("member")
     assert (await api.get(FLOWS, headers=member)).status_code == 403
     assert (await api.post(FLOWS, headers=member, json={"id": "m", "userFlowType": "signUpOrSignIn"})).status_code == 403
+
+
+async def test_get_flow_expands_what_graph_expands(api, admin):
+    connector = await new_connector(api, admin)
+    flow = await new_flow(api, admin)
+    ref = {"@odata.id": f"https://graph.foyer.test/v1.0/identity/apiConnectors/{connector}"}
+    put = await api.put(f"{FLOWS}/{flow['id']}/apiConnectorConfiguration/postAttributeCollection/$ref",
+                        headers=admin, json=ref)
+    assert put.status_code == 204, put.text
+
+    plain = (await api.get(f"{FLOWS}/{flow['id']}", headers=admin)).json()
+    assert "apiConnectorConfiguration" not in plain and "identityProviders" not in plain
+    expanded = await api.get(f"{FLOWS}/{flow['id']}", headers=admin, params={
+        "$expand": "identityProviders,userAttributeAssignments,apiConnectorConfiguration/postAttributeCollection"})
+    assert expanded.status_code == 200, expanded.text
+    body = expanded.json()
+    assert [p["id"] for p in body["identityProviders"]] == ["EmailOtpSignup-OAUTH"]
+    assert isinstance(body["userAttributeAssignments"], list)
+    configuration = body["apiConnectorConfiguration"]
+    assert configuration["postFederationSignup"] is None
+    assert configuration["postAttributeCollection"]["id"] == connector
+    assert configuration["postAttributeCollection"]["displayName"] == "Checks"
+    ids_only = (await api.get(f"{FLOWS}/{flow['id']}", headers=admin,
+                              params={"$expand": "apiConnectorConfiguration"})).json()
+    assert ids_only["apiConnectorConfiguration"]["postAttributeCollection"] == {"id": connector}
+
+    for bad in ("owners", "apiConnectorConfiguration/preSignIn"):
+        refused = await api.get(f"{FLOWS}/{flow['id']}", headers=admin, params={"$expand": bad})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalidRequest", refused.text

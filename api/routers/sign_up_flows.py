@@ -357,9 +357,29 @@ async def list_flows(caller: AdminCaller, session: SessionDep, org: Organization
     return {"value": [flow_body(r) for r in rows]}
 
 
+EXPANDABLE = ("apiConnectorConfiguration", "identityProviders", "userAttributeAssignments")
+
+
 @flows_router.get("/{flow_id}")
-async def get_flow_route(flow_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
-    return flow_body(await get_flow(session, org, flow_id))
+async def get_flow_route(flow_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                         expand: str | None = Query(None, alias="$expand")) -> dict:
+    """Graph's `$expand`: identityProviders, userAttributeAssignments, apiConnectorConfiguration
+    (the connectors' ids) or apiConnectorConfiguration/<step> (that step's connector in full)."""
+    row = await get_flow(session, org, flow_id)
+    body = flow_body(row)
+    wanted = [p.strip() for p in (expand or "").split(",") if p.strip()]
+    steps = {p.split("/", 1)[1] for p in wanted if p.startswith("apiConnectorConfiguration/")}
+    unknown = [p for p in wanted if p not in EXPANDABLE and not p.startswith("apiConnectorConfiguration/")]
+    if unknown:
+        raise bad_request(f"$expand: unknown {', '.join(unknown)} ({', '.join(EXPANDABLE)}, "
+                          "apiConnectorConfiguration/postFederationSignup, …/postAttributeCollection)")
+    if "identityProviders" in wanted:
+        body["identityProviders"] = identity_providers_body(row)
+    if "userAttributeAssignments" in wanted:
+        body["userAttributeAssignments"] = [assignment_body(a) for a in row.user_attribute_assignments]
+    if "apiConnectorConfiguration" in wanted or steps:
+        body["apiConnectorConfiguration"] = await connector_configuration_body(session, row, steps)
+    return body
 
 
 @flows_router.patch("/{flow_id}", status_code=204)
@@ -550,7 +570,11 @@ async def delete_assignment(flow_id: str, assignment_id: str, caller: GlobalAdmi
 async def get_connector_configuration(flow_id: str, caller: AdminCaller, session: SessionDep,
                                       org: OrganizationDep, expand: str | None = Query(None, alias="$expand")) -> dict:
     row = await get_flow(session, org, flow_id)
-    expanded = {p.strip() for p in (expand or "").split(",") if p.strip()}
+    return await connector_configuration_body(session, row, {p.strip() for p in (expand or "").split(",") if p.strip()})
+
+
+async def connector_configuration_body(session, row: UserFlow, expanded: set[str]) -> dict:
+    """Graph's userFlowApiConnectorConfiguration; the steps in `expanded` carry the whole connector."""
     unknown = expanded - set(STEPS)
     if unknown:
         raise bad_request(f"$expand: unknown {', '.join(sorted(unknown))} (postFederationSignup, postAttributeCollection)")
@@ -600,8 +624,11 @@ async def remove_step_connector(flow_id: str, step: str, caller: GlobalAdminCall
 @flows_router.get("/{flow_id}/identityProviders")
 async def list_identity_providers(flow_id: str, caller: AdminCaller, session: SessionDep,
                                   org: OrganizationDep) -> dict:
-    row = await get_flow(session, org, flow_id)
-    return {"value": [IDENTITY_PROVIDERS[p] for p in row.identity_provider_ids if p in IDENTITY_PROVIDERS]}
+    return {"value": identity_providers_body(await get_flow(session, org, flow_id))}
+
+
+def identity_providers_body(row: UserFlow) -> list[dict]:
+    return [IDENTITY_PROVIDERS[p] for p in row.identity_provider_ids if p in IDENTITY_PROVIDERS]
 
 
 @flows_router.post("/{flow_id}/identityProviders/$ref", status_code=204)
