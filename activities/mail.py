@@ -117,6 +117,13 @@ async def deliver(key: str) -> bool:
             return False
         message = build_message(row)
         recipients = row.to_addresses + row.cc_addresses
+    await _send(key, message, recipients)
+    return True
+
+
+async def _send(key: str, message: EmailMessage, recipients: list[str]) -> None:
+    """One message over a pooled connection, marked sent once the server accepts it; a failure
+    is counted on the outbox row and raised (the caller's activity retries)."""
     try:
         await pool().send(message, recipients)
     except Exception as error:
@@ -127,7 +134,6 @@ async def deliver(key: str) -> bool:
                 row.last_error = f"{type(error).__name__}: {error}"[:500]
         raise
     await mark_sent(key)
-    return True
 
 
 async def deliver_many(keys: list[str]) -> int:
@@ -144,15 +150,7 @@ async def deliver_many(keys: list[str]) -> int:
     if missing:
         raise LookupError(f"no outbox messages {sorted(missing)[:3]!r}…")
     for key, message, recipients in due:
-        try:
-            await pool().send(message, recipients)
-        except Exception as error:
-            async with session_scope() as session:
-                row = await session.get(OutboxMessage, key)
-                row.attempts += 1
-                row.last_error = f"{type(error).__name__}: {error}"[:500]
-            raise
-        await mark_sent(key)
+        await _send(key, message, recipients)
     return len(due)
 
 

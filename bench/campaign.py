@@ -30,7 +30,7 @@ from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bench import raw  # noqa: E402
-from bench.devserver import dev_server  # noqa: E402
+from bench.devserver import dev_server, process_cpu_seconds  # noqa: E402
 from bench.measure import Result, accounted, admin_headers, bounded, heading, report, table  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, reading  # noqa: E402
@@ -73,8 +73,7 @@ class WorkerProcess:
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        fields = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid)
 
 
 async def raw_ceiling(client, n: int, c: int) -> Result:
