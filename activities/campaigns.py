@@ -281,7 +281,7 @@ def _row_spec(campaign: Campaign, row: CampaignRow, proposed_user_id: str) -> In
         organization_id=campaign.organization_id, email=row.email, link_id=new_link_id(),
         proposed_user_id=proposed_user_id, invite_redirect_url=row.invite_redirect_url,
         invited_by_id=campaign.created_by_id, invited_by_name=campaign.created_by_name,
-        invited_user_display_name=row.display_name,
+        invited_by_role=campaign.created_by_role, invited_user_display_name=row.display_name,
         send_invitation_message=row.send_invitation_message,
         customized_message_body=row.customized_message_body,
         group_ids=row.group_ids, application_ids=row.application_ids)

@@ -12,7 +12,7 @@ from activities.store import audit, heartbeating, insert_ignore
 from foyer import security
 from foyer.db import session_scope
 from foyer.durations import parse_duration
-from foyer.policy import domain_allowed, guest_user_principal_name
+from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
 from foyer.settings import get_settings
 from foyer.templating import render_mail
 from models.base import utcnow
@@ -40,6 +40,8 @@ class InvitationSpec(BaseModel):
     invite_redirect_url: str
     invited_by_id: str | None = None
     invited_by_name: str | None = None
+    # The inviter's role (models.enums.Role); None when unknown, which grants no pre-assignment.
+    invited_by_role: str | None = None
     invited_user_display_name: str | None = None
     invited_user_type: str = "Guest"
     send_invitation_message: bool = False
@@ -143,6 +145,13 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
         raise _refuse("domainNotAllowed",
                       f"invitations to {spec.email.split('@')[-1]} are not allowed "
                       "by the organization's external collaboration settings")
+    # Authoritative: the API checks the same rule, but a spec may reach here some other way
+    # (a campaign row, a workflow carrying a spec from before the rule).
+    refused = invitation_refusal(spec.invited_by_role, group_ids=spec.group_ids,
+                                 application_ids=spec.application_ids,
+                                 invited_user_type=spec.invited_user_type)
+    if refused:
+        raise _refuse("Authorization_RequestDenied", refused)
 
     user = (await session.exec(select(User).where(
         User.organization_id == org.id, User.mail == spec.email))).first()
@@ -192,7 +201,7 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
         workflow_id=data.workflow_id,
         state=InvitationState.redeemed if already_redeemed else InvitationState.pending,
         invited_by_id=spec.invited_by_id, invited_by_name=spec.invited_by_name,
-        invite_redirect_url=spec.invite_redirect_url,
+        invited_by_role=spec.invited_by_role, invite_redirect_url=spec.invite_redirect_url,
         invited_user_display_name=spec.invited_user_display_name,
         invited_user_type=spec.invited_user_type,
         send_invitation_message=spec.send_invitation_message,
@@ -210,8 +219,8 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
     await session.flush()
     if already_redeemed:
         # Entra answers "Completed" for a guest who already redeemed: grant what this
-        # invitation pre-assigns straight away.
-        await _grant_memberships(session, user.id, spec.group_ids, spec.application_ids)
+        # invitation pre-assigns straight away (checked above; checked again as at redemption).
+        await _apply_preassignments(session, invitation, user.id)
     outbox_key = None
     if spec.send_invitation_message:
         outbox_key = await _enqueue_invitation_mail(session, invitation, org, "invitation", 0)
@@ -413,17 +422,29 @@ async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
         user.identities = [{"signInType": "emailAddress", "issuer": "mail",
                             "issuerAssignedId": invitation.email}]
         session.add_all([passcode, invitation, user])
-        await _grant_memberships(session, user.id, invitation.group_ids, invitation.application_ids)
+        granted = await _apply_preassignments(session, invitation, user.id)
         await audit(
             session, key=f"redeem:{invitation.id}", category="UserManagement",
             activity="Redeem external user invite", organization_id=invitation.organization_id,
             actor_id=user.id, actor_name=invitation.email, target_type="User", target_id=user.id,
             target_name=invitation.email, workflow_id=data.workflow_id,
-            details={"invitationId": invitation.id, "groups": invitation.group_ids,
-                     "applications": invitation.application_ids},
+            details={"invitationId": invitation.id, **granted},
         )
         return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
                              user_id=user.id)
+
+
+async def _apply_preassignments(session, invitation: Invitation, user_id: str) -> dict:
+    """Grant what the invitation pre-assigns, if its inviter's recorded role may (the rule is
+    checked again here, when the grant is applied, whatever the row came to carry). Returns the
+    audit details: what was granted, and what was refused."""
+    refused = invitation_refusal(invitation.invited_by_role, group_ids=invitation.group_ids,
+                                 application_ids=invitation.application_ids, invited_user_type="Guest")
+    if not refused:
+        await _grant_memberships(session, user_id, invitation.group_ids, invitation.application_ids)
+        return {"groups": invitation.group_ids, "applications": invitation.application_ids}
+    return {"groups": [], "applications": [], "refusedGroups": invitation.group_ids,
+            "refusedApplications": invitation.application_ids, "refusedReason": refused}
 
 
 async def _grant_memberships(session, user_id: str, group_ids: list[str],

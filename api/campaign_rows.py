@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from api.schemas import normalize_email
-from foyer.policy import domain_allowed, email_domain
+from foyer.policy import domain_allowed, email_domain, may_preassign
 from models.directory import Application, Group, Organization, User
 from models.entitlement import AccessPackage, AssignmentPolicy
 from models.enums import InvitationState, UserType
@@ -145,8 +145,10 @@ def _row(number: int, values: dict) -> ParsedRow:
     return row
 
 
-async def judge(session, org: Organization, rows: list[ParsedRow]) -> None:
-    """Add the verdicts that need the directory and the policy (mutates rows' problems)."""
+async def judge(session, org: Organization, rows: list[ParsedRow], role: str) -> None:
+    """Add the verdicts that need the directory and the policy (mutates rows' problems). `role`
+    is the campaign creator's: rows pre-assign groups and applications only if it may."""
+    preassign = may_preassign(role)
     seen: dict[str, int] = {}
     emails = [r.email for r in rows if not r.problems or r.problems[0]["code"] != "badAddress"]
     members, invited = set(), set()
@@ -159,9 +161,9 @@ async def judge(session, org: Organization, rows: list[ParsedRow]) -> None:
             Invitation.organization_id == org.id, col(Invitation.email).in_(chunk),
             col(Invitation.state).in_([InvitationState.pending, InvitationState.redeemed])))).all())
     groups = set((await session.exec(select(Group.id).where(Group.organization_id == org.id))).all()) \
-        if any(r.groups for r in rows) else set()
+        if preassign and any(r.groups for r in rows) else set()
     apps = set((await session.exec(select(Application.id).where(Application.organization_id == org.id))).all()) \
-        if any(r.applications for r in rows) else set()
+        if preassign and any(r.applications for r in rows) else set()
     policies = await _policies_by_package(session, org, rows)
     own_domains = {d["name"].lower() for d in org.verified_domains}
     for row in rows:
@@ -179,10 +181,17 @@ async def judge(session, org: Organization, rows: list[ParsedRow]) -> None:
             row.refuse("email", "alreadyMember", f"{row.email} is a member of the organization")
         elif row.email in invited:
             row.refuse("email", "alreadyInvited", f"{row.email} already has an invitation")
-        for group_id in row.groups:
+        if not preassign:
+            # Which ids exist is not told to someone who may not pre-assign them anyway.
+            for column, ids in (("groups", row.groups), ("applications", row.applications)):
+                if ids:
+                    row.refuse(column, "Authorization_RequestDenied",
+                               f"{LABELS[column]} needs the Global Administrator or User Administrator "
+                               f"role; the campaign's creator is {role}")
+        for group_id in row.groups if preassign else ():
             if group_id not in groups:
                 row.refuse("groups", "unknownGroup", f"no group with id {group_id}")
-        for app_id in row.applications:
+        for app_id in row.applications if preassign else ():
             if app_id not in apps:
                 row.refuse("applications", "unknownApplication", f"no application with id {app_id}")
         row.packages = [_resolve_package(row, entry, policies) for entry in row.packages]

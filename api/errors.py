@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 REFUSAL_STATUS = {
     "invalidRequest": 400,
     "domainNotAllowed": 403,
+    "Authorization_RequestDenied": 403,
     "addressLocked": 403,
     "emailOtpDisabled": 403,
     "userNotFound": 404,

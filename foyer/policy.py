@@ -1,4 +1,5 @@
-"""External collaboration policy: who may invite, and which email domains may come in.
+"""External collaboration policy: who may invite, which email domains may come in, and what an
+invitation (or a catalog) may hand out beyond a plain guest account.
 
 Used by the API (to refuse early with a clear error) and by the activities (authoritative, so a
 policy changed while a workflow waits is still enforced at redemption).
@@ -33,6 +34,55 @@ def may_invite(allow_invites_from: str, role: str) -> bool:
     if allow_invites_from == AllowInvitesFrom.everyone:
         return role in (Role.member, Role.guest)
     return False
+
+
+def may_preassign(role: str | None) -> bool:
+    """Whether an inviter with `role` may have the invitee put in groups or assigned applications
+    (`foyerPreAssignedGroupIds`, `foyerPreAssignedApplicationIds`, a campaign row's groupIds /
+    applicationIds). Pre-assigning is adding a group member or an app role assignment by another
+    road, so it is for whoever may do that directly (`groups/{id}/members/$ref`,
+    `applications/{id}/appRoleAssignedTo`): administrators. Groups and applications have no
+    owners yet; once they do, their owners may pre-assign them too. An unknown role (an
+    invitation recorded before roles were) is not an administrator's."""
+    return role in ADMIN_ROLES
+
+
+def may_invite_as_member(role: str | None) -> bool:
+    """`invitedUserType: Member` makes the invitee a member of the organization: Graph documents it
+    as an administrator's choice. Guest Inviters and members invite guests."""
+    return role in ADMIN_ROLES
+
+
+def invitation_refusal(role: str | None, *, group_ids: list[str], application_ids: list[str],
+                       invited_user_type: str) -> str | None:
+    """Why an invitation from `role` may not carry what it asks (None when it may): the one rule
+    the API applies when an invitation is made or resent, and the activities again when it is
+    recorded and when its grants are applied."""
+    asked = []
+    if group_ids and not may_preassign(role):
+        asked.append("foyerPreAssignedGroupIds")
+    if application_ids and not may_preassign(role):
+        asked.append("foyerPreAssignedApplicationIds")
+    if invited_user_type == "Member" and not may_invite_as_member(role):
+        asked.append("invitedUserType Member")
+    if not asked:
+        return None
+    return (f"{' and '.join(asked)} need the Global Administrator or User Administrator role "
+            f"(the inviter's role is {role or 'unknown'}); invite without them, and have an "
+            "administrator add the group members or app assignments")
+
+
+# Catalog resources that are directory objects: adding one to a catalog delegates its roles
+# (Member, Owner, app access) to the catalog's owners through their access packages.
+DIRECTORY_RESOURCE_SYSTEMS = frozenset({"AadGroup", "AadApplication"})
+
+
+def may_add_catalog_resource(role: str | None, origin_system: str) -> bool:
+    """Whether a caller who may manage a catalog (an administrator, or one of its owners) may add
+    a resource of `origin_system` to it. In Entra a catalog owner adds only resources they own;
+    Foyer's groups and applications have no owners yet, so only administrators add them.
+    SharePoint Online sites are generic resources Foyer grants nothing on: owners may add them."""
+    return role in ADMIN_ROLES or origin_system not in DIRECTORY_RESOURCE_SYSTEMS
 
 
 def guest_user_principal_name(email: str, primary_domain: str) -> str:

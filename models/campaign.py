@@ -19,6 +19,8 @@ class Campaign(SQLModel, table=True):
     concurrency: int = 20
     created_by_id: str | None = None
     created_by_name: str | None = None
+    # The creator's role (models.enums.Role): its rows invite with it (foyer.policy).
+    created_by_role: str | None = None
     workflow_id: str
     row_count: int = 0
     created_date_time: datetime = utc_field(default_now=True, nullable=False)

@@ -20,6 +20,9 @@ class Invitation(SQLModel, table=True):
     state: str = Field(default=InvitationState.pending, index=True)
     invited_by_id: str | None = None
     invited_by_name: str | None = None
+    # The inviter's role when inviting (models.enums.Role): what may this invitation grant at
+    # redemption (foyer.policy.invitation_refusal). None for rows whose inviter is unknown.
+    invited_by_role: str | None = None
     invite_redirect_url: str
     invited_user_display_name: str | None = None
     invited_user_type: str = "Guest"

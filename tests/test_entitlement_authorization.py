@@ -85,10 +85,20 @@ async def test_guest_cannot_read(api, setup):
 
 async def test_owner_manages_own_catalog_only(api, admin, setup):
     owner, mine, theirs, group = setup["owner"], setup["mine"], setup["theirs"], setup["group"]
-    resource = await api.post(f"{BASE}/resourceRequests", headers=owner, json={
+    # Directory groups and apps are added to a catalog by an administrator (its owners own no
+    # group: tests/security/test_catalog_resources.py); the owner then uses it in packages, and
+    # adds generic resources (sites) themselves.
+    _denied(await api.post(f"{BASE}/resourceRequests", headers=owner, json={
+        "requestType": "adminAdd", "catalog": {"id": mine["id"]},
+        "resource": {"originId": group.id, "originSystem": "AadGroup"}}))
+    resource = await api.post(f"{BASE}/resourceRequests", headers=admin, json={
         "requestType": "adminAdd", "catalog": {"id": mine["id"]},
         "resource": {"originId": group.id, "originSystem": "AadGroup"}})
     assert resource.status_code == 201, resource.text
+    site = await api.post(f"{BASE}/resourceRequests", headers=owner, json={
+        "requestType": "adminAdd", "catalog": {"id": mine["id"]},
+        "resource": {"originId": "https://contoso.sharepoint.com/sites/Owned", "originSystem": "SharePointOnline"}})
+    assert site.status_code == 201, site.text
     package = await api.post(f"{BASE}/accessPackages", headers=owner, json={
         "displayName": "Owner's package", "isHidden": True, "catalog": {"id": mine["id"]}})
     assert package.status_code == 201, package.text
@@ -115,6 +125,9 @@ async def test_owner_manages_own_catalog_only(api, admin, setup):
     _denied(await api.post(f"{BASE}/resourceRequests", headers=owner, json={
         "requestType": "adminAdd", "catalog": {"id": theirs["id"]},
         "resource": {"originId": group.id, "originSystem": "AadGroup"}}))
+    _denied(await api.post(f"{BASE}/resourceRequests", headers=owner, json={
+        "requestType": "adminAdd", "catalog": {"id": theirs["id"]},
+        "resource": {"originId": "https://contoso.sharepoint.com/sites/Theirs", "originSystem": "SharePointOnline"}}))
     _denied(await api.post(f"{BASE}/accessPackages", headers=owner, json={
         "displayName": "Elsewhere", "catalog": {"id": theirs["id"]}}))
     _denied(await api.patch(f"{BASE}/accessPackages/{setup['visible']['id']}", headers=owner,

@@ -85,7 +85,7 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
         raise bad_request("the campaign has no rows")
     rate = _int_option(options, "ratePerMinute", 600, 1, 100_000)
     concurrency = _int_option(options, "concurrency", 20, 1, 200)
-    await judge(session, org, rows)
+    await judge(session, org, rows, caller.role)
     verdicts = [verdict(r) for r in rows]
     valid = sum(1 for v in verdicts if v["verdict"] == "ok")
     if _flag(options, "dryRun"):
@@ -98,7 +98,7 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
     campaign = Campaign(id=campaign_id, organization_id=org.id,
                         display_name=str(options.get("displayName") or f"Campaign {utcnow():%Y-%m-%d %H:%M}"),
                         rate_per_minute=rate, concurrency=concurrency, created_by_id=caller.user_id or caller.token_id,
-                        created_by_name=caller.name, workflow_id=campaign_workflow_id(campaign_id),
+                        created_by_name=caller.name, created_by_role=caller.role, workflow_id=campaign_workflow_id(campaign_id),
                         row_count=len(rows))
     session.add(campaign)
     await session.flush()

@@ -3,7 +3,9 @@ resources (groups, applications, sites) added to them and the roles those offer.
 
 Who may do what, for every entitlement-management router: admins (Global Administrator, User
 Administrator) everything; a catalog's owners (`Catalog.owner_ids`) manage that catalog's
-resources, access packages and policies; members read catalogs and visible access packages.
+resources, access packages and policies, but add to it no directory group or application (only
+administrators do: foyer.policy.may_add_catalog_resource); members read catalogs and visible
+access packages.
 Every write is audited in its own transaction (category EntitlementManagement).
 """
 
@@ -24,6 +26,7 @@ from api.schemas import iso
 from models.base import utcnow
 from models.directory import Application, Group, Organization, User
 from models.entitlement import AccessPackage, Assignment, AssignmentRequest, Catalog, CatalogResource
+from foyer.policy import may_add_catalog_resource
 from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
 
 PREFIX = "/v1.0/identityGovernance/entitlementManagement"
@@ -294,6 +297,11 @@ async def create_resource_request(body: ResourceRequestCreate, caller: MemberCal
     catalog = await get_catalog(session, org, body.catalog.id)
     require_manage(caller, catalog)
     if body.request_type == "adminAdd":
+        if not may_add_catalog_resource(caller.role, body.resource.origin_system):
+            raise GraphError(403, "Authorization_RequestDenied",
+                             f"only an administrator may add a directory {body.resource.origin_system} "
+                             "resource to a catalog: a catalog's owners add only resources they own, "
+                             "and Foyer's groups and applications have no owners yet")
         origin_id, name = await _describe(session, org, body)
         existing = (await session.exec(select(CatalogResource.id).where(
             CatalogResource.catalog_id == catalog.id,

@@ -15,7 +15,7 @@ from api.invitations import invite, revoke
 from api.odata import collection, list_page
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.durations import parse_duration
-from foyer.policy import domain_allowed, email_domain, may_invite
+from foyer.policy import domain_allowed, email_domain, invitation_refusal, may_invite
 from foyer.security import new_link_id
 from models.directory import Application, Group, Organization, User
 from models.enums import ADMIN_ROLES, InvitationState
@@ -132,6 +132,12 @@ async def create_invitation(body: InvitationCreate, caller: CallerDep, session: 
             403, "Authorization_RequestDenied",
             f"the external collaboration settings (allowInvitesFrom={org.allow_invites_from}) "
             f"do not allow the role '{caller.role}' to invite guests"))
+    refused = invitation_refusal(caller.role, group_ids=body.foyer_pre_assigned_group_ids,
+                                 application_ids=body.foyer_pre_assigned_application_ids,
+                                 invited_user_type=body.invited_user_type)
+    if refused:  # before the ids are looked up: who may not pre-assign learns nothing of them
+        raise await _refuse_and_audit(session, org, caller, email, GraphError(
+            403, "Authorization_RequestDenied", refused))
     if not domain_allowed(org.domain_list_mode, org.domain_list, email):
         raise await _refuse_and_audit(session, org, caller, email, GraphError(
             403, "domainNotAllowed",
@@ -157,6 +163,7 @@ async def create_invitation(body: InvitationCreate, caller: CallerDep, session: 
         link_id=new_link_id(), proposed_user_id=existing or str(uuid.uuid4()),
         invite_redirect_url=str(body.invite_redirect_url),
         invited_by_id=caller.user_id or caller.token_id, invited_by_name=caller.name,
+        invited_by_role=caller.role,
         invited_user_display_name=body.invited_user_display_name,
         invited_user_type=body.invited_user_type,
         send_invitation_message=body.send_invitation_message,
@@ -217,11 +224,18 @@ async def resend_invitation(invitation_id: str, caller: InviterCaller, session: 
     row = await _get(session, org, invitation_id)
     if row.state == InvitationState.redeemed:
         raise GraphError(409, "invitationNotPending", "the invitation was already redeemed")
+    # The resent invitation is the caller's: it may carry only what the caller may pre-assign.
+    refused = invitation_refusal(caller.role, group_ids=row.group_ids, application_ids=row.application_ids,
+                                 invited_user_type=row.invited_user_type)
+    if refused:
+        raise await _refuse_and_audit(session, org, caller, row.email, GraphError(
+            403, "Authorization_RequestDenied", f"this invitation cannot be resent by you: {refused}"))
     spec = InvitationSpec(
         invitation_id=str(uuid.uuid4()), organization_id=org.id, email=row.email,
         link_id=new_link_id(), proposed_user_id=row.user_id,
         invite_redirect_url=row.invite_redirect_url,
         invited_by_id=caller.user_id or caller.token_id, invited_by_name=caller.name,
+        invited_by_role=caller.role,
         invited_user_display_name=row.invited_user_display_name,
         invited_user_type=row.invited_user_type, send_invitation_message=True,
         customized_message_body=row.customized_message_body,
