@@ -23,10 +23,10 @@ from api.entitlement_schemas import CatalogCreate, CatalogUpdate, ResourceReques
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.schemas import iso
+from foyer.policy import may_add_catalog_resource
 from models.base import utcnow
 from models.directory import Application, Group, Organization, User
 from models.entitlement import AccessPackage, Assignment, AssignmentRequest, Catalog, CatalogResource
-from foyer.policy import may_add_catalog_resource
 from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
 
 PREFIX = "/v1.0/identityGovernance/entitlementManagement"

@@ -20,6 +20,7 @@ from api.errors import GraphError
 from api.invitations import invite as start_invitation
 from foyer.db import session_scope
 from foyer.security import new_link_id
+from foyer.settings import get_settings
 from models.audit import AuditRecord
 from models.campaign import Campaign, CampaignRow
 from models.directory import AppRoleAssignment, GroupMember, Organization
@@ -260,7 +261,6 @@ async def test_campaign_rows_follow_the_creators_role(api, admin, temporal, orga
                         group_ids=[group.id]),
             CampaignRow(campaign_id=campaign_id, row_number=2, email=emails[1],
                         invite_redirect_url="https://app.test/", send_invitation_message=False)])
-    from foyer.settings import get_settings
     await temporal.client.start_workflow(CampaignWorkflow.run, CampaignInput(campaign_id=campaign_id),
                                          id=campaign_workflow_id(campaign_id), task_queue=get_settings().task_queue)
     done = await wait_for_state(api, admin, campaign_id, {"completed"})
