@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Local state of `foyer dev` (SQLite file, Temporal state, caught mail, secret key, admin token).
 # Read here, not only as a field, so the default database file follows it.
 STATE_DIR = Path(os.environ.get("FOYER_STATE_DIR") or PROJECT_ROOT / ".foyer")
+# FOYER_OUTBOUND_ALLOWED_NETWORKS of `foyer dev` (and the tests): loopback, IPv4 and IPv6.
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 
 
 class Settings(BaseSettings):

@@ -98,7 +98,8 @@ async def owner_catalog(make_token, organization_id):
 
 def extension_body(target_url: str, *, blocking: bool = False) -> dict:
     body = {"displayName": "Partner approval system",
-            "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint", "targetUrl": target_url}}
+            "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint",
+                                      "targetUrl": target_url}}
     if blocking:
         body["callbackConfiguration"] = {"@odata.type": "#microsoft.graph.customExtensionCallbackConfiguration",
                                          "timeoutDuration": "PT1H"}
