@@ -11,7 +11,7 @@ and turns the answer into an outcome:
 | 200 `{"version": "1.0.0", "action": "ShowBlockPage", "userMessage": …}` | `block` with that message |
 | 400 `{"version": "1.0.0", "status": 400, "action": "ValidationError", "userMessage": …}` | `validationError` with that message |
 | 200 or 202 `{"action": "Pending", "reference": …}` (Foyer's own, only at the durable steps `identityVerification` and `approvalRequested`) | `pending` with that reference |
-| anything else: a timeout, a refused connection or TLS handshake, a redirect, 5xx, a body that is not JSON, an unknown action, a missing `userMessage`, `ValidationError` with a status other than 400, `Continue` on a 400, a `version` other than 1.0.0 … | `block`: fail closed, with a generic message for the person and the precise reason in `detail` (and the audit log) |
+| anything else: a timeout, a refused connection or TLS handshake, a destination that is not public (see `foyer.outbound`; the call is not made), a redirect, 5xx, a body that is not JSON, an unknown action, a missing `userMessage`, `ValidationError` with a status other than 400, `Continue` on a 400, a `version` other than 1.0.0 … | `block`: fail closed, with a generic message for the person and the precise reason in `detail` (and the audit log) |
 
 `version` may be left out; when present it must be "1.0.0".
 
@@ -44,6 +44,7 @@ import httpx
 from temporalio import activity
 
 from activities.store import audit
+from foyer import outbound
 from foyer.db import reading, session_scope
 from foyer.security import SIGNATURE_HEADER, connector_secret, sign
 from models.sign_up import ApiConnector, UserFlow
@@ -175,8 +176,8 @@ async def _post(connector: dict, body: bytes) -> tuple[int, bytes]:
                                             connector["certificate_password"])
     timeout = float(connector["timeout_seconds"])
     async with asyncio.timeout(timeout):
-        async with httpx.AsyncClient(timeout=timeout, verify=verify, auth=auth,
-                                     follow_redirects=False, trust_env=False) as client:
+        # Connects only to an address that passes the outbound rule, resolved now (not when saved).
+        async with outbound.client(timeout=timeout, verify=verify, auth=auth) as client:
             async with client.stream("POST", connector["target_url"], content=body,
                                      headers=headers) as response:
                 raw = b""
@@ -225,8 +226,10 @@ async def call_api_connector(call: ConnectorCall) -> ConnectorOutcome:
         except ConnectorFailure as failure:
             outcome = ConnectorOutcome(action="block", user_message=GENERIC_MESSAGE, detail=str(failure))
         except (httpx.HTTPError, ssl.SSLError, OSError) as failure:
+            refused = outbound.refusal_in(failure)
             outcome = ConnectorOutcome(action="block", user_message=GENERIC_MESSAGE,
-                                       detail=describe(failure)[:1000])
+                                       detail=f"destination refused: {refused}" if refused
+                                       else describe(failure)[:1000])
 
     async with session_scope() as session:
         await audit(session, key=None, category="SelfServiceSignUp", activity="Call API connector",

@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.store import insert_ignore
+from foyer import outbound
 from foyer.db import session_scope
 from foyer.durations import parse_duration
 from foyer.security import SIGNATURE_HEADER, extension_secret, sign
@@ -100,23 +101,27 @@ async def call_custom_extension(data: CalloutInput) -> CalloutResult:
         timeout = parse_duration(extension.callback_timeout) if wait else None
     body = json.dumps(payload).encode()
     headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(secret, int(time.time()), body)}
-    status, error = None, None
+    status, error, refused = None, None, None
     try:
-        async with httpx.AsyncClient(timeout=CALLOUT_TIMEOUT_SECONDS) as client:
+        # Connects only to an address that passes the outbound rule, resolved now (not when saved).
+        async with outbound.client(timeout=CALLOUT_TIMEOUT_SECONDS) as client:
             response = await client.post(target_url, content=body, headers=headers)
         status = response.status_code
         if status >= 300:
             error = f"answered HTTP {status}"
     except httpx.HTTPError as failure:
-        error = f"{type(failure).__name__}: {failure}"
+        refused = outbound.refusal_in(failure)
+        error = f"destination refused: {refused}" if refused else f"{type(failure).__name__}: {failure}"
     async with session_scope() as session:
         call = await session.get(CustomExtensionCall, instance_id)
         call.response_status, call.error = status, error
         call.state = "failed" if error else ("sent" if call.state == "failed" else call.state)
         session.add(call)
     if error:
-        # Retried by Temporal; a stage that must wait fails closed once the retries run out.
-        raise ApplicationError(f"custom extension '{name}' {error}", type="customExtensionFailed")
+        # Retried by Temporal; a stage that must wait fails closed once the retries run out. A
+        # refused destination is not retried: the call was not made, and will not be.
+        raise ApplicationError(f"custom extension '{name}' {error}", type="customExtensionFailed",
+                               non_retryable=refused is not None)
     return CalloutResult(configured=True, instance_id=instance_id, extension_name=name, wait=wait,
                          timeout=timeout)
 

@@ -47,5 +47,7 @@ def configure(prefix: str = "foyer-bench") -> BenchEnv:
         "FOYER_ORGANIZATION_DOMAIN": "bench.test",
         # The bench holds 50 in flight; keep the load-shedding valve out of the way.
         "FOYER_API_MAX_INFLIGHT": "10000",
+        # The recorded scenarios' connector servers listen on 127.0.0.1 (see FOYER_OUTBOUND_ALLOWED_NETWORKS).
+        "FOYER_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
     })
     return env

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from foyer.settings import Settings, get_settings
+from foyer.settings import LOOPBACK_NETWORKS, Settings, get_settings
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TEMPORAL_START_TIMEOUT = 60.0
@@ -92,6 +92,10 @@ class DevStack:
             env["FOYER_SECRET_KEY"] = _read_private(path) or _write_private(
                 path, secrets.token_urlsafe(32))
         env["FOYER_TEMPORAL_ADDRESS"] = f"127.0.0.1:{given.dev_temporal_port}"
+        if "FOYER_OUTBOUND_ALLOWED_NETWORKS" not in env and not given.outbound_allowed_networks:
+            # Development: extensions and connectors may be test servers on this machine.
+            # Production (no `foyer dev`) calls only public addresses unless told otherwise.
+            env["FOYER_OUTBOUND_ALLOWED_NETWORKS"] = LOOPBACK_NETWORKS
         env.setdefault("FOYER_PUBLIC_URL", f"http://127.0.0.1:{given.api_port}")
         self.catch_mail = "FOYER_SMTP_HOST" not in env
         if self.catch_mail:

@@ -1,16 +1,19 @@
 """Every setting is an environment variable with the prefix FOYER_ (pydantic-settings)."""
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Local state of `foyer dev` (SQLite file, Temporal state, caught mail, secret key, admin token).
 # Read here, not only as a field, so the default database file follows it.
 STATE_DIR = Path(os.environ.get("FOYER_STATE_DIR") or PROJECT_ROOT / ".foyer")
+# FOYER_OUTBOUND_ALLOWED_NETWORKS of `foyer dev` (and the tests): loopback, IPv4 and IPv6.
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 
 
 class Settings(BaseSettings):
@@ -50,6 +53,24 @@ class Settings(BaseSettings):
 
     # Safety valves for the API under load: Graph answers 429 with Retry-After, so do we.
     api_max_inflight: int = 256
+
+    # Foyer calls configured URLs (custom extensions, API connectors) only on public addresses.
+    # Non-public networks it may call anyway, as comma-separated CIDRs (e.g. "10.20.0.0/16" for an
+    # approval system on the internal network). Empty, the default, allows none. The tests and
+    # `foyer dev` allow loopback ("127.0.0.0/8,::1/128"); production should not. Read at every
+    # check, so a test can change it on the cached Settings.
+    outbound_allowed_networks: str = ""
+
+    @field_validator("outbound_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError as error:
+                    raise ValueError(f"FOYER_OUTBOUND_ALLOWED_NETWORKS: {error}") from None
+        return value
 
 
 @lru_cache

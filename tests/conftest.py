@@ -50,6 +50,8 @@ os.environ.update({
     "FOYER_API_PORT": str(API_PORT),
     "FOYER_ORGANIZATION_NAME": "Contoso Test",
     "FOYER_ORGANIZATION_DOMAIN": "contoso.test",
+    # The suite's connector and extension servers listen on 127.0.0.1; production allows no loopback.
+    "FOYER_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
 })
 
 import httpx  # noqa: E402

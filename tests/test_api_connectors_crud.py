@@ -12,9 +12,12 @@ URL = "/v1.0/identity/apiConnectors"
 BASIC = {"@odata.type": "#microsoft.graph.basicAuthentication", "username": "foyer", "password": "s3cret!"}
 
 
+# Saved URLs must resolve to an address Foyer may call (tests/security/test_ssrf_destinations.py);
+# the suite allows loopback, so these name localhost. They are never called here.
+
 async def test_create_read_update_delete(api, admin):
     created = await api.post(URL, headers=admin, json={
-        "displayName": "Loyalty check", "targetUrl": "https://loyalty.fabrikam.test/validate",
+        "displayName": "Loyalty check", "targetUrl": "https://localhost/loyalty/validate",
         "authenticationConfiguration": BASIC})
     assert created.status_code == 201, created.text
     body = created.json()
@@ -50,7 +53,7 @@ async def test_create_read_update_delete(api, admin):
 async def test_client_certificate_upload(api, admin):
     server = ConnectorServer(tls=True)  # only for its generated certificates; not started
     created = (await api.post(URL, headers=admin, json={
-        "displayName": "Partner KYC", "targetUrl": "https://kyc.fabrikam.test/check"})).json()
+        "displayName": "Partner KYC", "targetUrl": "https://localhost/kyc/check"})).json()
     assert created["authenticationConfiguration"]["@odata.type"] == "#microsoft.foyer.signatureAuthentication"
     wrong = await api.post(f"{URL}/{created['id']}/uploadClientCertificate", headers=admin,
                            json={"pkcs12Value": server.client_pkcs12, "password": "wrong"})
@@ -67,7 +70,7 @@ async def test_client_certificate_upload(api, admin):
     assert server.client_pkcs12 not in uploaded.text and server.client_password not in uploaded.text
     # The same in one create, as Graph's pkcs12Certificate.
     again = await api.post(URL, headers=admin, json={
-        "displayName": "Partner KYC 2", "targetUrl": "https://kyc.fabrikam.test/check",
+        "displayName": "Partner KYC 2", "targetUrl": "https://localhost/kyc/check",
         "authenticationConfiguration": {"@odata.type": "#microsoft.graph.pkcs12Certificate",
                                         "pkcs12Value": server.client_pkcs12,
                                         "password": server.client_password}})

@@ -25,7 +25,7 @@ async def new_flow(api, admin, **extra) -> dict:
 
 async def new_connector(api, admin) -> str:
     response = await api.post(CONNECTORS, headers=admin, json={
-        "displayName": "Checks", "targetUrl": "https://checks.fabrikam.test/api"})
+        "displayName": "Checks", "targetUrl": "https://localhost/checks/api"})
     return response.json()["id"]
 
 

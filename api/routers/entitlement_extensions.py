@@ -19,6 +19,7 @@ from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found, refusal
 from api.routers.entitlement_catalog import PREFIX, commit, get_catalog, record, require_manage
 from api.schemas import GraphModel, iso
+from foyer import outbound
 from foyer.durations import parse_duration
 from foyer.security import SIGNATURE_HEADER, extension_secret, signature_valid
 from models.entitlement import AssignmentRequest, CustomExtension
@@ -70,8 +71,14 @@ async def create_extension(catalog_id: str, body: ExtensionCreate, caller: Membe
                            session: SessionDep, org: OrganizationDep) -> dict:
     catalog = await get_catalog(session, org, catalog_id)
     require_manage(caller, catalog)
+    target_url = str(body.endpoint_configuration.target_url)
+    try:
+        # Where it points (resolved now) must be a public address; checked again at every call.
+        await outbound.check_url(target_url)
+    except ValueError as error:
+        raise bad_request(str(error)) from None
     row = CustomExtension(catalog_id=catalog.id, display_name=body.display_name, description=body.description,
-                          target_url=str(body.endpoint_configuration.target_url),
+                          target_url=target_url,
                           callback_timeout=body.callback_configuration.timeout_duration
                           if body.callback_configuration else None)
     session.add(row)

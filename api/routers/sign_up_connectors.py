@@ -27,6 +27,7 @@ from api.deps import AdminCaller, Caller, GlobalAdminCaller, OrganizationDep, Se
 from api.errors import GraphError, bad_request
 from api.routers.entitlement_catalog import commit
 from api.schemas import GraphModel
+from foyer import outbound
 from foyer.security import connector_secret
 from models.base import utcnow
 from models.directory import Organization
@@ -49,6 +50,14 @@ def check_target_url(value: str) -> str:
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
         raise ValueError("targetUrl must use https (plain http only for 127.0.0.1 / localhost)")
     return value
+
+
+async def check_destination(target_url: str) -> None:
+    """Where the URL points (resolved now) must be a public address; checked again at every call."""
+    try:
+        await outbound.check_url(target_url)
+    except ValueError as error:
+        raise bad_request(str(error)) from None
 
 
 def certificate_info(pkcs12_value: str, password: str | None) -> dict:
@@ -207,6 +216,7 @@ async def create_connector(caller: GlobalAdminCaller, session: SessionDep, org: 
     row = ApiConnector(organization_id=org.id, display_name=data.display_name, target_url=data.target_url,
                        timeout_seconds=float(data.foyer_timeout_seconds))
     apply_authentication(row, auth if auth is not None else {"@odata.type": SIGNATURE})
+    await check_destination(row.target_url)
     session.add(row)
     await record(session, org, caller, "Create API connector", row, targetUrl=row.target_url,
                  authenticationType=row.authentication_type)
@@ -247,6 +257,8 @@ async def update_connector(connector_id: str, caller: GlobalAdminCaller, session
         changes["authenticationType"] = apply_authentication(row, auth)
     elif row.authentication_type == "certificate" and urlsplit(row.target_url).scheme != "https":
         raise bad_request("client certificate authentication needs an https targetUrl")
+    if data.target_url is not None:
+        await check_destination(row.target_url)
     row.modified_date_time = utcnow()
     session.add(row)
     await record(session, org, caller, "Update API connector", row, **changes)
