@@ -7,6 +7,7 @@ in the visibility store) must carry neither people's email addresses nor challen
 Each journey runs for real (API, pages, worker, the dev server), then each workflow's history is
 fetched and searched, payloads decoded."""
 
+import asyncio
 import base64
 import json
 import uuid
@@ -15,11 +16,13 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.invitation import Invitation
+from models.invitation import Invitation, Passcode
 from tests.entitlement_support import make_user
 from tests.portal_support import challenge_in
-from tests.sign_up_support import make_flow, result_state, submit_attributes, through_code
-from tests.support import emailed_code, invite, link_in, passcode_in, submit_code, unique_email
+from tests.sign_up_support import (
+    ask_code, make_flow, result_state, sign_up_id_in, sign_up_row, submit_attributes, through_code,
+)
+from tests.support import emailed_code, find_user, invite, link_in, passcode_in, submit_code, unique_email
 from tests.test_campaign_end_to_end import wait_for_state
 from workflows.messages import sign_in_workflow_id, sign_up_workflow_id
 
@@ -170,3 +173,42 @@ async def test_campaign_rows_leave_no_link_in_history(api, admin, mail, temporal
     campaign_history = await history_text(temporal.client, f"campaign:{response.json()['id']}")
     for secret in [*(r.link_id for r in rows), *tokens]:
         assert secret not in campaign_history
+
+
+# --- the limits hold now that the pages check the codes (in the database, rows locked) -------
+
+async def test_concurrent_wrong_codes_never_count_past_the_limit(api, admin, mail, server):
+    email = unique_email()
+    created = await invite(api, admin, email)
+    link = link_in((await mail.wait_for(email))[0].text)
+    async with httpx.AsyncClient() as browser:
+        challenge, code = await emailed_code(browser, link, mail, email)
+        answers = await asyncio.gather(*(submit_code(browser, link, challenge, wrong(code)) for _ in range(8)))
+        assert all(a.status_code == 400 for a in answers)
+        late = await submit_code(browser, link, challenge, code)
+        assert late.status_code == 400 and "Too many wrong tries" in late.text
+    async with session_scope() as session:
+        passcode = await session.get(Passcode, challenge)
+        row = await session.get(Invitation, created["id"])
+    assert passcode.failed_attempts == 5 and passcode.consumed_date_time is None
+    assert row.consecutive_passcode_failures == 5 and row.state == "pending"
+    assert (await find_user(email)).external_user_state == "PendingAcceptance"
+
+
+async def test_sign_up_wrong_codes_lock_and_end_the_sign_up(server, mail, organization_id):
+    flow_id = await make_flow(organization_id)
+    email = unique_email()
+    async with httpx.AsyncClient(base_url=server, timeout=30) as browser:
+        asked = await ask_code(browser, flow_id, email)
+        assert asked.status_code == 200, asked.text[:500]
+        sign_up_id = sign_up_id_in(asked.text)
+        code = passcode_in((await mail.wait_for(email))[0].text)
+        form = {"sign_up_id": sign_up_id, "email": email}
+        for left in (4, 3, 2, 1):
+            answer = await browser.post(f"/signup/{flow_id}/verify", data={**form, "code": wrong(code)})
+            assert answer.status_code == 400 and f"{left} tr{'y' if left == 1 else 'ies'} left" in answer.text
+        locked = await browser.post(f"/signup/{flow_id}/verify", data={**form, "code": wrong(code)})
+        assert locked.status_code == 400 and "Too many wrong tries" in locked.text, locked.text[:800]
+        late = await browser.post(f"/signup/{flow_id}/verify", data={**form, "code": code})
+        assert late.status_code >= 400 and 'id="attributes-form"' not in late.text
+    assert (await sign_up_row(email)).state == "expired"
