@@ -3,8 +3,8 @@
 One per attempt, id `signin:{digest of the challenge id}`, short-lived: the Update `request_code`
 records the challenge and (for a user who may sign in) mints and mails an 8-digit code; the page
 checks a typed code against the database (`record_sign_in_code_attempt`, so the code never enters
-history) and, once it is accepted, the Update `verify` signs in. The run ends on success, once the code is locked after five wrong tries, or after
-fifteen minutes, whichever comes first. Only the code's keyed digest is ever stored.
+history; five wrong tries lock it there) and, once a code is accepted, the Update `verify` signs
+in. The run ends on success or after fifteen minutes. Only the code's keyed digest is stored.
 """
 
 import asyncio
