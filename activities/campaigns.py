@@ -21,7 +21,6 @@ from api.errors import GraphError
 from api import access_requests
 from api.invitations import invite
 from foyer.db import reading, session_scope
-from foyer.security import new_link_id
 from foyer.settings import get_settings
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
@@ -278,7 +277,7 @@ def _package_request_id(campaign_id: str, row_number: int, entry: str) -> str:
 def _row_spec(campaign: Campaign, row: CampaignRow, proposed_user_id: str) -> InvitationSpec:
     return InvitationSpec(
         invitation_id=row_invitation_id(campaign.id, row.row_number),
-        organization_id=campaign.organization_id, email=row.email, link_id=new_link_id(),
+        organization_id=campaign.organization_id, email=row.email,
         proposed_user_id=proposed_user_id, invite_redirect_url=row.invite_redirect_url,
         invited_by_id=campaign.created_by_id, invited_by_name=campaign.created_by_name,
         invited_by_role=campaign.created_by_role, invited_user_display_name=row.display_name,

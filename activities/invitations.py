@@ -35,7 +35,9 @@ class InvitationSpec(BaseModel):
     invitation_id: str
     organization_id: str
     email: str
-    link_id: str
+    # No link id: record_invitation draws it and keeps it in the row only, so nothing in history
+    # is enough to rebuild the redemption link. (Histories recorded before carry `link_id`; it is
+    # ignored.)
     proposed_user_id: str
     invite_redirect_url: str
     invited_by_id: str | None = None
@@ -100,14 +102,15 @@ class PasscodeIssued(BaseModel):
 
 
 class RedeemInput(BaseModel):
+    # No code: the page checked it (`record_passcode_attempt`); this acts on what was recorded.
     invitation_id: str
     challenge_id: str
-    code: str
     workflow_id: str
 
 
 class RedeemOutcome(BaseModel):
     # redeemed | wrongCode | codeExpired | codeLocked | addressLocked | notPending | unknownChallenge
+    # (and, from `record_passcode_attempt` only, accepted)
     outcome: str
     redirect_url: str | None = None
     user_id: str | None = None
@@ -138,8 +141,9 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
     spec = data.spec
     existing = await session.get(Invitation, spec.invitation_id)
     if existing is not None:
-        key = f"invitation:{existing.id}:{existing.link_id}:invitation:0"
-        return _recorded(existing, org, key if existing.send_invitation_message else None)
+        # A retry: the row's link (drawn on the first try) stands.
+        return _recorded(existing, org, invitation_mail_key(existing, "invitation", 0)
+                         if existing.send_invitation_message else None)
 
     if not domain_allowed(org.domain_list_mode, org.domain_list, spec.email):
         raise _refuse("domainNotAllowed",
@@ -196,6 +200,9 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
         previous.ended_date_time = utcnow()
         session.add(previous)
 
+    # Drawn here, inside the transaction that writes the row, so it never leaves the database
+    # (the workflow holds only the token's digest).
+    link_id = security.new_link_id()
     invitation = Invitation(
         id=spec.invitation_id, organization_id=org.id, user_id=user.id, email=spec.email,
         workflow_id=data.workflow_id,
@@ -209,8 +216,8 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
         message_language=spec.message_language, cc_recipients=spec.cc_recipients,
         reset_redemption=spec.reset_redemption, group_ids=spec.group_ids,
         application_ids=spec.application_ids, lifetime=spec.lifetime or org.invitation_lifetime,
-        link_id=spec.link_id,
-        link_token_hash=security.link_token_hash(security.link_token(spec.link_id)),
+        link_id=link_id,
+        link_token_hash=security.link_token_hash(security.link_token(link_id)),
         link_issued_date_time=data.issued_at, expires_date_time=data.issued_at + lifetime,
         created_date_time=data.issued_at,
         redeemed_date_time=data.issued_at if already_redeemed else None,
@@ -274,9 +281,16 @@ async def _send_invitation_mail(data: InvitationMailInput) -> bool:
     return True
 
 
+def invitation_mail_key(invitation: Invitation, kind: str, sequence: int) -> str:
+    """The outbox key of one invitation mail. It travels through history (activity results and
+    inputs), so it names the invitation only, never its link id; each new link is a new
+    invitation id anyway."""
+    return f"invitation:{invitation.id}:{kind}:{sequence}"
+
+
 async def _enqueue_invitation_mail(session, invitation: Invitation, org: Organization, kind: str,
                                    sequence: int) -> str:
-    key = f"invitation:{invitation.id}:{invitation.link_id}:{kind}:{sequence}"
+    key = invitation_mail_key(invitation, kind, sequence)
     completed = invitation.state == InvitationState.redeemed
     context = {
         "organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
@@ -375,10 +389,54 @@ def _check_redemption_policy(org: Organization, invitation: Invitation) -> None:
                       f"{invitation.email.split('@')[-1]}")
 
 
+async def record_passcode_attempt(invitation_id: str, challenge_id: str, code: str) -> RedeemOutcome:
+    """The redemption page's half of a code check, done against the database so that the code
+    never enters Temporal's history: a matching code marks the passcode accepted
+    (`consumed_date_time`), a wrong one counts against the code (five tries) and the address (a
+    hundred in a row). Both rows are locked, so concurrent attempts cannot count past a limit.
+    Only on `accepted` does the page ask the workflow to redeem (`redeem_with_passcode`), which
+    redeems only a challenge recorded here as accepted."""
+    now = utcnow()
+    async with session_scope() as session:
+        invitation = await session.get(Invitation, invitation_id, with_for_update=True)
+        if invitation is None:
+            return RedeemOutcome(outcome="notPending")
+        passcode = await session.get(Passcode, challenge_id, with_for_update=True)
+        if passcode is None or passcode.invitation_id != invitation.id:
+            return RedeemOutcome(outcome="unknownChallenge")
+        matches = security.passcode_matches(challenge_id, code.strip(), passcode.code_hash)
+        if invitation.state == InvitationState.redeemed and passcode.consumed_date_time and matches:
+            return RedeemOutcome(outcome="accepted")  # the workflow answers a repeat
+        if invitation.state != InvitationState.pending:
+            return RedeemOutcome(outcome="notPending")
+        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
+            return RedeemOutcome(outcome="addressLocked")
+        if passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
+            return RedeemOutcome(outcome="codeLocked", attempts_left=0)
+        if passcode.consumed_date_time is None and passcode.expires_date_time <= now:
+            return RedeemOutcome(outcome="codeExpired")
+        if matches:
+            # Accepted once; a repeat (the redeem Update failed, the form was sent twice) is
+            # accepted again: the workflow redeems one invitation once.
+            passcode.consumed_date_time = passcode.consumed_date_time or now
+            session.add(passcode)
+            return RedeemOutcome(outcome="accepted")
+        passcode.failed_attempts += 1
+        invitation.consecutive_passcode_failures += 1
+        session.add(passcode)
+        session.add(invitation)
+        left = PASSCODE_MAX_WRONG_TRIES - passcode.failed_attempts
+        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
+            return RedeemOutcome(outcome="addressLocked", attempts_left=0)
+        return RedeemOutcome(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
+
+
 @activity.defn
 async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
-    """Check the passcode and, when it matches, redeem: the guest becomes Accepted with an email
-    identity and joins the pre-assigned groups and applications — all in one transaction."""
+    """Redeem with a challenge whose code the page accepted (`record_passcode_attempt`): the guest
+    becomes Accepted with an email identity and joins the pre-assigned groups and applications —
+    all in one transaction. The limits are checked again: a wrong try that locked the code after
+    it was accepted wins."""
     now = utcnow()
     async with session_scope() as session:
         invitation = await session.get(Invitation, data.invitation_id, with_for_update=True)
@@ -395,24 +453,14 @@ async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
             return RedeemOutcome(outcome="notPending")
         if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
             return RedeemOutcome(outcome="addressLocked")
-        if passcode.consumed_date_time is not None or passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
+        if passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
             return RedeemOutcome(outcome="codeLocked", attempts_left=0)
-        if passcode.expires_date_time <= now:
-            return RedeemOutcome(outcome="codeExpired")
+        if passcode.consumed_date_time is None:
+            # No matching code was recorded for this challenge.
+            return RedeemOutcome(outcome="unknownChallenge")
         org = await session.get(Organization, invitation.organization_id)
         _check_redemption_policy(org, invitation)
 
-        if not security.passcode_matches(data.challenge_id, data.code.strip(), passcode.code_hash):
-            passcode.failed_attempts += 1
-            invitation.consecutive_passcode_failures += 1
-            session.add(passcode)
-            session.add(invitation)
-            left = PASSCODE_MAX_WRONG_TRIES - passcode.failed_attempts
-            if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-                return RedeemOutcome(outcome="addressLocked", attempts_left=0)
-            return RedeemOutcome(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
-
-        passcode.consumed_date_time = now
         invitation.state = InvitationState.redeemed
         invitation.redeemed_date_time = now
         invitation.consecutive_passcode_failures = 0

@@ -41,12 +41,13 @@ class CodeIssued(BaseModel):
 
 
 class VerifyCodeInput(BaseModel):
+    # No code: the page checked it (`record_sign_in_code_attempt`); this acts on what was recorded.
     challenge_id: str
-    code: str
 
 
 class CodeChecked(BaseModel):
     # signedIn | wrongCode | codeLocked | codeExpired | unknownChallenge
+    # (and, from `record_sign_in_code_attempt` only, accepted)
     outcome: str
     user_id: str | None = None
     attempts_left: int | None = None
@@ -125,33 +126,53 @@ async def deliver_sign_in_mail(key: str) -> None:
     await mail.deliver(key)
 
 
-@activity.defn
-async def verify_sign_in_code(data: VerifyCodeInput) -> CodeChecked:
+async def record_sign_in_code_attempt(challenge_id: str, code: str) -> CodeChecked:
+    """The sign-in page's half of a code check, done against the database so that the code never
+    enters Temporal's history: a matching code of a user who may sign in marks the challenge
+    accepted (`consumed_date_time`), anything else counts as a wrong try (five lock the code).
+    The row is locked, so concurrent attempts cannot count past the limit. Only on `accepted`
+    does the page send the workflow's `verify` Update, which signs in only a challenge recorded
+    here as accepted — once: the workflow ends when it has."""
     now = utcnow()
     async with session_scope() as session:
-        challenge = await session.get(SignInChallenge, data.challenge_id, with_for_update=True)
+        challenge = await session.get(SignInChallenge, challenge_id, with_for_update=True)
         if challenge is None:
             return CodeChecked(outcome="unknownChallenge")
-        if challenge.consumed_date_time is not None:
-            # A retry of the attempt that already succeeded answers the same; anything else is late.
-            if challenge.code_hash and security.passcode_matches(
-                    f"signin:{data.challenge_id}", data.code.strip(), challenge.code_hash):
-                return CodeChecked(outcome="signedIn", user_id=challenge.user_id)
-            return CodeChecked(outcome="codeLocked", attempts_left=0)
         if challenge.failed_attempts >= MAX_WRONG_TRIES:
             return CodeChecked(outcome="codeLocked", attempts_left=0)
-        if challenge.expires_date_time <= now:
+        if challenge.consumed_date_time is None and challenge.expires_date_time <= now:
             return CodeChecked(outcome="codeExpired")
         matches = challenge.code_hash is not None and security.passcode_matches(
-            f"signin:{data.challenge_id}", data.code.strip(), challenge.code_hash)
+            f"signin:{challenge_id}", code.strip(), challenge.code_hash)
         user = await session.get(User, challenge.user_id) if matches else None
-        if not matches or not may_sign_in(user):
-            challenge.failed_attempts += 1
+        if matches and may_sign_in(user):
+            # A repeat (the Update failed, the form was sent twice) is accepted again; the
+            # workflow signs in once.
+            challenge.consumed_date_time = challenge.consumed_date_time or now
             session.add(challenge)
-            left = MAX_WRONG_TRIES - challenge.failed_attempts
-            return CodeChecked(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
-        challenge.consumed_date_time = now
+            return CodeChecked(outcome="accepted", user_id=user.id)
+        challenge.failed_attempts += 1
         session.add(challenge)
+        left = MAX_WRONG_TRIES - challenge.failed_attempts
+        return CodeChecked(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
+
+
+@activity.defn
+async def verify_sign_in_code(data: VerifyCodeInput) -> CodeChecked:
+    """Sign in with a challenge whose code the page accepted (`record_sign_in_code_attempt`).
+    Read-only, so retries answer the same; the limits win over an earlier acceptance."""
+    async with session_scope() as session:
+        challenge = await session.get(SignInChallenge, data.challenge_id)
+        if challenge is None:
+            return CodeChecked(outcome="unknownChallenge")
+        if challenge.failed_attempts >= MAX_WRONG_TRIES:
+            return CodeChecked(outcome="codeLocked", attempts_left=0)
+        if challenge.consumed_date_time is None:
+            # No matching code was recorded for this challenge.
+            return CodeChecked(outcome="unknownChallenge", attempts_left=0)
+        user = await session.get(User, challenge.user_id) if challenge.user_id else None
+        if not may_sign_in(user):  # disabled since the code was accepted
+            return CodeChecked(outcome="codeLocked", attempts_left=0)
         return CodeChecked(outcome="signedIn", user_id=user.id)
 
 

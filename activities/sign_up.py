@@ -45,12 +45,13 @@ class SignUpStarted(BaseModel):
 
 
 class CheckCodeInput(BaseModel):
+    # No code: the page checked it (`record_sign_up_code_attempt`); this reads what was recorded.
     sign_up_id: str
-    code: str
 
 
 class CodeVerdict(BaseModel):
-    outcome: str  # verified | wrongCode | codeLocked | codeExpired
+    # verified | wrongCode | codeLocked | codeExpired (and, from the page's check only, accepted)
+    outcome: str
     attempts_left: int | None = None
 
 
@@ -174,30 +175,50 @@ async def deliver_sign_up_mail(key: str) -> None:
     await mail.deliver(key)
 
 
-@activity.defn
-async def check_sign_up_code(data: CheckCodeInput) -> CodeVerdict:
+async def record_sign_up_code_attempt(sign_up_id: str, code: str) -> CodeVerdict:
+    """The sign-up page's half of a code check, done against the database so that the code never
+    enters Temporal's history: a matching code marks the challenge accepted (`consumed_date_time`),
+    a wrong one counts (five lock the code). The row is locked, so concurrent attempts cannot
+    count past the limit. The page then sends the workflow's `verify` Update (unless the code was
+    merely wrong), and `check_sign_up_code` tells the workflow what was recorded."""
     now = utcnow()
-    key = challenge_id(data.sign_up_id)
+    key = challenge_id(sign_up_id)
     async with session_scope() as session:
         challenge = await session.get(SignInChallenge, key, with_for_update=True)
         if challenge is None or challenge.code_hash is None:
             return CodeVerdict(outcome="codeLocked", attempts_left=0)
-        matches = security.passcode_matches(key, data.code.strip(), challenge.code_hash)
-        if challenge.consumed_date_time is not None:
-            # A retry of the check that already succeeded answers the same.
-            return CodeVerdict(outcome="verified" if matches else "codeLocked", attempts_left=0)
         if challenge.failed_attempts >= MAX_WRONG_TRIES:
             return CodeVerdict(outcome="codeLocked", attempts_left=0)
+        if challenge.consumed_date_time is None and challenge.expires_date_time <= now:
+            return CodeVerdict(outcome="codeExpired")
+        if security.passcode_matches(key, code.strip(), challenge.code_hash):
+            # A repeat (the Update failed, the form was sent twice) is accepted again; the
+            # workflow moves past the code once.
+            challenge.consumed_date_time = challenge.consumed_date_time or now
+            session.add(challenge)
+            return CodeVerdict(outcome="accepted")
+        challenge.failed_attempts += 1
+        session.add(challenge)
+        left = MAX_WRONG_TRIES - challenge.failed_attempts
+        return CodeVerdict(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
+
+
+@activity.defn
+async def check_sign_up_code(data: CheckCodeInput) -> CodeVerdict:
+    """What the page recorded for the sign-up's code (read-only: retries answer the same). The
+    limits win over an earlier acceptance."""
+    now = utcnow()
+    async with session_scope() as session:
+        challenge = await session.get(SignInChallenge, challenge_id(data.sign_up_id))
+        if challenge is None or challenge.code_hash is None:
+            return CodeVerdict(outcome="codeLocked", attempts_left=0)
+        if challenge.failed_attempts >= MAX_WRONG_TRIES:
+            return CodeVerdict(outcome="codeLocked", attempts_left=0)
+        if challenge.consumed_date_time is not None:
+            return CodeVerdict(outcome="verified")
         if challenge.expires_date_time <= now:
             return CodeVerdict(outcome="codeExpired")
-        if not matches:
-            challenge.failed_attempts += 1
-            session.add(challenge)
-            left = MAX_WRONG_TRIES - challenge.failed_attempts
-            return CodeVerdict(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
-        challenge.consumed_date_time = now
-        session.add(challenge)
-        return CodeVerdict(outcome="verified")
+        return CodeVerdict(outcome="wrongCode", attempts_left=MAX_WRONG_TRIES - challenge.failed_attempts)
 
 
 @activity.defn

@@ -8,7 +8,12 @@ exactly as the API does (`api.invitations.invite`: update-with-start), then save
 closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`api.access_requests`), and SignUpWorkflow runs driven as the sign-up
-pages and the signUps API drive them (`--only signup` records just those).
+pages and the signUps API drive them (`--only signup` records just those; `--only invitation`
+just the InvitationWorkflow scenarios). Codes are checked as the pages check them, against the
+database (`record_passcode_attempt`, `record_sign_up_code_attempt`), before the Update.
+
+Recorded histories are append-only: to add recordings of today's code next to the old ones, give
+`--tag NAME`, which writes each file as <name>_<NAME>.json instead of overwriting.
 
 Re-record when a workflow change is *meant* to alter histories (and version it with
 `workflow.patched` if old runs may still be open); the replay test is the gate that tells you.
@@ -28,14 +33,15 @@ ENV = configure(prefix="foyer-record")
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError  # noqa: E402
 from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 
-from activities.invitations import InvitationSpec  # noqa: E402
+from activities.invitations import InvitationSpec, record_passcode_attempt  # noqa: E402
+from activities.sign_up import record_sign_up_code_attempt  # noqa: E402
 from api.invitations import invite  # noqa: E402
 from api import access_requests, sign_ups  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
-from foyer.security import link_token, link_token_hash, new_challenge_id, new_link_id  # noqa: E402
+from foyer.security import new_challenge_id  # noqa: E402
 from models.campaign import Campaign, CampaignRow  # noqa: E402
 from models.directory import Organization  # noqa: E402
 from models.sign_up import UserFlow  # noqa: E402
@@ -56,6 +62,12 @@ from tests.entitlement_support import (  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
 RESULT_TIMEOUT = 60
+# Set by --tag: appended to every file name written, so a new recording never replaces an old one.
+TAG = ""
+
+
+def history_path(out: Path, name: str) -> Path:
+    return out / f"{name}{'_' + TAG if TAG else ''}.json"
 
 
 class Recorder:
@@ -65,7 +77,7 @@ class Recorder:
     def spec(self, email: str, **extra) -> InvitationSpec:
         return InvitationSpec(
             invitation_id=str(uuid.uuid4()), organization_id=self.organization_id, email=email,
-            link_id=new_link_id(), proposed_user_id=str(uuid.uuid4()),
+            proposed_user_id=str(uuid.uuid4()),
             invite_redirect_url="https://app.contoso.test/welcome", invited_by_id="recorder",
             invited_by_name="History Recorder", invited_user_display_name="Recorded Guest",
             send_invitation_message=True, **extra)
@@ -74,12 +86,16 @@ class Recorder:
         return self.client.get_workflow_handle_for(
             InvitationWorkflow.run, invitation_workflow_id(self.organization_id, email))
 
-    async def passcode(self, email: str, spec: InvitationSpec) -> tuple[str, str]:
-        """Ask for a code on the spec's link (as the redemption page does) and read it from mail."""
+    async def link_hash(self, email: str) -> str:
+        """The current link's digest (the link itself is only in the invitation row and the mail)."""
+        return (await self.handle(email).query(InvitationWorkflow.current)).link_token_hash
+
+    async def passcode(self, email: str) -> tuple[str, str]:
+        """Ask for a code on the current link (as the redemption page does) and read it from mail."""
         before = len(self.catcher.to(email))
         challenge = new_challenge_id()
         await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
-            link_token_hash=link_token_hash(link_token(spec.link_id)), challenge_id=challenge))
+            link_token_hash=await self.link_hash(email), challenge_id=challenge))
         messages = await self.catcher.wait_for(email, count=before + 1)
         code = re.search(r"\b(\d{8})\b", messages[-1].text).group(1)
         return challenge, code
@@ -89,7 +105,7 @@ class Recorder:
         status = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         assert status.state == expected_state, (scenario, status)
         history = await handle.fetch_history()
-        path = self.out / f"invitation_{scenario}.json"
+        path = history_path(self.out, f"invitation_{scenario}")
         path.write_text(history.to_json() + "\n")
         print(f"  {scenario}: {len(history.events)} events, final state {status.state} → {path}")
 
@@ -102,19 +118,19 @@ class Recorder:
     async def redeemed(self) -> None:
         """invite → ask for a passcode → one wrong code → the right code → redeemed."""
         email = self.email("redeemed")
-        spec = self.spec(email)
-        await invite(self.client, spec)
+        result = await invite(self.client, self.spec(email))
         await self.catcher.wait_for(email)
-        challenge, code = await self.passcode(email, spec)
-        link_hash = link_token_hash(link_token(spec.link_id))
+        challenge, code = await self.passcode(email)
+        # As the page does: the code is checked against the database (a wrong one never reaches
+        # the workflow), and only an accepted one leads to the redeem Update.
         wrong = f"{(int(code) + 1) % 10**8:08d}"
+        attempt = await record_passcode_attempt(result.invitation_id, challenge, wrong)
+        assert attempt.outcome == "wrongCode", attempt
+        attempt = await record_passcode_attempt(result.invitation_id, challenge, code)
+        assert attempt.outcome == "accepted", attempt
         outcome = await self.handle(email).execute_update(
-            InvitationWorkflow.redeem, RedeemRequest(link_token_hash=link_hash, challenge_id=challenge,
-                                                     code=wrong))
-        assert outcome.outcome == "wrongCode", outcome
-        outcome = await self.handle(email).execute_update(
-            InvitationWorkflow.redeem, RedeemRequest(link_token_hash=link_hash, challenge_id=challenge,
-                                                     code=code))
+            InvitationWorkflow.redeem, RedeemRequest(link_token_hash=await self.link_hash(email),
+                                                     challenge_id=challenge))
         assert outcome.outcome == "redeemed", outcome
         await self.save("redeemed", email, "redeemed")
 
@@ -126,14 +142,14 @@ class Recorder:
     async def superseded_then_expired(self) -> None:
         """invite → invite again (the first link dies) with a 3 s lifetime → expires."""
         email = self.email("superseded")
-        first = self.spec(email)
-        await invite(self.client, first)
+        await invite(self.client, self.spec(email))
         await self.catcher.wait_for(email)
+        first_link_hash = await self.link_hash(email)
         await invite(self.client, self.spec(email, lifetime="PT3S"))
         await self.catcher.wait_for(email, count=2)
         try:  # the first link no longer works (a validator refusal: not in history)
             await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
-                link_token_hash=link_token_hash(link_token(first.link_id)), challenge_id="x"))
+                link_token_hash=first_link_hash, challenge_id="x"))
             raise AssertionError("the superseded link still works")
         except WorkflowUpdateFailedError:
             pass
@@ -184,7 +200,7 @@ class AccessRecorder:
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id)
         await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         history = await handle.fetch_history()
-        path = self.out / f"{name}.json"
+        path = history_path(self.out, name)
         path.write_text(history.to_json() + "\n")
         print(f"  {name}: {len(history.events)} events → {path}")
 
@@ -240,7 +256,7 @@ class CampaignRecorder:
     async def save(self, name: str, handle) -> None:
         await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         history = await handle.fetch_history()
-        path = self.out / f"{name}.json"
+        path = history_path(self.out, name)
         path.write_text(history.to_json() + "\n")
         print(f"  {name}: {len(history.events)} events → {path}")
 
@@ -310,7 +326,9 @@ class SignUpRecorder:
         assert status.state == "codeSent", (scenario, status)
         code = re.search(r"\b(\d{8})\b", (await self.catcher.wait_for(email))[-1].text).group(1)
         handle = await operation.workflow_handle()
-        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest(code=code))
+        verdict = await record_sign_up_code_attempt(sign_up_id, code)  # as the page checks it
+        assert verdict.outcome == "accepted", (scenario, verdict)
+        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest())
         assert status.state == "collectingAttributes", (scenario, status)
         status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(
             values={"displayName": f"Recorded {scenario}", "country": "NO"}))
@@ -327,7 +345,7 @@ class SignUpRecorder:
         status = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         assert status.state == expected_state, (name, status)
         history = await handle.fetch_history()
-        path = self.out / f"{name}.json"
+        path = history_path(self.out, name)
         path.write_text(history.to_json() + "\n")
         print(f"  {name}: {len(history.events)} events, final state {status.state} → {path}")
 
@@ -387,16 +405,16 @@ async def main(out: Path, only: str | None = None) -> None:
             async with build_worker(client):
                 if only in (None, "signup"):
                     await SignUpRecorder(client, catcher, organization_id, out).all()
-                if only == "signup":
+                if only in (None, "campaign"):
+                    await CampaignRecorder(client, catcher, organization_id, out).batches()
+                if only in (None, "invitation"):
+                    recorder = Recorder(client, catcher, organization_id, out)
+                    await asyncio.gather(recorder.redeemed(), recorder.superseded_then_expired(),
+                                         recorder.revoked(), recorder.expired())
+                    # Alone: it changes the organization's reminder schedule while it runs.
+                    await recorder.reminded_then_expired()
+                if only is not None:
                     return
-                await CampaignRecorder(client, catcher, organization_id, out).batches()
-                if only == "campaign":
-                    return
-                recorder = Recorder(client, catcher, organization_id, out)
-                await asyncio.gather(recorder.redeemed(), recorder.superseded_then_expired(),
-                                     recorder.revoked(), recorder.expired())
-                # Alone: it changes the organization's reminder schedule while it runs.
-                await recorder.reminded_then_expired()
                 access = AccessRecorder(client, organization_id, out)
                 await asyncio.gather(access.delivered_then_removed(), access.decided("Approve"),
                                      access.decided("Deny"), access.canceled())
@@ -408,6 +426,9 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["campaign", "signup"], help="record only these scenarios")
+    parser.add_argument("--only", choices=["campaign", "invitation", "signup"],
+                        help="record only these scenarios")
+    parser.add_argument("--tag", default="", help="append _TAG to each file name (never overwrite)")
     arguments = parser.parse_args()
+    TAG = arguments.tag
     asyncio.run(main(arguments.out, arguments.only))

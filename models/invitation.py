@@ -35,8 +35,9 @@ class Invitation(SQLModel, table=True):
     group_ids: list[str] = json_field()
     application_ids: list[str] = json_field()
     lifetime: str = "P30D"
-    # The current link. Only its SHA-256 digest is kept; `link_id` is the non-secret nonce the
-    # token is derived from with FOYER_SECRET_KEY (so a retried mail activity can rebuild it).
+    # The current link. Only its SHA-256 digest is kept; `link_id` is the nonce the token is
+    # derived from with FOYER_SECRET_KEY (so a retried mail activity can rebuild it). With the key
+    # it rebuilds the link, so it stays in this row: never in workflow history.
     link_id: str = Field(default_factory=new_id)
     link_token_hash: str = Field(unique=True, index=True)
     link_issued_date_time: datetime = utc_field(default_now=True, nullable=False)

@@ -32,6 +32,7 @@ import httpx
 import pytest
 from sqlmodel import col, func, select
 
+from activities.invitations import invitation_mail_key
 from api.main import create_app
 from bench.devserver import DevServer, dev_server
 from foyer.db import session_scope
@@ -267,10 +268,10 @@ class Stack:
             if not all(counts[e] for e in wanted):
                 return False
             async with session_scope() as session:
-                links = (await session.exec(select(Invitation.id, Invitation.link_id).join(
+                invitations = (await session.exec(select(Invitation).join(
                     CampaignRow, col(CampaignRow.invitation_id) == col(Invitation.id)).where(
                     CampaignRow.campaign_id == campaign_id))).all()
-                keys = [f"invitation:{i}:{link}:invitation:0" for i, link in links]
+                keys = [invitation_mail_key(i, "invitation", 0) for i in invitations]
                 sent = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
                     col(OutboxMessage.key).in_(keys), OutboxMessage.state == "sent"))).one()
             return len(keys) == len(wanted) and sent == len(keys)

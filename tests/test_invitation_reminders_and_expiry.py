@@ -8,15 +8,15 @@ import httpx
 from activities.invitations import InvitationSpec
 from api.invitations import invite
 from foyer.db import session_scope
-from foyer.security import new_link_id
 from models.invitation import Invitation
 from tests.support import find_user, link_in
 from workflows.invitation import InvitationWorkflow
+from workflows.messages import invitation_workflow_id
 
 
 def spec_for(organization_id: str, email: str, **extra) -> InvitationSpec:
     return InvitationSpec(invitation_id=str(uuid.uuid4()), organization_id=organization_id,
-                          email=email, link_id=new_link_id(), proposed_user_id=str(uuid.uuid4()),
+                          email=email, proposed_user_id=str(uuid.uuid4()),
                           invite_redirect_url="https://app.contoso.test/", invited_by_name="Timer Test",
                           send_invitation_message=True, **extra)
 
@@ -39,7 +39,7 @@ async def test_reminders_then_expiry(time_env, organization_id, mail, app, serve
     await mail.wait_for(email, count=3)
 
     await time_env.sleep(timedelta(days=20))
-    handle = time_env.client.get_workflow_handle_for(InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
+    handle = time_env.client.get_workflow_handle_for(InvitationWorkflow.run, invitation_workflow_id(organization_id, email))
     final = await handle.result()
     assert final.state == "expired"
     assert final.reminders_sent == 2
@@ -60,7 +60,7 @@ async def test_per_invitation_lifetime_and_no_reminders_without_mail(time_env, o
     spec = spec_for(organization_id, email, lifetime="P2D")
     spec.send_invitation_message = False
     await invite(time_env.client, spec)
-    handle = time_env.client.get_workflow_handle_for(InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
+    handle = time_env.client.get_workflow_handle_for(InvitationWorkflow.run, invitation_workflow_id(organization_id, email))
     status = await handle.query(InvitationWorkflow.current)
     async with session_scope() as session:
         row = await session.get(Invitation, status.invitation_id)
@@ -82,7 +82,7 @@ async def test_refused_first_invitation_leaves_no_waiting_workflow(time_env, org
     except Exception as error:  # the API maps this refusal to 404 userNotFound
         assert getattr(error, "code", None) == "userNotFound", error
     handle = time_env.client.get_workflow_handle_for(
-        InvitationWorkflow.run, f"invitation:{organization_id}:{email}")
+        InvitationWorkflow.run, invitation_workflow_id(organization_id, email))
     await time_env.sleep(timedelta(minutes=11))
     assert (await handle.result()).state == "new"
     assert await find_user(email) is None

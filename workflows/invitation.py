@@ -1,10 +1,14 @@
 """InvitationWorkflow: one per (organization, email address).
 
-Its id is the business key `invitation:{organization_id}:{email}`, so inviting one address twice
+Its id is the business key `invitation:{organization_id}:{address key}` (a stable digest of the
+address: ids carry no personal data; see `invitation_workflow_id`), so inviting one address twice
 reaches the same workflow: the second invitation supersedes the first (fresh link, the old one
 stops working) instead of making a second guest. It records the guest, mails the invitation,
 reminds, expires the link at the invitation's deadline, hands out passcodes and redeems.
 Decisions that need an answer (invite, request a passcode, redeem, revoke) are Updates.
+Nothing secret enters its history: the link id is drawn inside `record_invitation` and stays in
+the invitation row (the workflow holds the link token's digest), and a typed passcode is checked
+by the page against the database (`record_passcode_attempt`) before `redeem` is asked.
 """
 
 import asyncio
@@ -159,7 +163,7 @@ class InvitationWorkflow:
             outcome = await workflow.execute_activity(
                 acts.redeem_with_passcode,
                 RedeemInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id,
-                            code=request.code, workflow_id=workflow.info().workflow_id),
+                            workflow_id=workflow.info().workflow_id),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             if outcome.outcome == "redeemed":
                 self.status.state = "redeemed"
@@ -168,8 +172,6 @@ class InvitationWorkflow:
     @redeem.validator
     def _validate_redeem(self, request: RedeemRequest) -> None:
         self._check_link(request.link_token_hash)
-        if not request.code.strip():
-            raise ApplicationError("enter the code from the email", type="invalidRequest")
 
     @workflow.update
     async def revoke(self, request: RevokeRequest) -> InvitationStatus:

@@ -6,6 +6,7 @@ every run, and rebuilding these pydantic models each time cost measurable CPU pe
 Workflows import this module through `imports_passed_through`, so it is loaded once.
 """
 
+import hashlib
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -16,8 +17,20 @@ from activities.invitations import InvitationMailInput, InvitationSpec
 
 # --- Invitation -------------------------------------------------------------------------
 
+def address_key(organization_id: str, email: str) -> str:
+    """A stable stand-in for an address in workflow ids: workflow ids are listed by the Web UI and
+    kept in the visibility store, so they carry no personal data. Unkeyed on purpose: it must
+    stay the same when FOYER_SECRET_KEY is rotated (the id is the invitation's business key)."""
+    return hashlib.sha256(f"{organization_id}:{email.strip().lower()}".encode()).hexdigest()[:32]
+
+
 def invitation_workflow_id(organization_id: str, email: str) -> str:
-    return f"invitation:{organization_id}:{email.lower()}"
+    """The address's InvitationWorkflow, for starting it (update-with-start). Code that acts on an
+    existing invitation (revoke, passcode, redeem, user deletion) goes by the id recorded in the
+    invitation row instead, so runs started under the earlier id, `invitation:{org}:{address}`,
+    are still found for their own invitation; a new invitation to such an address starts a run
+    under this id and supersedes theirs."""
+    return f"invitation:{organization_id}:{address_key(organization_id, email)}"
 
 
 class InvitationWorkflowInput(BaseModel):
@@ -39,9 +52,11 @@ class PasscodeRequest(BaseModel):
 
 
 class RedeemRequest(BaseModel):
+    """The page has already checked the code against the database (`record_passcode_attempt`):
+    the code itself never enters history. (Histories recorded before carry a `code` field, which
+    is ignored.)"""
     link_token_hash: str
     challenge_id: str
-    code: str
 
 
 class RevokeRequest(BaseModel):
@@ -143,7 +158,8 @@ class AssignmentStatus(BaseModel):
 # --- Sign-in ----------------------------------------------------------------------------
 
 def sign_in_workflow_id(challenge_id: str) -> str:
-    return f"signin:{challenge_id}"
+    # The challenge is the browser's cookie: the id shows only its digest.
+    return f"signin:{hashlib.sha256(challenge_id.encode()).hexdigest()[:32]}"
 
 
 class SignInInput(BaseModel):
@@ -156,7 +172,9 @@ class CodeRequest(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    code: str
+    """Sent once the page has recorded the attempt in the database (the code checked there):
+    the workflow acts on what was recorded, so the code never enters history. Histories recorded
+    before carry a `code` field, which is ignored."""
 
 
 class SignInStatus(BaseModel):

@@ -1,9 +1,10 @@
 """SignInWorkflow: one email one-time-passcode sign-in attempt to Foyer's pages.
 
-One per attempt, id `signin:{challenge_id}`, short-lived: the Update `request_code` records the
-challenge and (for a user who may sign in) mints and mails an 8-digit code; the Update `verify`
-checks it. The run ends on success, once the code is locked after five wrong tries, or after
-fifteen minutes, whichever comes first. Only the code's keyed digest is ever stored.
+One per attempt, id `signin:{digest of the challenge id}`, short-lived: the Update `request_code`
+records the challenge and (for a user who may sign in) mints and mails an 8-digit code; the page
+checks a typed code against the database (`record_sign_in_code_attempt`, so the code never enters
+history; five wrong tries lock it there) and, once a code is accepted, the Update `verify` signs
+in. The run ends on success or after fifteen minutes. Only the code's keyed digest is stored.
 """
 
 import asyncio
@@ -99,7 +100,7 @@ class SignInWorkflow:
                                    attempts_left=0)
             checked = await workflow.execute_activity(
                 acts.verify_sign_in_code,
-                VerifyCodeInput(challenge_id=self.challenge_id, code=request.code),
+                VerifyCodeInput(challenge_id=self.challenge_id),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             if checked.outcome == "signedIn":
                 self.status = SignInStatus(state="signedIn", user_id=checked.user_id)
@@ -112,8 +113,6 @@ class SignInWorkflow:
         if self.status.state != "codeSent":
             raise ApplicationError("this sign-in attempt has ended; ask for a new code",
                                    type="signInEnded")
-        if not request.code.strip().isdigit() or len(request.code.strip()) > 16:
-            raise ApplicationError("enter the digits from the email", type="invalidRequest")
 
     @workflow.query
     def current(self) -> SignInStatus:

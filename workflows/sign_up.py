@@ -2,7 +2,8 @@
 
 Started by the page with the Update `request_code` (update-with-start, as sign-in is): the policy
 and flow checks, an address already in the directory (told so, offered sign-in), otherwise an
-8-digit code mailed. `verify` checks the code and runs the flow's `postFederationSignup` API
+8-digit code mailed. The page checks a typed code against the database (so it never enters
+history); `verify` then acts on what was recorded and runs the flow's `postFederationSignup` API
 connector; `submit_attributes` (validated against the flow's attribute assignments) runs
 `postAttributeCollection`. Up to here the attempt lives an hour at most.
 
@@ -275,7 +276,7 @@ class SignUpWorkflow:
             if self.status.state != "codeSent":
                 return self.status
             verdict = await workflow.execute_activity(
-                acts.check_sign_up_code, CheckCodeInput(sign_up_id=self.sign_up_id, code=request.code),
+                acts.check_sign_up_code, CheckCodeInput(sign_up_id=self.sign_up_id),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             if verdict.outcome == "wrongCode":
                 self.status.attempts_left = verdict.attempts_left
@@ -302,9 +303,6 @@ class SignUpWorkflow:
     def _validate_verify(self, request: VerifyRequest) -> None:
         if self.status.state != "codeSent":
             raise ApplicationError("this sign-up is past its code", type="signUpEnded")
-        code = request.code.strip()
-        if not code.isdigit() or len(code) > 16:
-            raise ApplicationError("enter the digits from the email", type="invalidRequest")
 
     @workflow.update
     async def submit_attributes(self, submission: SignUpAttributes) -> SignUpStatus:

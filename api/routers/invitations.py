@@ -16,7 +16,6 @@ from api.odata import collection, list_page
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, email_domain, invitation_refusal, may_invite
-from foyer.security import new_link_id
 from models.directory import Application, Group, Organization, User
 from models.enums import ADMIN_ROLES, InvitationState
 from models.invitation import Invitation
@@ -160,7 +159,7 @@ async def create_invitation(body: InvitationCreate, caller: CallerDep, session: 
     message = body.invited_user_message_info or MessageInfo()
     spec = InvitationSpec(
         invitation_id=str(uuid.uuid4()), organization_id=org.id, email=email,
-        link_id=new_link_id(), proposed_user_id=existing or str(uuid.uuid4()),
+        proposed_user_id=existing or str(uuid.uuid4()),
         invite_redirect_url=str(body.invite_redirect_url),
         invited_by_id=caller.user_id or caller.token_id, invited_by_name=caller.name,
         invited_by_role=caller.role,
@@ -232,7 +231,7 @@ async def resend_invitation(invitation_id: str, caller: InviterCaller, session: 
             403, "Authorization_RequestDenied", f"this invitation cannot be resent by you: {refused}"))
     spec = InvitationSpec(
         invitation_id=str(uuid.uuid4()), organization_id=org.id, email=row.email,
-        link_id=new_link_id(), proposed_user_id=row.user_id,
+        proposed_user_id=row.user_id,
         invite_redirect_url=row.invite_redirect_url,
         invited_by_id=caller.user_id or caller.token_id, invited_by_name=caller.name,
         invited_by_role=caller.role,

@@ -1,7 +1,9 @@
 """Redemption pages: /redeem/{token} → consent → email one-time passcode → inviteRedirectUrl.
 
 The page reads the directory to show the invitation; every step that changes anything (asking for
-a code, redeeming) is an Update on the address's InvitationWorkflow.
+a code, redeeming) is an Update on the address's InvitationWorkflow. A typed code is checked here
+against the database first (`record_passcode_attempt` counts wrong tries), so that it never enters
+the workflow's history; only an accepted code leads to the `redeem` Update.
 """
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +12,7 @@ from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
-from activities.invitations import ADDRESS_LOCK_AFTER_FAILURES
+from activities.invitations import ADDRESS_LOCK_AFTER_FAILURES, record_passcode_attempt
 from api.deps import SessionDep, TemporalDep
 from api.errors import refusal
 from foyer.security import link_token_hash, new_challenge_id
@@ -131,13 +133,15 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
         return _page("redeem", status=400, **_consent_context(
             token, invitation, org, step="code", challenge=challenge,
             error="Enter the digits from the email."))
-    handle = client.get_workflow_handle(invitation.workflow_id)
-    try:
-        outcome = await handle.execute_update(
-            InvitationWorkflow.redeem,
-            RedeemRequest(link_token_hash=link_token_hash(token), challenge_id=challenge, code=code))
-    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-        return _workflow_refused(error, token, invitation, org, step="code", challenge=challenge)
+    outcome = await record_passcode_attempt(invitation.id, challenge, code)
+    if outcome.outcome == "accepted":
+        handle = client.get_workflow_handle(invitation.workflow_id)
+        try:
+            outcome = await handle.execute_update(
+                InvitationWorkflow.redeem,
+                RedeemRequest(link_token_hash=link_token_hash(token), challenge_id=challenge))
+        except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            return _workflow_refused(error, token, invitation, org, step="code", challenge=challenge)
 
     if outcome.outcome == "redeemed":
         response = RedirectResponse(outcome.redirect_url, status_code=303)

@@ -16,7 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from activities.sign_up import EMAIL_OTP, _snapshot
+from activities.sign_up import EMAIL_OTP, _snapshot, record_sign_up_code_attempt
 from api import sign_ups
 from api.deps import OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError
@@ -155,9 +155,16 @@ async def verify(flow_id: str, request: Request, session: SessionDep, org: Organ
     if not code.isdigit() or len(code) > 16:
         return _page(flow, "code", status=400, email=email, sign_up_id=sign_up_id,
                      error="Enter the 8 digits from the email.")
+    # Checked here, against the database, so the code never enters the workflow's history; a
+    # merely wrong code needs no workflow (a lock or an expiry does: it ends the sign-up).
+    verdict = await record_sign_up_code_attempt(sign_up_id, code)
+    if verdict.outcome == "wrongCode":
+        left = verdict.attempts_left
+        return _page(flow, "code", status=400, email=email, sign_up_id=sign_up_id,
+                     error=f"That code is not right. {left} tr{'y' if left == 1 else 'ies'} left.")
     handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     try:
-        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest(code=code))
+        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest())
     except WORKFLOW_ERRORS:
         return _lost(flow)
     if status.state == "codeSent":

@@ -1,6 +1,8 @@
 """Sign-in to Foyer's pages with an email one-time passcode: /signin, /signin/verify, /signout.
 
-Each attempt is a SignInWorkflow (`signin:{challenge_id}`). The page answers the same for every
+Each attempt is a SignInWorkflow (`signin:{digest of the challenge id}`). A typed code is checked
+here against the database; only an accepted one is handed to the workflow (the code never enters
+its history). The page answers the same for every
 address — known, unknown or disabled — so it cannot be used to find out who is in the directory;
 only a user who may sign in receives a code. The challenge is bound to the browser by a cookie.
 """
@@ -12,6 +14,7 @@ from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
+from activities.sign_in import record_sign_in_code_attempt
 from api.deps import OrganizationDep, TemporalDep
 from api.page_deps import failure_type, page
 from foyer import sessions
@@ -85,9 +88,14 @@ async def verify_code(request: Request, client: TemporalDep, challenge: str = Fo
     if not code.isdigit() or len(code) > 16:
         return _form(status=400, step="code", next=target, email=email, challenge=challenge,
                      error="Enter the 8 digits from the email.")
+    checked = await record_sign_in_code_attempt(challenge, code)
+    if checked.outcome == "unknownChallenge":
+        return _ended(target, email, "This sign-in attempt has ended. Ask for a new code.")
+    if checked.outcome != "accepted":
+        return _refused(checked, target, email, challenge)
     handle = client.get_workflow_handle_for(SignInWorkflow.run, sign_in_workflow_id(challenge))
     try:
-        checked = await handle.execute_update(SignInWorkflow.verify, VerifyRequest(code=code))
+        checked = await handle.execute_update(SignInWorkflow.verify, VerifyRequest())
     except WORKFLOW_ERRORS as error:
         kind, _ = failure_type(error)
         if kind is None and not isinstance(error, RPCError):
@@ -102,6 +110,10 @@ async def verify_code(request: Request, client: TemporalDep, challenge: str = Fo
                             samesite="lax", secure=sessions.cookie_secure(), path="/")
         response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
         return response
+    return _refused(checked, target, email, challenge)
+
+
+def _refused(checked, target: str, email: str, challenge: str) -> HTMLResponse:
     if checked.outcome == "wrongCode":
         left = checked.attempts_left
         return _form(status=400, step="code", next=target, email=email, challenge=challenge,
