@@ -19,7 +19,6 @@ from api.campaign_rows import judge, parse_json
 from api.errors import GraphError
 from api.invitations import invite as start_invitation
 from foyer.db import session_scope
-from foyer.security import new_link_id
 from foyer.settings import get_settings
 from models.audit import AuditRecord
 from models.campaign import Campaign, CampaignRow
@@ -153,7 +152,7 @@ async def test_the_recording_activity_refuses_what_the_inviter_may_not(temporal,
 
     def spec(email: str, role: str | None, **extra) -> InvitationSpec:
         return InvitationSpec(invitation_id=str(uuid.uuid4()), organization_id=organization_id, email=email,
-                              link_id=new_link_id(), proposed_user_id=str(uuid.uuid4()),
+                              proposed_user_id=str(uuid.uuid4()),
                               invite_redirect_url="https://app.contoso.test/", invited_by_id="someone",
                               invited_by_name="Someone", invited_by_role=role, **extra)
 
