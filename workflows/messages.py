@@ -36,6 +36,7 @@ class InviteResult(BaseModel):
 class PasscodeRequest(BaseModel):
     link_token_hash: str
     challenge_id: str
+    client: str | None = None  # foyer.security.client_key of the browser asking: codes are limited per client
 
 
 class RedeemRequest(BaseModel):
@@ -153,6 +154,8 @@ class SignInInput(BaseModel):
 
 class CodeRequest(BaseModel):
     email: str
+    client: str | None = None  # foyer.security.client_key of the browser asking: codes are limited per client
+    known_device: bool = False  # the browser holds a valid known-device cookie for this address
 
 
 class VerifyRequest(BaseModel):
@@ -259,6 +262,8 @@ class SignUpCarried(BaseModel):
 
 class SignUpCodeRequest(BaseModel):
     email: str
+    client: str | None = None  # as CodeRequest's
+    known_device: bool = False
 
 
 class SignUpAttributes(BaseModel):

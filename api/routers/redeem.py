@@ -13,6 +13,8 @@ from temporalio.service import RPCError
 from activities.invitations import ADDRESS_LOCK_AFTER_FAILURES
 from api.deps import SessionDep, TemporalDep
 from api.errors import refusal
+from api.page_deps import code_requester
+from foyer import sessions
 from foyer.security import link_token_hash, new_challenge_id
 from foyer.templating import render
 from models.base import utcnow
@@ -89,7 +91,7 @@ async def show_invitation(token: str, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/{token}/passcode")
-async def send_passcode(token: str, session: SessionDep, client: TemporalDep,
+async def send_passcode(request: Request, token: str, session: SessionDep, client: TemporalDep,
                         consent: str = Form("")) -> HTMLResponse:
     invitation, org = await _load(session, token)
     if (ended := _unusable(invitation, org)) is not None:
@@ -103,7 +105,8 @@ async def send_passcode(token: str, session: SessionDep, client: TemporalDep,
     try:
         await handle.execute_update(InvitationWorkflow.request_passcode,
                                     PasscodeRequest(link_token_hash=link_token_hash(token),
-                                                    challenge_id=challenge))
+                                                    challenge_id=challenge,
+                                                    client=code_requester(request, invitation.email)["client"]))
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         return _workflow_refused(error, token, invitation, org, step="consent")
     response = _page("redeem", **_consent_context(
@@ -142,6 +145,7 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
     if outcome.outcome == "redeemed":
         response = RedirectResponse(outcome.redirect_url, status_code=303)
         response.delete_cookie(CHALLENGE_COOKIE, path=f"/redeem/{token}")
+        sessions.remember_device(response, invitation.email)
         return response
     if outcome.outcome == "addressLocked":
         return _ended("locked", invitation, org)

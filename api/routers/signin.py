@@ -13,7 +13,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from api.deps import OrganizationDep, TemporalDep
-from api.page_deps import failure_type, page
+from api.page_deps import code_requester, failure_type, page
 from foyer import sessions
 from foyer.security import new_challenge_id
 from foyer.settings import get_settings
@@ -43,7 +43,7 @@ async def signin_form(request: Request, next: str = "") -> HTMLResponse:
 
 
 @router.post("/signin")
-async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form(""),
+async def send_code(request: Request, org: OrganizationDep, client: TemporalDep, email: str = Form(""),
                     next: str = Form("")) -> HTMLResponse:
     target = sessions.safe_next(next)
     email = email.strip()
@@ -56,7 +56,8 @@ async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
     try:
         issued = await client.execute_update_with_start_workflow(
-            SignInWorkflow.request_code, CodeRequest(email=email), start_workflow_operation=operation)
+            SignInWorkflow.request_code, CodeRequest(email=email, **code_requester(request, email)),
+            start_workflow_operation=operation)
     except WORKFLOW_ERRORS as error:
         kind, message = failure_type(error)
         if kind == "invalidRequest":
@@ -64,7 +65,7 @@ async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form
         return _form(status=503, next=target, email=email,
                      error="The service is busy. Try again in a moment.")
     if issued.outcome == "tooManyRequests":
-        # Counted per address whether or not the address is known: this tells nobody anything.
+        # Counted whether or not the address is known: this tells nobody anything.
         return _form(status=429, next=target, email=email, error=issued.message)
     response = _form(step="code", next=target, email=email, challenge=challenge,
                      notice=SENT.format(email=email))
@@ -101,6 +102,7 @@ async def verify_code(request: Request, client: TemporalDep, challenge: str = Fo
         response.set_cookie(sessions.SESSION_COOKIE, value, expires=data.expires_at, httponly=True,
                             samesite="lax", secure=sessions.cookie_secure(), path="/")
         response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
+        sessions.remember_device(response, email)
         return response
     if checked.outcome == "wrongCode":
         left = checked.attempts_left
