@@ -62,11 +62,8 @@ PageUser = Annotated[SignedIn, Depends(page_user)]
 def page(name: str, status: int = 200, *, me: SignedIn | None = None, **context) -> HTMLResponse:
     context.setdefault("error", None)
     context.setdefault("notice", None)
-    response = HTMLResponse(render(f"pages/{name}.html", me=me, **context), status_code=status)
-    # Pages show personal data: never cached, never framed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    # Never cached, never framed: api.security_headers does that for every page.
+    return HTMLResponse(render(f"pages/{name}.html", me=me, **context), status_code=status)
 
 
 def code_requester(request: Request, email: str) -> dict:

@@ -4,6 +4,9 @@ The page reads the directory to show the invitation; every step that changes any
 a code, redeeming) is an Update on the address's InvitationWorkflow.
 """
 
+import re
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
@@ -16,7 +19,7 @@ from api.errors import refusal
 from api.page_deps import code_requester
 from foyer import sessions
 from foyer.security import link_token_hash, new_challenge_id
-from foyer.templating import render
+from foyer.templating import allow_form_target, render
 from models.base import utcnow
 from models.directory import Organization
 from models.enums import InvitationState
@@ -25,6 +28,8 @@ from workflows.invitation import InvitationWorkflow, PasscodeRequest, RedeemRequ
 
 router = APIRouter(prefix="/redeem", tags=["redemption"], include_in_schema=False)
 CHALLENGE_COOKIE = "foyer_challenge"
+# A host[:port] that can stand in a CSP source list as it is (nothing that could end a directive).
+ORIGIN_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 ENDED = {
     InvitationState.expired: ("This invitation has expired",
@@ -77,6 +82,11 @@ def _unusable(invitation: Invitation | None, org: Organization | None) -> HTMLRe
 
 
 def _consent_context(token: str, invitation: Invitation, org: Organization, **extra) -> dict:
+    # The code form's answer redirects to inviteRedirectUrl: the page's form-action must allow it.
+    target = urlsplit(invitation.invite_redirect_url)
+    host = target.netloc.rsplit("@", 1)[-1]
+    if target.scheme in ("http", "https") and ORIGIN_HOST.fullmatch(host):
+        allow_form_target(f"{target.scheme}://{host}")
     return {"organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
             "email": invitation.email, "privacy_url": org.privacy_statement_url,
             "action": f"/redeem/{token}", "error": None, "notice": None, **extra}

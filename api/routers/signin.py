@@ -1,4 +1,5 @@
-"""Sign-in to Foyer's pages with an email one-time passcode: /signin, /signin/verify, /signout.
+"""Sign-in to Foyer's pages with an email one-time passcode: /signin, /signin/verify, and
+/signout (a POST with the session's CSRF token).
 
 Each attempt is a SignInWorkflow (`signin:{challenge_id}`). The page answers the same for every
 address — known, unknown or disabled — so it cannot be used to find out who is in the directory;
@@ -119,8 +120,14 @@ def _ended(target: str, email: str, message: str) -> HTMLResponse:
     return response
 
 
-@router.get("/signout")
-async def sign_out() -> HTMLResponse:
+@router.post("/signout")
+async def sign_out(request: Request, csrf: str = Form("")) -> HTMLResponse:
+    """A POST with the session's CSRF token: another site cannot sign a person out (a GET is 405)."""
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    if sessions.read(cookie) is not None and not sessions.csrf_valid(cookie, "signout", csrf):
+        return page("message", status=403, headline="This form has expired",
+                    explanation="Reload the page and sign out again.", link="/myaccess",
+                    link_text="Back to My Access")
     response = page("portal_message", headline="You are signed out",
                     explanation="Your session on this browser has ended.",
                     link="/signin", link_text="Sign in again")
