@@ -166,7 +166,11 @@ async def verify(flow_id: str, request: Request, session: SessionDep, org: Organ
                      error=f"That code is not right. {left} tr{'y' if left == 1 else 'ies'} left.")
     if status.state == "collectingAttributes":
         response = _page(flow, "attributes", email=email, sign_up_id=sign_up_id, values=status.attributes)
-        sessions.remember_device(response, email)  # the code for this address was completed here
+        # A code for the attempt's address was completed here (the row's address: the form's
+        # email field is the browser's to change).
+        row = await session.get(SignUp, sign_up_id)
+        if row is not None:
+            sessions.remember_device(response, row.email)
         return response
     return _result(flow, status, 400 if status.state in ("blocked", "expired") else 200)
 

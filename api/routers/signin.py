@@ -13,11 +13,12 @@ from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from api.deps import OrganizationDep, TemporalDep
+from api.deps import OrganizationDep, SessionDep, TemporalDep
 from api.page_deps import code_requester, failure_type, page
 from foyer import sessions
 from foyer.security import new_challenge_id
 from foyer.settings import get_settings
+from models.directory import User
 from workflows.sign_in import CodeRequest, SignInInput, SignInWorkflow, VerifyRequest
 from workflows.messages import sign_in_workflow_id
 
@@ -76,7 +77,7 @@ async def send_code(request: Request, org: OrganizationDep, client: TemporalDep,
 
 
 @router.post("/signin/verify", response_model=None)
-async def verify_code(request: Request, client: TemporalDep, challenge: str = Form(""),
+async def verify_code(request: Request, client: TemporalDep, session: SessionDep, challenge: str = Form(""),
                       code: str = Form(""), email: str = Form(""), next: str = Form("")):
     target = sessions.safe_next(next)
     email = email.strip()
@@ -103,7 +104,10 @@ async def verify_code(request: Request, client: TemporalDep, challenge: str = Fo
         response.set_cookie(sessions.SESSION_COOKIE, value, expires=data.expires_at, httponly=True,
                             samesite="lax", secure=sessions.cookie_secure(), path="/")
         response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
-        sessions.remember_device(response, email)
+        # The address the code went to (the form's email field is the browser's to change).
+        user = await session.get(User, checked.user_id)
+        if user is not None and user.mail:
+            sessions.remember_device(response, user.mail)
         return response
     if checked.outcome == "wrongCode":
         left = checked.attempts_left

@@ -123,3 +123,21 @@ async def test_redemption_codes_are_limited_per_client_too(api, admin, mail, ser
         hourly, _ = await ask_for_code(first, link)
         assert hourly.status_code == 429 and "last hour" in hourly.text
         assert (await ask_for_code(second, link))[0].status_code == 200
+
+
+async def test_the_known_device_cookie_is_for_the_address_the_code_went_to(server, mail, organization_id):
+    """The form's email field is the browser's to change: signing in as oneself with someone
+    else's address typed there must not make the browser known for that address."""
+    from foyer import sessions
+
+    attacker = await make_user(organization_id, "Att Acker")
+    victim = await make_user(organization_id, "Vik Tim")
+    async with client_at(server, "127.0.4.1") as browser:
+        asked = await ask(browser, attacker.mail)
+        code = passcode_in((await mail.wait_for(attacker.mail))[0].text)
+        signed_in = await browser.post("/signin/verify", data={
+            "challenge": challenge_in(asked.text), "code": code, "email": victim.mail, "next": "/myaccess"})
+        assert signed_in.status_code == 303
+        cookie = browser.cookies.get("foyer_device")
+    assert sessions.is_known_device(cookie, attacker.mail)
+    assert not sessions.is_known_device(cookie, victim.mail)

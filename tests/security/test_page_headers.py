@@ -108,6 +108,8 @@ async def test_every_page_sends_the_protective_headers(dev_mail_app, api, admin,
         consent = await client.get(f"/redeem/{token}")
         assert consent.status_code == 200 and "consent" in consent.text
         assert_page_headers(consent, "consent")
+        # Its code form's answer redirects to inviteRedirectUrl: the policy lets forms lead there.
+        assert "form-action 'self' https://app.contoso.test;" in consent.headers["content-security-policy"]
         for url, data in ((f"/redeem/{token}/passcode", {"consent": ""}), ("/signin", {"email": "x"})):
             response = await client.post(url, data=data)
             assert response.status_code == 400, url
