@@ -8,6 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
+from activities.sign_in import code_limit
 from activities.store import audit, heartbeating, insert_ignore
 from foyer import security
 from foyer.db import session_scope
@@ -22,8 +23,9 @@ from models.invitation import Invitation, Passcode
 
 PASSCODE_LIFETIME = timedelta(minutes=10)
 PASSCODE_MAX_WRONG_TRIES = 5
-PASSCODES_PER_HOUR = 5
-PASSCODE_RESEND_INTERVAL = timedelta(seconds=60)
+# Redemption codes are limited as sign-in codes are (activities.sign_in.code_limit): per
+# (address, client) one a minute and five an hour, per address a ceiling of
+# CODES_PER_ADDRESS_PER_HOUR. Only holders of the invitation link can ask at all.
 ADDRESS_LOCK_AFTER_FAILURES = 100
 
 
@@ -95,6 +97,7 @@ class InvitationEventInput(BaseModel):
 class IssuePasscodeInput(BaseModel):
     invitation_id: str
     challenge_id: str
+    client: str | None = None
 
 
 class PasscodeIssued(BaseModel):
@@ -340,8 +343,9 @@ async def _end_invitation(data: InvitationEventInput, state: str, activity_name:
 
 @activity.defn
 async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
-    """Mint a one-time passcode for one challenge and mail it. Per address: at most one code a
-    minute and five an hour. Retrying the same challenge re-sends nothing new."""
+    """Mint a one-time passcode for one challenge and mail it, within the code limits (per
+    address and client, and the address's ceiling). Retrying the same challenge re-sends
+    nothing new."""
     now = utcnow()
     async with session_scope() as session:
         invitation = await session.get(Invitation, data.invitation_id)
@@ -354,18 +358,20 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
         _check_redemption_policy(org, invitation)
         existing = await session.get(Passcode, data.challenge_id)
         if existing is None:
-            recent = (await session.exec(select(Passcode.created_date_time).where(
+            recent = (await session.exec(select(Passcode.created_date_time, Passcode.client).where(
                 Passcode.email == invitation.email,
                 Passcode.created_date_time > now - timedelta(hours=1)))).all()
-            if len(recent) >= PASSCODES_PER_HOUR:
+            limit = code_limit([(created, asker) for created, asker in recent], data.client, False, now)
+            if limit == "hourly":
                 raise _refuse("tooManyRequests", "too many codes were requested for this address "
                               "in the last hour; try again later")
-            if any(created > now - PASSCODE_RESEND_INTERVAL for created in recent):
+            if limit == "resend":
                 raise _refuse("tooManyRequests", "a code was sent less than a minute ago; "
                               "check your mail or wait a minute before asking again")
             code = security.new_passcode()
             existing = Passcode(
                 id=data.challenge_id, invitation_id=invitation.id, email=invitation.email,
+                client=data.client,
                 code_hash=security.passcode_hash(data.challenge_id, code),
                 expires_date_time=now + PASSCODE_LIFETIME, created_date_time=now,
             )

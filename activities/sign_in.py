@@ -1,8 +1,14 @@
 """Activities of the email one-time-passcode sign-in to Foyer's pages. Each is safe to retry.
 
 Every address asked about gets a challenge row, known or not, so the page, its status and the
-per-address rate limit are the same whether or not the address belongs to someone; only an
-enabled member, or a guest who accepted their invitation, gets a code and a mail.
+rate limits are the same whether or not the address belongs to someone; only an enabled member,
+or a guest who accepted their invitation, gets a code and a mail.
+
+Code requests are limited per (address, client) — one a minute, five an hour — and per address
+by a higher ceiling, CODES_PER_ADDRESS_PER_HOUR, that a browser known for the address (it
+completed a code for it before: foyer.sessions.DEVICE_COOKIE) passes. So a stranger cannot use
+the limits to stop the owner getting codes, and brute force stays bounded: five tries a code.
+The counters are the rows themselves (in the database, so several API processes share them).
 """
 
 from datetime import datetime, timedelta
@@ -22,14 +28,20 @@ from models.sign_in import SignInChallenge
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5
-CODES_PER_HOUR = 5
-RESEND_INTERVAL = timedelta(seconds=60)
+CODES_PER_HOUR = 5  # per address and client
+RESEND_INTERVAL = timedelta(seconds=60)  # per address and client
+CODES_PER_ADDRESS_PER_HOUR = 30  # from all clients together; a known device passes it
+HOURLY_LIMIT = "Too many codes were asked for this address in the last hour. Try again later."
+RESEND_LIMIT = ("A code was asked for this address less than a minute ago. Check your mail, "
+                "or wait a minute before asking again.")
 
 
 class IssueCodeInput(BaseModel):
     challenge_id: str
     organization_id: str
     email: str
+    client: str | None = None
+    known_device: bool = False
 
 
 class CodeIssued(BaseModel):
@@ -75,18 +87,30 @@ async def find_user(session, organization_id: str, email: str) -> User | None:
         User.organization_id == organization_id, User.mail == email.strip().lower()))).first()
 
 
-async def rate_limited(session, email: str, now: datetime) -> str | None:
-    """Why this address may not get another code now, if it may not. Counts every challenge of
-    the address (sign-in and self-service sign-up share the table, so they share the limit)."""
-    recent = (await session.exec(select(SignInChallenge.created_date_time).where(
+def code_limit(recent: list[tuple[datetime, str | None]], client: str | None, known_device: bool,
+               now: datetime) -> str | None:
+    """"hourly" or "resend" when one more code may not be sent now, else None. `recent`: the
+    (created, client) of the address's code requests in the last hour. Shared with redemption."""
+    mine = [created for created, asker in recent if asker == client]
+    if len(mine) >= CODES_PER_HOUR:
+        return "hourly"
+    if any(created > now - RESEND_INTERVAL for created in mine):
+        return "resend"
+    if not known_device and len(recent) >= CODES_PER_ADDRESS_PER_HOUR:
+        return "hourly"
+    return None
+
+
+async def rate_limited(session, email: str, now: datetime, client: str | None = None,
+                       known_device: bool = False) -> str | None:
+    """Why this address may not get another code now (for this client), if it may not. Counts
+    every challenge of the address (sign-in and self-service sign-up share the table, so they
+    share the limits)."""
+    recent = (await session.exec(select(SignInChallenge.created_date_time, SignInChallenge.client).where(
         SignInChallenge.email == email,
         SignInChallenge.created_date_time > now - timedelta(hours=1)))).all()
-    if len(recent) >= CODES_PER_HOUR:
-        return "Too many codes were asked for this address in the last hour. Try again later."
-    if any(created > now - RESEND_INTERVAL for created in recent):
-        return ("A code was asked for this address less than a minute ago. Check your mail, "
-                "or wait a minute before asking again.")
-    return None
+    limit = code_limit([(created, asker) for created, asker in recent], client, known_device, now)
+    return {"hourly": HOURLY_LIMIT, "resend": RESEND_LIMIT}.get(limit)
 
 
 @activity.defn
@@ -98,13 +122,13 @@ async def issue_sign_in_code(data: IssueCodeInput) -> CodeIssued:
     async with session_scope() as session:
         existing = await session.get(SignInChallenge, data.challenge_id)
         if existing is None:
-            limited = await rate_limited(session, email, now)
+            limited = await rate_limited(session, email, now, data.client, data.known_device)
             if limited:
                 return CodeIssued(outcome="tooManyRequests", message=limited)
             user = await find_user(session, data.organization_id, email)
             existing = SignInChallenge(
                 id=data.challenge_id, organization_id=data.organization_id, email=email,
-                expires_date_time=now + CODE_LIFETIME, created_date_time=now)
+                client=data.client, expires_date_time=now + CODE_LIFETIME, created_date_time=now)
             if may_sign_in(user):
                 code = security.new_passcode()
                 existing.user_id = user.id

@@ -3,7 +3,13 @@ retry: rows are upserted under the sign-up id, audit records and mails carry ide
 
 The one-time passcode reuses sign-in's machinery: a SignInChallenge row (id `signup-<id>`, so no
 sign-in attempt can ever reach it; it has no user, so it can never sign anyone in) holds the keyed
-digest, and the per-address rate limit is the same one sign-in counts.
+digest, and the code limits are the same ones sign-in counts (activities.sign_in.code_limit).
+
+An address that already belongs to a user is answered exactly as a new one (finding: account
+enumeration): the same state, page and limits, and the same work (a challenge row, a rendered mail
+in the outbox under the same key, delivered by the same workflow step). Only the mail differs: "you
+already have an account; sign in here" instead of a code. Its challenge has no code (code_hash
+None), so every code typed for it fails as a wrong code does and the attempt goes nowhere.
 """
 
 from pydantic import BaseModel
@@ -34,10 +40,14 @@ class StartSignUpInput(BaseModel):
     organization_id: str
     user_flow_id: str
     email: str
+    client: str | None = None
+    known_device: bool = False
 
 
 class SignUpStarted(BaseModel):
-    # issued | existingUser | notAllowed | flowNotFound | tooManyRequests
+    # issued (a code, or for an address already in the directory the "you have an account" mail:
+    # the caller cannot tell) | notAllowed | flowNotFound | tooManyRequests. (existingUser: only
+    # in histories of runs from before, which told the page.)
     outcome: str
     message: str | None = None
     flow: SignUpFlow | None = None
@@ -124,8 +134,8 @@ async def _snapshot(session, org: Organization, flow: UserFlow) -> SignUpFlow:
 
 @activity.defn
 async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
-    """Policy and flow checks, the sign-up row, and (for a new address) the code in the outbox.
-    An address that already belongs to a user is told only that, and offered sign-in."""
+    """Policy and flow checks, the code limits, the sign-up row, and the mail in the outbox: a code
+    for a new address; for one that already belongs to a user, a pointer to sign-in instead."""
     now = utcnow()
     email = data.email.strip().lower()
     workflow_id = sign_up_workflow_id(data.sign_up_id)
@@ -137,33 +147,40 @@ async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
             return SignUpStarted(outcome="flowNotFound", message="This sign-up page does not exist.")
         refusal = await sign_up_refusal(session, org, email)
         outcome = "notAllowed" if refusal else None
-        if outcome is None and await find_user(session, org.id, email) is not None:
-            outcome = "existingUser"
+        known = await find_user(session, org.id, email) is not None if outcome is None else False
         existing = await session.get(SignInChallenge, challenge_id(data.sign_up_id))
         if outcome is None and existing is None:
-            refusal = await rate_limited(session, email, now)
+            refusal = await rate_limited(session, email, now, data.client, data.known_device)
             outcome = "tooManyRequests" if refusal else None
         state = "codeSent" if outcome is None else "blocked"
         await insert_ignore(session, SignUp, [SignUp(
             id=data.sign_up_id, organization_id=org.id, user_flow_id=flow.id, email=email, state=state,
             reason=refusal, workflow_id=workflow_id, created_date_time=now,
             updated_date_time=now).model_dump()], ["id"])
+        # The audit (administrators only) says what the person is not told.
         await audit(session, key=f"signup:{data.sign_up_id}:start", category="SelfServiceSignUp",
                     activity="Start self-service sign-up", organization_id=org.id,
                     actor_name=email, target_type="SignUp", target_id=data.sign_up_id,
-                    target_name=email, result="success" if outcome is None else "failure",
-                    reason=outcome, workflow_id=workflow_id, details={"userFlowId": flow.id})
+                    target_name=email, result="success" if outcome is None and not known else "failure",
+                    reason=outcome or ("existingUser" if known else None), workflow_id=workflow_id,
+                    details={"userFlowId": flow.id})
         if outcome is not None:
             return SignUpStarted(outcome=outcome, message=refusal)
         if existing is None:
             code = security.new_passcode()
+            minutes = int(CODE_LIFETIME.total_seconds() // 60)
             session.add(SignInChallenge(
-                id=challenge_id(data.sign_up_id), organization_id=org.id, email=email,
-                code_hash=security.passcode_hash(challenge_id(data.sign_up_id), code),
+                id=challenge_id(data.sign_up_id), organization_id=org.id, email=email, client=data.client,
+                # No code for a known address: nothing can be typed that works.
+                code_hash=None if known else security.passcode_hash(challenge_id(data.sign_up_id), code),
                 expires_date_time=now + CODE_LIFETIME, created_date_time=now))
-            subject, text, html = render_mail(
-                "sign_up_code", code=code, organization=org.display_name,
-                minutes=int(CODE_LIFETIME.total_seconds() // 60))
+            if known:
+                subject, text, html = render_mail(
+                    "sign_up_existing", organization=org.display_name,
+                    signin_url=f"{get_settings().public_url.rstrip('/')}/signin")
+            else:
+                subject, text, html = render_mail(
+                    "sign_up_code", code=code, organization=org.display_name, minutes=minutes)
             await mail.enqueue(session, key=code_key(data.sign_up_id), to=[email], subject=subject,
                                text=text, html=html, sensitive=True)
         return SignUpStarted(outcome="issued", flow=await _snapshot(session, org, flow),
@@ -185,13 +202,14 @@ async def record_sign_up_code_attempt(sign_up_id: str, code: str) -> CodeVerdict
     key = challenge_id(sign_up_id)
     async with session_scope() as session:
         challenge = await session.get(SignInChallenge, key, with_for_update=True)
-        if challenge is None or challenge.code_hash is None:
+        if challenge is None:
             return CodeVerdict(outcome="codeLocked", attempts_left=0)
         if challenge.failed_attempts >= MAX_WRONG_TRIES:
             return CodeVerdict(outcome="codeLocked", attempts_left=0)
         if challenge.consumed_date_time is None and challenge.expires_date_time <= now:
             return CodeVerdict(outcome="codeExpired")
-        if security.passcode_matches(key, code.strip(), challenge.code_hash):
+        # No code (an address already in the directory): every code is a wrong code.
+        if challenge.code_hash is not None and security.passcode_matches(key, code.strip(), challenge.code_hash):
             # A repeat (the Update failed, the form was sent twice) is accepted again; the
             # workflow moves past the code once.
             challenge.consumed_date_time = challenge.consumed_date_time or now

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api import errors
+from api.security_headers import SecurityHeaders
 from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
 from api.routers import campaign_page, campaigns, entitlement_extensions
 from api.routers import approvals, myaccess, signin
@@ -63,4 +64,6 @@ def create_app(temporal_client=None) -> FastAPI:
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))
+    # Added last, so outermost: every answer gets the headers, the 429 of shed_load included.
+    app.add_middleware(SecurityHeaders)
     return app

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from activities.sign_in import may_sign_in
 from api.deps import SessionDep
 from foyer import sessions
+from foyer.security import client_key
 from foyer.templating import render
 from models.directory import User
 
@@ -61,11 +62,17 @@ PageUser = Annotated[SignedIn, Depends(page_user)]
 def page(name: str, status: int = 200, *, me: SignedIn | None = None, **context) -> HTMLResponse:
     context.setdefault("error", None)
     context.setdefault("notice", None)
-    response = HTMLResponse(render(f"pages/{name}.html", me=me, **context), status_code=status)
-    # Pages show personal data: never cached, never framed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    # Never cached, never framed: api.security_headers does that for every page.
+    return HTMLResponse(render(f"pages/{name}.html", me=me, **context), status_code=status)
+
+
+def code_requester(request: Request, email: str) -> dict:
+    """Who asks for a code, for the code limits: the client (a keyed digest of its address) and
+    whether this browser is known for `email`. The client is the TCP peer: behind a reverse proxy
+    that is the proxy, so every request shares one client and the per-client limits act per
+    address (as before they existed) until trusted-proxy settings say which header to believe."""
+    return {"client": client_key(request.client.host if request.client else None),
+            "known_device": sessions.is_known_device(request.cookies.get(sessions.DEVICE_COOKIE), email)}
 
 
 def forbidden_form(me: SignedIn) -> HTMLResponse:

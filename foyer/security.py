@@ -54,6 +54,12 @@ def api_token_hash(token: str) -> str:
     return sha256(token)
 
 
+def client_key(host: str | None) -> str | None:
+    """Who asked for a code, for the per-client limits: a keyed digest of the client's address,
+    so neither the database nor workflow history keeps the address itself."""
+    return _mac("client", host)[:32] if host else None
+
+
 def new_challenge_id() -> str:
     return secrets.token_urlsafe(16)
 

@@ -68,6 +68,40 @@ def csrf_valid(session_value: str | None, form: str, token: str | None) -> bool:
     return hmac.compare_digest(csrf_token(session_value, form), token)
 
 
+# A browser that completed a code for an address gets a signed "known device" cookie for it:
+# `{expires}.{mac}`, the HMAC over the address and the expiry, so the cookie itself does not say
+# which address. It lets that browser past the per-address ceiling on code requests (never the
+# per-client limits), so strangers asking from many machines cannot lock the owner out.
+DEVICE_COOKIE = "foyer_device"
+DEVICE_LIFETIME = timedelta(days=90)
+
+
+def known_device_cookie(email: str, now: datetime | None = None) -> tuple[str, datetime]:
+    now = now or datetime.now(timezone.utc)
+    expires = int((now + DEVICE_LIFETIME).timestamp())
+    value = f"{expires}.{_mac('device', f'{email.strip().lower()}|{expires}')}"
+    return value, datetime.fromtimestamp(expires, timezone.utc)
+
+
+def is_known_device(value: str | None, email: str, now: datetime | None = None) -> bool:
+    if not value or value.count(".") != 1:
+        return False
+    expires, mac = value.split(".")
+    if not hmac.compare_digest(_mac("device", f"{email.strip().lower()}|{expires}"), mac):
+        return False
+    try:
+        return int(expires) > (now or datetime.now(timezone.utc)).timestamp()
+    except ValueError:
+        return False
+
+
+def remember_device(response, email: str) -> None:
+    """Set the known-device cookie for `email` on `response` (after a code was completed)."""
+    value, expires = known_device_cookie(email)
+    response.set_cookie(DEVICE_COOKIE, value, expires=expires, httponly=True, samesite="lax",
+                        secure=cookie_secure(), path="/")
+
+
 def safe_next(target: str | None, default: str = DEFAULT_LANDING) -> str:
     """Only a relative path on this site: never another host (`//evil`, `/\\evil`, `https:`)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

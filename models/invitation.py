@@ -56,6 +56,7 @@ class Passcode(SQLModel, table=True):
     invitation_id: str = Field(foreign_key="invitations.id", index=True, ondelete="CASCADE")
     email: str = Field(index=True)
     code_hash: str
+    client: str | None = None  # who asked: as SignInChallenge.client
     expires_date_time: datetime = utc_field(nullable=False)
     failed_attempts: int = 0
     consumed_date_time: datetime | None = utc_field()

@@ -22,6 +22,10 @@ class SignInChallenge(SQLModel, table=True):
     email: str = Field(index=True)  # lower-cased, as typed
     user_id: str | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
     code_hash: str | None = None  # None: no such (enabled) user, nothing was sent
+    # Who asked: a keyed digest of the client's address (foyer.security.client_key), never the
+    # address itself. Codes are limited per (address, client), so a stranger's requests cannot
+    # use up the owner's allowance. None for rows written before clients were recorded.
+    client: str | None = None
     failed_attempts: int = 0
     expires_date_time: datetime = utc_field(nullable=False)
     consumed_date_time: datetime | None = utc_field()

@@ -19,10 +19,11 @@ def challenge_in(html: str) -> str | None:
 
 
 def csrf_in(html: str, action: str | None = None) -> str:
-    """The CSRF token of the form posting to `action` (or the first form with one)."""
+    """The CSRF token of the form posting to `action` (or the first form with one other than the
+    navigation's sign-out button)."""
     forms = re.findall(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', html, re.S)
     for form_action, inner in forms:
-        if action is None or form_action == action:
+        if form_action == action or (action is None and form_action != "/signout"):
             match = re.search(r'name="csrf" value="([^"]+)"', inner)
             if match:
                 return match.group(1)

@@ -146,7 +146,8 @@ class InvitationWorkflow:
     async def request_passcode(self, request: PasscodeRequest) -> PasscodeIssued:
         return await workflow.execute_activity(
             acts.issue_passcode,
-            IssuePasscodeInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id),
+            IssuePasscodeInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id,
+                               client=request.client),
             # Someone is waiting at the page: give up after a short while rather than hang.
             schedule_to_close_timeout=PASSCODE_MAIL_TIMEOUT, retry_policy=PASSCODE_MAIL_RETRY)
 

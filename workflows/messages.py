@@ -49,6 +49,7 @@ class InviteResult(BaseModel):
 class PasscodeRequest(BaseModel):
     link_token_hash: str
     challenge_id: str
+    client: str | None = None  # foyer.security.client_key of the browser asking: codes are limited per client
 
 
 class RedeemRequest(BaseModel):
@@ -169,6 +170,8 @@ class SignInInput(BaseModel):
 
 class CodeRequest(BaseModel):
     email: str
+    client: str | None = None  # foyer.security.client_key of the browser asking: codes are limited per client
+    known_device: bool = False  # the browser holds a valid known-device cookie for this address
 
 
 class VerifyRequest(BaseModel):
@@ -277,6 +280,8 @@ class SignUpCarried(BaseModel):
 
 class SignUpCodeRequest(BaseModel):
     email: str
+    client: str | None = None  # as CodeRequest's
+    known_device: bool = False
 
 
 class SignUpAttributes(BaseModel):

@@ -72,7 +72,8 @@ class SignInWorkflow:
             issued = await workflow.execute_activity(
                 acts.issue_sign_in_code,
                 IssueCodeInput(challenge_id=self.challenge_id, organization_id=self.organization_id,
-                               email=request.email),
+                               email=request.email, client=request.client,
+                               known_device=request.known_device),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             if issued.outcome != "issued":
                 self.status.state = "refused"

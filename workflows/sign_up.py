@@ -1,9 +1,10 @@
 """SignUpWorkflow: one self-service sign-up attempt through a user flow, id `signup:{sign_up_id}`.
 
 Started by the page with the Update `request_code` (update-with-start, as sign-in is): the policy
-and flow checks, an address already in the directory (told so, offered sign-in), otherwise an
-8-digit code mailed. The page checks a typed code against the database (so it never enters
-history); `verify` then acts on what was recorded and runs the flow's `postFederationSignup` API
+and flow checks, then an 8-digit code mailed — or, for an address already in the directory, a mail
+saying so and pointing to sign-in, with no code that works (the page cannot tell the two apart).
+The page checks a typed code against the database (so it never enters history); `verify` then acts
+on what was recorded and runs the flow's `postFederationSignup` API
 connector; `submit_attributes` (validated against the flow's attribute assignments) runs
 `postAttributeCollection`. Up to here the attempt lives an hour at most.
 
@@ -249,7 +250,8 @@ class SignUpWorkflow:
             started = await workflow.execute_activity(
                 acts.start_sign_up, StartSignUpInput(
                     sign_up_id=self.sign_up_id, organization_id=self.organization_id,
-                    user_flow_id=self.user_flow_id, email=request.email),
+                    user_flow_id=self.user_flow_id, email=request.email, client=request.client,
+                    known_device=request.known_device),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             if started.outcome != "issued":
                 self.status.state = REFUSED.get(started.outcome, "refused")

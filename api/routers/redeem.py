@@ -6,6 +6,9 @@ against the database first (`record_passcode_attempt` counts wrong tries), so th
 the workflow's history; only an accepted code leads to the `redeem` Update.
 """
 
+import re
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
@@ -15,8 +18,10 @@ from temporalio.service import RPCError
 from activities.invitations import ADDRESS_LOCK_AFTER_FAILURES, record_passcode_attempt
 from api.deps import SessionDep, TemporalDep
 from api.errors import refusal
+from api.page_deps import code_requester
+from foyer import sessions
 from foyer.security import link_token_hash, new_challenge_id
-from foyer.templating import render
+from foyer.templating import allow_form_target, render
 from models.base import utcnow
 from models.directory import Organization
 from models.enums import InvitationState
@@ -25,6 +30,8 @@ from workflows.invitation import InvitationWorkflow, PasscodeRequest, RedeemRequ
 
 router = APIRouter(prefix="/redeem", tags=["redemption"], include_in_schema=False)
 CHALLENGE_COOKIE = "foyer_challenge"
+# A host[:port] that can stand in a CSP source list as it is (nothing that could end a directive).
+ORIGIN_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 ENDED = {
     InvitationState.expired: ("This invitation has expired",
@@ -77,6 +84,11 @@ def _unusable(invitation: Invitation | None, org: Organization | None) -> HTMLRe
 
 
 def _consent_context(token: str, invitation: Invitation, org: Organization, **extra) -> dict:
+    # The code form's answer redirects to inviteRedirectUrl: the page's form-action must allow it.
+    target = urlsplit(invitation.invite_redirect_url)
+    host = target.netloc.rsplit("@", 1)[-1]
+    if target.scheme in ("http", "https") and ORIGIN_HOST.fullmatch(host):
+        allow_form_target(f"{target.scheme}://{host}")
     return {"organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
             "email": invitation.email, "privacy_url": org.privacy_statement_url,
             "action": f"/redeem/{token}", "error": None, "notice": None, **extra}
@@ -91,7 +103,7 @@ async def show_invitation(token: str, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/{token}/passcode")
-async def send_passcode(token: str, session: SessionDep, client: TemporalDep,
+async def send_passcode(request: Request, token: str, session: SessionDep, client: TemporalDep,
                         consent: str = Form("")) -> HTMLResponse:
     invitation, org = await _load(session, token)
     if (ended := _unusable(invitation, org)) is not None:
@@ -105,7 +117,8 @@ async def send_passcode(token: str, session: SessionDep, client: TemporalDep,
     try:
         await handle.execute_update(InvitationWorkflow.request_passcode,
                                     PasscodeRequest(link_token_hash=link_token_hash(token),
-                                                    challenge_id=challenge))
+                                                    challenge_id=challenge,
+                                                    client=code_requester(request, invitation.email)["client"]))
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         return _workflow_refused(error, token, invitation, org, step="consent")
     response = _page("redeem", **_consent_context(
@@ -146,6 +159,7 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
     if outcome.outcome == "redeemed":
         response = RedirectResponse(outcome.redirect_url, status_code=303)
         response.delete_cookie(CHALLENGE_COOKIE, path=f"/redeem/{token}")
+        sessions.remember_device(response, invitation.email)
         return response
     if outcome.outcome == "addressLocked":
         return _ended("locked", invitation, org)

@@ -20,7 +20,7 @@ from activities.sign_up import EMAIL_OTP, _snapshot, record_sign_up_code_attempt
 from api import sign_ups
 from api.deps import OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError
-from api.page_deps import PageUser, forbidden_form, page
+from api.page_deps import PageUser, code_requester, forbidden_form, page
 from foyer import sessions
 from foyer.security import new_challenge_id
 from foyer.settings import get_settings
@@ -46,6 +46,7 @@ RESULTS = {
     "expired": ("This sign-up has ended", None),
     "refused": ("Sign-up is not available", None),
     "tooManyRequests": ("Please wait", None),
+    # Only runs from before enumeration was closed told the page this; kept for their status page.
     "existingUser": ("You already have an account here", "Sign in with this address instead."),
 }
 
@@ -107,8 +108,8 @@ async def start(flow_id: str, session: SessionDep, org: OrganizationDep, method:
 
 
 @router.post("/signup/{flow_id}")
-async def send_code(flow_id: str, session: SessionDep, org: OrganizationDep, client: TemporalDep,
-                    email: str = Form("")) -> HTMLResponse:
+async def send_code(flow_id: str, request: Request, session: SessionDep, org: OrganizationDep,
+                    client: TemporalDep, email: str = Form("")) -> HTMLResponse:
     flow = await _flow(session, org, flow_id)
     if flow is None:
         return _missing()
@@ -123,15 +124,14 @@ async def send_code(flow_id: str, session: SessionDep, org: OrganizationDep, cli
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
     try:
         status = await client.execute_update_with_start_workflow(
-            SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+            SignUpWorkflow.request_code, SignUpCodeRequest(email=email, **code_requester(request, email)),
+            start_workflow_operation=operation)
     except WORKFLOW_ERRORS as error:
         kind, message, _ = _details(error)
         if kind == "invalidRequest":
             return _page(flow, "email", status=400, email=email, error=message)
         return _page(flow, "email", status=503, email=email, error="The service is busy. Try again in a moment.")
-    if status.state == "existingUser":
-        return _page(flow, "result", status=409, state="existingUser", email=email,
-                     headline=RESULTS["existingUser"][0], explanation=RESULTS["existingUser"][1])
+    # An address already in the directory is answered as a new one (its mail says the rest).
     if status.state != "codeSent":
         return _result(flow, status, 429 if status.state == "tooManyRequests" else 403)
     response = _page(flow, "code", email=email, sign_up_id=sign_up_id,
@@ -172,7 +172,13 @@ async def verify(flow_id: str, request: Request, session: SessionDep, org: Organ
         return _page(flow, "code", status=400, email=email, sign_up_id=sign_up_id,
                      error=f"That code is not right. {left} tr{'y' if left == 1 else 'ies'} left.")
     if status.state == "collectingAttributes":
-        return _page(flow, "attributes", email=email, sign_up_id=sign_up_id, values=status.attributes)
+        response = _page(flow, "attributes", email=email, sign_up_id=sign_up_id, values=status.attributes)
+        # A code for the attempt's address was completed here (the row's address: the form's
+        # email field is the browser's to change).
+        row = await session.get(SignUp, sign_up_id)
+        if row is not None:
+            sessions.remember_device(response, row.email)
+        return response
     return _result(flow, status, 400 if status.state in ("blocked", "expired") else 200)
 
 

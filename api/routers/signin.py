@@ -1,4 +1,5 @@
-"""Sign-in to Foyer's pages with an email one-time passcode: /signin, /signin/verify, /signout.
+"""Sign-in to Foyer's pages with an email one-time passcode: /signin, /signin/verify, and
+/signout (a POST with the session's CSRF token).
 
 Each attempt is a SignInWorkflow (`signin:{digest of the challenge id}`). A typed code is checked
 here against the database; only an accepted one is handed to the workflow (the code never enters
@@ -15,11 +16,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from activities.sign_in import record_sign_in_code_attempt
-from api.deps import OrganizationDep, TemporalDep
-from api.page_deps import failure_type, page
+from api.deps import OrganizationDep, SessionDep, TemporalDep
+from api.page_deps import code_requester, failure_type, page
 from foyer import sessions
 from foyer.security import new_challenge_id
 from foyer.settings import get_settings
+from models.directory import User
 from workflows.sign_in import CodeRequest, SignInInput, SignInWorkflow, VerifyRequest
 from workflows.messages import sign_in_workflow_id
 
@@ -46,7 +48,7 @@ async def signin_form(request: Request, next: str = "") -> HTMLResponse:
 
 
 @router.post("/signin")
-async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form(""),
+async def send_code(request: Request, org: OrganizationDep, client: TemporalDep, email: str = Form(""),
                     next: str = Form("")) -> HTMLResponse:
     target = sessions.safe_next(next)
     email = email.strip()
@@ -59,7 +61,8 @@ async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
     try:
         issued = await client.execute_update_with_start_workflow(
-            SignInWorkflow.request_code, CodeRequest(email=email), start_workflow_operation=operation)
+            SignInWorkflow.request_code, CodeRequest(email=email, **code_requester(request, email)),
+            start_workflow_operation=operation)
     except WORKFLOW_ERRORS as error:
         kind, message = failure_type(error)
         if kind == "invalidRequest":
@@ -67,7 +70,7 @@ async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form
         return _form(status=503, next=target, email=email,
                      error="The service is busy. Try again in a moment.")
     if issued.outcome == "tooManyRequests":
-        # Counted per address whether or not the address is known: this tells nobody anything.
+        # Counted whether or not the address is known: this tells nobody anything.
         return _form(status=429, next=target, email=email, error=issued.message)
     response = _form(step="code", next=target, email=email, challenge=challenge,
                      notice=SENT.format(email=email))
@@ -77,7 +80,7 @@ async def send_code(org: OrganizationDep, client: TemporalDep, email: str = Form
 
 
 @router.post("/signin/verify", response_model=None)
-async def verify_code(request: Request, client: TemporalDep, challenge: str = Form(""),
+async def verify_code(request: Request, client: TemporalDep, session: SessionDep, challenge: str = Form(""),
                       code: str = Form(""), email: str = Form(""), next: str = Form("")):
     target = sessions.safe_next(next)
     email = email.strip()
@@ -109,6 +112,10 @@ async def verify_code(request: Request, client: TemporalDep, challenge: str = Fo
         response.set_cookie(sessions.SESSION_COOKIE, value, expires=data.expires_at, httponly=True,
                             samesite="lax", secure=sessions.cookie_secure(), path="/")
         response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
+        # The address the code went to (the form's email field is the browser's to change).
+        user = await session.get(User, checked.user_id)
+        if user is not None and user.mail:
+            sessions.remember_device(response, user.mail)
         return response
     return _refused(checked, target, email, challenge)
 
@@ -129,8 +136,14 @@ def _ended(target: str, email: str, message: str) -> HTMLResponse:
     return response
 
 
-@router.get("/signout")
-async def sign_out() -> HTMLResponse:
+@router.post("/signout")
+async def sign_out(request: Request, csrf: str = Form("")) -> HTMLResponse:
+    """A POST with the session's CSRF token: another site cannot sign a person out (a GET is 405)."""
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    if sessions.read(cookie) is not None and not sessions.csrf_valid(cookie, "signout", csrf):
+        return page("message", status=403, headline="This form has expired",
+                    explanation="Reload the page and sign out again.", link="/myaccess",
+                    link_text="Back to My Access")
     response = page("portal_message", headline="You are signed out",
                     explanation="Your session on this browser has ended.",
                     link="/signin", link_text="Sign in again")
