@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from activities.invitations import ADDRESS_LOCK_AFTER_FAILURES
 from api.deps import SessionDep, TemporalDep
 from api.errors import refusal
-from foyer.security import link_token_hash, new_challenge_id
+from foyer.security import accepted_link_token_hashes, new_challenge_id
 from foyer.templating import render
 from models.base import utcnow
 from models.directory import Organization
@@ -43,8 +43,14 @@ def _page(name: str, status: int = 200, **context) -> HTMLResponse:
 
 
 async def _load(session, token: str) -> tuple[Invitation | None, Organization | None]:
+    # The link may have been built under a previous key (mailed before a rotation) or under the
+    # current one (a reminder after it): any token whose MAC verifies under an accepted key finds
+    # the row. The workflow then gets the row's own hash, the one it was started with.
+    hashes = accepted_link_token_hashes(token)
+    if not hashes:
+        return None, None
     invitation = (await session.exec(select(Invitation).where(
-        Invitation.link_token_hash == link_token_hash(token)))).first()
+        Invitation.link_token_hash.in_(hashes)))).first()
     if invitation is None:
         return None, None
     return invitation, await session.get(Organization, invitation.organization_id)
@@ -102,7 +108,7 @@ async def send_passcode(token: str, session: SessionDep, client: TemporalDep,
     handle = client.get_workflow_handle(invitation.workflow_id)
     try:
         await handle.execute_update(InvitationWorkflow.request_passcode,
-                                    PasscodeRequest(link_token_hash=link_token_hash(token),
+                                    PasscodeRequest(link_token_hash=invitation.link_token_hash,
                                                     challenge_id=challenge))
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         return _workflow_refused(error, token, invitation, org, step="consent")
@@ -135,7 +141,8 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
     try:
         outcome = await handle.execute_update(
             InvitationWorkflow.redeem,
-            RedeemRequest(link_token_hash=link_token_hash(token), challenge_id=challenge, code=code))
+            RedeemRequest(link_token_hash=invitation.link_token_hash, challenge_id=challenge,
+                          code=code))
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         return _workflow_refused(error, token, invitation, org, step="code", challenge=challenge)
 
