@@ -33,7 +33,7 @@ class DevStack:
     def text(self) -> str:
         return "".join(self.output)
 
-    def wait_until_ready(self, timeout: float = 60) -> str:
+    def wait_until_ready(self, timeout: float = 120) -> str:
         deadline = time.monotonic() + timeout
         while "Foyer is running" not in self.text() or "curl" not in self.text():
             assert self.process.poll() is None, f"foyer dev exited:\n{self.text()}"
@@ -75,8 +75,11 @@ def test_foyer_dev_state_is_owner_only(tmp_path):
     # What an older `foyer dev` (or a umask of 022) left behind: open directory, open file.
     state.mkdir(mode=0o755)
     state.chmod(0o755)
-    (state / "mail").mkdir(mode=0o755)
-    (state / "mail").chmod(0o755)
+    for folder in ("mail", "mail/cur", "mail/new", "mail/tmp"):  # a Maildir
+        (state / folder).mkdir(mode=0o755)
+        (state / folder).chmod(0o755)
+    (state / "mail/cur/1.old-message").write_text("Subject: old\n\nleft over\n")
+    (state / "mail/cur/1.old-message").chmod(0o644)
     (state / "notes.txt").write_text("left over\n")
     (state / "notes.txt").chmod(0o644)
 
@@ -100,9 +103,9 @@ def test_foyer_dev_state_is_owner_only(tmp_path):
                                         "inviteRedirectUrl": "https://example.org",
                                         "sendInvitationMessage": True})
             assert invited.status_code == 201, invited.text
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 90  # generous: the machine may be busy
             while address not in client.get("/dev/mail").text:  # the mail is on disk now
-                assert time.monotonic() < deadline
+                assert time.monotonic() < deadline, stack.text()[-3000:]
                 time.sleep(0.2)
         for name in ("secret_key", "admin_token", "foyer.db", "temporal.db", "mail"):
             assert (state / name).exists(), name
