@@ -84,10 +84,6 @@ async def test_client_certificate_is_not_stored_in_clear(api, admin, monkeypatch
         raw = raw_columns(connector["id"])
         assert raw["certificate_pkcs12"] and raw["certificate_password"]
         assert_no_clear(raw, server.client_pkcs12[:40], server.client_password)
-        # The key and certificate are not in the column in any plain form either.
-        der = base64.b64decode(server.client_pkcs12)
-        for value in raw.values():
-            assert base64.b64encode(der[:48]).decode()[:40] not in (value or "")
         shown = (await api.get(f"{URL}/{connector['id']}", headers=admin)).json()
         [certificate] = shown["authenticationConfiguration"]["certificateList"]
         assert certificate["isActive"] is True and certificate["thumbprint"]

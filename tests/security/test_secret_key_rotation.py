@@ -12,8 +12,11 @@ import time
 import httpx
 import pytest
 
+from activities.invitations import redeem_url
 from foyer import security, sessions
+from foyer.db import session_scope
 from foyer.settings import get_settings
+from models.invitation import Invitation
 from tests.entitlement_support import make_user
 from tests.portal_support import challenge_in
 from tests.support import ask_for_code, invite, link_in, passcode_in, submit_code, unique_email
@@ -83,7 +86,6 @@ async def test_sign_in_passcode_emailed_before_the_rotation(keys, server, mail, 
             assert entered.status_code == 303, entered.text
         else:
             assert entered.status_code == 400, entered.text
-    assert security.passcode_matches("c", "12345678", security.passcode_hash("c", "12345678"))
 
 
 async def test_invitation_link_sent_before_the_rotation(keys, api, admin, server, mail):
@@ -96,19 +98,11 @@ async def test_invitation_link_sent_before_the_rotation(keys, api, admin, server
     keys(None, OLD_KEY)
     async with browser(server) as client:
         assert (await client.get(old_link)).status_code == 200
-        # What a reminder mail or GET /invitations/{id} builds now uses the new key, and works too.
-        listed = (await api.get(f"/v1.0/invitations/{created['id']}", headers=admin))
-        rebuilt = listed.json()["inviteRedeemUrl"] if listed.status_code == 200 else None
-        from activities.invitations import redeem_url
-        from models.invitation import Invitation
-        from foyer.db import session_scope
-
+        # What a reminder mail builds now (redeem_url) uses the new key, and works too.
         async with session_scope() as session:
             row = await session.get(Invitation, created["id"])
         new_link = redeem_url(row.link_id)
         assert new_link != old_link
-        if rebuilt is not None:
-            assert rebuilt == new_link
         assert (await client.get(new_link)).status_code == 200
         # The code is asked on the old link, before the rotation settles; entered on the new one.
         response, challenge = await ask_for_code(client, old_link)
@@ -170,7 +164,6 @@ async def test_callback_signed_with_the_secret_derived_from_the_old_key(keys, ap
 
 
 async def pending_sign_up(organization_id: str, flow_id: str) -> str:
-    from foyer.db import session_scope
     from models.base import new_id
     from models.sign_up import SignUp
 
