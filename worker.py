@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 
 from activities import access, api_connectors, campaigns, extensions, invitations, sign_in
 from activities import sign_up
-from foyer.settings import get_settings
+from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
@@ -45,6 +45,7 @@ def build_worker(client: Client, task_queue: str | None = None, **options) -> Wo
 
 
 async def run_worker() -> None:
+    check_secret_key()  # also for `python worker.py`
     client = await connect_client()
     worker = build_worker(client)
     logging.getLogger("foyer").info("worker polling %s", get_settings().task_queue)

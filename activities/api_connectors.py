@@ -16,7 +16,8 @@ and turns the answer into an outcome:
 `version` may be left out; when present it must be "1.0.0".
 
 Authentication: `basic` sends an HTTP Basic header; `certificate` presents the connector's PKCS#12
-client certificate in the TLS handshake; every type also sends `X-Foyer-Signature: t=<unix>,
+client certificate in the TLS handshake (both stored encrypted, opened here just before the call;
+one that no accepted key opens blocks the sign-up without calling); every type also sends `X-Foyer-Signature: t=<unix>,
 v1=<hex HMAC-SHA256 of "t.body">` keyed by the connector's derived secret
 (`foyer.security.connector_secret`, shown once as `foyerSigningSecret` when the connector is
 created), so the receiver can verify the call whatever the type. An https target's certificate
@@ -46,7 +47,7 @@ from temporalio import activity
 from activities.store import audit
 from foyer import outbound
 from foyer.db import reading, session_scope
-from foyer.security import SIGNATURE_HEADER, connector_secret, sign
+from foyer.security import SIGNATURE_HEADER, SealedValueError, connector_secret, sign
 from models.sign_up import ApiConnector, UserFlow
 from workflows.messages import ConnectorCall, ConnectorOutcome, sign_up_workflow_id
 
@@ -165,6 +166,9 @@ async def _post(connector: dict, body: bytes) -> tuple[int, bytes]:
     auth = None
     # Always our own context (not certifi's bundle), so every type trusts the same CAs.
     verify = ssl.create_default_context()
+    if connector["authentication_type"] in ("basic", "certificate") and connector.get("unreadable"):
+        raise ConnectorFailure(f"the connector's stored credentials cannot be decrypted: "
+                               f"{connector['unreadable']}")
     if connector["authentication_type"] == "basic":
         auth = httpx.BasicAuth(connector["basic_username"] or "", connector["basic_password"] or "")
     elif connector["authentication_type"] == "certificate":
@@ -207,6 +211,11 @@ async def call_api_connector(call: ConnectorCall) -> ConnectorOutcome:
         row = await session.get(ApiConnector, call.connector_id)
         flow = await session.get(UserFlow, call.user_flow_id)
         connector = row.model_dump() if row else None
+        if row is not None:
+            try:
+                connector.update(row.credentials())
+            except SealedValueError as error:
+                connector["unreadable"] = str(error)
         collected = {(a.get("userAttribute") or {}).get("id") or a.get("id")
                      for a in (flow.user_attribute_assignments if flow else [])} - {None}
 

@@ -17,7 +17,7 @@ from api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
 )
-from foyer.settings import get_settings
+from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client
 
 
@@ -30,6 +30,8 @@ async def lifespan(app: FastAPI):
 
 
 def create_app(temporal_client=None) -> FastAPI:
+    # Also when served without `foyer api` (e.g. `uvicorn --factory api.main:create_app`).
+    check_secret_key()
     app = FastAPI(title="Foyer", version="0.1.0", lifespan=lifespan,
                   description="Guest onboarding and access governance, Graph-shaped.")
     app.state.temporal = temporal_client

@@ -2,6 +2,8 @@
 
     foyer dev                                   everything on embedded defaults (Ctrl-C stops it)
     foyer api                                   the HTTP API on 127.0.0.1:FOYER_API_PORT
+                                                (api, worker and db upgrade refuse to run on the
+                                                default or a weak FOYER_SECRET_KEY in production)
     foyer worker                                the Temporal worker (same as `python worker.py`)
     foyer db upgrade                            migrate the database; prints the organization id
     foyer token create --name N --role R [--user ID_OR_MAIL]
@@ -102,6 +104,24 @@ def _run_until_signal(coroutine) -> None:
     asyncio.run(main())
 
 
+def unsafe_secret_key(command: str) -> bool:
+    """Print why the configured secret key may not be used, if so (then exit with code 2)."""
+    from pydantic import ValidationError
+
+    from foyer.settings import WHAT_TO_DO, InsecureSecretKey, check_secret_key, get_settings
+
+    try:
+        check_secret_key(get_settings())
+    except InsecureSecretKey as error:
+        print(f"foyer {command}: refusing to start.\n{error}", file=sys.stderr)
+        return True
+    except ValidationError as error:  # e.g. a FOYER_SECRET_KEY under 16 characters
+        hint = f"\n{WHAT_TO_DO}" if "secret_key" in str(error) else ""
+        print(f"foyer {command}: invalid settings:\n{error}{hint}", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from foyer.devstack import run
 
@@ -113,12 +133,16 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from foyer.settings import get_settings
 
+    if unsafe_secret_key("api"):
+        return 2
     uvicorn.run("api.main:create_app", factory=True, host="127.0.0.1",
                 port=get_settings().api_port, log_level=args.log_level)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    if unsafe_secret_key("worker"):
+        return 2
     from worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -128,6 +152,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    if unsafe_secret_key("db upgrade"):  # it encrypts stored credentials with the key
+        return 2
     from foyer.migrate import upgrade
 
     print(upgrade())

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from foyer.settings import LOOPBACK_NETWORKS, Settings, get_settings
+from foyer.settings import DEFAULT_SECRET_KEY, LOOPBACK_NETWORKS, Settings, check_secret_key, get_settings
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TEMPORAL_START_TIMEOUT = 60.0
@@ -57,6 +57,19 @@ def _write_private(path: Path, value: str) -> str:
     return value
 
 
+def _owner_only(state: Path) -> None:
+    """Take group and other permissions off the state directory and all it holds: it keeps the
+    secret key, the admin token, the database and caught mail. A directory made by an older
+    version (or under another umask) is tightened too."""
+    for path in [state, *state.rglob("*")]:
+        try:
+            mode = path.lstat().st_mode
+            if not path.is_symlink() and mode & 0o077:
+                path.chmod(mode & 0o7700)
+        except FileNotFoundError:  # e.g. a SQLite journal that came and went
+            pass
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -81,13 +94,16 @@ class DevStack:
 
     def configure(self) -> Settings:
         """Fill in the environment every child reads, before any setting is cached."""
+        # Whatever this process and its children (Temporal, worker, API) create is owner-only.
+        os.umask(0o077)
+        env = os.environ
+        env["FOYER_ENV"] = "dev"
         get_settings.cache_clear()
         given = Settings()
         state = Path(given.state_dir)
-        state.mkdir(parents=True, exist_ok=True)
-        env = os.environ
-        if "FOYER_SECRET_KEY" not in env and \
-                given.secret_key == Settings.model_fields["secret_key"].default:
+        state.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _owner_only(state)
+        if "FOYER_SECRET_KEY" not in env and given.secret_key == DEFAULT_SECRET_KEY:
             path = state / "secret_key"
             env["FOYER_SECRET_KEY"] = _read_private(path) or _write_private(
                 path, secrets.token_urlsafe(32))
@@ -106,6 +122,7 @@ class DevStack:
             env.pop("FOYER_SMTP_PASSWORD", None)
             env["FOYER_DEV_MAILDIR"] = str(state / "mail")
         get_settings.cache_clear()
+        check_secret_key()  # a weak key given by hand is only warned about here
         return get_settings()
 
     def check_ports(self, settings: Settings) -> None:

@@ -1,4 +1,7 @@
-"""`foyer db upgrade`: run Alembic to head, then make sure the organization row exists."""
+"""`foyer db upgrade`: run Alembic to head, make sure the organization row exists, and re-encrypt
+stored connector credentials still sealed under a previous secret key (after a key rotation)."""
+
+import logging
 
 from alembic import command
 from alembic.config import Config
@@ -25,6 +28,7 @@ def upgrade(database_url: str | None = None) -> str:
     command.upgrade(alembic_config(url), "head")
     engine = create_engine(sync_url(url))
     try:
+        reseal_connector_credentials(engine)
         with Session(engine) as session, session.begin():
             org = session.execute(select(Organization).limit(1)).scalar_one_or_none()
             if org is None:
@@ -38,3 +42,26 @@ def upgrade(database_url: str | None = None) -> str:
             return org.id
     finally:
         engine.dispose()
+
+
+def reseal_connector_credentials(engine) -> int:
+    """Seal again, under FOYER_SECRET_KEY, every connector credential sealed under a previous key,
+    so that key can then be removed from FOYER_PREVIOUS_SECRET_KEYS. Returns how many changed; a
+    value no accepted key opens is left alone (and logged)."""
+    from foyer.security import SealedValueError, is_sealed, sealed_with_current_key
+    from models.sign_up import SEALED_CONNECTOR_COLUMNS, ApiConnector
+
+    changed = 0
+    with Session(engine) as session, session.begin():
+        for row in session.execute(select(ApiConnector)).scalars():
+            stale = [column for column in SEALED_CONNECTOR_COLUMNS
+                     if is_sealed(getattr(row, column)) and not sealed_with_current_key(getattr(row, column))]
+            if not stale:
+                continue
+            try:
+                row.set_credentials(**{column: row.credential(column) for column in stale})
+                changed += 1
+            except SealedValueError as error:
+                logging.getLogger("foyer").warning("API connector %s: credentials not re-encrypted: %s",
+                                                   row.id, error)
+    return changed

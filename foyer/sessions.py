@@ -4,25 +4,21 @@ The cookie `foyer_session` is `{user_id}.{expires}.{nonce}.{mac}`: an HMAC (FOYE
 over the user id, the expiry (Unix seconds) and a random nonce. Nothing is stored server-side;
 the page dependency re-reads the user on every request, so a disabled account is out at once.
 A form's CSRF token is HMAC(session cookie, form name): it dies with the session.
+Both are made with FOYER_SECRET_KEY and verified with it or FOYER_PREVIOUS_SECRET_KEYS, so a
+key rotation does not sign everyone out (until the previous key is removed).
 """
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+from foyer.security import keyed_digest, keyed_digest_matches
 from foyer.settings import get_settings
 
 SESSION_COOKIE = "foyer_session"
 SESSION_LIFETIME = timedelta(hours=8)
 DEFAULT_LANDING = "/myaccess"
-
-
-def _mac(purpose: str, value: str) -> str:
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ def issue(user_id: str, now: datetime | None = None) -> tuple[str, SessionData]:
     if "." in user_id:
         raise ValueError("user ids never hold dots")
     payload = f"{user_id}.{expires}.{secrets.token_urlsafe(12).replace('.', '_')}"
-    value = f"{payload}.{_mac('session', payload)}"
+    value = f"{payload}.{keyed_digest('session', payload)}"
     return value, SessionData(user_id=user_id, expires_at=datetime.fromtimestamp(expires, timezone.utc))
 
 
@@ -47,7 +43,7 @@ def read(value: str | None, now: datetime | None = None) -> SessionData | None:
     if not value or value.count(".") != 3:
         return None
     user_id, expires, nonce, mac = value.split(".")
-    if not hmac.compare_digest(_mac("session", f"{user_id}.{expires}.{nonce}"), mac):
+    if not keyed_digest_matches("session", f"{user_id}.{expires}.{nonce}", mac):
         return None
     try:
         expires_at = datetime.fromtimestamp(int(expires), timezone.utc)
@@ -59,13 +55,13 @@ def read(value: str | None, now: datetime | None = None) -> SessionData | None:
 
 
 def csrf_token(session_value: str, form: str) -> str:
-    return _mac("csrf", f"{session_value}|{form}")
+    return keyed_digest("csrf", f"{session_value}|{form}")
 
 
 def csrf_valid(session_value: str | None, form: str, token: str | None) -> bool:
     if not session_value or not token:
         return False
-    return hmac.compare_digest(csrf_token(session_value, form), token)
+    return keyed_digest_matches("csrf", f"{session_value}|{form}", token)
 
 
 # A browser that completed a code for an address gets a signed "known device" cookie for it:

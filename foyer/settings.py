@@ -1,12 +1,14 @@
 """Every setting is an environment variable with the prefix FOYER_ (pydantic-settings)."""
 
 import ipaddress
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Local state of `foyer dev` (SQLite file, Temporal state, caught mail, secret key, admin token).
@@ -15,9 +17,28 @@ STATE_DIR = Path(os.environ.get("FOYER_STATE_DIR") or PROJECT_ROOT / ".foyer")
 # FOYER_OUTBOUND_ALLOWED_NETWORKS of `foyer dev` (and the tests): loopback, IPv4 and IPv6.
 LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 
+# Published in this file, so anyone can sign with it: never good enough outside dev and tests.
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+KNOWN_DEFAULT_SECRET_KEYS = frozenset({
+    DEFAULT_SECRET_KEY, "changethis", "change-me", "changeme", "secret", "secret-key", "secret_key",
+})
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 8
+MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+WHAT_TO_DO = "\n".join([
+    "Make a key with:",
+    f"    {MAKE_A_KEY}",
+    "and set it as FOYER_SECRET_KEY in the environment of `foyer api`, `foyer worker` and "
+    "`foyer db upgrade` (the same key for all), or in the .env file of the directory they start "
+    "in. To rotate a key, move the old one to FOYER_PREVIOUS_SECRET_KEYS for a while.",
+    "For a local trial run `foyer dev`, which makes a key of its own (FOYER_ENV=dev only warns).",
+])
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FOYER_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a rejected setting (a short key, a password) is not echoed to logs.
+    model_config = SettingsConfigDict(env_prefix="FOYER_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     database_url: str = f"sqlite:///{STATE_DIR / 'foyer.db'}"
     temporal_address: str = "127.0.0.1:7233"
@@ -33,9 +54,16 @@ class Settings(BaseSettings):
     mail_from: str = "Foyer <no-reply@foyer.localhost>"
 
     public_url: str = "http://127.0.0.1:8000"
-    # Keys every HMAC (link tokens, passcodes, API tokens). Change it in production:
-    # `foyer dev` writes a random one to .foyer/secret_key on first start.
-    secret_key: str = Field(default="dev-only-insecure-secret-key-change-me", min_length=16)
+    # production (the default) | dev (`foyer dev` sets it) | test (the test suite sets it).
+    # Outside production an unsafe FOYER_SECRET_KEY is only warned about.
+    env: Literal["production", "dev", "test"] = "production"
+    # Keys every HMAC (session cookies, link tokens, passcodes, connector and extension secrets)
+    # and the encryption of stored connector credentials. `foyer api` / `foyer worker` refuse the
+    # default or a weak key in production; `foyer dev` writes a random one to .foyer/secret_key.
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, min_length=16)
+    # Keys rotated out: still accepted to VERIFY (cookies, passcodes, links, callback signatures)
+    # and to decrypt, never to sign or encrypt. Comma- or space-separated, or a JSON list.
+    previous_secret_keys: Annotated[list[str], NoDecode] = []
     api_port: int = 8000
 
     state_dir: Path = STATE_DIR
@@ -73,6 +101,63 @@ class Settings(BaseSettings):
         return value
 
 
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value):
+        if isinstance(value, str):
+            import json
+
+            stripped = value.strip()
+            if stripped.startswith("["):
+                return json.loads(stripped)
+            return [key for key in stripped.replace(",", " ").split() if key]
+        return value
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+class InsecureSecretKey(Exception):
+    """The secret key may not be used in production; str() says what to do."""
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` is unsafe to sign with, or None."""
+    if key.strip() in KNOWN_DEFAULT_SECRET_KEYS or key.strip().lower() in KNOWN_DEFAULT_SECRET_KEYS:
+        return "is a published default value: anyone can forge session cookies, links and signatures with it"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is too short ({len(key)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed)"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        return "is too easy to guess (it repeats a few characters)"
+    return None
+
+
+def secret_key_problem(settings: "Settings") -> str | None:
+    """What is wrong with the configured keys, with what to do about it; None when all is well."""
+    problems = []
+    if (why := secret_key_weakness(settings.secret_key)) is not None:
+        problems.append(f"FOYER_SECRET_KEY {why}.")
+    for index, key in enumerate(settings.previous_secret_keys, start=1):
+        if (why := secret_key_weakness(key)) is not None:
+            problems.append(f"FOYER_PREVIOUS_SECRET_KEYS (key {index}) {why}; previous keys are still "
+                            "accepted for verification, so remove it.")
+    if not problems:
+        return None
+    return "\n".join([*problems, WHAT_TO_DO])
+
+
+
+def check_secret_key(settings: "Settings | None" = None) -> None:
+    """Raise InsecureSecretKey in production when the keys are unsafe; warn in dev and tests.
+
+    Called when anything that serves or migrates starts (the API, the worker, `foyer db upgrade`)."""
+    settings = settings or get_settings()
+    problem = secret_key_problem(settings)
+    if problem is None:
+        return
+    if settings.env == "production":
+        raise InsecureSecretKey(problem)
+    logging.getLogger("foyer").warning("unsafe secret key (FOYER_ENV=%s, so only a warning): %s",
+                                       settings.env, problem.splitlines()[0])

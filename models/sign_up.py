@@ -10,7 +10,16 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from foyer.security import seal, unseal
 from models.base import json_field, new_id, utc_field
+
+# The connector credentials Foyer must keep to send: stored sealed (foyer.security.seal).
+SEALED_CONNECTOR_COLUMNS = ("basic_password", "certificate_pkcs12", "certificate_password")
+
+
+def connector_credential_context(connector_id: str, column: str) -> str:
+    """What a sealed credential is bound to: copied to another row or column, it does not open."""
+    return f"api_connectors.{column}:{connector_id}"
 
 
 class UserFlowAttribute(SQLModel, table=True):
@@ -38,6 +47,9 @@ class ApiConnector(SQLModel, table=True):
     from FOYER_SECRET_KEY and the connector id, so none is stored). Whatever the type, the system
     signs its callbacks (verification outcome, approval decision) with the connector's derived
     secret, so a callback is authenticated without a stored secret either.
+
+    The password, the PKCS#12 and its password are stored encrypted (SEALED_CONNECTOR_COLUMNS):
+    write them with set_credentials, read them with credential / credentials.
     """
 
     __tablename__ = "api_connectors"
@@ -48,13 +60,29 @@ class ApiConnector(SQLModel, table=True):
     target_url: str
     authentication_type: str = "signature"  # basic | certificate | signature
     basic_username: str | None = None
-    basic_password: str | None = None  # needed in clear to send; never returned by the API
-    certificate_pkcs12: str | None = None  # base64; never returned by the API
-    certificate_password: str | None = None
+    basic_password: str | None = None  # sealed; needed to send, never returned by the API
+    certificate_pkcs12: str | None = None  # sealed base64 PKCS#12; never returned by the API
+    certificate_password: str | None = None  # sealed
     certificate_thumbprint: str | None = None
     timeout_seconds: float = 10.0
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
     modified_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+    def set_credentials(self, **clear: str | None) -> None:
+        """Store credentials (basic_password=…, certificate_pkcs12=…, certificate_password=…)."""
+        for column, value in clear.items():
+            if column not in SEALED_CONNECTOR_COLUMNS:
+                raise ValueError(f"{column} is not a sealed credential")
+            setattr(self, column, seal(value, connector_credential_context(self.id, column)))
+
+    def credential(self, column: str) -> str | None:
+        """One stored credential in clear; foyer.security.SealedValueError if it cannot be opened."""
+        if column not in SEALED_CONNECTOR_COLUMNS:
+            raise ValueError(f"{column} is not a sealed credential")
+        return unseal(getattr(self, column), connector_credential_context(self.id, column))
+
+    def credentials(self) -> dict[str, str | None]:
+        return {column: self.credential(column) for column in SEALED_CONNECTOR_COLUMNS}
 
 
 class UserFlow(SQLModel, table=True):

@@ -46,7 +46,9 @@ os.environ.update({
     "FOYER_SMTP_TIMEOUT_SECONDS": "5",
     "FOYER_TASK_QUEUE": f"foyer-test-{RUN_ID}",
     "FOYER_PUBLIC_URL": f"http://127.0.0.1:{API_PORT}",
+    "FOYER_ENV": "test",  # an unsafe key is only warned about (production refuses it)
     "FOYER_SECRET_KEY": f"test-secret-{RUN_ID}-0123456789abcdef",
+    "FOYER_PREVIOUS_SECRET_KEYS": "",
     "FOYER_API_PORT": str(API_PORT),
     "FOYER_ORGANIZATION_NAME": "Contoso Test",
     "FOYER_ORGANIZATION_DOMAIN": "contoso.test",

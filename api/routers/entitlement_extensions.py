@@ -21,7 +21,7 @@ from api.routers.entitlement_catalog import PREFIX, commit, get_catalog, record,
 from api.schemas import GraphModel, iso
 from foyer import outbound
 from foyer.durations import parse_duration
-from foyer.security import SIGNATURE_HEADER, extension_secret, signature_valid
+from foyer.security import SIGNATURE_HEADER, extension_secret, extension_secrets, signature_valid
 from models.entitlement import AssignmentRequest, CustomExtension
 from workflows.access_request import AccessRequestWorkflow, ResumeRequest
 
@@ -142,7 +142,7 @@ async def resume_request(request_id: str, request: Request, session: SessionDep,
     row = await session.get(AssignmentRequest, request_id)
     found = await find_call(session, request_id, instance_id) if row else None
     # Unknown request, unknown instance and a bad signature answer alike: nothing to probe.
-    if found is None or not signature_valid(extension_secret(found[1].id),
+    if found is None or not signature_valid(extension_secrets(found[1].id),
                                             request.headers.get(SIGNATURE_HEADER), raw, time.time()):
         raise GraphError(401, "InvalidAuthenticationToken",
                          "the callback's signature is missing, wrong or too old")

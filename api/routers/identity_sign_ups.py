@@ -26,7 +26,7 @@ from sqlmodel import select
 from api import sign_ups
 from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
-from foyer.security import SIGNATURE_HEADER, connector_secret, signature_valid
+from foyer.security import SIGNATURE_HEADER, connector_secrets, signature_valid
 from models.sign_up import CallbackReceipt, SignUp, UserFlow
 from workflows.messages import SignUpDecision, SignUpVerification
 
@@ -129,7 +129,7 @@ async def _authenticated(request: Request, session, sign_up_id: str, step: str) 
     flow = await session.get(UserFlow, row.user_flow_id) if row else None
     settings = (getattr(flow, step) if flow else None) or {}
     if row is None or not connector_id or settings.get("apiConnectorId") != connector_id \
-            or not signature_valid(connector_secret(connector_id), header, raw, time.time()):
+            or not signature_valid(connector_secrets(connector_id), header, raw, time.time()):
         raise UNAUTHENTICATED
     return row, raw, dict(p.split("=", 1) for p in header.split(","))["v1"]
 

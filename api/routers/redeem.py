@@ -20,7 +20,7 @@ from api.deps import SessionDep, TemporalDep
 from api.errors import refusal
 from api.page_deps import code_requester
 from foyer import sessions
-from foyer.security import link_token_hash, new_challenge_id
+from foyer.security import accepted_link_token_hashes, new_challenge_id
 from foyer.templating import allow_form_target, render
 from models.base import utcnow
 from models.directory import Organization
@@ -52,8 +52,14 @@ def _page(name: str, status: int = 200, **context) -> HTMLResponse:
 
 
 async def _load(session, token: str) -> tuple[Invitation | None, Organization | None]:
+    # The link may have been built under a previous key (mailed before a rotation) or under the
+    # current one (a reminder after it): any token whose MAC verifies under an accepted key finds
+    # the row. The workflow then gets the row's own hash, the one it was started with.
+    hashes = accepted_link_token_hashes(token)
+    if not hashes:
+        return None, None
     invitation = (await session.exec(select(Invitation).where(
-        Invitation.link_token_hash == link_token_hash(token)))).first()
+        Invitation.link_token_hash.in_(hashes)))).first()
     if invitation is None:
         return None, None
     return invitation, await session.get(Organization, invitation.organization_id)
@@ -116,7 +122,7 @@ async def send_passcode(request: Request, token: str, session: SessionDep, clien
     handle = client.get_workflow_handle(invitation.workflow_id)
     try:
         await handle.execute_update(InvitationWorkflow.request_passcode,
-                                    PasscodeRequest(link_token_hash=link_token_hash(token),
+                                    PasscodeRequest(link_token_hash=invitation.link_token_hash,
                                                     challenge_id=challenge,
                                                     client=code_requester(request, invitation.email)["client"]))
     except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
@@ -152,7 +158,7 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
         try:
             outcome = await handle.execute_update(
                 InvitationWorkflow.redeem,
-                RedeemRequest(link_token_hash=link_token_hash(token), challenge_id=challenge))
+                RedeemRequest(link_token_hash=invitation.link_token_hash, challenge_id=challenge))
         except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             return _workflow_refused(error, token, invitation, org, step="code", challenge=challenge)
 

@@ -2,8 +2,8 @@
 self-service sign-up calls. Global Administrators change them; administrators read them.
 
 `authenticationConfiguration` is one of
-- `#microsoft.graph.basicAuthentication` {username, password} (the password is kept to send, and
-  answered as "******");
+- `#microsoft.graph.basicAuthentication` {username, password} (the password is kept, encrypted, to
+  send, and answered as "******");
 - `#microsoft.graph.clientCertificateAuthentication` {certificateList: [{thumbprint, notBefore,
   notAfter, isActive}]}, set by uploading a PKCS#12 (`#microsoft.graph.pkcs12Certificate`
   {pkcs12Value, password} in the body, or `POST …/{id}/uploadClientCertificate`, as Graph does);
@@ -28,7 +28,7 @@ from api.errors import GraphError, bad_request
 from api.routers.entitlement_catalog import commit
 from api.schemas import GraphModel
 from foyer import outbound
-from foyer.security import connector_secret
+from foyer.security import SealedValueError, connector_secret
 from models.base import utcnow
 from models.directory import Organization
 from models.sign_up import ApiConnector, UserFlow
@@ -88,8 +88,10 @@ def authentication_body(row: ApiConnector) -> dict:
         certificates = []
         if row.certificate_pkcs12:
             try:
-                certificates = [certificate_info(row.certificate_pkcs12, row.certificate_password)]
-            except GraphError:  # expired since the upload: shown, but no longer active
+                certificates = [certificate_info(row.credential("certificate_pkcs12"),
+                                                 row.credential("certificate_password"))]
+            except (GraphError, SealedValueError):
+                # Expired since the upload, or sealed under a key since retired: shown, not active.
                 certificates = [{"thumbprint": row.certificate_thumbprint, "isActive": False}]
         return {"@odata.type": CERTIFICATE, "certificateList": certificates}
     return {"@odata.type": SIGNATURE}
@@ -122,7 +124,8 @@ def apply_authentication(row: ApiConnector, config: Any) -> str:
             raise bad_request("basicAuthentication needs a username and a password")
         if ":" in username:
             raise bad_request("a basicAuthentication username may not contain ':'")
-        row.authentication_type, row.basic_username, row.basic_password = "basic", username.strip(), password
+        row.authentication_type, row.basic_username = "basic", username.strip()
+        row.set_credentials(basic_password=password)
         row.certificate_pkcs12 = row.certificate_password = row.certificate_thumbprint = None
     elif kind == PKCS12:
         if set(fields) - {"pkcs12Value", "password"} or not isinstance(fields.get("pkcs12Value"), str):
@@ -148,7 +151,7 @@ def set_certificate(row: ApiConnector, pkcs12_value: str, password: Any) -> None
         raise bad_request("password must be a string")
     info = certificate_info(pkcs12_value, password)
     row.authentication_type = "certificate"
-    row.certificate_pkcs12, row.certificate_password = pkcs12_value, password
+    row.set_credentials(certificate_pkcs12=pkcs12_value, certificate_password=password)
     row.certificate_thumbprint = info["thumbprint"]
 
 

@@ -1,0 +1,117 @@
+"""`foyer dev` keeps its state directory (secret key, admin token, SQLite database, Temporal's
+database, caught mail) readable by its owner only, even when started with a permissive umask, and
+tightens a state directory an older version left open."""
+
+import os
+import signal
+import stat
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from tests.test_dev_stack import FOYER, _alive, _descendants, _free_port
+
+
+class DevStack:
+    """`foyer dev` started with umask 022 (what most shells have)."""
+
+    def __init__(self, env: dict[str, str]):
+        self.output: list[str] = []
+        self.process = subprocess.Popen([FOYER, "dev"], env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True,
+                                        preexec_fn=lambda: os.umask(0o022))
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def wait_until_ready(self, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while "Foyer is running" not in self.text() or "curl" not in self.text():
+            assert self.process.poll() is None, f"foyer dev exited:\n{self.text()}"
+            assert time.monotonic() < deadline, f"foyer dev not ready:\n{self.text()}"
+            time.sleep(0.1)
+        import re
+
+        return re.search(r"Bearer (foyer_[A-Za-z0-9_-]+)", self.text()).group(1)
+
+    def stop(self, timeout: float = 20) -> None:
+        tree = _descendants(self.process.pid)
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=timeout)
+            deadline = time.monotonic() + timeout
+            while [pid for pid in tree if _alive(pid)] and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            for pid in tree | {self.process.pid}:
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def open_to_others(root: Path) -> list[str]:
+    """Everything under root (root included) that group or others may read, write or enter."""
+    found = []
+    for path in [root, *root.rglob("*")]:
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:  # e.g. a journal file that came and went
+            continue
+        if not stat.S_ISLNK(mode) and mode & 0o077:
+            found.append(f"{path.relative_to(root.parent)} {stat.filemode(mode)}")
+    return found
+
+
+def test_foyer_dev_state_is_owner_only(tmp_path):
+    state = tmp_path / "state"
+    # What an older `foyer dev` (or a umask of 022) left behind: open directory, open file.
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    for folder in ("mail", "mail/cur", "mail/new", "mail/tmp"):  # a Maildir
+        (state / folder).mkdir(mode=0o755)
+        (state / folder).chmod(0o755)
+    (state / "mail/cur/1.old-message").write_text("Subject: old\n\nleft over\n")
+    (state / "mail/cur/1.old-message").chmod(0o644)
+    (state / "notes.txt").write_text("left over\n")
+    (state / "notes.txt").chmod(0o644)
+
+    api_port = _free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FOYER_")}
+    env.update({
+        "FOYER_STATE_DIR": str(state),
+        "FOYER_API_PORT": str(api_port),
+        "FOYER_DEV_TEMPORAL_PORT": str(_free_port()),
+        "FOYER_DEV_UI_PORT": str(_free_port()),
+        "FOYER_DEV_SMTP_PORT": str(_free_port()),
+    })
+    address = f"perm-{uuid.uuid4().hex[:8]}@fabrikam.example"
+    stack = DevStack(env)
+    try:
+        token = stack.wait_until_ready()
+        base = f"http://127.0.0.1:{api_port}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            invited = client.post("/v1.0/invitations", headers={"Authorization": f"Bearer {token}"},
+                                  json={"invitedUserEmailAddress": address,
+                                        "inviteRedirectUrl": "https://example.org",
+                                        "sendInvitationMessage": True})
+            assert invited.status_code == 201, invited.text
+            deadline = time.monotonic() + 90  # generous: the machine may be busy
+            while address not in client.get("/dev/mail").text:  # the mail is on disk now
+                assert time.monotonic() < deadline, stack.text()[-3000:]
+                time.sleep(0.2)
+        for name in ("secret_key", "admin_token", "foyer.db", "temporal.db", "mail"):
+            assert (state / name).exists(), name
+        assert any(p.is_file() for p in (state / "mail").rglob("*")), "no caught mail on disk"
+        assert stat.S_IMODE(state.stat().st_mode) == 0o700
+        assert open_to_others(state) == []
+    finally:
+        stack.stop()
+    assert open_to_others(state) == []  # also what was written while stopping
