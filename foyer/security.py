@@ -110,7 +110,7 @@ def api_token_hash(token: str) -> str:
 def client_key(host: str | None) -> str | None:
     """Who asked for a code, for the per-client limits: a keyed digest of the client's address,
     so neither the database nor workflow history keeps the address itself."""
-    return _mac("client", host)[:32] if host else None
+    return keyed_digest("client", host)[:32] if host else None
 
 
 def new_challenge_id() -> str:

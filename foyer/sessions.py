@@ -75,7 +75,7 @@ DEVICE_LIFETIME = timedelta(days=90)
 def known_device_cookie(email: str, now: datetime | None = None) -> tuple[str, datetime]:
     now = now or datetime.now(timezone.utc)
     expires = int((now + DEVICE_LIFETIME).timestamp())
-    value = f"{expires}.{_mac('device', f'{email.strip().lower()}|{expires}')}"
+    value = f"{expires}.{keyed_digest('device', f'{email.strip().lower()}|{expires}')}"
     return value, datetime.fromtimestamp(expires, timezone.utc)
 
 
@@ -83,7 +83,7 @@ def is_known_device(value: str | None, email: str, now: datetime | None = None) 
     if not value or value.count(".") != 1:
         return False
     expires, mac = value.split(".")
-    if not hmac.compare_digest(_mac("device", f"{email.strip().lower()}|{expires}"), mac):
+    if not keyed_digest_matches("device", f"{email.strip().lower()}|{expires}", mac):
         return False
     try:
         return int(expires) > (now or datetime.now(timezone.utc)).timestamp()
