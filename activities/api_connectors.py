@@ -47,7 +47,7 @@ from temporalio import activity
 from activities.store import audit
 from foyer import outbound
 from foyer.db import reading, session_scope
-from foyer.security import SIGNATURE_HEADER, SealedValueError, connector_secret, sign
+from foyer.security import SIGNATURE_HEADER, SealedValueError, connector_secrets, sign
 from models.sign_up import ApiConnector, UserFlow
 from workflows.messages import ConnectorCall, ConnectorOutcome, sign_up_workflow_id
 
@@ -162,7 +162,7 @@ def interpret(step: str, status: int, raw: bytes, collected: set[str]) -> Connec
 async def _post(connector: dict, body: bytes) -> tuple[int, bytes]:
     """POST and read at most MAX_RESPONSE_BYTES, all within the connector's timeout."""
     headers = {"content-type": "application/json", "accept": "application/json",
-               SIGNATURE_HEADER: sign(connector_secret(connector["id"]), int(time.time()), body)}
+               SIGNATURE_HEADER: sign(connector_secrets(connector["id"]), int(time.time()), body)}
     auth = None
     # Always our own context (not certifi's bundle), so every type trusts the same CAs.
     verify = ssl.create_default_context()

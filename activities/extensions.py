@@ -16,7 +16,7 @@ from activities.store import insert_ignore
 from foyer import outbound
 from foyer.db import session_scope
 from foyer.durations import parse_duration
-from foyer.security import SIGNATURE_HEADER, extension_secret, sign
+from foyer.security import SIGNATURE_HEADER, extension_secrets, sign
 from foyer.settings import get_settings
 from models.base import utcnow
 from models.entitlement import (
@@ -97,10 +97,10 @@ async def call_custom_extension(data: CalloutInput) -> CalloutResult:
                 "targetId": request.target_id if request else assignment.target_id,
             },
         }
-        target_url, name, secret = extension.target_url, extension.display_name, extension_secret(extension.id)
+        target_url, name, secrets = extension.target_url, extension.display_name, extension_secrets(extension.id)
         timeout = parse_duration(extension.callback_timeout) if wait else None
     body = json.dumps(payload).encode()
-    headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(secret, int(time.time()), body)}
+    headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(secrets, int(time.time()), body)}
     status, error, refused = None, None, None
     try:
         # Connects only to an address that passes the outbound rule, resolved now (not when saved).

@@ -146,25 +146,42 @@ def connector_secrets(connector_id: str) -> list[str]:
     return [_mac_with(key, "api-connector", connector_id) for key in accepted_keys()]
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def _signature(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str | Iterable[str], timestamp: int, body: bytes) -> str:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. Given several secrets (the current one
+    first, then those under FOYER_PREVIOUS_SECRET_KEYS), one `v1` each, as Stripe signs while a
+    secret rolls: a receiver that still holds the secret it was given before a key rotation finds
+    its signature among them."""
+    secrets_ = [secret] if isinstance(secret, str) else list(dict.fromkeys(secret))
+    return ",".join([f"t={timestamp}"] + [f"v1={_signature(s, timestamp, body)}" for s in secrets_])
 
 
 def signature_valid(secret: str | Iterable[str], header: str | None, body: bytes, now: float) -> bool:
-    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, within five minutes of now, made with
-    `secret` (or with any of several: see connector_secrets)."""
+    """A header as `sign` makes it (one or more `v1`), within five minutes of now, with a `v1` made
+    with `secret` (or with any of several: see connector_secrets)."""
+    timestamps, given = [], []
+    for part in (header or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            timestamps.append(value)
+        elif name == "v1" and value:
+            given.append(value)
+    if len(timestamps) != 1 or not given or len(given) > 8:
+        return False
     try:
-        parts = dict(part.split("=", 1) for part in (header or "").split(","))
-        timestamp = int(parts["t"])
-    except (ValueError, KeyError):
+        timestamp = int(timestamps[0])
+    except ValueError:
         return False
     if abs(now - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
         return False
-    given = f"t={timestamp},v1={parts.get('v1', '')}"
     found = False
     for candidate in ([secret] if isinstance(secret, str) else list(secret)):
-        found |= hmac.compare_digest(sign(candidate, timestamp, body), given)
+        expected = _signature(candidate, timestamp, body)
+        for value in given:
+            found |= hmac.compare_digest(expected, value)
     return found
 
 

@@ -6,6 +6,7 @@ made after the rotation is made with the new key only.
 The suite's own key stays the current key ("new"); OLD_KEY plays the key in use before.
 """
 
+import asyncio
 import os
 import time
 
@@ -223,3 +224,50 @@ async def created_event(receiver, target_id: str, timeout: float = 30) -> dict:
                 return event
         await asyncio.sleep(0.05)
     raise AssertionError(f"no assignmentRequestCreated event for {target_id}")
+
+
+def test_outgoing_signature_carries_one_v1_per_accepted_key(keys):
+    """Foyer signs its own calls with the secret under the current key and, while old keys are
+    listed, under each of them too (one `v1` each): a receiver holding either secret verifies."""
+    body = b'{"type": "event"}'
+    now = int(time.time())
+    keys(OLD_KEY)
+    old_secret = security.connector_secret("conn-1")
+    keys(None, OLD_KEY)
+    header = security.sign(security.connector_secrets("conn-1"), now, body)
+    assert header.count("v1=") == 2
+    assert security.signature_valid(old_secret, header, body, now)
+    assert security.signature_valid(security.connector_secret("conn-1"), header, body, now)
+    keys(None)
+    header = security.sign(security.connector_secrets("conn-1"), now, body)
+    assert header.count("v1=") == 1
+    assert not security.signature_valid(old_secret, header, body, now)
+
+
+async def test_receiver_holding_the_old_secret_verifies_foyers_calls_until_the_key_is_retired(
+        keys, api, admin, server, temporal, organization_id):
+    """The extension's receiver keeps the foyerSigningSecret it was given before the rotation: it
+    verifies Foyer's callouts made after the rotation while the old key is listed, and stops
+    verifying them once the old key is retired (it must then be given the new secret)."""
+    from api import access_requests
+    from tests.entitlement_support import request
+    from tests.extension_receiver import ExtensionReceiver
+    from tests.test_custom_extension_resume import configure
+
+    async with ExtensionReceiver() as receiver:
+        keys(OLD_KEY)
+        package, policy, _ = await configure(api, admin, organization_id, receiver)
+        keys(None, OLD_KEY)
+        listed = await make_user(organization_id, "Vic Verified", guest=True)
+        await access_requests.submit(temporal.client, request(organization_id, package, policy, listed))
+        await created_event(receiver, listed.id)
+        assert receiver.bad_signatures == 0
+
+        keys(None)
+        retired = await make_user(organization_id, "Ray Retired", guest=True)
+        await access_requests.submit(temporal.client, request(organization_id, package, policy, retired))
+        deadline = time.monotonic() + 30
+        while receiver.bad_signatures == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert receiver.bad_signatures >= 1
+        assert all(event["data"]["targetId"] != retired.id for event in receiver.events)
