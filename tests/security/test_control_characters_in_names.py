@@ -183,6 +183,26 @@ async def test_justification_keeps_lines_and_refuses_controls(api, make_token, o
     assert response.status_code == 201, response.text
 
 
+async def test_sign_up_form_refuses_control_characters_in_names(server, mail, organization_id):
+    """What a stranger types on the sign-up form becomes the guest's name: the form comes back
+    with the field's error, and what is right goes through."""
+    import httpx
+
+    from tests.sign_up_support import make_flow, result_state, submit_attributes, through_code
+    from tests.support import find_user, unique_email
+
+    flow_id = await make_flow(organization_id)
+    async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+        sign_up_id, _ = await through_code(client, mail, flow_id, email := unique_email())
+        for bad in ("Eve\r\nBcc: victim@example.org", "Eve\x1b[31m", "Eve\u2028Mallory"):
+            page = await submit_attributes(client, flow_id, sign_up_id, email, displayName=bad, country="NO")
+            assert page.status_code == 400, (page.status_code, page.text[-1500:])
+            assert 'id="error-displayName"' in page.text and "control characters" in page.text
+        ok = await submit_attributes(client, flow_id, sign_up_id, email, displayName="Eve Good", country="NO")
+        assert ok.status_code == 200 and result_state(ok.text) == "completed", ok.text[:500]
+    assert (await find_user(email)).display_name == "Eve Good"
+
+
 def test_cli_token_name_refuses_control_characters():
     from tests.test_cli_token import foyer
 
