@@ -289,3 +289,38 @@ async def test_the_next_link_still_pages(api, admin, make_member):
     following = await api.get(first["@odata.nextLink"], headers=admin)
     assert following.status_code == 200, following.text
     assert following.json()["value"][0]["id"] != first["value"][0]["id"]
+
+
+# --- the net under every other parser -------------------------------------------------------
+
+async def test_a_recursion_error_anywhere_is_400_not_500(organization_id):
+    """Whatever parser recurses too deep on a client's input (one not bounded above), the answer
+    is Graph's 400: the application's handler, on an application of its own with a route that
+    recurses on what it is sent."""
+    import httpx
+
+    from api.main import create_app
+
+    app = create_app(temporal_client=object())
+
+    @app.get("/recurse")
+    async def recurse(depth: int):
+        def down(n):
+            return n if n == 0 else down(n - 1) + 1
+        return {"depth": down(depth)}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        shallow = await client.get("/recurse", params={"depth": 10})
+        assert shallow.status_code == 200 and shallow.json() == {"depth": 10}
+        deep = await client.get("/recurse", params={"depth": 100_000})
+    error = _assert_graph_error(deep, 400)
+    assert "nested too deeply" in error["message"]
+
+
+@pytest.mark.parametrize("address", ["a\x01b@fabrikam.example", "a\x7fb@fabrikam.example",
+                                     "a\x85b@fabrikam.example", "a\r\nBcc: c@fabrikam.example"])
+async def test_an_address_with_a_control_character_is_400(api, admin, address):
+    response = await api.post("/v1.0/invitations", headers=admin, json={
+        "invitedUserEmailAddress": address, "inviteRedirectUrl": "https://app.contoso.test"})
+    error = _assert_graph_error(response, 400)
+    assert "invitedUserEmailAddress" in error["message"], error
