@@ -203,6 +203,45 @@ async def test_sign_up_form_refuses_control_characters_in_names(server, mail, or
     assert (await find_user(email)).display_name == "Eve Good"
 
 
+async def test_sign_up_callbacks_and_decisions_refuse_control_characters(server, api, admin, mail,
+                                                                         organization_id):
+    """The verifier's message and the approver's reason are mailed to the person: multi-line text,
+    no other control characters; a refused callback is not remembered as heard."""
+    import httpx
+
+    from tests.connector_server import connector_server
+    from tests.sign_up_support import callback, make_flow, sign_up_row, submit_attributes, through_code
+    from tests.support import unique_email
+
+    async with connector_server() as connectors:
+        verifier = await connectors.connector(organization_id)
+        system = await connectors.connector(organization_id)
+        connectors.reply({"action": "Pending", "reference": "idv-1"}, status=202, step="identityVerification")
+        connectors.reply({"action": "Pending", "reference": "t-1"}, status=202, step="approvalRequested")
+        flow_id = await make_flow(organization_id, identity_verification={"apiConnectorId": verifier},
+                                  approval={"approverIds": [], "apiConnectorId": system, "timeout": "P7D"})
+        email = unique_email()
+        async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+            sign_up_id, _ = await through_code(client, mail, flow_id, email)
+            await submit_attributes(client, flow_id, sign_up_id, email, displayName="Cy Check", country="KE")
+        for bad in NOT_IN_TEXT:
+            response = await callback(api, sign_up_id, "verification",
+                                      {"outcome": "verified", "message": bad}, verifier)
+            assert response.status_code == 400, (bad, response.text)
+        ok = await callback(api, sign_up_id, "verification", {"outcome": "verified", "message": LINES}, verifier)
+        assert ok.status_code == 200, ok.text
+        await until(lambda: sign_up_row(email), lambda r: r.state == "pendingApproval")
+        for bad in NOT_IN_TEXT:
+            response = await api.post(f"/v1.0/identity/signUps/{sign_up_id}/deny", headers=admin,
+                                      json={"reason": bad})
+            assert response.status_code == 400 and "control character" in response.text, (bad, response.text)
+            response = await callback(api, sign_up_id, "approval", {"decision": "deny", "reason": bad}, system)
+            assert response.status_code == 400, (bad, response.text)
+        assert (await sign_up_row(email)).state == "pendingApproval"
+        denied = await api.post(f"/v1.0/identity/signUps/{sign_up_id}/deny", headers=admin, json={"reason": LINES})
+        assert denied.status_code == 200, denied.text
+
+
 def test_cli_token_name_refuses_control_characters():
     from tests.test_cli_token import foyer
 
