@@ -4,19 +4,28 @@ A message is first written to the outbox under an idempotency key, then delivere
 key that is already marked sent does nothing, so a retried activity never mails twice. The one
 window left is SMTP accepting the message and the worker dying before the row is marked sent: the
 Message-ID is derived from the key so the receiving side can drop that duplicate.
+
+A message that cannot even be built (an address holding a line break, a body that cannot be
+encoded) would fail the same way on every retry: it is marked `failed` with the reason on its
+row and in the audit log (category Mail, "Build mail", result failure, with the workflow that
+sent it), and delivery goes on without it rather than retrying forever in silence. Names in the
+subject are folded into one line first, so a name stored with CR/LF does not get that far.
 """
 
 import asyncio
 import hashlib
+import logging
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
 
-from activities.store import insert_ignore
+from activities.store import audit, insert_ignore
 from foyer.db import reading, session_scope
+from foyer.names import one_line
 from foyer.settings import get_settings
 from models.base import utcnow
 from models.outbox import OutboxMessage
@@ -38,7 +47,7 @@ def build_message(row: OutboxMessage) -> EmailMessage:
     message["To"] = ", ".join(row.to_addresses)
     if row.cc_addresses:
         message["Cc"] = ", ".join(row.cc_addresses)
-    message["Subject"] = row.subject
+    message["Subject"] = one_line(row.subject)  # built from names, which may predate their checks
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = f"<{hashlib.sha256(row.key.encode()).hexdigest()[:32]}@foyer>"
     message["X-Foyer-Key"] = row.key
@@ -107,16 +116,49 @@ def pool() -> SmtpPool:
     return _pools[loop]
 
 
+log = logging.getLogger(__name__)
+
+
+def _built(row: OutboxMessage) -> tuple[EmailMessage | None, str | None]:
+    """(the message of `row`, None) or (None, why it cannot be built). Deterministic: the same
+    row fails the same way every time, so the failure is recorded rather than retried."""
+    try:
+        return build_message(row), None
+    except Exception as error:
+        return None, f"{type(error).__name__}: {error}"[:500]
+
+
+async def _record_build_failure(key: str, reason: str) -> None:
+    workflow_id = activity.info().workflow_id if activity.in_activity() else None
+    log.warning("outbox message %s cannot be built: %s", key, reason)
+    async with session_scope() as session:
+        row = await session.get(OutboxMessage, key)
+        if row is None or row.state != "pending":
+            return
+        row.state = "failed"
+        row.attempts += 1
+        row.last_error = reason
+        session.add(row)
+        await audit(session, key=f"mail-build-failed:{key}", category="Mail", activity="Build mail",
+                    target_type="OutboxMessage", target_id=key, target_name=one_line(row.subject)[:256],
+                    result="failure", reason=reason, workflow_id=workflow_id,
+                    details={"to": ", ".join(row.to_addresses)[:500]})
+
+
 async def deliver(key: str) -> bool:
-    """Send the outbox message `key` unless it was sent already. Returns True if sent now."""
+    """Send the outbox message `key` unless it was sent already (or cannot be built: see the
+    module's docstring). Returns True if sent now."""
     async with reading() as session:
         row = await session.get(OutboxMessage, key)
         if row is None:
             raise LookupError(f"no outbox message {key!r}")
-        if row.state == "sent":
+        if row.state != "pending":
             return False
-        message = build_message(row)
+        message, failure = _built(row)
         recipients = row.to_addresses + row.cc_addresses
+    if failure:
+        await _record_build_failure(key, failure)
+        return False
     await _send(key, message, recipients)
     return True
 
@@ -144,11 +186,15 @@ async def deliver_many(keys: list[str]) -> int:
         return 0
     async with reading() as session:
         rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys)))).all()
-        due = [(row.key, build_message(row), row.to_addresses + row.cc_addresses)
-               for row in rows if row.state != "sent"]
+        built = [(row.key, *_built(row), row.to_addresses + row.cc_addresses)
+                 for row in rows if row.state == "pending"]
         missing = set(keys) - {row.key for row in rows}
     if missing:
         raise LookupError(f"no outbox messages {sorted(missing)[:3]!r}…")
+    for key, _, failure, _ in built:
+        if failure:
+            await _record_build_failure(key, failure)
+    due = [(key, message, recipients) for key, message, failure, recipients in built if not failure]
     for key, message, recipients in due:
         await _send(key, message, recipients)
     return len(due)

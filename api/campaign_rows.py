@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from api.schemas import normalize_email
+from foyer.names import control_character_in_name, control_character_in_text
 from foyer.policy import domain_allowed, email_domain, may_preassign
 from models.directory import Application, Group, Organization, User
 from models.entitlement import AccessPackage, AssignmentPolicy
@@ -21,6 +22,12 @@ from models.enums import InvitationState, UserType
 from models.invitation import Invitation
 
 MAX_ROWS = 100_000
+# Entra's template has 4 columns and Foyer adds 4: a header or a row wider than this is not a
+# campaign file, and each row's cost grows with the header's width.
+MAX_COLUMNS = 64
+MAX_IDS_PER_CELL = 100
+MAX_DISPLAY_NAME = 256
+MAX_MESSAGE = 10_000  # as POST /invitations' customizedMessageBody
 # Column keys: Entra's template, then Foyer's. A header cell "Label [key] Required" names `key`.
 KEYS = {
     "inviteeemail": "email", "inviteredirecturl": "redirect", "sendemail": "send",
@@ -73,7 +80,18 @@ def _ids(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;,]", value or "") if part.strip()]
 
 
+def _refuse_controls(text: str) -> None:
+    """No control character but tab and line breaks anywhere in the input: a NUL cannot even be
+    stored, and the verdicts quote what the rows hold."""
+    found = control_character_in_text(text)
+    if found:
+        at = text.find(chr(int(found[2:], 16)))
+        raise CampaignInputError(f"line {text.count(chr(10), 0, at) + 1} contains the control "
+                                 f"character {found}")
+
+
 def parse_csv(text: str) -> list[ParsedRow]:
+    _refuse_controls(text)
     lines = text.lstrip("\ufeff").splitlines()
     offset = 0
     if lines and lines[0].strip().lower().rstrip(",").startswith("version:"):
@@ -83,12 +101,27 @@ def parse_csv(text: str) -> list[ParsedRow]:
         header = next(reader)
     except StopIteration:
         raise CampaignInputError("the file has no header row") from None
+    except csv.Error as error:
+        raise CampaignInputError(f"the header row cannot be read: {error}") from None
+    if len(header) > MAX_COLUMNS:
+        raise CampaignInputError(f"the header row has {len(header)} columns; at most {MAX_COLUMNS}")
     columns = [_key(h) for h in header]
     if "email" not in columns:
         raise CampaignInputError("no column for the address to invite: expected a header like "
                                  "'Email address to invite [inviteeEmail] Required'")
     rows = []
-    for index, cells in enumerate(reader, start=offset + 2):
+    index = offset + 1
+    while True:
+        index += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # a field over the csv module's size limit, a bad quote…
+            raise CampaignInputError(f"line {reader.line_num + offset} cannot be read: {error}") from None
+        if len(cells) > MAX_COLUMNS:
+            raise CampaignInputError(f"line {reader.line_num + offset} has {len(cells)} cells; "
+                                     f"at most {MAX_COLUMNS}")
         if not any(c.strip() for c in cells):
             continue
         if cells[0].strip().lower().startswith("example:"):
@@ -100,23 +133,41 @@ def parse_csv(text: str) -> list[ParsedRow]:
     return rows
 
 
-def parse_json(items: list[dict]) -> list[ParsedRow]:
+_JSON_TEXT = {"invitedUserEmailAddress": "email", "inviteRedirectUrl": "redirect",
+              "customizedMessageBody": "message", "invitedUserDisplayName": "displayName"}
+_JSON_IDS = {"foyerPreAssignedGroupIds": "groups", "foyerPreAssignedApplicationIds": "applications",
+             "foyerAccessPackageIds": "packages"}
+
+
+def parse_json(items: list) -> list[ParsedRow]:
+    """The rows of a JSON campaign. A property of the wrong type is the whole body's error (as
+    a schema would refuse it), naming the row; what the row means is judged per row."""
     if len(items) > MAX_ROWS:
         raise CampaignInputError(f"at most {MAX_ROWS} rows per campaign")
     rows = []
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise CampaignInputError(f"row {index} is not an object")
-        values = {
-            "email": str(item.get("invitedUserEmailAddress") or ""),
-            "redirect": str(item.get("inviteRedirectUrl") or ""),
-            "send": "" if item.get("sendInvitationMessage") is None else str(item["sendInvitationMessage"]),
-            "message": item.get("customizedMessageBody") or "",
-            "displayName": item.get("invitedUserDisplayName") or "",
-            "groups": ";".join(item.get("foyerPreAssignedGroupIds") or []),
-            "applications": ";".join(item.get("foyerPreAssignedApplicationIds") or []),
-            "packages": ";".join(item.get("foyerAccessPackageIds") or []),
-        }
+        values = {}
+        for name, key in _JSON_TEXT.items():
+            value = item.get(name)
+            if value is not None and not isinstance(value, str):
+                raise CampaignInputError(f"row {index}: {name} must be a string")
+            values[key] = value or ""
+        for name, key in _JSON_IDS.items():
+            value = item.get(name)
+            if value is not None and (not isinstance(value, list) or
+                                      not all(isinstance(v, str) for v in value)):
+                raise CampaignInputError(f"row {index}: {name} must be a list of ids")
+            values[key] = ";".join(value or [])
+        send = item.get("sendInvitationMessage")
+        if send is not None and not isinstance(send, (bool, str)):
+            raise CampaignInputError(f"row {index}: sendInvitationMessage must be true or false")
+        values["send"] = "" if send is None else str(send)
+        for key, value in values.items():
+            if control_character_in_text(value):
+                raise CampaignInputError(f"row {index}: {LABELS.get(key, key)} contains the control "
+                                         f"character {control_character_in_text(value)}")
         rows.append(_row(index, values))
     return rows
 
@@ -131,12 +182,23 @@ def _row(number: int, values: dict) -> ParsedRow:
     try:
         row.email = normalize_email(row.email, "address")
     except ValueError:
-        row.refuse("email", "badAddress", f"'{row.email}' is not a valid email address"
+        row.refuse("email", "badAddress", f"{row.email[:100]!r} is not a valid email address"
                    if row.email else "the address to invite is missing")
     if not row.redirect:
         row.refuse("redirect", "missingRedirectUrl", "the redirection URL is missing")
-    elif not re.match(r"^https?://[^\s/]+", row.redirect):
-        row.refuse("redirect", "badRedirectUrl", f"'{row.redirect}' is not an http(s) URL")
+    elif not re.match(r"^https?://[^\s/]+\S*$", row.redirect) or len(row.redirect) > 2048:
+        row.refuse("redirect", "badRedirectUrl", f"{row.redirect[:100]!r} is not an http(s) URL")
+    if row.display_name and control_character_in_name(row.display_name):
+        row.refuse("displayName", "badDisplayName", "the display name contains the control character "
+                   f"{control_character_in_name(row.display_name)}; it must be one line")
+    elif row.display_name and len(row.display_name) > MAX_DISPLAY_NAME:
+        row.refuse("displayName", "badDisplayName", f"the display name is longer than {MAX_DISPLAY_NAME} characters")
+    if row.message and len(row.message) > MAX_MESSAGE:
+        row.refuse("message", "badMessage", f"the message is longer than {MAX_MESSAGE} characters")
+    for column in ("groups", "applications", "packages"):
+        if len(getattr(row, column)) > MAX_IDS_PER_CELL:
+            row.refuse(column, "tooManyIds", f"at most {MAX_IDS_PER_CELL} ids")
+            setattr(row, column, [])
     try:
         send = _bool(values.get("send", ""))
         row.send = True if send is None else send

@@ -18,6 +18,7 @@ from pydantic import Field, StrictBool, ValidationError, field_validator, model_
 
 from api.schemas import GraphModel
 from foyer.durations import parse_duration
+from foyer.names import DisplayName, MultilineText, control_character_in_text
 
 GRAPH = "#microsoft.graph."
 
@@ -93,6 +94,9 @@ def subject_sets(value: Any, allowed: set[str], *, non_empty: bool = False) -> l
         if item.get("description") is not None:
             if not isinstance(item["description"], str):
                 raise ValueError(f"item {index}: description must be a string")
+            if control_character_in_text(item["description"]):
+                raise ValueError(f"item {index}: description contains the control character "
+                                 f"{control_character_in_text(item['description'])}")
             normalized["description"] = item["description"]
         if item.get("isBackup") is not None:
             if not isinstance(item["isBackup"], bool):
@@ -144,8 +148,8 @@ def _not_null(value):
 
 
 class CatalogCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     catalog_type: Literal["userManaged"] = "userManaged"
     state: Literal["published", "unpublished"] = "published"
     is_externally_visible: StrictBool = True
@@ -160,8 +164,8 @@ class CatalogCreate(GraphModel):
 
 
 class CatalogUpdate(GraphModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     state: Literal["published", "unpublished"] | None = None
     is_externally_visible: StrictBool | None = None
     foyer_owner_ids: list[str] | None = Field(default=None, max_length=100)
@@ -178,8 +182,8 @@ class ResourceSpec(GraphModel):
     id: str | None = None
     origin_id: str | None = Field(default=None, min_length=1, max_length=2048)
     origin_system: Literal["AadGroup", "AadApplication", "SharePointOnline"] | None = None
-    display_name: str | None = Field(default=None, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName | None = Field(default=None, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     resource_type: str | None = None
     url: str | None = None
 
@@ -188,7 +192,7 @@ class ResourceRequestCreate(GraphModel):
     request_type: Literal["adminAdd", "adminRemove"]
     resource: ResourceSpec
     catalog: Reference
-    justification: str | None = Field(default=None, max_length=4000)
+    justification: MultilineText | None = Field(default=None, max_length=4000)
 
     @model_validator(mode="after")
     def _resource(self):
@@ -209,15 +213,15 @@ class ResourceRequestCreate(GraphModel):
 # --- access packages ----------------------------------------------------------------------------
 
 class AccessPackageCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     is_hidden: StrictBool = False
     catalog: Reference
 
 
 class AccessPackageUpdate(GraphModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     is_hidden: StrictBool | None = None
 
     _present = field_validator("display_name", "is_hidden")(_not_null)
@@ -227,8 +231,8 @@ class RoleResource(GraphModel):
     id: str | None = None
     origin_id: str | None = None
     origin_system: str | None = None
-    display_name: str | None = None
-    description: str | None = None
+    display_name: DisplayName | None = None
+    description: MultilineText | None = None
     resource_type: str | None = None
     url: str | None = None
 
@@ -237,8 +241,8 @@ class ScopeRole(GraphModel):
     id: str | None = None
     origin_id: str = Field(min_length=1, max_length=256)
     origin_system: str | None = None
-    display_name: str | None = None
-    description: str | None = None
+    display_name: DisplayName | None = None
+    description: MultilineText | None = None
     resource: RoleResource
 
 
@@ -246,8 +250,8 @@ class ScopeSpec(GraphModel):
     id: str | None = None
     origin_id: str | None = None
     origin_system: str | None = None
-    display_name: str | None = None
-    description: str | None = None
+    display_name: DisplayName | None = None
+    description: MultilineText | None = None
     is_root_scope: StrictBool | None = None
 
 
@@ -397,8 +401,8 @@ class ApprovalSettings(GraphModel):
 
 
 class _Choice(GraphModel):
-    actual_value: str = Field(min_length=1, max_length=256)
-    text: str | None = Field(default=None, max_length=1024)
+    actual_value: DisplayName = Field(min_length=1, max_length=256)
+    text: DisplayName | None = Field(default=None, max_length=1024)
     display_value: dict | None = None
     localizations: list[dict] = Field(default_factory=list)
 
@@ -415,6 +419,9 @@ def _text(value: Any, where: str) -> tuple[str, list[dict]]:
         raise ValueError(f"{where} must be a non-empty string")
     if not text.strip() or len(text) > 1024:
         raise ValueError(f"{where} must be a non-empty string of at most 1024 characters")
+    for candidate in [text] + [t["text"] for t in localizations if isinstance(t["text"], str)]:
+        if control_character_in_text(candidate):
+            raise ValueError(f"{where} contains the control character {control_character_in_text(candidate)}")
     return text, localizations
 
 
@@ -494,8 +501,8 @@ def question(item: Any, index: int) -> dict:
 
 
 class AssignmentPolicyCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     access_package: Reference
     allowed_target_scope: Literal[TARGET_SCOPES] = "notSpecified"  # type: ignore[valid-type]
     specific_allowed_targets: list[Any] = Field(default_factory=list)
@@ -656,8 +663,8 @@ def identity_sources(value: Any) -> list[dict]:
 
 
 class ConnectedOrganizationCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     identity_sources: list[Any]
     state: Literal["configured", "proposed"] = "configured"
 
@@ -668,8 +675,8 @@ class ConnectedOrganizationCreate(GraphModel):
 
 
 class ConnectedOrganizationUpdate(GraphModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     identity_sources: list[Any] | None = None
     state: Literal["configured", "proposed"] | None = None
 

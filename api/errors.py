@@ -83,6 +83,13 @@ def install(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError):
         return JSONResponse(body("invalidRequest", _validation_message(exc)), status_code=400)
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError):
+        # Whatever input made a parser recurse this deep (a body, a query option) was the
+        # client's: api.limits bounds bodies up front; this is the net under every other parser.
+        return JSONResponse(body("invalidRequest", "the request is nested too deeply to be read"),
+                            status_code=400)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
         codes = {401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied",

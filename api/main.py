@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api import errors
+from api.limits import BodyLimits
 from api.security_headers import SecurityHeaders
 from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
 from api.routers import campaign_page, campaigns, entitlement_extensions
@@ -36,6 +37,7 @@ def create_app(temporal_client=None) -> FastAPI:
                   description="Guest onboarding and access governance, Graph-shaped.")
     app.state.temporal = temporal_client
     errors.install(app)
+    app.add_middleware(BodyLimits)  # inside shed_load: a refused request reads no body
     limit = asyncio.Semaphore(get_settings().api_max_inflight)
 
     @app.middleware("http")

@@ -28,6 +28,15 @@ from models.base import UTCDateTime
 
 DEFAULT_TOP = 100
 MAX_TOP = 999
+# Any member may send $filter: bound what the parser and the SQL compiler are given. 2,000
+# characters is what many Graph proxies allow; a tree deeper than 64 (a chain of 64 `and`s, say)
+# or larger than 500 nodes is not a query a person writes.
+MAX_FILTER_LENGTH = 2000
+MAX_FILTER_DEPTH = 64
+MAX_FILTER_NODES = 500
+# The largest offset a $skiptoken may carry: far beyond any collection, well inside the 64-bit
+# integer both SQLite and PostgreSQL take for OFFSET (together with LIMIT).
+MAX_OFFSET = 2 ** 53
 
 
 class _Visitor(AstToSqlAlchemyOrmVisitor):
@@ -108,10 +117,34 @@ _KIND_NAMES = {str: "a string", bool: "true or false", datetime: "a date and tim
                "2025-01-31T00:00:00Z", date: "a date", int: "a whole number", float: "a number"}
 
 
+def _check_size(tree) -> None:
+    """Refuse a tree deeper than MAX_FILTER_DEPTH or larger than MAX_FILTER_NODES, walked
+    without recursion (the visitor and SQLAlchemy's compiler both recurse per level)."""
+    stack, nodes = [(tree, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_FILTER_NODES:
+            raise bad_request(f"$filter has more than {MAX_FILTER_NODES} terms")
+        children = [child for value in vars(node).values()
+                    for child in (value if isinstance(value, (list, tuple)) else (value,))
+                    if isinstance(child, odata_ast._Node)]
+        # Depth counts expressions (a comparison, an and, a not), not their operands.
+        if children and depth > MAX_FILTER_DEPTH:
+            raise bad_request(f"$filter is nested more than {MAX_FILTER_DEPTH} levels deep")
+        stack.extend((child, depth + 1) for child in children)
+
+
 def filter_clause(model: type[SQLModel], fields: dict[str, str], text: str):
+    if len(text) > MAX_FILTER_LENGTH:
+        raise bad_request(f"$filter is longer than {MAX_FILTER_LENGTH} characters")
     try:
         tree = ODataParser().parse(ODataLexer().tokenize(text))
+        _check_size(tree)
         return _Visitor(model, fields).visit(tree)
+    except RecursionError:
+        # The parser recurses on right-nested input (`not not not …`, `- - - 1`).
+        raise bad_request("$filter is nested too deeply") from None
     except odata_errors.ODataException as error:
         raise bad_request(f"$filter is not valid: {error}") from error
     except (SyntaxError, ValueError, TypeError, AttributeError, ArgumentError,
@@ -127,10 +160,17 @@ class Page:
 
 
 def _decode_skiptoken(token: str) -> int:
+    """The offset in a $skiptoken this API wrote: a whole number from 0 to MAX_OFFSET, nothing
+    else (an offset beyond 64 bits overflows the database driver)."""
     try:
-        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["o"])
-    except Exception as error:  # any garbage is a client error
+        if len(token) > 100:  # the tokens written here are about 20 characters
+            raise ValueError("too long")
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["o"]
+    except (Exception, RecursionError) as error:  # any garbage is a client error
         raise bad_request("$skiptoken is not valid") from error
+    if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
+        raise bad_request("$skiptoken is not valid")
+    return offset
 
 
 async def _run(session: AsyncSession, execute: Callable, fetch: str):
@@ -138,7 +178,7 @@ async def _run(session: AsyncSession, execute: Callable, fetch: str):
     with a date, say) fails in the database, and is the client's error, not the server's."""
     try:
         return getattr(await execute(), fetch)()
-    except (DataError, ProgrammingError, StatementError, CompileError) as error:
+    except (DataError, ProgrammingError, StatementError, CompileError, OverflowError) as error:
         await session.rollback()
         raise bad_request("$filter compares a property with a value of the wrong type") from error
 

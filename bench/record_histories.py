@@ -21,7 +21,6 @@ Re-record when a workflow change is *meant* to alter histories (and version it w
 
 import argparse
 import asyncio
-import json
 import re
 import uuid
 from pathlib import Path

@@ -32,11 +32,29 @@ def parse_role(value: str) -> Role:
     raise argparse.ArgumentTypeError(f"unknown role {value!r}; use one of {choices}")
 
 
+def parse_token_name(value: str) -> str:
+    """A token's name is shown as the actor of what it does (audit records, mail): one line,
+    1 to 256 characters, no control characters."""
+    from foyer.names import check_name
+
+    try:
+        value = check_name(value.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--name {error}") from None
+    if not 1 <= len(value) <= 256:
+        raise argparse.ArgumentTypeError("--name must hold 1 to 256 characters")
+    return value
+
+
 def create_token(name: str, role: Role | str, user: str | None = None,
                  database_url: str | None = None) -> str:
     """Store a new API token (its SHA-256 only) for the organization; returns the token.
 
     `user` is a directory user's id or mail: the token then acts as that person."""
+    try:
+        name = parse_token_name(name)
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(str(error)) from None
     from sqlalchemy import create_engine, or_
     from sqlmodel import Session, select
 
@@ -190,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="API bearer tokens").add_subparsers(
         dest="token_command", required=True, metavar="COMMAND")
     create = token.add_parser("create", help="create a token and print it (once)")
-    create.add_argument("--name", required=True, help="what the token is for, shown in audit records")
+    create.add_argument("--name", required=True, type=parse_token_name,
+                        help="what the token is for, shown in audit records")
     create.add_argument("--role", required=True, type=parse_role, metavar="ROLE",
                         help="one of: " + ", ".join(f'"{r}"' for r in ROLES))
     create.add_argument("--user", metavar="USER_ID_OR_MAIL",

@@ -8,6 +8,8 @@ An assignment is Graph's identityUserFlowAttributeAssignment, as kept on the flo
 
 import re
 
+from foyer.names import control_character_in_name
+
 MAX_STRING = 256
 INT64 = (-(2**63), 2**63 - 1)
 SELECTS = ("radioSingleSelect", "dropdownSingleSelect")
@@ -64,6 +66,8 @@ def check(assignments: list[dict], values: dict) -> tuple[dict, dict[str, str]]:
             continue
         if len(text) > MAX_STRING:
             errors[key] = f"{label} is longer than {MAX_STRING} characters."
+        elif control_character_in_name(text):  # these become the user's names, mail subjects
+            errors[key] = f"{label} may not hold control characters such as line breaks."
         elif kind in SELECTS and text not in _allowed(field):
             errors[key] = f"Choose {label} from the list."
         elif data_type == "int64":

@@ -17,7 +17,7 @@ class OutboxMessage(SQLModel, table=True):
     html_body: str | None = None
     # Bodies holding a link token or a passcode are blanked once delivered.
     sensitive: bool = False
-    state: str = Field(default="pending", index=True)  # pending | sent
+    state: str = Field(default="pending", index=True)  # pending | sent | failed (not buildable: last_error)
     attempts: int = 0
     last_error: str | None = None
     created_date_time: datetime = utc_field(default_now=True, nullable=False)

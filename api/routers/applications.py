@@ -15,6 +15,7 @@ from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.schemas import GraphModel, iso
+from foyer.names import DisplayName
 from models.directory import Application, AppRoleAssignment, User
 
 router = APIRouter(prefix="/v1.0/applications", tags=["applications"])
@@ -46,7 +47,7 @@ def assignment_body(row: AppRoleAssignment, app: Application, user: User | None)
 
 
 class ApplicationCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
 
 
 class AssignmentCreate(GraphModel):

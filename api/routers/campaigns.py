@@ -21,6 +21,7 @@ from api.deps import AdminCaller, OrganizationDep, SessionDep, TemporalDep, get_
 from api.errors import GraphError, bad_request, refusal
 from api.odata import collection, list_page
 from api.schemas import iso
+from foyer.names import check_name
 from foyer.policy import may_invite
 from foyer.settings import get_settings
 from models.base import utcnow
@@ -54,7 +55,7 @@ async def _read_input(request: Request) -> tuple[dict, list]:
         return {k: v for k, v in body.items() if k != "rows"}, parse_json(body["rows"])
     except CampaignInputError as error:
         raise bad_request(str(error)) from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # not UTF-8, not JSON, a number of 5,000 digits…
         raise bad_request(f"the body could not be read: {error}") from error
 
 
@@ -67,6 +68,18 @@ def _int_option(options: dict, name: str, default: int, low: int, high: int) -> 
     if not low <= number <= high:
         raise bad_request(f"{name} must be between {low} and {high}")
     return number
+
+
+def _display_name(options: dict) -> str:
+    value = options.get("displayName")
+    if value is None or value == "":
+        return f"Campaign {utcnow():%Y-%m-%d %H:%M}"
+    if not isinstance(value, str) or len(value.strip()) > 256:
+        raise bad_request("displayName must be a string of at most 256 characters")
+    try:
+        return check_name(value.strip())
+    except ValueError as error:
+        raise bad_request(f"displayName {error}") from None
 
 
 def _flag(options: dict, name: str) -> bool:
@@ -85,6 +98,7 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
         raise bad_request("the campaign has no rows")
     rate = _int_option(options, "ratePerMinute", 600, 1, 100_000)
     concurrency = _int_option(options, "concurrency", 20, 1, 200)
+    display_name = _display_name(options)
     await judge(session, org, rows, caller.role)
     verdicts = [verdict(r) for r in rows]
     valid = sum(1 for v in verdicts if v["verdict"] == "ok")
@@ -96,7 +110,7 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
 
     campaign_id = str(uuid.uuid4())
     campaign = Campaign(id=campaign_id, organization_id=org.id,
-                        display_name=str(options.get("displayName") or f"Campaign {utcnow():%Y-%m-%d %H:%M}"),
+                        display_name=display_name,
                         rate_per_minute=rate, concurrency=concurrency, created_by_id=caller.user_id or caller.token_id,
                         created_by_name=caller.name, created_by_role=caller.role, workflow_id=campaign_workflow_id(campaign_id),
                         row_count=len(rows))

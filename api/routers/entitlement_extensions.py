@@ -21,6 +21,7 @@ from api.routers.entitlement_catalog import PREFIX, commit, get_catalog, record,
 from api.schemas import GraphModel, iso
 from foyer import outbound
 from foyer.durations import parse_duration
+from foyer.names import DisplayName, MultilineText
 from foyer.security import SIGNATURE_HEADER, extension_secret, extension_secrets, signature_valid
 from models.entitlement import AssignmentRequest, CustomExtension
 from workflows.access_request import AccessRequestWorkflow, ResumeRequest
@@ -44,8 +45,8 @@ class CallbackConfiguration(GraphModel):
 
 
 class ExtensionCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     endpoint_configuration: EndpointConfiguration
     callback_configuration: CallbackConfiguration | None = None
 

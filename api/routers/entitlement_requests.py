@@ -30,6 +30,7 @@ from api.odata import collection, list_page, select_fields
 from api.routers.entitlement_catalog import PREFIX, owned_catalog_ids, refuse_nul
 from api.schemas import GraphModel, iso
 from foyer.durations import parse_duration
+from foyer.names import MultilineText
 from models.base import utcnow
 from models.directory import Organization, User
 from models.entitlement import AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest
@@ -149,7 +150,7 @@ def _answer(item: Any, index: int) -> dict:
 class AssignmentRequestCreate(GraphModel):
     request_type: Literal[USER_TYPES + ADMIN_TYPES]  # type: ignore[valid-type]
     assignment: AssignmentReference
-    justification: str | None = Field(default=None, max_length=4000)
+    justification: MultilineText | None = Field(default=None, max_length=4000)
     answers: list[Any] = Field(default_factory=list, max_length=100)
     schedule: Schedule | None = None
 
@@ -165,7 +166,7 @@ class AssignmentRequestCreate(GraphModel):
 
 class StageDecision(GraphModel):
     review_result: Literal["Approve", "Deny"]
-    justification: str | None = Field(default=None, max_length=4000)
+    justification: MultilineText | None = Field(default=None, max_length=4000)
 
 
 # --- visibility -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.users import USER_FIELDS, directory_user_body, get_user
 from api.schemas import GraphModel, iso
+from foyer.names import DisplayName, MultilineText
 from models.directory import Group, GroupMember, User
 
 router = APIRouter(prefix="/v1.0/groups", tags=["groups"])
@@ -36,12 +37,12 @@ def group_body(group: Group) -> dict:
 
 
 class GroupCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     # Graph requires these; Foyer accepts them as long as they describe a security group.
     mail_enabled: StrictBool = False
     security_enabled: StrictBool = True
-    mail_nickname: str | None = Field(default=None, max_length=64)
+    mail_nickname: DisplayName | None = Field(default=None, max_length=64)
     group_types: list[str] = Field(default_factory=list)
 
     @field_validator("mail_enabled")
@@ -67,8 +68,8 @@ class GroupCreate(GraphModel):
 
 
 class GroupUpdate(GraphModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
+    description: MultilineText | None = Field(default=None, max_length=1024)
 
     @field_validator("display_name")
     @classmethod

@@ -26,6 +26,7 @@ from sqlmodel import select
 from api import sign_ups
 from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
+from foyer.names import control_character_in_text
 from foyer.security import SIGNATURE_HEADER, connector_secrets, signature_valid
 from models.sign_up import CallbackReceipt, SignUp, UserFlow
 from workflows.messages import SignUpDecision, SignUpVerification
@@ -104,6 +105,8 @@ async def _reason(request: Request) -> str | None:
     reason = body.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 1024):
         raise bad_request("reason must be text of at most 1024 characters")
+    if reason and control_character_in_text(reason):
+        raise bad_request(f"reason contains the control character {control_character_in_text(reason)}")
     return reason or None
 
 
@@ -209,4 +212,6 @@ def _text(body: dict, key: str) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > 1024:
         raise bad_request(f"{key} must be text of at most 1024 characters")
+    if control_character_in_text(value):  # it is mailed to the person and kept on the record
+        raise bad_request(f"{key} contains the control character {control_character_in_text(value)}")
     return value

@@ -15,6 +15,7 @@ from api.invitations import invite, revoke
 from api.odata import collection, list_page
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.durations import parse_duration
+from foyer.names import DisplayName, MultilineText
 from foyer.policy import domain_allowed, email_domain, invitation_refusal, may_invite
 from models.directory import Application, Group, Organization, User
 from models.enums import ADMIN_ROLES, InvitationState
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1.0/invitations", tags=["invitations"])
 
 
 class EmailAddress(GraphModel):
-    name: str | None = None
+    name: DisplayName | None = Field(default=None, max_length=256)
     address: str
 
     @field_validator("address")
@@ -39,7 +40,7 @@ class Recipient(GraphModel):
 
 
 class MessageInfo(GraphModel):
-    customized_message_body: str | None = Field(default=None, max_length=10000)
+    customized_message_body: MultilineText | None = Field(default=None, max_length=10000)
     message_language: str | None = Field(default=None, max_length=20)
     cc_recipients: list[Recipient] = Field(default_factory=list, max_length=10)
 
@@ -51,7 +52,7 @@ class UserReference(GraphModel):
 class InvitationCreate(GraphModel):
     invited_user_email_address: str
     invite_redirect_url: AnyHttpUrl
-    invited_user_display_name: str | None = Field(default=None, max_length=256)
+    invited_user_display_name: DisplayName | None = Field(default=None, max_length=256)
     send_invitation_message: bool = False
     invited_user_message_info: MessageInfo | None = None
     invited_user_type: Literal["Guest", "Member"] = "Guest"

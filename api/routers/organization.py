@@ -21,6 +21,7 @@ from api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDe
 from api.errors import bad_request, not_found
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.durations import parse_duration
+from foyer.names import DisplayName
 from models.directory import Organization
 from models.enums import AllowInvitesFrom, DomainListMode
 
@@ -61,7 +62,7 @@ class PrivacyProfile(GraphModel):
 
 
 class OrganizationUpdate(GraphModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=256)
+    display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
     privacy_profile: PrivacyProfile | None = None
 
     @field_validator("display_name")

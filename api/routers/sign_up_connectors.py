@@ -28,6 +28,7 @@ from api.errors import GraphError, bad_request
 from api.routers.entitlement_catalog import commit
 from api.schemas import GraphModel
 from foyer import outbound
+from foyer.names import DisplayName
 from foyer.security import SealedValueError, connector_secret
 from models.base import utcnow
 from models.directory import Organization
@@ -156,7 +157,7 @@ def set_certificate(row: ApiConnector, pkcs12_value: str, password: Any) -> None
 
 
 class ConnectorCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
     target_url: str
     foyer_timeout_seconds: float = Field(default=10, ge=1, le=30, strict=True)
 
@@ -167,7 +168,7 @@ class ConnectorCreate(GraphModel):
 
 
 class ConnectorUpdate(GraphModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=256)
+    display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
     target_url: str | None = None
     foyer_timeout_seconds: float | None = Field(default=None, ge=1, le=30, strict=True)
 

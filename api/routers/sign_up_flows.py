@@ -25,6 +25,7 @@ from api.routers.entitlement_catalog import commit, reference_id
 from api.routers.sign_up_connectors import connector_body
 from api.schemas import GraphModel, iso
 from foyer.durations import parse_duration
+from foyer.names import DisplayName, MultilineText
 from models.base import utcnow
 from models.directory import Application, Organization, User
 from models.sign_up import SIGN_UP_ENDED, ApiConnector, SignUp, UserFlow, UserFlowAttribute
@@ -77,8 +78,8 @@ async def attribute_data_type(session, org: Organization, attribute_id: str) -> 
 
 
 class AttributeCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=1024)
+    display_name: DisplayName = Field(min_length=1, max_length=100)
+    description: MultilineText | None = Field(default=None, max_length=1024)
     data_type: Literal["string", "boolean", "int64"]
 
     @field_validator("display_name")
@@ -93,7 +94,7 @@ class AttributeCreate(GraphModel):
 
 
 class AttributeUpdate(GraphModel):
-    description: str | None = Field(default=None, max_length=1024)
+    description: MultilineText | None = Field(default=None, max_length=1024)
 
 
 async def record(session, org: Organization, caller: Caller, activity: str, target_type: str,
@@ -430,7 +431,7 @@ class AttributeRef(GraphModel):
 
 
 class AssignmentCreate(GraphModel):
-    display_name: str | None = Field(default=None, max_length=256)
+    display_name: DisplayName | None = Field(default=None, max_length=256)
     is_optional: StrictBool = False
     requires_verification: StrictBool = False
     user_input_type: str
@@ -439,7 +440,7 @@ class AssignmentCreate(GraphModel):
 
 
 class AssignmentUpdate(GraphModel):
-    display_name: str | None = Field(default=None, max_length=256)
+    display_name: DisplayName | None = Field(default=None, max_length=256)
     is_optional: StrictBool | None = None
     user_input_type: str | None = None
     user_attribute_values: list[AttributeValue] | None = Field(default=None, max_length=100)

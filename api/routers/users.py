@@ -18,6 +18,7 @@ from api.odata import collection, list_page
 from api.invitations import revoke
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.policy import email_domain
+from foyer.names import DisplayName
 from models.directory import AppRoleAssignment, Group, GroupMember, User
 from models.enums import InvitationState, UserType
 from models.invitation import Invitation, Passcode
@@ -64,14 +65,14 @@ def Name():  # noqa: N802 - reads as a type in the models below
 
 
 class UserCreate(GraphModel):
-    display_name: str = Field(min_length=1, max_length=256)
+    display_name: DisplayName = Field(min_length=1, max_length=256)
     mail: str
     user_principal_name: str
     account_enabled: StrictBool = True
-    given_name: str | None = Name()
-    surname: str | None = Name()
+    given_name: DisplayName | None = Name()
+    surname: DisplayName | None = Name()
     # Graph requires mailNickname; Foyer derives nothing from it, but scripts send it.
-    mail_nickname: str | None = Field(default=None, max_length=64)
+    mail_nickname: DisplayName | None = Field(default=None, max_length=64)
 
     @field_validator("mail")
     @classmethod
@@ -88,9 +89,9 @@ class UserCreate(GraphModel):
 
 
 class UserUpdate(GraphModel):
-    display_name: str | None = Name()
-    given_name: str | None = Name()
-    surname: str | None = Name()
+    display_name: DisplayName | None = Name()
+    given_name: DisplayName | None = Name()
+    surname: DisplayName | None = Name()
     account_enabled: StrictBool | None = None
 
     @field_validator("display_name", "account_enabled")
