@@ -46,7 +46,7 @@ async def ids(api, admin, organization_id, make_member) -> dict:
         "displayName": _unique("O"), "identitySources": [{
             "@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": f"{_unique('d')}.example"}]})).json()
     connector = (await api.post("/v1.0/identity/apiConnectors", headers=admin, json={
-        "displayName": _unique("K"), "targetUrl": "https://connector.example/hook"})).json()
+        "displayName": _unique("K"), "targetUrl": "https://localhost/names-connector"})).json()
     return {"org": organization_id, "user": member.id, "group": group["id"], "catalog": catalog["id"],
             "package": package["id"], "connected": connected["id"], "connector": connector["id"]}
 
@@ -76,7 +76,7 @@ def endpoints(ids: dict) -> list[tuple[str, str, dict, str, bool]]:
                              "text": "Why?"}]}
     extension = {"displayName": _unique("X"), "description": "d",
                  "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint",
-                                           "targetUrl": "https://extension.example/hook"}}
+                                           "targetUrl": "https://localhost/extension-hook"}}
     site = {"requestType": "adminAdd", "catalog": {"id": ids["catalog"]},
             "resource": {"originId": f"https://contoso.sharepoint.com/sites/{_unique()}",
                          "originSystem": "SharePointOnline", "displayName": "Site", "description": "d"}}
@@ -115,7 +115,7 @@ def endpoints(ids: dict) -> list[tuple[str, str, dict, str, bool]]:
         ("POST", f"{EM}/catalogs/{ids['catalog']}/customWorkflowExtensions", extension, "displayName", False),
         ("POST", f"{EM}/catalogs/{ids['catalog']}/customWorkflowExtensions", extension, "description", True),
         ("POST", f"{EM}/resourceRequests", site, "resource.displayName", False),
-        ("POST", "/v1.0/identity/apiConnectors", {"displayName": "K", "targetUrl": "https://connector.example/x"},
+        ("POST", "/v1.0/identity/apiConnectors", {"displayName": "K", "targetUrl": "https://localhost/x"},
          "displayName", False),
         ("PATCH", f"/v1.0/identity/apiConnectors/{ids['connector']}", {"displayName": "K2"}, "displayName", False),
         ("POST", "/v1.0/identity/userFlowAttributes", {"displayName": _unique("attr"), "dataType": "string",
