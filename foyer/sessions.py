@@ -98,6 +98,21 @@ def remember_device(response, email: str) -> None:
                         secure=cookie_secure(), path="/")
 
 
+def bind_to_browser(purpose: str, value: str) -> str:
+    """A cookie value naming `value` that only Foyer can make: `value.mac`. For an id that others
+    may learn (a sign-up's id is in its workflow id and shown to its approvers), so that knowing
+    the id is not enough to act as the browser that started the journey."""
+    return f"{value}.{keyed_digest('browser:' + purpose, value)}"
+
+
+def bound_value(purpose: str, cookie: str | None) -> str | None:
+    """The value a `bind_to_browser` cookie names, or None if Foyer did not make it."""
+    value, _, mac = (cookie or "").rpartition(".")
+    if not value or not keyed_digest_matches("browser:" + purpose, value, mac):
+        return None
+    return value
+
+
 def safe_next(target: str | None, default: str = DEFAULT_LANDING) -> str:
     """Only a relative path on this site: never another host (`//evil`, `/\\evil`, `https:`)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -89,7 +89,7 @@ def _result(flow, status_obj, http: int = 200) -> HTMLResponse:
 
 
 def _bound(request: Request, sign_up_id: str) -> bool:
-    return bool(sign_up_id) and request.cookies.get(COOKIE) == sign_up_id
+    return bool(sign_up_id) and sessions.bound_value("sign-up", request.cookies.get(COOKIE)) == sign_up_id
 
 
 def _lost(flow) -> HTMLResponse:
@@ -136,7 +136,7 @@ async def send_code(flow_id: str, request: Request, session: SessionDep, org: Or
         return _result(flow, status, 429 if status.state == "tooManyRequests" else 403)
     response = _page(flow, "code", email=email, sign_up_id=sign_up_id,
                      notice=f"We emailed a code to {email}. It expires in 10 minutes.")
-    response.set_cookie(COOKIE, sign_up_id, max_age=60 * 60, httponly=True, samesite="lax",
+    response.set_cookie(COOKIE, sessions.bind_to_browser("sign-up", sign_up_id), max_age=60 * 60, httponly=True, samesite="lax",
                         secure=sessions.cookie_secure(), path="/signup")
     return response
 
@@ -222,7 +222,7 @@ async def current(flow_id: str, request: Request, session: SessionDep, org: Orga
     flow = await _flow(session, org, flow_id)
     if flow is None:
         return _missing()
-    sign_up_id = request.cookies.get(COOKIE) or ""
+    sign_up_id = sessions.bound_value("sign-up", request.cookies.get(COOKIE)) or ""
     row = await session.get(SignUp, sign_up_id) if sign_up_id else None
     if row is None or row.user_flow_id != flow.id:
         return _lost(flow)

@@ -50,8 +50,8 @@ async def test_known_and_unknown_addresses_get_the_same_answer(server, mail, org
         assert known.status_code == new.status_code == 200
         known_id, new_id = sign_up_id_in(known.text), sign_up_id_in(new.text)
         assert _same_shape(known.text, member.mail, known_id) == _same_shape(new.text, unknown, new_id)
-        assert known_browser.cookies.get("foyer_signup") == known_id
-        assert unknown_browser.cookies.get("foyer_signup") == new_id
+        assert known_browser.cookies.get("foyer_signup").partition(".")[0] == known_id
+        assert unknown_browser.cookies.get("foyer_signup").partition(".")[0] == new_id
         assert sorted(k for k in known.headers if k not in ("date", "content-length", "set-cookie")) \
             == sorted(k for k in new.headers if k not in ("date", "content-length", "set-cookie"))
 
