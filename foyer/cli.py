@@ -8,6 +8,9 @@
     foyer db upgrade                            migrate the database; prints the organization id
     foyer token create --name N --role R [--user ID_OR_MAIL]
                                                 prints a bearer token once; only its hash is kept
+    foyer signing-secret --connector ID | --extension ID
+                                                prints the foyerSigningSecret under the current key
+                                                (to hand out after a key rotation)
     foyer campaign start FILE [--dry-run] [--follow]   bulk invitations from a CSV (over the API)
     foyer campaign status|pause|resume|cancel|retry ID
 """
@@ -188,6 +191,45 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def signing_secret(connector: str | None = None, extension: str | None = None,
+                   database_url: str | None = None) -> str:
+    """The foyerSigningSecret of an API connector or a custom extension under the current key.
+    Create shows it once; after a key rotation the secret changes (it is derived from the key),
+    and this is how an operator, who holds the key anyway, hands the new one to the system."""
+    from sqlalchemy import create_engine
+
+    from foyer.db import sync_url
+    from foyer.security import connector_secret, extension_secret
+    from foyer.settings import get_settings
+    from models.entitlement import CustomExtension
+    from models.sign_up import ApiConnector
+
+    table, row_id, derive = ((ApiConnector, connector, connector_secret) if connector
+                             else (CustomExtension, extension, extension_secret))
+    engine = create_engine(sync_url(database_url or get_settings().database_url))
+    try:
+        from sqlmodel import Session
+
+        with Session(engine) as session:
+            if session.get(table, row_id) is None:
+                kind = "API connector" if connector else "custom extension"
+                raise LookupError(f"no {kind} with id {row_id!r}")
+    finally:
+        engine.dispose()
+    return derive(row_id)
+
+
+def cmd_signing_secret(args: argparse.Namespace) -> int:
+    if unsafe_secret_key("signing-secret"):
+        return 2
+    try:
+        print(signing_secret(connector=args.connector, extension=args.extension))
+    except LookupError as error:
+        print(f"foyer signing-secret: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foyer", description="Foyer: guest onboarding on Temporal.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -215,6 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--user", metavar="USER_ID_OR_MAIL",
                         help="the directory user the token acts as (members, approvers)")
     create.set_defaults(func=cmd_token_create)
+    secret = commands.add_parser(
+        "signing-secret", help="print an API connector's or custom extension's signing secret under the "
+                               "current key (after a key rotation)")
+    which = secret.add_mutually_exclusive_group(required=True)
+    which.add_argument("--connector", metavar="ID", help="an API connector's id")
+    which.add_argument("--extension", metavar="ID", help="a custom extension's id")
+    secret.set_defaults(func=cmd_signing_secret)
     add_campaign_commands(commands)
     return parser
 

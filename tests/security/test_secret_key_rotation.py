@@ -271,3 +271,21 @@ async def test_receiver_holding_the_old_secret_verifies_foyers_calls_until_the_k
             await asyncio.sleep(0.05)
         assert receiver.bad_signatures >= 1
         assert all(event["data"]["targetId"] != retired.id for event in receiver.events)
+
+
+async def test_operator_prints_the_new_signing_secret_after_a_rotation(keys, organization_id, capsys):
+    """Create shows a foyerSigningSecret once; a rotation changes it. `foyer signing-secret`
+    prints the one under the current key, for the operator to hand to the external system."""
+    from foyer.cli import main
+    from tests.connector_server import connector_server
+
+    async with connector_server() as connectors:
+        connector_id = await connectors.connector(organization_id)
+    keys(OLD_KEY)
+    old = security.connector_secret(connector_id)
+    keys(None, OLD_KEY)
+    assert main(["signing-secret", "--connector", connector_id]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == security.connector_secret(connector_id) and printed != old
+    assert main(["signing-secret", "--extension", "no-such-extension"]) == 1
+    assert "no custom extension" in capsys.readouterr().err
