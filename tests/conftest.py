@@ -146,6 +146,7 @@ async def api(app) -> httpx.AsyncClient:
 
 
 DEFAULT_POLICY = {
+    "display_name": os.environ["FOYER_ORGANIZATION_NAME"],  # a test may rename the organization
     "allow_invites_from": "adminsGuestInvitersAndAllMembers", "domain_list_mode": "none",
     "domain_list": [], "email_otp_enabled": True, "invitation_lifetime": "P30D",
     "invitation_reminders": ["P3D", "P10D"], "privacy_statement_url": "https://contoso.test/privacy",
@@ -155,7 +156,7 @@ DEFAULT_POLICY = {
 
 @pytest.fixture(autouse=True)
 async def default_policy(request):
-    """Every test starts from the same external collaboration settings."""
+    """Every test starts from the same organization name and external collaboration settings."""
     if "organization_id" not in request.fixturenames and "app" not in request.fixturenames:
         yield
         return
