@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy import false, or_
 from sqlmodel import col, select
@@ -27,7 +27,7 @@ from api import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page, select_fields
-from api.routers.entitlement_catalog import PREFIX, owned_catalog_ids, refuse_nul
+from api.routers.entitlement_catalog import PREFIX, owned_catalog_ids
 from api.schemas import GraphModel, iso
 from foyer.durations import parse_duration
 from models.base import utcnow
@@ -35,7 +35,7 @@ from models.directory import Organization, User
 from models.entitlement import AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest
 from workflows.access_request import CancelRequest
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"], dependencies=[Depends(refuse_nul)])
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
 
 USER_TYPES = ("userAdd", "userUpdate", "userRemove")
 ADMIN_TYPES = ("adminAdd", "adminUpdate", "adminRemove")
