@@ -102,8 +102,9 @@ _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
 
 def _nul_in_query(raw: bytes) -> bool:
-    return any(b"\x00" in key or b"\x00" in value
-               for key, value in parse_qsl(raw, keep_blank_values=True))
+    # Latin-1 maps every byte (raw or percent-decoded) to one character, so any input parses.
+    return any("\x00" in key or "\x00" in value for key, value in
+               parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1"))
 
 
 def _nul_outside_body(scope) -> bool:
