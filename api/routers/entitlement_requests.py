@@ -14,7 +14,7 @@ that request (its justification and answers are what they decide on).
 """
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -28,7 +28,7 @@ from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page, select_fields
 from api.routers.entitlement_catalog import PREFIX, owned_catalog_ids
-from api.schemas import GraphModel, iso
+from api.schemas import GraphModel, iso, utc
 from foyer.durations import parse_duration
 from models.base import utcnow
 from models.directory import Organization, User
@@ -57,7 +57,7 @@ IDENTIFIER = Field(min_length=1, max_length=100)
 def _aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError(f"{name} needs a time zone, such as 2030-01-31T00:00:00Z")
-    return value.astimezone(timezone.utc) if value else None
+    return utc(value, name) if value else None
 
 
 class ScheduleExpiration(GraphModel):
