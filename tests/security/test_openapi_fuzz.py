@@ -25,7 +25,7 @@ import uuid
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings, strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -144,6 +144,7 @@ def _fuzz_operation(operation, headers: dict, examples: int, seeded: dict | None
         strategies.append(operation.as_strategy(generation_mode=GenerationMode.NEGATIVE,
                                                 path_parameters=seeded))
 
+    @hypothesis_seed(seed)  # fixed per operation and caller: every run sends the same requests
     @settings(max_examples=examples, derandomize=True, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
               report_multiple_bugs=False)
@@ -153,7 +154,6 @@ def _fuzz_operation(operation, headers: dict, examples: int, seeded: dict | None
         response = send(_to_httpx(kwargs), operation.label)
         case.validate_response(response, checks=checks)
 
-    run._hypothesis_internal_use_seed = seed
     try:
         run()
     except (Exception, BaseExceptionGroup) as failure:  # schemathesis's FailureGroup is a BaseExceptionGroup
