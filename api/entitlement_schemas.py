@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
-from api.schemas import GraphModel
+from api.schemas import GraphModel, utc
 from foyer.durations import parse_duration
 from foyer.names import DisplayName, MultilineText, control_character_in_text
 
@@ -291,7 +291,7 @@ class Expiration(GraphModel):
     def _aware(cls, value):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return value
+        return None if value is None else utc(value, "endDateTime")
 
     @model_validator(mode="after")
     def _consistent(self):

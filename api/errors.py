@@ -1,9 +1,13 @@
 """Graph-style errors: every failure answers {"error": {"code", "message"}} with a 4xx status."""
 
+import re
+from urllib.parse import parse_qsl
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import cookie_parser
 from temporalio.exceptions import ApplicationError
 
 # Business refusals raised by workflows and activities (ApplicationError.type) → HTTP status.
@@ -75,6 +79,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def install(app: FastAPI) -> None:
+    app.add_middleware(RefuseNul)
+
     @app.exception_handler(GraphError)
     async def _graph(_: Request, exc: GraphError):
         return JSONResponse(body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
@@ -96,3 +102,83 @@ def install(app: FastAPI) -> None:
                  404: "Request_ResourceNotFound", 405: "Request_BadRequest"}
         return JSONResponse(body(codes.get(exc.status_code, "Request_BadRequest"), str(exc.detail)),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+NUL_MESSAGE = "the request contains a NUL character (\\u0000), which no property may hold"
+# A JSON string escape for NUL: "\u0000" preceded by an even number of backslashes (so not "\\u0000").
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def _nul_in_query(raw: bytes) -> bool:
+    # Latin-1 maps every byte (raw or percent-decoded) to one character, so any input parses.
+    return any("\x00" in key or "\x00" in value for key, value in
+               parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1"))
+
+
+def _nul_outside_body(scope) -> bool:
+    if "\x00" in scope.get("path", "") or _nul_in_query(scope.get("query_string", b"")):
+        return True
+    for name, value in scope.get("headers", ()):
+        if b"\x00" in name or b"\x00" in value:
+            return True
+        # A quoted cookie may spell NUL as the octal escape \000, which the cookie parser decodes.
+        if name == b"cookie" and any("\x00" in k or "\x00" in v
+                                     for k, v in cookie_parser(value.decode("latin-1")).items()):
+            return True
+    return False
+
+
+def _nul_in_body(body: bytes, content_type: bytes) -> bool:
+    if b"\x00" in body:
+        return True
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return _nul_in_query(body)
+    if content_type.startswith(b"multipart/"):
+        return False  # its fields and files arrive as raw bytes, checked above
+    # Every other body may be read as JSON (some routers parse whatever they are sent).
+    return _ESCAPED_NUL.search(body) is not None
+
+
+class RefuseNul:
+    """ASGI middleware: a request holding a NUL character anywhere — path, query, header or cookie
+    values, JSON body (escaped or raw), urlencoded or multipart form — is answered 400 before any
+    router reads it. PostgreSQL text cannot hold NUL (the database would answer with a 500) and
+    SQLite would store it silently; refusing it here, once, keeps every database and every router
+    (pages included) the same. The body is read whole and handed on unchanged."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _nul_outside_body(scope):
+            await self._refuse(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: nothing to answer
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        content_type = dict(scope.get("headers", ())).get(b"content-type", b"").lower()
+        if _nul_in_body(body, content_type):
+            await self._refuse(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope, receive, send):
+        await JSONResponse(body("invalidRequest", NUL_MESSAGE), status_code=400)(scope, receive, send)

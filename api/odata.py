@@ -24,6 +24,7 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import bad_request
+from api.schemas import utc
 from models.base import UTCDateTime
 
 DEFAULT_TOP = 100
@@ -59,7 +60,10 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
             raise bad_request(f"$filter: {node.val} is not a valid date and time") from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return literal(value.astimezone(timezone.utc), UTCDateTime())
+        try:
+            return literal(utc(value, node.val), UTCDateTime())
+        except ValueError as error:
+            raise bad_request(f"$filter: {error}") from None
 
     def _substr_function(self, field, substr, func: str):
         # startswith/endswith/contains: case-insensitive as in Graph, and the same on SQLite and

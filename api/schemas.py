@@ -1,7 +1,7 @@
 """Request and response shapes shared by routers: camelCase on the wire, as Graph spells it."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -31,6 +31,15 @@ class GraphModel(BaseModel):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if not k.startswith("@odata.")}
         return data
+
+
+def utc(value: datetime, name: str) -> datetime:
+    """An aware date and time in UTC. An offset that carries it below year 1 or past 9999 raises
+    ValueError naming the property (a 400), not OverflowError (a 500)."""
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range once converted to UTC (years 1 to 9999)") from None
 
 
 def iso(value: datetime | None) -> str | None:

@@ -6,22 +6,21 @@ is what says who may decide: a current approver of the open stage, never the req
 target, once per stage, with a justification when the stage asks for one.
 """
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
 from api import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, not_found
 from api.odata import select_fields
-from api.routers.entitlement_catalog import PREFIX, refuse_nul
+from api.routers.entitlement_catalog import PREFIX
 from api.routers.entitlement_requests import StageDecision, get_request, person
 from api.schemas import iso
 from models.directory import Organization
 from models.entitlement import ApprovalStage, AssignmentRequest
 from workflows.access_request import Decision
 
-router = APIRouter(prefix=f"{PREFIX}/assignmentApprovals", tags=["entitlement management"],
-                   dependencies=[Depends(refuse_nul)])
+router = APIRouter(prefix=f"{PREFIX}/assignmentApprovals", tags=["entitlement management"])
 
 
 def stage_body(stage: ApprovalStage, caller: Caller) -> dict:

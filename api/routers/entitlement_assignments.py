@@ -3,20 +3,20 @@ until when, and what each of its resources came to (Foyer's `foyerResourceStates
 failed with its error, or removed). Administrators see every assignment, catalog owners those of
 their catalogs' packages, everyone else their own."""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import false, or_
 from sqlmodel import col, select
 
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep
 from api.errors import not_found
 from api.odata import list_page, select_fields
-from api.routers.entitlement_catalog import PREFIX, refuse_nul
+from api.routers.entitlement_catalog import PREFIX
 from api.routers.entitlement_requests import listed, owned_packages, person, users_by_id
 from api.schemas import iso
 from models.directory import Organization, User
 from models.entitlement import AccessPackage, Assignment
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"], dependencies=[Depends(refuse_nul)])
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
 
 ASSIGNMENT_FIELDS = {"id": "id", "state": "state", "targetId": "target_id",
                      "accessPackageId": "access_package_id",

@@ -4,7 +4,7 @@ sponsors. Admins manage them; members read them (policy authors need their ids).
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from sqlalchemy import delete
 from sqlmodel import col, select
 
@@ -13,14 +13,13 @@ from api.entitlement_schemas import ConnectedOrganizationCreate, ConnectedOrgani
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
-    PREFIX, commit, lock_row, record, reference_id, refuse_nul,
+    PREFIX, commit, lock_row, record, reference_id,
 )
 from api.schemas import iso
 from models.directory import User
 from models.entitlement import AccessPackage, AssignmentPolicy, ConnectedOrganization
 
-router = APIRouter(prefix=f"{PREFIX}/connectedOrganizations", tags=["entitlement management"],
-                   dependencies=[Depends(refuse_nul)])
+router = APIRouter(prefix=f"{PREFIX}/connectedOrganizations", tags=["entitlement management"])
 
 FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
           "state": "state", "createdDateTime": "created_date_time"}

@@ -5,7 +5,7 @@ role scopes (which role of which catalog resource an assignment grants) and sepa
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from sqlalchemy import delete
 from sqlmodel import col, or_, select
 
@@ -15,7 +15,7 @@ from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
     PREFIX, catalog_body, commit, get_catalog, may_manage, owned_catalog_ids, record, reference_id,
-    lock_row, refuse_nul, refuse_while_in_use, require_manage,
+    lock_row, refuse_while_in_use, require_manage,
 )
 from api.schemas import iso
 from models.base import utcnow
@@ -25,7 +25,7 @@ from models.entitlement import (
     CatalogResource,
 )
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"], dependencies=[Depends(refuse_nul)])
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
 
 PACKAGE_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
                   "isHidden": "is_hidden", "createdDateTime": "created_date_time",

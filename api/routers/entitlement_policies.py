@@ -7,7 +7,7 @@ shape, which is what the request and assignment workflows read."""
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -17,7 +17,7 @@ from api.entitlement_schemas import AssignmentPolicyCreate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (
-    PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, lock_row, record, refuse_nul,
+    PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, lock_row, record,
     refuse_while_in_use, require_manage,
 )
 from api.routers.entitlement_packages import get_package
@@ -28,7 +28,7 @@ from models.entitlement import (
     AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
 )
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"], dependencies=[Depends(refuse_nul)])
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
 
 POLICY_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
                  "allowedTargetScope": "allowed_target_scope", "createdDateTime": "created_date_time",

@@ -14,10 +14,10 @@ that request (its justification and answers are what they decide on).
 """
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy import false, or_
 from sqlmodel import col, select
@@ -27,8 +27,8 @@ from api import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page, select_fields
-from api.routers.entitlement_catalog import PREFIX, owned_catalog_ids, refuse_nul
-from api.schemas import GraphModel, iso
+from api.routers.entitlement_catalog import PREFIX, owned_catalog_ids
+from api.schemas import GraphModel, iso, utc
 from foyer.durations import parse_duration
 from foyer.names import MultilineText
 from models.base import utcnow
@@ -36,7 +36,7 @@ from models.directory import Organization, User
 from models.entitlement import AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest
 from workflows.access_request import CancelRequest
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"], dependencies=[Depends(refuse_nul)])
+router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
 
 USER_TYPES = ("userAdd", "userUpdate", "userRemove")
 ADMIN_TYPES = ("adminAdd", "adminUpdate", "adminRemove")
@@ -58,7 +58,7 @@ IDENTIFIER = Field(min_length=1, max_length=100)
 def _aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError(f"{name} needs a time zone, such as 2030-01-31T00:00:00Z")
-    return value.astimezone(timezone.utc) if value else None
+    return utc(value, name) if value else None
 
 
 class ScheduleExpiration(GraphModel):
