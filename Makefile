@@ -3,9 +3,13 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
-PYTEST := $(VENV)/bin/python -m pytest -q
+# --durations: the 25 slowest tests and fixtures of each run, to see where the time goes.
+PYTEST := $(VENV)/bin/python -m pytest -q --durations=25
+# The guards: allowed imports (pyproject.toml's [tool.importlinter] contracts), then ruff.
+LINT_IMPORTS := $(VENV)/bin/lint-imports
+RUFF := $(VENV)/bin/ruff check .
 
-.PHONY: venv chromium dev test bench clean
+.PHONY: venv chromium dev lint test bench clean
 
 # The virtualenv with Foyer and its test extras; redone whenever pyproject.toml changes.
 venv: $(STAMP)
@@ -27,15 +31,24 @@ chromium:
 dev: venv
 	$(VENV)/bin/foyer dev
 
-# The whole suite on SQLite, then on PostgreSQL when FOYER_TEST_POSTGRES_URL is set; both run even
-# when the first fails, and either failing fails the target. An unreachable PostgreSQL fails the
-# run at once; it is never skipped.
+# The import contracts and ruff, alone (make test runs them too).
+lint: venv
+	$(LINT_IMPORTS)
+	$(RUFF)
+
+# The guards (import contracts, ruff), then the whole suite on SQLite, then on PostgreSQL when
+# FOYER_TEST_POSTGRES_URL is set; every step runs even when an earlier one fails, and any failing
+# fails the target. An unreachable PostgreSQL fails the run at once; it is never skipped.
 test: venv chromium
 	@if [ -n "$${FOYER_TEST_POSTGRES_URL:-}" ]; then \
 	  $(VENV)/bin/python -c 'import os, psycopg; psycopg.connect(os.environ["FOYER_TEST_POSTGRES_URL"], connect_timeout=10).close()' \
 	    || { echo "make test: PostgreSQL at FOYER_TEST_POSTGRES_URL is unreachable" >&2; exit 1; }; \
 	fi
 	@status=0; \
+	echo "== Imports: $(LINT_IMPORTS)"; \
+	$(LINT_IMPORTS) || status=1; \
+	echo "== Ruff: $(RUFF)"; \
+	$(RUFF) || status=1; \
 	echo "== SQLite: $(PYTEST)"; \
 	$(PYTEST) || status=1; \
 	if [ -n "$${FOYER_TEST_POSTGRES_URL:-}" ]; then \
@@ -53,5 +66,5 @@ bench: venv
 # Build and test leftovers. The dev stack's state (.foyer/: database, Temporal, mail, admin token)
 # is kept; `rm -rf .foyer` resets it.
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .grimp_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
