@@ -154,7 +154,9 @@ async def test_bad_campaign_csv_is_400(api, admin, name, content):
     response = await api.post("/v1.0/invitationCampaigns", headers=admin, data={"dryRun": "true"},
                               files={"file": ("bad.csv", content.encode(), "text/csv")})
     error = _assert_graph_error(response, 400)
-    assert "line" in error["message"] or "header" in error["message"], error
+    # A NUL is refused app-wide before the CSV is read (api.errors.RefuseNul); the rest name the line.
+    assert "line" in error["message"] or "header" in error["message"] or (
+        "\x00" in content and "NUL" in error["message"]), error
 
 
 async def test_unterminated_quote_is_a_row_verdict(api, admin):

@@ -107,7 +107,7 @@ async def _seed(api, admin, make_member, organization_id) -> dict:
     attribute = (await api.post("/v1.0/identity/userFlowAttributes", headers=admin,
                                 json={"displayName": f"Fuzz{handle}", "dataType": "string"})).json()
     connector = (await api.post("/v1.0/identity/apiConnectors", headers=admin, json={
-        "displayName": "Fuzz connector", "targetUrl": "https://checks.fabrikam.test/api"})).json()
+        "displayName": "Fuzz connector", "targetUrl": "https://localhost/fuzz-connector"})).json()
     ids = {"group_id": group.get("id"), "user_id": member.id, "application_id": application.get("id"),
            "catalog_id": cat.get("id"), "package_id": pkg.get("id"), "policy_id": policy.get("id"),
            "connected_id": connected.get("id"), "flow_id": flow.get("id"),
