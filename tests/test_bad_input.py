@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+EM = "/v1.0/identityGovernance/entitlementManagement"
+
 BAD_QUERIES = [
     ("/v1.0/users", {"$filter": "displayName eq"}),
     ("/v1.0/users", {"$filter": "displayName eq 'unclosed"}),
@@ -37,6 +39,12 @@ BAD_QUERIES = [
     ("/v1.0/auditLogs/directoryAudits", {"$filter": "initiatedBy/user/id eq 'x'"}),
     ("/v1.0/auditLogs/directoryAudits", {"$filter": "activityDateTime ge 'last week'"}),
     ("/v1.0/auditLogs/directoryAudits", {"$orderby": "details"}),
+    # Graph's paths to a related object's key are served; any other path, or a wrong type, is not.
+    (f"{EM}/assignments", {"$filter": "accessPackage/id eq 42"}),
+    (f"{EM}/assignments", {"$filter": "accessPackage/displayName eq 'x'"}),
+    (f"{EM}/assignments", {"$filter": "target/objectId/x eq 'a'"}),
+    (f"{EM}/assignments", {"$filter": "startswith(target/objectId, 3)"}),
+    (f"{EM}/assignments", {"$filter": "tolower(target)/objectId eq 'a'"}),
 ]
 
 

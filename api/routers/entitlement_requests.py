@@ -233,7 +233,8 @@ def _subject(user_id: str | None, users: dict[str, User]) -> dict | None:
     if user_id is None:
         return None
     user = users.get(user_id)
-    return {"id": user_id, "displayName": user.display_name if user else None,
+    # Graph's accessPackageSubject names the directory user by objectId.
+    return {"id": user_id, "objectId": user_id, "displayName": user.display_name if user else None,
             "email": user.mail if user else None}
 
 
