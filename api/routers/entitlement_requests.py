@@ -49,7 +49,9 @@ START_TOLERANCE = timedelta(minutes=5)
 REQUEST_FIELDS = {"id": "id", "state": "state", "requestType": "request_type",
                   "createdDateTime": "created_date_time", "completedDateTime": "completed_date_time",
                   "accessPackageId": "access_package_id", "targetId": "target_id",
-                  "requestorId": "requestor_id"}
+                  "requestorId": "requestor_id",
+                  # Graph v1.0 filters requests by these paths.
+                  "accessPackage/id": "access_package_id", "requestor/objectId": "requestor_id"}
 IDENTIFIER = Field(min_length=1, max_length=100)
 
 
