@@ -52,6 +52,14 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
                               f"use one of {', '.join(sorted(self.fields))}")
         return getattr(self.root_model, column)
 
+    def visit_Attribute(self, node: odata_ast.Attribute):
+        # Graph names a related object's key by a path (`accessPackage/id`, `target/objectId`):
+        # a collection lists the paths it serves in `fields`, each a column of its own table.
+        name = _property_name(node)
+        if name is None:
+            raise bad_request("$filter: a property path is names separated by '/', such as accessPackage/id")
+        return self.visit_Identifier(odata_ast.Identifier(name))
+
     def visit_DateTime(self, node: odata_ast.DateTime):
         # Compared as UTC on both databases (SQLite would otherwise drop the offset).
         try:
@@ -70,9 +78,9 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
         # PostgreSQL; % and _ in the text are matched literally.
         if not isinstance(substr, odata_ast.String):
             raise bad_request(f"$filter: {func}() takes a quoted string such as 'Ann'")
-        if isinstance(field, odata_ast.Identifier) and field.name in self.fields and \
-                _kind(getattr(self.root_model, self.fields[field.name]).type) is not str:
-            raise bad_request(f"$filter: {func}() works on text properties; {field.name} is not one")
+        name = _property_name(field)
+        if name in self.fields and _kind(getattr(self.root_model, self.fields[name]).type) is not str:
+            raise bad_request(f"$filter: {func}() works on text properties; {name} is not one")
         return getattr(self.visit(field), "i" + func)(substr.py_val, autoescape=True)
 
     def visit_Compare(self, node: odata_ast.Compare):
@@ -83,10 +91,11 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
     def _check_operands(self, field, value) -> None:
         """A property compared with a literal of another type is the client's mistake: say so,
         the same way on every database."""
-        if not isinstance(field, odata_ast.Identifier) or field.name not in self.fields:
+        name = _property_name(field)
+        if name not in self.fields:
             return
         values = value.val if isinstance(value, odata_ast.List) else [value]
-        kind = _kind(getattr(self.root_model, self.fields[field.name]).type)
+        kind = _kind(getattr(self.root_model, self.fields[name]).type)
         accepted = _LITERALS.get(kind)
         for literal_node in values:
             if accepted is None or isinstance(literal_node, (odata_ast.Null, odata_ast.Identifier)):
@@ -94,9 +103,19 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
             if not isinstance(literal_node, odata_ast._Literal):
                 continue
             if not isinstance(literal_node, accepted):
-                raise bad_request(f"$filter: {field.name} cannot be compared with "
+                raise bad_request(f"$filter: {name} cannot be compared with "
                                   f"{getattr(literal_node, 'val', literal_node)!s}; it is "
                                   f"{_KIND_NAMES.get(kind, kind.__name__)}")
+
+
+def _property_name(node) -> str | None:
+    """`mail` for an identifier, `accessPackage/id` for a path of identifiers; None otherwise."""
+    if isinstance(node, odata_ast.Identifier):
+        return node.name
+    if isinstance(node, odata_ast.Attribute):
+        owner = _property_name(node.owner)
+        return None if owner is None else f"{owner}/{node.attr}"
+    return None
 
 
 def _kind(sa_type) -> type | None:

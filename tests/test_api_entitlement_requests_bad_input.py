@@ -122,7 +122,8 @@ async def test_a_valid_body_with_a_custom_schedule_is_accepted(api, setup):
 @pytest.mark.parametrize("params", [
     {"$filter": "nosuchproperty eq 'x'"}, {"$filter": "state eq"}, {"$filter": "state eq 5"},
     {"$filter": "createdDateTime gt 'yesterday'"}, {"$filter": "createdDateTime gt 2024-13-45T00:00:00Z"},
-    {"$filter": "target/id eq 'x'"}, {"$filter": "accessPackage/id eq 'x'"},
+    {"$filter": "target/id eq 'x'"}, {"$filter": "accessPackage/displayName eq 'x'"},
+    {"$filter": "accessPackage/id eq 5"},
     {"$filter": "startswith(state, 5)"}, {"$top": "0"}, {"$top": "many"}, {"$skiptoken": "garbage"},
     {"$orderby": "secret"}, {"$select": "nothing"},
 ])
@@ -136,7 +137,10 @@ async def test_the_filters_that_exist_work(api, admin, setup):
     request_id = created.json()["id"]
     for expression in (f"requestType eq 'userAdd' and accessPackageId eq '{setup['package'].id}'",
                        "createdDateTime gt 2020-01-01T00:00:00Z and state ne 'canceled'",
-                       f"id eq '{request_id}'"):
+                       f"id eq '{request_id}'",
+                       # Graph's paths to the package and the requestor
+                       f"accessPackage/id eq '{setup['package'].id}' and "
+                       f"requestor/objectId eq '{setup['guest'].id}'"):
         response = await api.get(f"{EM}/assignmentRequests", headers=admin, params={"$filter": expression})
         assert response.status_code == 200, response.text
         assert request_id in [r["id"] for r in response.json()["value"]], expression

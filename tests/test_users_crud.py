@@ -87,8 +87,8 @@ async def test_invalid_create_bodies_are_400(api, admin):
         _member_body(userPrincipalName="x_y.com#EXT#@contoso.test"),
         _member_body(displayName=""),
         _member_body(accountEnabled="yes"),
-        _member_body(passwordProfile={"password": "x"}),
-        {"displayName": "No Mail", "userPrincipalName": f"n{uuid.uuid4().hex[:6]}@contoso.test"},
+        _member_body(shoeSize=42),  # no property of Graph's user (passwordProfile is: it is accepted)
+        _member_body(userType="Guest"),  # guests come from invitations
     ]
     for body in cases:
         response = await api.post("/v1.0/users", headers=admin, json=body)
@@ -122,3 +122,43 @@ async def test_disabled_user_token_stops_working(api, admin, make_member, make_t
     assert response.status_code == 204
     refused = await api.get("/v1.0/users", headers=headers, params={"$top": "1"})
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+async def test_graph_user_properties_foyer_keeps_nothing_of_are_accepted(api, admin):
+    """The body a Graph script sends (passwordProfile is required by Graph) creates the member; the
+    password is kept nowhere, and names that are no property of Graph's user stay refused."""
+    handle = uuid.uuid4().hex[:10]
+    secret = f"Pw-{uuid.uuid4().hex}"
+    body = {"accountEnabled": True, "displayName": "Gus Graph", "mailNickname": f"gus{handle}",
+            "userPrincipalName": f"gus.{handle}@contoso.test", "userType": "Member",
+            "passwordProfile": {"forceChangePasswordNextSignIn": True, "password": secret},
+            "jobTitle": "Buyer", "department": "Sales", "usageLocation": "NO",
+            "businessPhones": ["+47 555 0100"], "@odata.type": "#microsoft.graph.user"}
+    created = await api.post("/v1.0/users", headers=admin, json=body)
+    assert created.status_code == 201, created.text
+    user = created.json()
+    # Graph needs no mail; Foyer reaches and signs in members at it, so it is the UPN.
+    assert user["mail"] == body["userPrincipalName"] and user["userType"] == "Member"
+    assert secret not in created.text and "jobTitle" not in user
+    async with session_scope() as session:
+        row = await session.get(User, user["id"])
+        audits = (await session.exec(select(AuditRecord).where(AuditRecord.target_id == user["id"]))).all()
+    assert secret not in repr(row.model_dump()) and audits
+    assert all(secret not in repr(a.model_dump()) for a in audits)
+
+    # PATCH takes the same properties; with nothing Foyer keeps, nothing changes.
+    reset = await api.patch(f"/v1.0/users/{user['id']}", headers=admin,
+                            json={"passwordProfile": {"password": secret}, "jobTitle": "Head buyer"})
+    assert reset.status_code == 204, reset.text
+    renamed = await api.patch(f"/v1.0/users/{user['id']}", headers=admin,
+                              json={"displayName": "Gus Renamed", "officeLocation": "Oslo"})
+    assert renamed.status_code == 204, renamed.text
+    assert (await api.get(f"/v1.0/users/{user['id']}", headers=admin)).json()["displayName"] == "Gus Renamed"
+    assert await _audits(user["id"]) == ["Add user", "Update user"]
+
+    for extra in ({"shoeSize": 42}, {"userType": "Guest"},
+                  {"identities": [{"signInType": "emailAddress", "issuer": "x", "issuerAssignedId": "y"}]}):
+        refused = await api.post("/v1.0/users", headers=admin, json={
+            **body, "userPrincipalName": f"other.{handle}@contoso.test", **extra})
+        assert refused.status_code == 400, (extra, refused.text)
+        assert refused.json()["error"]["code"] and secret not in refused.text

@@ -1,5 +1,8 @@
-"""`/v1.0/identityGovernance/entitlementManagement/assignmentApprovals`: what waits for the calling
-approver, the approval stages of a request, and deciding one.
+"""`/v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals`: what waits for
+the calling approver, the approval stages of a request, and deciding one.
+
+That is Graph v1.0's path (the one the msgraph SDKs call). `…/assignmentApprovals`, where Foyer
+served these first, stays as an alias of the same handlers for the scripts that use it.
 
 A decision is the request workflow's `decide` Update (api.access_requests.decide); its validator
 is what says who may decide: a current approver of the open stage, never the requestor or the
@@ -20,7 +23,7 @@ from models.directory import Organization
 from models.entitlement import ApprovalStage, AssignmentRequest
 from workflows.access_request import Decision
 
-router = APIRouter(prefix=f"{PREFIX}/assignmentApprovals", tags=["entitlement management"])
+approvals = APIRouter(tags=["entitlement management"])
 
 
 def stage_body(stage: ApprovalStage, caller: Caller) -> dict:
@@ -59,7 +62,7 @@ async def _visible_request(session, org: Organization, caller: Caller, request_i
     return await get_request(session, org, caller, request_id, approvers=True)
 
 
-@router.get("/filterByCurrentUser(on='approver')")
+@approvals.get("/filterByCurrentUser(on='approver')")
 async def waiting_for_me(request: Request, caller: CallerDep, session: SessionDep,
                          org: OrganizationDep) -> dict:
     """The requests whose open stage lists the caller among its approvers."""
@@ -75,7 +78,7 @@ async def waiting_for_me(request: Request, caller: CallerDep, session: SessionDe
                       for i in request_ids]}
 
 
-@router.get("/{request_id}")
+@approvals.get("/{request_id}")
 async def get_approval(request_id: str, request: Request, caller: CallerDep, session: SessionDep,
                        org: OrganizationDep) -> dict:
     row = await _visible_request(session, org, caller, request_id)
@@ -83,7 +86,7 @@ async def get_approval(request_id: str, request: Request, caller: CallerDep, ses
     return select_fields(request.query_params, approval_body(row.id, stages[row.id], caller))
 
 
-@router.get("/{request_id}/stages")
+@approvals.get("/{request_id}/stages")
 async def list_stages(request_id: str, request: Request, caller: CallerDep, session: SessionDep,
                       org: OrganizationDep) -> dict:
     row = await _visible_request(session, org, caller, request_id)
@@ -91,7 +94,7 @@ async def list_stages(request_id: str, request: Request, caller: CallerDep, sess
     return {"value": [select_fields(request.query_params, stage_body(s, caller)) for s in stages[row.id]]}
 
 
-@router.get("/{request_id}/stages/{stage_id}")
+@approvals.get("/{request_id}/stages/{stage_id}")
 async def get_stage(request_id: str, stage_id: str, request: Request, caller: CallerDep,
                     session: SessionDep, org: OrganizationDep) -> dict:
     row = await _visible_request(session, org, caller, request_id)
@@ -101,7 +104,7 @@ async def get_stage(request_id: str, stage_id: str, request: Request, caller: Ca
     return select_fields(request.query_params, stage_body(stage, caller))
 
 
-@router.patch("/{request_id}/stages/{stage_id}", status_code=204)
+@approvals.patch("/{request_id}/stages/{stage_id}", status_code=204)
 async def decide_stage(request_id: str, stage_id: str, body: StageDecision, caller: CallerDep,
                        session: SessionDep, org: OrganizationDep, client: TemporalDep) -> Response:
     approver = person(caller)
@@ -118,3 +121,9 @@ async def decide_stage(request_id: str, stage_id: str, body: StageDecision, call
         stage_id=stage_id, approver_id=approver, approver_name=caller.name,
         review_result=body.review_result, justification=body.justification))
     return Response(status_code=204)
+
+
+# The handlers above, mounted twice: at Graph's path, and at Foyer's first path as an alias.
+router = APIRouter()
+router.include_router(approvals, prefix=f"{PREFIX}/accessPackageAssignmentApprovals")
+router.include_router(approvals, prefix=f"{PREFIX}/assignmentApprovals", deprecated=True)

@@ -21,7 +21,10 @@ router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
 ASSIGNMENT_FIELDS = {"id": "id", "state": "state", "targetId": "target_id",
                      "accessPackageId": "access_package_id",
                      "assignmentPolicyId": "assignment_policy_id",
-                     "expiredDateTime": "expired_date_time", "createdDateTime": "created_date_time"}
+                     "expiredDateTime": "expired_date_time", "createdDateTime": "created_date_time",
+                     # Graph v1.0 filters assignments by these paths.
+                     "accessPackage/id": "access_package_id", "target/objectId": "target_id",
+                     "assignmentPolicy/id": "assignment_policy_id"}
 
 
 def _resource_state(state: dict) -> dict:
@@ -42,7 +45,8 @@ def assignment_body(row: Assignment, users: dict[str, User], packages: dict[str,
                            "type": "afterDateTime" if row.end_date_time else "noExpiration"},
         },
         "expiredDateTime": iso(row.expired_date_time),
-        "target": {"id": row.target_id, "displayName": target.display_name if target else None,
+        "target": {"id": row.target_id, "objectId": row.target_id,  # objectId: Graph's name
+                   "displayName": target.display_name if target else None,
                    "email": target.mail if target else None},
         "accessPackage": {"id": row.access_package_id,
                           "displayName": package.display_name if package else None},

@@ -49,7 +49,9 @@ START_TOLERANCE = timedelta(minutes=5)
 REQUEST_FIELDS = {"id": "id", "state": "state", "requestType": "request_type",
                   "createdDateTime": "created_date_time", "completedDateTime": "completed_date_time",
                   "accessPackageId": "access_package_id", "targetId": "target_id",
-                  "requestorId": "requestor_id"}
+                  "requestorId": "requestor_id",
+                  # Graph v1.0 filters requests by these paths.
+                  "accessPackage/id": "access_package_id", "requestor/objectId": "requestor_id"}
 IDENTIFIER = Field(min_length=1, max_length=100)
 
 
@@ -233,7 +235,8 @@ def _subject(user_id: str | None, users: dict[str, User]) -> dict | None:
     if user_id is None:
         return None
     user = users.get(user_id)
-    return {"id": user_id, "displayName": user.display_name if user else None,
+    # Graph's accessPackageSubject names the directory user by objectId.
+    return {"id": user_id, "objectId": user_id, "displayName": user.display_name if user else None,
             "email": user.mail if user else None}
 
 

@@ -4,8 +4,10 @@ Guests are made by invitations (`/v1.0/invitations`), never here. Deleting a gue
 pending invitation through its workflow first, so nothing keeps running for a user who is gone.
 """
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
-from pydantic import Field, StrictBool, field_validator
+from pydantic import Field, PrivateAttr, StrictBool, field_validator, model_validator
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
@@ -64,20 +66,63 @@ def Name():  # noqa: N802 - reads as a type in the models below
     return Field(default=None, min_length=1, max_length=256)
 
 
-class UserCreate(GraphModel):
+# Properties Graph's user takes on create and update that Foyer keeps nothing of: accepted and
+# dropped, so a Graph script's body is not refused for them (passwordProfile is required by Graph
+# on create). Foyer has no passwords: passwordProfile and passwordPolicies are never stored or
+# logged. Names that are not properties of Graph's user stay refused, as Graph refuses them; so do
+# the ones that would change who the user is or how they sign in (`identities`, a Guest `userType`:
+# guests come from invitations).
+IGNORED_USER_PROPERTIES = frozenset({
+    "aboutMe", "ageGroup", "birthday", "businessPhones", "city", "companyName",
+    "consentProvidedForMinor", "country", "department", "employeeHireDate", "employeeId",
+    "employeeLeaveDateTime", "employeeOrgData", "employeeType", "faxNumber", "hireDate",
+    "interests", "jobTitle", "mobilePhone", "mySite", "officeLocation",
+    "onPremisesExtensionAttributes", "onPremisesImmutableId", "otherMails", "passwordPolicies",
+    "passwordProfile", "pastProjects", "postalCode", "preferredDataLocation", "preferredLanguage",
+    "preferredName", "responsibilities", "schools", "showInAddressList", "skills", "state",
+    "streetAddress", "usageLocation",
+})
+
+
+class GraphUserBody(GraphModel):
+    """A user body: the Graph properties in IGNORED_USER_PROPERTIES are dropped before validation
+    (their names are kept in `ignored`, their values nowhere)."""
+
+    _ignored: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _drop_ignored(cls, data: Any, handler):
+        ignored: frozenset[str] = frozenset()
+        if isinstance(data, dict):
+            ignored = frozenset(k for k in data if k in IGNORED_USER_PROPERTIES)
+            data = {k: v for k, v in data.items() if k not in ignored}
+        model = handler(data)
+        model._ignored = ignored
+        return model
+
+    @property
+    def ignored(self) -> frozenset[str]:
+        return self._ignored
+
+
+class UserCreate(GraphUserBody):
     display_name: DisplayName = Field(min_length=1, max_length=256)
-    mail: str
+    # Graph does not require mail; Foyer signs members in and writes to them at their mail, so
+    # without one it is the userPrincipalName (an address at a verified domain).
+    mail: str | None = None
     user_principal_name: str
     account_enabled: StrictBool = True
     given_name: DisplayName | None = Name()
     surname: DisplayName | None = Name()
     # Graph requires mailNickname; Foyer derives nothing from it, but scripts send it.
     mail_nickname: DisplayName | None = Field(default=None, max_length=64)
+    user_type: str = UserType.member
 
     @field_validator("mail")
     @classmethod
-    def _mail(cls, value: str) -> str:
-        return normalize_email(value, "mail")
+    def _mail(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_email(value, "mail")
 
     @field_validator("user_principal_name")
     @classmethod
@@ -87,8 +132,21 @@ class UserCreate(GraphModel):
             raise ValueError("#EXT# user principal names belong to guests; invite guests instead")
         return value
 
+    @field_validator("user_type")
+    @classmethod
+    def _member(cls, value: str) -> str:
+        if value != UserType.member:
+            raise ValueError("only members are created here; invite guests instead (/v1.0/invitations)")
+        return value
 
-class UserUpdate(GraphModel):
+    @model_validator(mode="after")
+    def _mail_defaults_to_upn(self):
+        if self.mail is None:
+            self.mail = self.user_principal_name
+        return self
+
+
+class UserUpdate(GraphUserBody):
     display_name: DisplayName | None = Name()
     given_name: DisplayName | None = Name()
     surname: DisplayName | None = Name()
@@ -162,6 +220,8 @@ async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, sessi
                       org: OrganizationDep) -> Response:
     user = await get_user(session, org, user_id)
     changes = body.model_dump(exclude_unset=True)
+    if not changes and body.ignored:  # only properties Foyer keeps nothing of: nothing changes
+        return Response(status_code=204)
     if not changes:
         raise bad_request("nothing to update: give displayName, givenName, surname or accountEnabled")
     for name, value in changes.items():
