@@ -1,7 +1,7 @@
 """An API connector's Basic password and PKCS#12 client certificate (and its password) are stored
 encrypted (AES-GCM, key derived from FOYER_SECRET_KEY): the raw columns hold no clear secret, yet
 the connector still authenticates with them. Values sealed under a previous key still open while
-that key is listed; `foyer db upgrade` re-seals them under the current key. Migration 0010
+that key is listed; `foyer db upgrade` re-seals them under the current key. Migration 0012
 encrypts the clear values an older version stored, and its downgrade puts them back in clear."""
 
 import base64
@@ -180,7 +180,7 @@ def test_migration_encrypts_clear_values_and_downgrade_restores_them(tmp_path):
                     {"id": connector_id, "org": org_id, "pw": password, "p12": pkcs12, "p12pw": pkcs12_password})
         engine.dispose()
 
-        command.upgrade(config, "0010_keys")
+        command.upgrade(config, "0012")
         basic, cert, signature = (raw_columns(i, url) for i in ("c-basic", "c-cert", "c-sig"))
         assert_no_clear(basic, PASSWORD)
         assert_no_clear(cert, "UEtDUzEyIGJ5dGVz", "p12-pw")

@@ -1,5 +1,5 @@
 """Finding 1, upgrade path: invitations recorded before the inviter's role was are backfilled by
-migration 0014_authz from the inviter's API token, so pending invitations made by administrators
+migration 0010 from the inviter's API token, so pending invitations made by administrators
 keep their pre-assignments at redemption, and an inviter that cannot be told apart stays unknown
 (which grants nothing). Campaigns were only ever created by administrators."""
 

@@ -1,7 +1,7 @@
 """code requests remember the client that asked (per-client code limits)
 
-Revision ID: 0012_pages
-Revises: 0014_authz
+Revision ID: 0011
+Revises: 0010
 """
 from typing import Sequence, Union
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0012_pages'
-down_revision: Union[str, None] = '0014_authz'
+revision: str = '0011'
+down_revision: Union[str, None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

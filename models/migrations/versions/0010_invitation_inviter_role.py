@@ -8,7 +8,7 @@ that is treated as no administrator (its pre-assignments are not granted at rede
 Campaigns were only ever created by administrators (the API always required one), so their
 creator's role is the token's, else User Administrator, the lesser of the two.
 
-Revision ID: 0014_authz
+Revision ID: 0010
 Revises: 0009
 """
 from typing import Sequence, Union
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0014_authz'
+revision: str = '0010'
 down_revision: Union[str, None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -1,7 +1,7 @@
 """API connector credentials encrypted at rest (Basic password, PKCS#12 and its password)
 
-Revision ID: 0010_keys
-Revises: 0012_pages
+Revision ID: 0012
+Revises: 0011
 
 Upgrade seals every clear value in place (foyer.security.seal, under FOYER_SECRET_KEY); downgrade
 opens them again (with FOYER_SECRET_KEY or one of FOYER_PREVIOUS_SECRET_KEYS), as older versions
@@ -16,8 +16,8 @@ from foyer.security import is_sealed, seal, unseal
 from models.sign_up import SEALED_CONNECTOR_COLUMNS, connector_credential_context
 
 
-revision: str = '0010_keys'
-down_revision: Union[str, None] = '0012_pages'
+revision: str = '0012'
+down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
