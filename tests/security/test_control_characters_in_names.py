@@ -283,9 +283,14 @@ async def test_stored_crlf_in_a_package_name_is_folded_into_the_subject(api, mak
     [message] = await mail.wait_for(approver.mail, timeout=30)
     assert message.subject == "Approve or deny access to Partner Bcc: victim@example.org access for Rey Guest"
     assert message.recipients == [approver.mail]
-    async with session_scope() as session:
-        rows = (await session.exec(select(OutboxMessage).where(
-            OutboxMessage.key.startswith(f"stage:{request['id']}-stage-1:opened:")))).all()
+
+    async def opened_rows():
+        async with session_scope() as session:
+            return (await session.exec(select(OutboxMessage).where(
+                OutboxMessage.key.startswith(f"stage:{request['id']}-stage-1:opened:")))).all()
+
+    # The row is marked sent just after the SMTP server accepts the message: await it, don't race.
+    rows = await until(opened_rows, lambda rows: [r.state for r in rows] == ["sent"], seconds=30)
     assert [r.state for r in rows] == ["sent"]
 
 
