@@ -1,10 +1,8 @@
 """Activities of access-package requests and assignments. Each one is safe to retry."""
 
 import re
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy import delete
 from sqlmodel import col, select
 from temporalio import activity
@@ -25,143 +23,17 @@ from models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
 )
 from models.enums import LIVE_ASSIGNMENT_STATES, UserType
-
-ADD_TYPES = {"userAdd", "adminAdd"}
-UPDATE_TYPES = {"userUpdate", "adminUpdate"}
-REMOVE_TYPES = {"userRemove", "adminRemove", "systemRemove"}
-
+from workflows.messages.access import (
+    ADD_TYPES, REMOVE_TYPES, UPDATE_TYPES, AccessRequestSpec, DecisionInput, RecordRequestInput, RequestPlan,
+    RequestStateInput, StageEventInput, StagePlan,
+)
+from workflows.messages.assignment import (
+    AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
+    assignment_id_for_request,
+)
 
 def _refuse(code: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=code, non_retryable=True)
-
-
-# --- messages -------------------------------------------------------------------------------
-
-class AccessRequestSpec(BaseModel):
-    """One Graph assignmentRequest, as the API validated its shape."""
-
-    request_id: str
-    organization_id: str
-    request_type: str
-    access_package_id: str
-    assignment_policy_id: str | None = None
-    requestor_id: str | None = None
-    requestor_is_admin: bool = False
-    target_id: str
-    justification: str | None = None
-    answers: list[dict] = Field(default_factory=list)
-    # Graph entitlementManagementSchedule: {"startDateTime", "expiration": {"type", "endDateTime", "duration"}}
-    schedule: dict = Field(default_factory=dict)
-
-
-class RecordRequestInput(BaseModel):
-    spec: AccessRequestSpec
-    workflow_id: str
-    now: datetime
-
-
-class StagePlan(BaseModel):
-    stage_id: str
-    index: int
-    approver_ids: list[str]
-    escalation_approver_ids: list[str] = Field(default_factory=list)
-    deny_after: timedelta
-    escalate_after: timedelta | None = None
-    justification_required: bool = False
-
-
-class RequestPlan(BaseModel):
-    request_id: str
-    request_type: str
-    requestor_id: str | None
-    target_id: str
-    assignment_id: str  # the assignment to create, extend or remove
-    stages: list[StagePlan] = Field(default_factory=list)
-    end_at: datetime | None = None  # None: never expires
-    # The custom extension stages the policy configures (no callout is made for the others).
-    extension_stages: list[str] = Field(default_factory=list)
-
-
-class StageEventInput(BaseModel):
-    request_id: str
-    stage_id: str
-    event: str  # opened | reminder | escalated
-    approver_ids: list[str]
-    now: datetime
-    due_at: datetime | None = None
-
-
-class DecisionInput(BaseModel):
-    request_id: str
-    stage_id: str
-    approver_id: str
-    approver_name: str | None = None
-    review_result: str  # Approve | Deny
-    justification: str | None = None
-    workflow_id: str
-
-
-class RequestStateInput(BaseModel):
-    request_id: str
-    state: str
-    status: str | None = None
-    workflow_id: str
-    stage_id: str | None = None  # with state "denied" after a deadline: that stage expired
-
-
-class DeliverInput(BaseModel):
-    assignment_id: str
-    request_id: str
-    organization_id: str
-    access_package_id: str
-    assignment_policy_id: str | None
-    target_id: str
-    start_at: datetime
-    end_at: datetime | None
-    workflow_id: str
-
-
-class DeliveryResult(BaseModel):
-    state: str  # delivered | partiallyDelivered | deliveryFailed
-    resource_states: list[dict]
-
-
-class RemoveInput(BaseModel):
-    assignment_id: str
-    reason: str  # expired | removed
-    request_id: str | None = None
-    workflow_id: str
-
-
-class ExtendInput(BaseModel):
-    assignment_id: str
-    end_at: datetime | None
-    request_id: str
-    workflow_id: str
-
-
-class AssignmentInput(BaseModel):
-    """The AssignmentWorkflow's input (here so the activity that starts it can name it)."""
-
-    assignment_id: str
-    request_id: str
-    request_workflow_id: str | None
-    organization_id: str
-    access_package_id: str
-    assignment_policy_id: str | None
-    target_id: str
-    end_at: datetime | None
-    # The custom extension stages the policy configures (no callout is made for the others).
-    extension_stages: list[str] = []
-    # Carried across continue-as-new.
-    delivered: bool = False
-    notices_sent: list[str] = []
-
-
-class ExpiryNoticeInput(BaseModel):
-    assignment_id: str
-    days_before: int
-    end_at: datetime
 
 
 # --- policy checks --------------------------------------------------------------------------
@@ -352,7 +224,7 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
                     stages.append(await _plan_stage(session, spec, index, stage, requestor, target))
 
         # A new assignment's id is derived from its request, so a retry names the same one.
-        assignment_id = live.id if live else str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{spec.request_id}"))
+        assignment_id = live.id if live else assignment_id_for_request(spec.request_id)
         if await session.get(AssignmentRequest, spec.request_id) is None:
             session.add(AssignmentRequest(
                 id=spec.request_id, organization_id=spec.organization_id,

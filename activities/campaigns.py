@@ -5,7 +5,6 @@ the invitation workflow's outbox key), never a second guest or a second mail."""
 import asyncio
 import uuid
 
-from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
@@ -14,8 +13,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities import mail
-from activities.access import AccessRequestSpec
-from activities.invitations import InvitationSpec, RecordedInvitation, RecordInvitationInput, record_in_session
+from activities.invitations import record_in_session
 from activities.store import heartbeating
 from api.errors import GraphError
 from api import access_requests
@@ -27,40 +25,15 @@ from models.campaign import Campaign, CampaignRow
 from models.entitlement import AssignmentRequest
 from models.directory import Organization, User
 from workflows.invitation import InvitationWorkflow
-from workflows.messages import CarriedState, InvitationStatus, InvitationWorkflowInput, invitation_workflow_id
-
-
-class NextRowsInput(BaseModel):
-    campaign_id: str
-    after_row: int
-    limit: int
-
-
-class RowInput(BaseModel):
-    campaign_id: str
-    row_number: int
-
-
-class BatchInput(BaseModel):
-    campaign_id: str
-    row_numbers: list[int]
-
-
-class BatchOutcome(BaseModel):
-    invited: int = 0
-    failed: int = 0
-    # Rows that went through the one-row path (the address already had a guest or a workflow).
-    one_by_one: int = 0
-
-
-class RowOutcome(BaseModel):
-    state: str  # invited | failed | skipped
-    reason: str | None = None
-
-
-class CampaignStateInput(BaseModel):
-    campaign_id: str
-    state: str  # running | paused | canceled | completed
+from workflows.messages.access import AccessRequestSpec
+from workflows.messages.campaign import (
+    BatchInput, BatchOutcome, CampaignStateInput, NextRowsInput, RowInput, RowOutcome, row_invitation_id,
+    row_package_request_id,
+)
+from workflows.messages.invitation import (
+    CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, RecordedInvitation, RecordInvitationInput,
+    invitation_workflow_id,
+)
 
 
 @activity.defn
@@ -104,10 +77,6 @@ async def reset_failed_rows(campaign_id: str) -> int:
             CampaignRow.campaign_id == campaign_id, CampaignRow.state == "failed").values(
             state="pending", reason=None, updated_date_time=utcnow()))
         return result.rowcount
-
-
-def row_invitation_id(campaign_id: str, row_number: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"campaign:{campaign_id}:row:{row_number}"))
 
 
 class CampaignInviter:
@@ -198,7 +167,7 @@ class CampaignInviter:
             if not wanted:
                 return
             requestor = await session.get(User, campaign.created_by_id) if campaign.created_by_id else None
-            ids = {item: _package_request_id(campaign.id, item[0], item[2]) for item in wanted}
+            ids = {item: row_package_request_id(campaign.id, item[0], item[2]) for item in wanted}
             made = set((await session.exec(select(AssignmentRequest.id).where(
                 col(AssignmentRequest.id).in_(list(ids.values()))))).all())
         problems: dict[int, list[str]] = {}
@@ -268,10 +237,6 @@ class CampaignInviter:
                 row.invitation_id, row.user_id = result.invitation_id, result.user_id
             session.add(row)
         return outcome
-
-
-def _package_request_id(campaign_id: str, row_number: int, entry: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"campaign:{campaign_id}:row:{row_number}:package:{entry}"))
 
 
 def _row_spec(campaign: Campaign, row: CampaignRow, proposed_user_id: str) -> InvitationSpec:

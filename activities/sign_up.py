@@ -12,7 +12,6 @@ already have an account; sign in here" instead of a code. Its challenge has no c
 None), so every code typed for it fails as a wrong code does and the attempt goes nowhere.
 """
 
-from pydantic import BaseModel
 from sqlmodel import col, select
 from temporalio import activity
 
@@ -30,72 +29,12 @@ from models.directory import Organization, User
 from models.enums import ExternalUserState, UserType
 from models.sign_in import SignInChallenge
 from models.sign_up import SignUp, UserFlow, UserFlowAttribute
-from workflows.messages import SignUpFlow, sign_up_workflow_id
+from workflows.messages.sign_up import (
+    CheckCodeInput, CodeVerdict, GuestInput, SignUpFlow, SignUpMailInput, SignUpStarted, SignUpStep, StartSignUpInput,
+    sign_up_workflow_id,
+)
 
 EMAIL_OTP = "EmailOtpSignup-OAUTH"
-
-
-class StartSignUpInput(BaseModel):
-    sign_up_id: str
-    organization_id: str
-    user_flow_id: str
-    email: str
-    client: str | None = None
-    known_device: bool = False
-
-
-class SignUpStarted(BaseModel):
-    # issued (a code, or for an address already in the directory the "you have an account" mail:
-    # the caller cannot tell) | notAllowed | flowNotFound | tooManyRequests. (existingUser: only
-    # in histories of runs from before, which told the page.)
-    outcome: str
-    message: str | None = None
-    flow: SignUpFlow | None = None
-    mail_key: str | None = None
-
-
-class CheckCodeInput(BaseModel):
-    # No code: the page checked it (`record_sign_up_code_attempt`); this reads what was recorded.
-    sign_up_id: str
-
-
-class CodeVerdict(BaseModel):
-    # verified | wrongCode | codeLocked | codeExpired (and, from the page's check only, accepted)
-    outcome: str
-    attempts_left: int | None = None
-
-
-class SignUpStep(BaseModel):
-    """One step of a sign-up: the read model row's new state and its audit record."""
-    sign_up_id: str
-    organization_id: str
-    step: str  # the audit's key part and display: e.g. "codeVerified", "blocked", "approved"
-    activity: str  # audit display name
-    state: str | None = None
-    attributes: dict | None = None
-    verification_reference: str | None = None
-    reason: str | None = None
-    decided_by_id: str | None = None
-    decided_by_name: str | None = None
-    result: str = "success"
-    details: dict = {}
-
-
-class GuestInput(BaseModel):
-    sign_up_id: str
-    flow: SignUpFlow
-    # The accepted attributes, from the workflow: the row's copy is written by the
-    # attributesSubmitted step, which may still be running when the guest is created.
-    attributes: dict | None = None
-
-
-class SignUpMailInput(BaseModel):
-    sign_up_id: str
-    # welcome | denied | expired | unverified | approvalNotice | approvalReminder
-    kind: str
-    flow: SignUpFlow
-    number: int = 0  # which reminder (keys a mail per reminder)
-    reason: str | None = None
 
 
 def challenge_id(sign_up_id: str) -> str:

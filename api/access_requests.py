@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.access import AccessRequestSpec, RequestPlan
+from workflows.messages.access import AccessRequestSpec, RequestPlan
 from api.errors import GraphError, refusal
 from foyer.db import reading
 from foyer.settings import get_settings

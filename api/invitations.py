@@ -8,7 +8,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.invitations import InvitationSpec
+from workflows.messages.invitation import InvitationSpec
 from api.errors import GraphError, refusal
 from foyer.settings import get_settings
 from workflows.invitation import InvitationWorkflow

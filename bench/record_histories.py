@@ -32,7 +32,7 @@ ENV = configure(prefix="foyer-record")
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError  # noqa: E402
 from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 
-from activities.invitations import InvitationSpec, record_passcode_attempt  # noqa: E402
+from activities.invitations import record_passcode_attempt  # noqa: E402
 from activities.sign_up import record_sign_up_code_attempt  # noqa: E402
 from api.invitations import invite  # noqa: E402
 from api import access_requests, sign_ups  # noqa: E402
@@ -49,7 +49,7 @@ from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
 from workflows.sign_up import SignUpWorkflow  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, SignUpAttributes,
+    InvitationSpec, CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, SignUpAttributes,
     SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpVerification, VerifyRequest, access_request_workflow_id,
     assignment_workflow_id, campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
 )

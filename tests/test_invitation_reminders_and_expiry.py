@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import httpx
 
-from activities.invitations import InvitationSpec
+from workflows.messages.invitation import InvitationSpec
 from api.invitations import invite
 from foyer.db import session_scope
 from models.invitation import Invitation

@@ -17,18 +17,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages import (
-        AccessRequestInput, CancelRequest, Decision, DecisionResult, ExtendSignal, RemoveSignal,
-        RequestStatus, ResumeRequest, assignment_workflow_id,
+    from workflows.messages.access import (
+        ADD_TYPES, REMOVE_TYPES, AccessRequestInput, AccessRequestSpec, CancelRequest, Decision, DecisionInput,
+        DecisionResult, RecordRequestInput, RequestPlan, RequestStateInput, RequestStatus, ResumeRequest,
+        StageEventInput, StagePlan,
     )
+    from workflows.messages.assignment import (
+        AssignmentInput, DeliveryResult, ExtendSignal, RemoveSignal, assignment_workflow_id,
+    )
+    from workflows.messages.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
     from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT, MAIL_RETRY
     from activities import access as acts
     from activities import extensions
-    from activities.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
-    from activities.access import (
-        ADD_TYPES, REMOVE_TYPES, AccessRequestSpec, AssignmentInput, DecisionInput, DeliveryResult, RecordRequestInput,
-        RequestPlan, RequestStateInput, StageEventInput, StagePlan,
-    )
     from workflows.assignment import AssignmentWorkflow
 
 SUBMIT_WAIT = timedelta(minutes=10)

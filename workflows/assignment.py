@@ -15,11 +15,11 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities import access as acts
     from activities import extensions
-    from activities.access import (
-        AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
+    from workflows.messages.assignment import (
+        AssignmentInput, AssignmentStatus, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput,
+        ExtendSignal, RemoveInput, RemoveSignal,
     )
-    from activities.extensions import CalloutInput
-    from workflows.messages import AssignmentStatus, ExtendSignal, RemoveSignal
+    from workflows.messages.extensions import CalloutInput
     from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT
 
 NOTICE_STAGES = {14: "assignmentFourteenDaysBeforeExpiration", 1: "assignmentOneDayBeforeExpiration"}

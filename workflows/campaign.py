@@ -17,8 +17,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import campaigns as acts
-    from activities.campaigns import BatchInput, CampaignStateInput, NextRowsInput, RowInput
-    from workflows.messages import CampaignInput, CampaignStatus
+    from workflows.messages.campaign import (
+        BatchInput, CampaignInput, CampaignStateInput, CampaignStatus, NextRowsInput, RowInput,
+    )
     from workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT
 
 PAGE = 100

@@ -27,15 +27,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import sign_up as acts
-    from activities.sign_up import (
-        CheckCodeInput, GuestInput, SignUpMailInput, SignUpStep, StartSignUpInput,
-    )
     from foyer.durations import parse_duration
     from foyer.sign_up_forms import check, overwrite
-    from workflows.messages import (
-        ConnectorCall, ConnectorOutcome, SignUpAttributes, SignUpCarried, SignUpCodeRequest,
-        SignUpDecision, SignUpFlow, SignUpInput, SignUpStatus, SignUpVerification, VerifyRequest,
+    from workflows.messages.sign_up import (
+        CheckCodeInput, ConnectorCall, ConnectorOutcome, GuestInput, SignUpAttributes, SignUpCarried,
+        SignUpCodeRequest, SignUpDecision, SignUpFlow, SignUpInput, SignUpMailInput, SignUpStatus, SignUpStep,
+        SignUpVerification, StartSignUpInput,
     )
+    from workflows.messages.sign_in import VerifyRequest
     from workflows.retries import DB_RETRY, DB_TIMEOUT, MAIL_RETRY
 
 # Before the durable steps: the code, the form and the connectors take an hour at most.

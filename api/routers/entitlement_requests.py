@@ -22,7 +22,8 @@ from pydantic import Field, field_validator, model_validator
 from sqlalchemy import false, or_
 from sqlmodel import col, select
 
-from activities.access import ADD_TYPES, AccessRequestSpec
+from workflows.messages.access import ADD_TYPES, AccessRequestSpec
+from workflows.messages.assignment import assignment_id_for_request
 from api import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
@@ -242,7 +243,7 @@ def _assignment_id(row: AssignmentRequest, existing: set[str]) -> str | None:
         return row.assignment_id
     # An add request's assignment is named after the request (activities.access.record_request);
     # it is shown once it exists.
-    derived = str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{row.id}"))
+    derived = assignment_id_for_request(row.id)
     return derived if derived in existing else None
 
 
@@ -275,7 +276,7 @@ async def users_by_id(session, ids) -> dict[str, User]:
 
 async def request_bodies(session, rows: list[AssignmentRequest]) -> list[dict]:
     users = await users_by_id(session, [r.requestor_id for r in rows])
-    derived = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{r.id}")) for r in rows
+    derived = [assignment_id_for_request(r.id) for r in rows
                if not r.assignment_id and r.request_type in ADD_TYPES and r.state in DELIVERY_STATES]
     existing = set((await session.exec(select(Assignment.id).where(
         col(Assignment.id).in_(derived)))).all()) if derived else set()

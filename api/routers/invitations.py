@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import col, select
 
-from activities.invitations import InvitationSpec, redeem_url
+from activities.invitations import redeem_url
+from workflows.messages.invitation import InvitationSpec
 from activities.store import audit
 from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, or_, select
 
-from activities.access import AccessRequestSpec, _target_allowed
+from activities.access import _target_allowed
+from workflows.messages.access import AccessRequestSpec
 from api import access_requests
 from api.deps import SessionDep, TemporalDep
 from api.errors import GraphError

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from activities.invitations import InvitationSpec
+from workflows.messages.invitation import InvitationSpec
 from api.campaign_rows import judge, parse_json
 from api.errors import GraphError
 from api.invitations import invite as start_invitation

@@ -10,7 +10,7 @@ import httpx
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from activities.invitations import InvitationSpec
+from workflows.messages.invitation import InvitationSpec
 from foyer.db import session_scope
 from foyer.settings import get_settings
 from models.invitation import Invitation
