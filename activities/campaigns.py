@@ -9,30 +9,26 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.invitations import record_in_session
 from activities.store import heartbeating
-from api.errors import GraphError
-from api import access_requests
-from api.invitations import invite
 from foyer.db import reading, session_scope
-from foyer.settings import get_settings
+from foyer.errors import Refused
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
 from models.entitlement import AssignmentRequest
 from models.directory import Organization, User
-from workflows.invitation import InvitationWorkflow
+from workflows.client import access_requests
+from workflows.client.invitations import invite, start_holding
 from workflows.messages.access import AccessRequestSpec
 from workflows.messages.campaign import (
     BatchInput, BatchOutcome, CampaignStateInput, NextRowsInput, RowInput, RowOutcome, row_invitation_id,
     row_package_request_id,
 )
 from workflows.messages.invitation import (
-    CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, RecordedInvitation, RecordInvitationInput,
-    invitation_workflow_id,
+    InvitationSpec, RecordedInvitation, RecordInvitationInput, invitation_workflow_id,
 )
 
 
@@ -129,7 +125,7 @@ class CampaignInviter:
                     continue
                 recorded.append((row.row_number, spec, result))
 
-        started = await asyncio.gather(*(self._start_holding(spec, result) for _, spec, result in recorded))
+        started = await asyncio.gather(*(start_holding(self.client, spec, result) for _, spec, result in recorded))
         fresh = [item for item, ok in zip(recorded, started) if ok]
         one_by_one += [row_number for (row_number, _, _), ok in zip(recorded, started) if not ok]
         await mail.deliver_many([result.outbox_key for _, _, result in fresh if result.outbox_key])
@@ -182,8 +178,8 @@ class CampaignInviter:
                     access_package_id=package_id, assignment_policy_id=policy_id or None,
                     requestor_id=requestor.id if requestor else None, requestor_is_admin=True,
                     target_id=user_id, justification=f"Onboarding campaign {campaign.display_name}"))
-            except GraphError as error:
-                if error.status >= 500:
+            except Refused as error:
+                if error.transient:
                     raise  # retried
                 problems.setdefault(row_number, []).append(f"access package {package_id}: {error.code}: {error.message}")
         if problems:
@@ -192,23 +188,6 @@ class CampaignInviter:
                         CampaignRow.campaign_id == campaign.id, col(CampaignRow.row_number).in_(list(problems))))).all():
                     row.reason = "; ".join(problems[row.row_number])
                     session.add(row)
-
-    async def _start_holding(self, spec: InvitationSpec, result: RecordedInvitation) -> bool:
-        """Start the address's InvitationWorkflow with the invitation already recorded; False when
-        a run for the address exists (the one-row path then hands the invitation to it)."""
-        try:
-            await self.client.start_workflow(
-                InvitationWorkflow.run,
-                InvitationWorkflowInput(organization_id=spec.organization_id, email=spec.email, carried=CarriedState(
-                    status=InvitationStatus(state="pending", invitation_id=result.invitation_id,
-                                            user_id=result.user_id, expires_at=result.expires_at,
-                                            link_token_hash=result.link_token_hash),
-                    spec=spec, reminders_at=result.reminders_at)),
-                id=invitation_workflow_id(spec.organization_id, spec.email),
-                task_queue=get_settings().task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-            return True
-        except WorkflowAlreadyStartedError:
-            return False
 
     async def _invite_row(self, data: RowInput) -> RowOutcome:
         async with session_scope() as session:
@@ -223,8 +202,8 @@ class CampaignInviter:
         try:
             result = await invite(self.client, spec)
             outcome = RowOutcome(state="invited")
-        except GraphError as error:
-            if error.status >= 500:
+        except Refused as error:
+            if error.transient:
                 raise  # the workflow service did not answer: retried
             result, outcome = None, RowOutcome(state="failed", reason=f"{error.code}: {error.message}")
         async with session_scope() as session:

@@ -6,7 +6,7 @@ from datetime import timedelta
 import httpx
 
 from workflows.messages.invitation import InvitationSpec
-from api.invitations import invite
+from workflows.client.invitations import invite
 from foyer.db import session_scope
 from models.invitation import Invitation
 from tests.support import find_user, link_in

@@ -1,7 +1,7 @@
 """`/v1.0/identityGovernance/entitlementManagement/assignmentApprovals`: what waits for the calling
 approver, the approval stages of a request, and deciding one.
 
-A decision is the request workflow's `decide` Update (api.access_requests.decide); its validator
+A decision is the request workflow's `decide` Update (workflows.client.access_requests.decide); its validator
 is what says who may decide: a current approver of the open stage, never the requestor or the
 target, once per stage, with a justification when the stage asks for one.
 """
@@ -9,7 +9,7 @@ target, once per stage, with a justification when the stage asks for one.
 from fastapi import APIRouter, Depends, Request, Response
 from sqlmodel import col, select
 
-from api import access_requests
+from workflows.client import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, not_found
 from api.odata import select_fields

@@ -3,7 +3,7 @@ package (for oneself, on behalf of someone, or as an administrator), following a
 request. The assignments it makes are in entitlement_assignments, approvals in
 entitlement_approvals.
 
-Each request is an AccessRequestWorkflow (api.access_requests submits to it); this router checks
+Each request is an AccessRequestWorkflow (workflows.client.access_requests submits to it); this router checks
 the body's shape, builds the AccessRequestSpec and reads back what the workflow recorded. The
 policy checks (who may ask, for whom, answers, separation of duties) are the workflow's.
 
@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from workflows.messages.access import ADD_TYPES, AccessRequestSpec
 from workflows.messages.assignment import assignment_id_for_request
-from api import access_requests
+from workflows.client import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page, select_fields
