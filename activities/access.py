@@ -7,22 +7,22 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.store import audit, insert_ignore
 from foyer.db import session_scope
 from foyer.durations import parse_duration
-from foyer.policy import email_domain
 from foyer.settings import get_settings
 from foyer.templating import render_mail
+from foyer.usecases.access import subjects, target_allowed
 from models.base import utcnow
 from models.directory import AppRoleAssignment, Application, Group, GroupMember, User
 from models.entitlement import (
-    AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
+    AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest,
 )
-from models.enums import LIVE_ASSIGNMENT_STATES, UserType
+from models.enums import LIVE_ASSIGNMENT_STATES
+from workflows.client.assignments import start_assignment
 from workflows.messages.access import (
     ADD_TYPES, REMOVE_TYPES, UPDATE_TYPES, AccessRequestSpec, DecisionInput, RecordRequestInput, RequestPlan,
     RequestStateInput, StageEventInput, StagePlan,
@@ -37,58 +37,6 @@ def _refuse(code: str, message: str) -> ApplicationError:
 
 
 # --- policy checks --------------------------------------------------------------------------
-
-async def _subjects(session, subject_sets: list[dict], *, requestor: User | None, target: User) -> set[str]:
-    """The user ids a list of Graph subject sets stands for."""
-    users: set[str] = set()
-    for subject in subject_sets:
-        kind = subject.get("@odata.type", "")
-        if kind.endswith("singleUser") and subject.get("userId"):
-            users.add(subject["userId"])
-        elif kind.endswith("groupMembers") and subject.get("groupId"):
-            rows = await session.exec(select(GroupMember.user_id).where(GroupMember.group_id == subject["groupId"]))
-            users.update(rows.all())
-        elif kind.endswith("connectedOrganizationMembers") and subject.get("connectedOrganizationId"):
-            org = await session.get(ConnectedOrganization, subject["connectedOrganizationId"])
-            if org and target.mail and _in_connected_org(org, target.mail):
-                users.add(target.id)
-        elif kind.endswith("internalSponsors") or kind.endswith("externalSponsors"):
-            for org in await _connected_orgs_of(session, target):
-                users.update(org.internal_sponsor_ids if kind.endswith("internalSponsors")
-                             else org.external_sponsor_ids)
-        # requestorManager: Foyer's directory has no manager attribute yet; the stage's
-        # fallback approvers take over when this resolves to nobody.
-    return users
-
-
-def _in_connected_org(org: ConnectedOrganization, email: str) -> bool:
-    domain = email_domain(email)
-    return any((s.get("domainName") or "").lower() == domain for s in org.identity_sources)
-
-
-async def _connected_orgs_of(session, user: User) -> list[ConnectedOrganization]:
-    if not user.mail:
-        return []
-    rows = (await session.exec(select(ConnectedOrganization).where(
-        ConnectedOrganization.state == "configured"))).all()
-    return [org for org in rows if _in_connected_org(org, user.mail)]
-
-
-async def _target_allowed(session, policy: AssignmentPolicy, target: User) -> bool:
-    scope = policy.allowed_target_scope
-    if scope == "allDirectoryUsers":
-        return True
-    if scope == "allMemberUsers":
-        return target.user_type == UserType.member
-    if scope == "allExternalUsers":
-        return target.user_type == UserType.guest
-    if scope == "allConfiguredConnectedOrganizationUsers":
-        return bool(await _connected_orgs_of(session, target))
-    if scope in ("specificDirectoryUsers", "specificConnectedOrganizationUsers"):
-        return target.id in await _subjects(session, policy.specific_allowed_targets,
-                                            requestor=None, target=target)
-    return False  # notSpecified: only admins assign directly
-
 
 def _check_answers(policy: AssignmentPolicy, answers: list[dict]) -> list[dict]:
     given = {a.get("question", {}).get("id") or a.get("questionId"): a for a in answers}
@@ -200,11 +148,11 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
                     raise _refuse("requestNotAllowed", f"this policy does not let people {verb.lower()} "
                                   "this access for themselves")
             else:
-                on_behalf = await _subjects(session, settings.get("onBehalfRequestors", []),
+                on_behalf = await subjects(session, settings.get("onBehalfRequestors", []),
                                             requestor=requestor, target=target)
                 if not settings.get(f"enableOnBehalfRequestorsTo{verb}Access") or spec.requestor_id not in on_behalf:
                     raise _refuse("requestNotAllowed", "you may not request this access for someone else")
-            if spec.request_type == "userAdd" and not await _target_allowed(session, policy, target):
+            if spec.request_type == "userAdd" and not await target_allowed(session, policy, target):
                 raise _refuse("requestNotAllowed", "the target is not in this policy's allowed scope")
         elif not spec.requestor_is_admin:
             raise _refuse("requestNotAllowed", f"{spec.request_type} needs an administrator")
@@ -257,17 +205,17 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
 
 async def _plan_stage(session, spec: AccessRequestSpec, index: int, stage: dict,
                       requestor: User | None, target: User) -> StagePlan:
-    primary = await _subjects(session, stage.get("primaryApprovers", []), requestor=requestor, target=target)
+    primary = await subjects(session, stage.get("primaryApprovers", []), requestor=requestor, target=target)
     if not primary:
-        primary = await _subjects(session, stage.get("fallbackPrimaryApprovers", []),
+        primary = await subjects(session, stage.get("fallbackPrimaryApprovers", []),
                                   requestor=requestor, target=target)
     escalation: set[str] = set()
     escalate_after = None
     if stage.get("isEscalationEnabled"):
-        escalation = await _subjects(session, stage.get("escalationApprovers", []),
+        escalation = await subjects(session, stage.get("escalationApprovers", []),
                                      requestor=requestor, target=target)
         if not escalation:
-            escalation = await _subjects(session, stage.get("fallbackEscalationApprovers", []),
+            escalation = await subjects(session, stage.get("fallbackEscalationApprovers", []),
                                          requestor=requestor, target=target)
         escalate_after = parse_duration(stage.get("durationBeforeEscalation", "P1D"))
     return StagePlan(
@@ -501,12 +449,7 @@ class AssignmentStarter:
 
     @activity.defn(name="start_assignment_workflow")
     async def start_assignment_workflow(self, data: AssignmentInput) -> None:
-        try:
-            await self.client.start_workflow(
-                "AssignmentWorkflow", data, id=f"assignment:{data.assignment_id}",
-                task_queue=activity.info().task_queue)
-        except WorkflowAlreadyStartedError:
-            pass  # a retry of a start that went through
+        await start_assignment(self.client, data, activity.info().task_queue)
 
 
 ALL = [record_request, announce_stage, record_decision, set_request_state, deliver_assignment,

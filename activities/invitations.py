@@ -2,21 +2,22 @@
 
 from datetime import timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.sign_in import code_limit
-from activities.store import audit, heartbeating, insert_ignore
+from activities.store import audit, heartbeating
 from foyer import security
 from foyer.db import session_scope
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
 from foyer.settings import get_settings
 from foyer.templating import render_mail
+from foyer.usecases.invitations import grant_memberships
 from models.base import utcnow
-from models.directory import AppRoleAssignment, Application, Group, GroupMember, Organization, User
+from models.directory import Organization, User
 from models.enums import ExternalUserState, InvitationState, UserType
 from models.invitation import Invitation, Passcode
 from workflows.messages.invitation import (
@@ -407,26 +408,10 @@ async def _apply_preassignments(session, invitation: Invitation, user_id: str) -
     refused = invitation_refusal(invitation.invited_by_role, group_ids=invitation.group_ids,
                                  application_ids=invitation.application_ids, invited_user_type="Guest")
     if not refused:
-        await _grant_memberships(session, user_id, invitation.group_ids, invitation.application_ids)
+        await grant_memberships(session, user_id, invitation.group_ids, invitation.application_ids)
         return {"groups": invitation.group_ids, "applications": invitation.application_ids}
     return {"groups": [], "applications": [], "refusedGroups": invitation.group_ids,
             "refusedApplications": invitation.application_ids, "refusedReason": refused}
-
-
-async def _grant_memberships(session, user_id: str, group_ids: list[str],
-                             application_ids: list[str]) -> None:
-    # Groups or apps deleted since the invitation was sent are skipped, not failed on.
-    if group_ids:
-        live = (await session.exec(select(Group.id).where(col(Group.id).in_(group_ids)))).all()
-        await insert_ignore(session, GroupMember,
-                            [{"group_id": g, "user_id": user_id, "added_date_time": utcnow()} for g in live],
-                            ["group_id", "user_id"])
-    if application_ids:
-        live = (await session.exec(
-            select(Application.id).where(col(Application.id).in_(application_ids)))).all()
-        rows = [AppRoleAssignment(application_id=a, principal_id=user_id).model_dump() for a in live]
-        await insert_ignore(session, AppRoleAssignment, rows,
-                            ["application_id", "principal_id", "app_role_id"])
 
 
 ALL = [record_invitation, send_invitation_mail, expire_invitation, revoke_invitation,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, or_, select
 
-from activities.access import _target_allowed
+from foyer.usecases.access import target_allowed
 from workflows.messages.access import AccessRequestSpec
 from workflows.client import access_requests
 from api.deps import SessionDep, TemporalDep
@@ -39,7 +39,7 @@ async def may_request(session, me: SignedIn, package: AccessPackage, policy: Ass
         return False
     if not (policy.requestor_settings or {}).get("enableTargetsToSelfAddAccess"):
         return False
-    return await _target_allowed(session, policy, user)
+    return await target_allowed(session, policy, user)
 
 
 async def requestable(session, me: SignedIn) -> list[tuple[AccessPackage, AssignmentPolicy, Catalog]]:

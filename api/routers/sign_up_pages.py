@@ -16,7 +16,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from activities.sign_up import EMAIL_OTP, _snapshot, record_sign_up_code_attempt
+from activities.sign_up import EMAIL_OTP, record_sign_up_code_attempt
+from foyer.usecases.sign_up import snapshot_flow
 from api import sign_ups
 from workflows.client import sign_ups as sign_up_client
 from api.deps import OrganizationDep, SessionDep, TemporalDep
@@ -66,7 +67,7 @@ async def _flow(session, org, flow_id: str):
     flow = await session.get(UserFlow, flow_id)
     if flow is None or flow.organization_id != org.id or EMAIL_OTP not in (flow.identity_provider_ids or []):
         return None
-    return await _snapshot(session, org, flow)
+    return await snapshot_flow(session, org, flow)
 
 
 def _page(flow, step: str, status: int = 200, **context) -> HTMLResponse:

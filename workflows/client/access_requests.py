@@ -19,7 +19,7 @@ from workflows.assignment import AssignmentWorkflow
 from workflows.client.failures import refusal, unavailable, workflow_failed
 from workflows.messages.access import (
     AccessRequestInput, AccessRequestSpec, CancelRequest, Decision, DecisionResult, RequestPlan, RequestStatus,
-    access_request_workflow_id,
+    ResumeRequest, access_request_workflow_id,
 )
 from workflows.messages.assignment import RemoveSignal, assignment_workflow_id
 
@@ -130,6 +130,17 @@ async def cancel(client: Client, workflow_id: str, request: CancelRequest) -> Re
 
 # A request decided, canceled or closed between the listing and the cancel.
 CLOSED_MEANWHILE = {"requestNotCancelable", "requestNotPending"}
+
+
+async def resume(client: Client, workflow_id: str, request: ResumeRequest) -> None:
+    """A custom extension's callback: the request workflow's `resume` Update."""
+    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
+    try:
+        await handle.execute_update(AccessRequestWorkflow.resume, request)
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) or workflow_failed(error) from error
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise Refused("notWaitingForResume", "the request is no longer waiting") from error
 
 
 async def end_access_of(client: Client, session, user_id: str) -> tuple[int, int]:
