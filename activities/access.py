@@ -1,222 +1,42 @@
 """Activities of access-package requests and assignments. Each one is safe to retry."""
 
 import re
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy import delete
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.store import audit, insert_ignore
 from foyer.db import session_scope
 from foyer.durations import parse_duration
-from foyer.policy import email_domain
 from foyer.settings import get_settings
 from foyer.templating import render_mail
+from foyer.usecases.access import subjects, target_allowed
 from models.base import utcnow
 from models.directory import AppRoleAssignment, Application, Group, GroupMember, User
 from models.entitlement import (
-    AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
+    AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest,
 )
-from models.enums import LIVE_ASSIGNMENT_STATES, UserType
-
-ADD_TYPES = {"userAdd", "adminAdd"}
-UPDATE_TYPES = {"userUpdate", "adminUpdate"}
-REMOVE_TYPES = {"userRemove", "adminRemove", "systemRemove"}
-
+from models.enums import LIVE_ASSIGNMENT_STATES
+from workflows.client.assignments import start_assignment
+from workflows.messages.access import (
+    ADD_TYPES, REMOVE_TYPES, UPDATE_TYPES, AccessRequestSpec, DecisionInput, RecordRequestInput, RequestPlan,
+    RequestStateInput, StageEventInput, StagePlan,
+)
+from workflows.messages.assignment import (
+    AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
+    assignment_id_for_request,
+)
 
 def _refuse(code: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=code, non_retryable=True)
 
 
-# --- messages -------------------------------------------------------------------------------
-
-class AccessRequestSpec(BaseModel):
-    """One Graph assignmentRequest, as the API validated its shape."""
-
-    request_id: str
-    organization_id: str
-    request_type: str
-    access_package_id: str
-    assignment_policy_id: str | None = None
-    requestor_id: str | None = None
-    requestor_is_admin: bool = False
-    target_id: str
-    justification: str | None = None
-    answers: list[dict] = Field(default_factory=list)
-    # Graph entitlementManagementSchedule: {"startDateTime", "expiration": {"type", "endDateTime", "duration"}}
-    schedule: dict = Field(default_factory=dict)
-
-
-class RecordRequestInput(BaseModel):
-    spec: AccessRequestSpec
-    workflow_id: str
-    now: datetime
-
-
-class StagePlan(BaseModel):
-    stage_id: str
-    index: int
-    approver_ids: list[str]
-    escalation_approver_ids: list[str] = Field(default_factory=list)
-    deny_after: timedelta
-    escalate_after: timedelta | None = None
-    justification_required: bool = False
-
-
-class RequestPlan(BaseModel):
-    request_id: str
-    request_type: str
-    requestor_id: str | None
-    target_id: str
-    assignment_id: str  # the assignment to create, extend or remove
-    stages: list[StagePlan] = Field(default_factory=list)
-    end_at: datetime | None = None  # None: never expires
-    # The custom extension stages the policy configures (no callout is made for the others).
-    extension_stages: list[str] = Field(default_factory=list)
-
-
-class StageEventInput(BaseModel):
-    request_id: str
-    stage_id: str
-    event: str  # opened | reminder | escalated
-    approver_ids: list[str]
-    now: datetime
-    due_at: datetime | None = None
-
-
-class DecisionInput(BaseModel):
-    request_id: str
-    stage_id: str
-    approver_id: str
-    approver_name: str | None = None
-    review_result: str  # Approve | Deny
-    justification: str | None = None
-    workflow_id: str
-
-
-class RequestStateInput(BaseModel):
-    request_id: str
-    state: str
-    status: str | None = None
-    workflow_id: str
-    stage_id: str | None = None  # with state "denied" after a deadline: that stage expired
-
-
-class DeliverInput(BaseModel):
-    assignment_id: str
-    request_id: str
-    organization_id: str
-    access_package_id: str
-    assignment_policy_id: str | None
-    target_id: str
-    start_at: datetime
-    end_at: datetime | None
-    workflow_id: str
-
-
-class DeliveryResult(BaseModel):
-    state: str  # delivered | partiallyDelivered | deliveryFailed
-    resource_states: list[dict]
-
-
-class RemoveInput(BaseModel):
-    assignment_id: str
-    reason: str  # expired | removed
-    request_id: str | None = None
-    workflow_id: str
-
-
-class ExtendInput(BaseModel):
-    assignment_id: str
-    end_at: datetime | None
-    request_id: str
-    workflow_id: str
-
-
-class AssignmentInput(BaseModel):
-    """The AssignmentWorkflow's input (here so the activity that starts it can name it)."""
-
-    assignment_id: str
-    request_id: str
-    request_workflow_id: str | None
-    organization_id: str
-    access_package_id: str
-    assignment_policy_id: str | None
-    target_id: str
-    end_at: datetime | None
-    # The custom extension stages the policy configures (no callout is made for the others).
-    extension_stages: list[str] = []
-    # Carried across continue-as-new.
-    delivered: bool = False
-    notices_sent: list[str] = []
-
-
-class ExpiryNoticeInput(BaseModel):
-    assignment_id: str
-    days_before: int
-    end_at: datetime
-
-
 # --- policy checks --------------------------------------------------------------------------
-
-async def _subjects(session, subject_sets: list[dict], *, requestor: User | None, target: User) -> set[str]:
-    """The user ids a list of Graph subject sets stands for."""
-    users: set[str] = set()
-    for subject in subject_sets:
-        kind = subject.get("@odata.type", "")
-        if kind.endswith("singleUser") and subject.get("userId"):
-            users.add(subject["userId"])
-        elif kind.endswith("groupMembers") and subject.get("groupId"):
-            rows = await session.exec(select(GroupMember.user_id).where(GroupMember.group_id == subject["groupId"]))
-            users.update(rows.all())
-        elif kind.endswith("connectedOrganizationMembers") and subject.get("connectedOrganizationId"):
-            org = await session.get(ConnectedOrganization, subject["connectedOrganizationId"])
-            if org and target.mail and _in_connected_org(org, target.mail):
-                users.add(target.id)
-        elif kind.endswith("internalSponsors") or kind.endswith("externalSponsors"):
-            for org in await _connected_orgs_of(session, target):
-                users.update(org.internal_sponsor_ids if kind.endswith("internalSponsors")
-                             else org.external_sponsor_ids)
-        # requestorManager: Foyer's directory has no manager attribute yet; the stage's
-        # fallback approvers take over when this resolves to nobody.
-    return users
-
-
-def _in_connected_org(org: ConnectedOrganization, email: str) -> bool:
-    domain = email_domain(email)
-    return any((s.get("domainName") or "").lower() == domain for s in org.identity_sources)
-
-
-async def _connected_orgs_of(session, user: User) -> list[ConnectedOrganization]:
-    if not user.mail:
-        return []
-    rows = (await session.exec(select(ConnectedOrganization).where(
-        ConnectedOrganization.state == "configured"))).all()
-    return [org for org in rows if _in_connected_org(org, user.mail)]
-
-
-async def _target_allowed(session, policy: AssignmentPolicy, target: User) -> bool:
-    scope = policy.allowed_target_scope
-    if scope == "allDirectoryUsers":
-        return True
-    if scope == "allMemberUsers":
-        return target.user_type == UserType.member
-    if scope == "allExternalUsers":
-        return target.user_type == UserType.guest
-    if scope == "allConfiguredConnectedOrganizationUsers":
-        return bool(await _connected_orgs_of(session, target))
-    if scope in ("specificDirectoryUsers", "specificConnectedOrganizationUsers"):
-        return target.id in await _subjects(session, policy.specific_allowed_targets,
-                                            requestor=None, target=target)
-    return False  # notSpecified: only admins assign directly
-
 
 def _check_answers(policy: AssignmentPolicy, answers: list[dict]) -> list[dict]:
     given = {a.get("question", {}).get("id") or a.get("questionId"): a for a in answers}
@@ -328,11 +148,11 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
                     raise _refuse("requestNotAllowed", f"this policy does not let people {verb.lower()} "
                                   "this access for themselves")
             else:
-                on_behalf = await _subjects(session, settings.get("onBehalfRequestors", []),
+                on_behalf = await subjects(session, settings.get("onBehalfRequestors", []),
                                             requestor=requestor, target=target)
                 if not settings.get(f"enableOnBehalfRequestorsTo{verb}Access") or spec.requestor_id not in on_behalf:
                     raise _refuse("requestNotAllowed", "you may not request this access for someone else")
-            if spec.request_type == "userAdd" and not await _target_allowed(session, policy, target):
+            if spec.request_type == "userAdd" and not await target_allowed(session, policy, target):
                 raise _refuse("requestNotAllowed", "the target is not in this policy's allowed scope")
         elif not spec.requestor_is_admin:
             raise _refuse("requestNotAllowed", f"{spec.request_type} needs an administrator")
@@ -352,7 +172,7 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
                     stages.append(await _plan_stage(session, spec, index, stage, requestor, target))
 
         # A new assignment's id is derived from its request, so a retry names the same one.
-        assignment_id = live.id if live else str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{spec.request_id}"))
+        assignment_id = live.id if live else assignment_id_for_request(spec.request_id)
         if await session.get(AssignmentRequest, spec.request_id) is None:
             session.add(AssignmentRequest(
                 id=spec.request_id, organization_id=spec.organization_id,
@@ -385,17 +205,17 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
 
 async def _plan_stage(session, spec: AccessRequestSpec, index: int, stage: dict,
                       requestor: User | None, target: User) -> StagePlan:
-    primary = await _subjects(session, stage.get("primaryApprovers", []), requestor=requestor, target=target)
+    primary = await subjects(session, stage.get("primaryApprovers", []), requestor=requestor, target=target)
     if not primary:
-        primary = await _subjects(session, stage.get("fallbackPrimaryApprovers", []),
+        primary = await subjects(session, stage.get("fallbackPrimaryApprovers", []),
                                   requestor=requestor, target=target)
     escalation: set[str] = set()
     escalate_after = None
     if stage.get("isEscalationEnabled"):
-        escalation = await _subjects(session, stage.get("escalationApprovers", []),
+        escalation = await subjects(session, stage.get("escalationApprovers", []),
                                      requestor=requestor, target=target)
         if not escalation:
-            escalation = await _subjects(session, stage.get("fallbackEscalationApprovers", []),
+            escalation = await subjects(session, stage.get("fallbackEscalationApprovers", []),
                                          requestor=requestor, target=target)
         escalate_after = parse_duration(stage.get("durationBeforeEscalation", "P1D"))
     return StagePlan(
@@ -629,12 +449,7 @@ class AssignmentStarter:
 
     @activity.defn(name="start_assignment_workflow")
     async def start_assignment_workflow(self, data: AssignmentInput) -> None:
-        try:
-            await self.client.start_workflow(
-                "AssignmentWorkflow", data, id=f"assignment:{data.assignment_id}",
-                task_queue=activity.info().task_queue)
-        except WorkflowAlreadyStartedError:
-            pass  # a retry of a start that went through
+        await start_assignment(self.client, data, activity.info().task_queue)
 
 
 ALL = [record_request, announce_stage, record_decision, set_request_state, deliver_assignment,

@@ -49,7 +49,7 @@ from foyer import outbound
 from foyer.db import reading, session_scope
 from foyer.security import SIGNATURE_HEADER, SealedValueError, connector_secrets, sign
 from models.sign_up import ApiConnector, UserFlow
-from workflows.messages import ConnectorCall, ConnectorOutcome, sign_up_workflow_id
+from workflows.messages.sign_up import ConnectorCall, ConnectorOutcome, sign_up_workflow_id
 
 GENERIC_MESSAGE = "We can't complete your sign-up right now. Please try again later."
 DURABLE_STEPS = ("identityVerification", "approvalRequested")

@@ -5,62 +5,31 @@ the invitation workflow's outbox key), never a second guest or a second mail."""
 import asyncio
 import uuid
 
-from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 
 from activities import mail
-from activities.access import AccessRequestSpec
-from activities.invitations import InvitationSpec, RecordedInvitation, RecordInvitationInput, record_in_session
+from activities.invitations import record_in_session
 from activities.store import heartbeating
-from api.errors import GraphError
-from api import access_requests
-from api.invitations import invite
 from foyer.db import reading, session_scope
-from foyer.settings import get_settings
+from foyer.errors import Refused
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
 from models.entitlement import AssignmentRequest
 from models.directory import Organization, User
-from workflows.invitation import InvitationWorkflow
-from workflows.messages import CarriedState, InvitationStatus, InvitationWorkflowInput, invitation_workflow_id
-
-
-class NextRowsInput(BaseModel):
-    campaign_id: str
-    after_row: int
-    limit: int
-
-
-class RowInput(BaseModel):
-    campaign_id: str
-    row_number: int
-
-
-class BatchInput(BaseModel):
-    campaign_id: str
-    row_numbers: list[int]
-
-
-class BatchOutcome(BaseModel):
-    invited: int = 0
-    failed: int = 0
-    # Rows that went through the one-row path (the address already had a guest or a workflow).
-    one_by_one: int = 0
-
-
-class RowOutcome(BaseModel):
-    state: str  # invited | failed | skipped
-    reason: str | None = None
-
-
-class CampaignStateInput(BaseModel):
-    campaign_id: str
-    state: str  # running | paused | canceled | completed
+from workflows.client import access_requests
+from workflows.client.invitations import invite, start_holding
+from workflows.messages.access import AccessRequestSpec
+from workflows.messages.campaign import (
+    BatchInput, BatchOutcome, CampaignStateInput, NextRowsInput, RowInput, RowOutcome, row_invitation_id,
+    row_package_request_id,
+)
+from workflows.messages.invitation import (
+    InvitationSpec, RecordedInvitation, RecordInvitationInput, invitation_workflow_id,
+)
 
 
 @activity.defn
@@ -104,10 +73,6 @@ async def reset_failed_rows(campaign_id: str) -> int:
             CampaignRow.campaign_id == campaign_id, CampaignRow.state == "failed").values(
             state="pending", reason=None, updated_date_time=utcnow()))
         return result.rowcount
-
-
-def row_invitation_id(campaign_id: str, row_number: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"campaign:{campaign_id}:row:{row_number}"))
 
 
 class CampaignInviter:
@@ -160,7 +125,7 @@ class CampaignInviter:
                     continue
                 recorded.append((row.row_number, spec, result))
 
-        started = await asyncio.gather(*(self._start_holding(spec, result) for _, spec, result in recorded))
+        started = await asyncio.gather(*(start_holding(self.client, spec, result) for _, spec, result in recorded))
         fresh = [item for item, ok in zip(recorded, started) if ok]
         one_by_one += [row_number for (row_number, _, _), ok in zip(recorded, started) if not ok]
         await mail.deliver_many([result.outbox_key for _, _, result in fresh if result.outbox_key])
@@ -198,7 +163,7 @@ class CampaignInviter:
             if not wanted:
                 return
             requestor = await session.get(User, campaign.created_by_id) if campaign.created_by_id else None
-            ids = {item: _package_request_id(campaign.id, item[0], item[2]) for item in wanted}
+            ids = {item: row_package_request_id(campaign.id, item[0], item[2]) for item in wanted}
             made = set((await session.exec(select(AssignmentRequest.id).where(
                 col(AssignmentRequest.id).in_(list(ids.values()))))).all())
         problems: dict[int, list[str]] = {}
@@ -213,8 +178,8 @@ class CampaignInviter:
                     access_package_id=package_id, assignment_policy_id=policy_id or None,
                     requestor_id=requestor.id if requestor else None, requestor_is_admin=True,
                     target_id=user_id, justification=f"Onboarding campaign {campaign.display_name}"))
-            except GraphError as error:
-                if error.status >= 500:
+            except Refused as error:
+                if error.transient:
                     raise  # retried
                 problems.setdefault(row_number, []).append(f"access package {package_id}: {error.code}: {error.message}")
         if problems:
@@ -223,23 +188,6 @@ class CampaignInviter:
                         CampaignRow.campaign_id == campaign.id, col(CampaignRow.row_number).in_(list(problems))))).all():
                     row.reason = "; ".join(problems[row.row_number])
                     session.add(row)
-
-    async def _start_holding(self, spec: InvitationSpec, result: RecordedInvitation) -> bool:
-        """Start the address's InvitationWorkflow with the invitation already recorded; False when
-        a run for the address exists (the one-row path then hands the invitation to it)."""
-        try:
-            await self.client.start_workflow(
-                InvitationWorkflow.run,
-                InvitationWorkflowInput(organization_id=spec.organization_id, email=spec.email, carried=CarriedState(
-                    status=InvitationStatus(state="pending", invitation_id=result.invitation_id,
-                                            user_id=result.user_id, expires_at=result.expires_at,
-                                            link_token_hash=result.link_token_hash),
-                    spec=spec, reminders_at=result.reminders_at)),
-                id=invitation_workflow_id(spec.organization_id, spec.email),
-                task_queue=get_settings().task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-            return True
-        except WorkflowAlreadyStartedError:
-            return False
 
     async def _invite_row(self, data: RowInput) -> RowOutcome:
         async with session_scope() as session:
@@ -254,8 +202,8 @@ class CampaignInviter:
         try:
             result = await invite(self.client, spec)
             outcome = RowOutcome(state="invited")
-        except GraphError as error:
-            if error.status >= 500:
+        except Refused as error:
+            if error.transient:
                 raise  # the workflow service did not answer: retried
             result, outcome = None, RowOutcome(state="failed", reason=f"{error.code}: {error.message}")
         async with session_scope() as session:
@@ -268,10 +216,6 @@ class CampaignInviter:
                 row.invitation_id, row.user_id = result.invitation_id, result.user_id
             session.add(row)
         return outcome
-
-
-def _package_request_id(campaign_id: str, row_number: int, entry: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"campaign:{campaign_id}:row:{row_number}:package:{entry}"))
 
 
 def _row_spec(campaign: Campaign, row: CampaignRow, proposed_user_id: str) -> InvitationSpec:

@@ -3,11 +3,8 @@ a request or an assignment; a waiting stage is resumed by the system's signed ca
 
 import json
 import time
-import uuid
-from datetime import timedelta
 
 import httpx
-from pydantic import BaseModel
 from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -22,33 +19,11 @@ from models.base import utcnow
 from models.entitlement import (
     AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, CustomExtension, CustomExtensionCall,
 )
+from workflows.messages.extensions import (
+    BLOCKING_STAGES, CalloutInput, CalloutResult, ResumeRecord, callout_instance_id,
+)
 
-STAGES = ("assignmentRequestCreated", "assignmentRequestApproved", "assignmentRequestGranted",
-          "assignmentRequestRemoved", "assignmentFourteenDaysBeforeExpiration",
-          "assignmentOneDayBeforeExpiration")
-# Only these stages can hold a request until the external system resumes it.
-BLOCKING_STAGES = ("assignmentRequestCreated", "assignmentRequestApproved")
 CALLOUT_TIMEOUT_SECONDS = 10
-
-
-class CalloutInput(BaseModel):
-    stage: str
-    request_id: str | None = None
-    assignment_id: str | None = None
-    workflow_id: str
-
-
-class CalloutResult(BaseModel):
-    configured: bool
-    instance_id: str | None = None
-    extension_name: str | None = None
-    wait: bool = False
-    timeout: timedelta | None = None
-
-
-class ResumeRecord(BaseModel):
-    instance_id: str
-    state: str  # resumed: continue | deny ; or timedOut
 
 
 @activity.defn
@@ -70,7 +45,7 @@ async def call_custom_extension(data: CalloutInput) -> CalloutResult:
             return CalloutResult(configured=False)
         package = await session.get(AccessPackage, policy.access_package_id)
         subject = data.assignment_id or data.request_id
-        instance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"callout:{subject}:{data.stage}"))
+        instance_id = callout_instance_id(subject, data.stage)
         await insert_ignore(session, CustomExtensionCall, [{
             "id": instance_id, "extension_id": extension.id, "request_id": data.request_id,
             "assignment_id": data.assignment_id, "stage": data.stage, "state": "sent",

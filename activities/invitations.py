@@ -1,25 +1,29 @@
 """Activities of the invitation → redemption journey. Each one is safe to retry."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from pydantic import BaseModel, Field
-from sqlmodel import col, select
+from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.sign_in import code_limit
-from activities.store import audit, heartbeating, insert_ignore
+from activities.store import audit, heartbeating
 from foyer import security
 from foyer.db import session_scope
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
 from foyer.settings import get_settings
 from foyer.templating import render_mail
+from foyer.usecases.invitations import grant_memberships
 from models.base import utcnow
-from models.directory import AppRoleAssignment, Application, Group, GroupMember, Organization, User
+from models.directory import Organization, User
 from models.enums import ExternalUserState, InvitationState, UserType
 from models.invitation import Invitation, Passcode
+from workflows.messages.invitation import (
+    InvitationEventInput, InvitationMailInput, IssuePasscodeInput, PasscodeIssued, RecordedInvitation,
+    RecordInvitationInput, RedeemInput, RedeemOutcome,
+)
 
 PASSCODE_LIFETIME = timedelta(minutes=10)
 PASSCODE_MAX_WRONG_TRIES = 5
@@ -27,97 +31,6 @@ PASSCODE_MAX_WRONG_TRIES = 5
 # (address, client) one a minute and five an hour, per address a ceiling of
 # CODES_PER_ADDRESS_PER_HOUR. Only holders of the invitation link can ask at all.
 ADDRESS_LOCK_AFTER_FAILURES = 100
-
-
-# --- messages -------------------------------------------------------------------------------
-
-class InvitationSpec(BaseModel):
-    """Everything one invitation needs; built by the API from a Graph `invitation` body."""
-
-    invitation_id: str
-    organization_id: str
-    email: str
-    # No link id: record_invitation draws it and keeps it in the row only, so nothing in history
-    # is enough to rebuild the redemption link. (Histories recorded before carry `link_id`; it is
-    # ignored.)
-    proposed_user_id: str
-    invite_redirect_url: str
-    invited_by_id: str | None = None
-    invited_by_name: str | None = None
-    # The inviter's role (models.enums.Role); None when unknown, which grants no pre-assignment.
-    invited_by_role: str | None = None
-    invited_user_display_name: str | None = None
-    invited_user_type: str = "Guest"
-    send_invitation_message: bool = False
-    customized_message_body: str | None = None
-    message_language: str | None = None
-    cc_recipients: list[dict] = Field(default_factory=list)
-    reset_redemption: bool = False
-    reset_user_id: str | None = None
-    group_ids: list[str] = Field(default_factory=list)
-    application_ids: list[str] = Field(default_factory=list)
-    lifetime: str | None = None  # ISO 8601; the organization's default when absent
-
-
-class RecordInvitationInput(BaseModel):
-    spec: InvitationSpec
-    workflow_id: str
-    issued_at: datetime
-
-
-class RecordedInvitation(BaseModel):
-    invitation_id: str
-    user_id: str
-    # Graph's invitation status: PendingAcceptance, or Completed for an address already redeemed.
-    status: str
-    expires_at: datetime
-    reminders_at: list[datetime] = Field(default_factory=list)
-    # The digest the browser's link must match (the token itself never enters history).
-    link_token_hash: str
-    # The invitation mail, queued in the same transaction when sendInvitationMessage is set.
-    outbox_key: str | None = None
-
-
-class InvitationMailInput(BaseModel):
-    invitation_id: str
-    kind: str = "invitation"  # invitation | reminder
-    sequence: int = 0
-    # Set when the message is already in the outbox (the invitation itself): just deliver it.
-    outbox_key: str | None = None
-
-
-class InvitationEventInput(BaseModel):
-    invitation_id: str
-    workflow_id: str
-    actor_id: str | None = None
-    actor_name: str | None = None
-    reason: str | None = None
-
-
-class IssuePasscodeInput(BaseModel):
-    invitation_id: str
-    challenge_id: str
-    client: str | None = None
-
-
-class PasscodeIssued(BaseModel):
-    expires_at: datetime
-
-
-class RedeemInput(BaseModel):
-    # No code: the page checked it (`record_passcode_attempt`); this acts on what was recorded.
-    invitation_id: str
-    challenge_id: str
-    workflow_id: str
-
-
-class RedeemOutcome(BaseModel):
-    # redeemed | wrongCode | codeExpired | codeLocked | addressLocked | notPending | unknownChallenge
-    # (and, from `record_passcode_attempt` only, accepted)
-    outcome: str
-    redirect_url: str | None = None
-    user_id: str | None = None
-    attempts_left: int | None = None
 
 
 def _refuse(code: str, message: str) -> ApplicationError:
@@ -495,26 +408,10 @@ async def _apply_preassignments(session, invitation: Invitation, user_id: str) -
     refused = invitation_refusal(invitation.invited_by_role, group_ids=invitation.group_ids,
                                  application_ids=invitation.application_ids, invited_user_type="Guest")
     if not refused:
-        await _grant_memberships(session, user_id, invitation.group_ids, invitation.application_ids)
+        await grant_memberships(session, user_id, invitation.group_ids, invitation.application_ids)
         return {"groups": invitation.group_ids, "applications": invitation.application_ids}
     return {"groups": [], "applications": [], "refusedGroups": invitation.group_ids,
             "refusedApplications": invitation.application_ids, "refusedReason": refused}
-
-
-async def _grant_memberships(session, user_id: str, group_ids: list[str],
-                             application_ids: list[str]) -> None:
-    # Groups or apps deleted since the invitation was sent are skipped, not failed on.
-    if group_ids:
-        live = (await session.exec(select(Group.id).where(col(Group.id).in_(group_ids)))).all()
-        await insert_ignore(session, GroupMember,
-                            [{"group_id": g, "user_id": user_id, "added_date_time": utcnow()} for g in live],
-                            ["group_id", "user_id"])
-    if application_ids:
-        live = (await session.exec(
-            select(Application.id).where(col(Application.id).in_(application_ids)))).all()
-        rows = [AppRoleAssignment(application_id=a, principal_id=user_id).model_dump() for a in live]
-        await insert_ignore(session, AppRoleAssignment, rows,
-                            ["application_id", "principal_id", "app_role_id"])
 
 
 ALL = [record_invitation, send_invitation_mail, expire_invitation, revoke_invitation,

@@ -13,7 +13,6 @@ The counters are the rows themselves (in the database, so several API processes 
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from sqlmodel import select
 from temporalio import activity
 
@@ -25,6 +24,7 @@ from models.base import utcnow
 from models.directory import Organization, User
 from models.enums import ExternalUserState, UserType
 from models.sign_in import SignInChallenge
+from workflows.messages.sign_in import CodeChecked, CodeIssued, IssueCodeInput, VerifyCodeInput
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5
@@ -34,35 +34,6 @@ CODES_PER_ADDRESS_PER_HOUR = 30  # from all clients together; a known device pas
 HOURLY_LIMIT = "Too many codes were asked for this address in the last hour. Try again later."
 RESEND_LIMIT = ("A code was asked for this address less than a minute ago. Check your mail, "
                 "or wait a minute before asking again.")
-
-
-class IssueCodeInput(BaseModel):
-    challenge_id: str
-    organization_id: str
-    email: str
-    client: str | None = None
-    known_device: bool = False
-
-
-class CodeIssued(BaseModel):
-    # issued (whether or not the address is known: the caller cannot tell) | tooManyRequests
-    outcome: str
-    message: str | None = None
-    mail_key: str | None = None  # set only when a mail waits in the outbox
-    expires_at: datetime | None = None
-
-
-class VerifyCodeInput(BaseModel):
-    # No code: the page checked it (`record_sign_in_code_attempt`); this acts on what was recorded.
-    challenge_id: str
-
-
-class CodeChecked(BaseModel):
-    # signedIn | wrongCode | codeLocked | codeExpired | unknownChallenge
-    # (and, from `record_sign_in_code_attempt` only, accepted)
-    outcome: str
-    user_id: str | None = None
-    attempts_left: int | None = None
 
 
 def mail_key(challenge_id: str) -> str:

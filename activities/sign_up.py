@@ -12,12 +12,10 @@ already have an account; sign in here" instead of a code. Its challenge has no c
 None), so every code typed for it fails as a wrong code does and the attempt goes nowhere.
 """
 
-from pydantic import BaseModel
 from sqlmodel import col, select
 from temporalio import activity
 
 from activities import mail
-from activities.invitations import _grant_memberships
 from activities.sign_in import CODE_LIFETIME, MAX_WRONG_TRIES, find_user, rate_limited
 from activities.store import audit, insert_ignore
 from foyer import policy, security
@@ -25,77 +23,19 @@ from foyer.db import session_scope
 from foyer.settings import get_settings
 from foyer.sign_up_forms import USER_COLUMNS
 from foyer.templating import render_mail
+from foyer.usecases.invitations import grant_memberships
+from foyer.usecases.sign_up import snapshot_flow
 from models.base import utcnow
 from models.directory import Organization, User
 from models.enums import ExternalUserState, UserType
 from models.sign_in import SignInChallenge
-from models.sign_up import SignUp, UserFlow, UserFlowAttribute
-from workflows.messages import SignUpFlow, sign_up_workflow_id
+from models.sign_up import SignUp, UserFlow
+from workflows.messages.sign_up import (
+    CheckCodeInput, CodeVerdict, GuestInput, SignUpMailInput, SignUpStarted, SignUpStep, StartSignUpInput,
+    sign_up_workflow_id,
+)
 
 EMAIL_OTP = "EmailOtpSignup-OAUTH"
-
-
-class StartSignUpInput(BaseModel):
-    sign_up_id: str
-    organization_id: str
-    user_flow_id: str
-    email: str
-    client: str | None = None
-    known_device: bool = False
-
-
-class SignUpStarted(BaseModel):
-    # issued (a code, or for an address already in the directory the "you have an account" mail:
-    # the caller cannot tell) | notAllowed | flowNotFound | tooManyRequests. (existingUser: only
-    # in histories of runs from before, which told the page.)
-    outcome: str
-    message: str | None = None
-    flow: SignUpFlow | None = None
-    mail_key: str | None = None
-
-
-class CheckCodeInput(BaseModel):
-    # No code: the page checked it (`record_sign_up_code_attempt`); this reads what was recorded.
-    sign_up_id: str
-
-
-class CodeVerdict(BaseModel):
-    # verified | wrongCode | codeLocked | codeExpired (and, from the page's check only, accepted)
-    outcome: str
-    attempts_left: int | None = None
-
-
-class SignUpStep(BaseModel):
-    """One step of a sign-up: the read model row's new state and its audit record."""
-    sign_up_id: str
-    organization_id: str
-    step: str  # the audit's key part and display: e.g. "codeVerified", "blocked", "approved"
-    activity: str  # audit display name
-    state: str | None = None
-    attributes: dict | None = None
-    verification_reference: str | None = None
-    reason: str | None = None
-    decided_by_id: str | None = None
-    decided_by_name: str | None = None
-    result: str = "success"
-    details: dict = {}
-
-
-class GuestInput(BaseModel):
-    sign_up_id: str
-    flow: SignUpFlow
-    # The accepted attributes, from the workflow: the row's copy is written by the
-    # attributesSubmitted step, which may still be running when the guest is created.
-    attributes: dict | None = None
-
-
-class SignUpMailInput(BaseModel):
-    sign_up_id: str
-    # welcome | denied | expired | unverified | approvalNotice | approvalReminder
-    kind: str
-    flow: SignUpFlow
-    number: int = 0  # which reminder (keys a mail per reminder)
-    reason: str | None = None
 
 
 def challenge_id(sign_up_id: str) -> str:
@@ -113,23 +53,6 @@ async def sign_up_refusal(session, org: Organization, email: str) -> str | None:
     if refusal is None and not org.email_otp_enabled:
         refusal = "one-time passcodes are turned off for this organization"
     return refusal
-
-
-async def _snapshot(session, org: Organization, flow: UserFlow) -> SignUpFlow:
-    custom = {a.id: a.data_type for a in (await session.exec(select(UserFlowAttribute).where(
-        UserFlowAttribute.organization_id == org.id))).all()}
-    assignments = []
-    for assignment in flow.user_attribute_assignments or []:
-        key = (assignment.get("userAttribute") or {}).get("id") or assignment.get("id")
-        assignments.append({**assignment, "dataType": custom.get(key, "string")})
-    return SignUpFlow(
-        id=flow.id, organization_id=org.id, organization_name=org.display_name,
-        organization_domain=org.primary_domain, display_name=flow.display_name,
-        identity_provider_ids=list(flow.identity_provider_ids or []), assignments=assignments,
-        application_ids=list(flow.application_ids or []),
-        post_federation_signup_connector_id=flow.post_federation_signup_connector_id,
-        post_attribute_collection_connector_id=flow.post_attribute_collection_connector_id,
-        identity_verification=flow.identity_verification, approval=flow.approval)
 
 
 @activity.defn
@@ -183,7 +106,7 @@ async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
                     "sign_up_code", code=code, organization=org.display_name, minutes=minutes)
             await mail.enqueue(session, key=code_key(data.sign_up_id), to=[email], subject=subject,
                                text=text, html=html, sensitive=True)
-        return SignUpStarted(outcome="issued", flow=await _snapshot(session, org, flow),
+        return SignUpStarted(outcome="issued", flow=await snapshot_flow(session, org, flow),
                              mail_key=code_key(data.sign_up_id))
 
 
@@ -294,7 +217,7 @@ async def create_sign_up_guest(data: GuestInput) -> str:
             sign_up.attributes = data.attributes
         sign_up.updated_date_time = now
         session.add(sign_up)
-        await _grant_memberships(session, user.id, [], flow.application_ids)
+        await grant_memberships(session, user.id, [], flow.application_ids)
         await audit(session, key=f"signup:{data.sign_up_id}:guest", category="UserManagement",
                     activity="Add user (self-service sign-up)", organization_id=flow.organization_id,
                     actor_name=sign_up.email, target_type="User", target_id=user.id,

@@ -10,35 +10,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
 from temporalio.exceptions import ApplicationError
 
-# Business refusals raised by workflows and activities (ApplicationError.type) → HTTP status.
-REFUSAL_STATUS = {
-    "invalidRequest": 400,
-    "domainNotAllowed": 403,
-    "Authorization_RequestDenied": 403,
-    "addressLocked": 403,
-    "emailOtpDisabled": 403,
-    "userNotFound": 404,
-    "organizationNotFound": 404,
-    "memberAlreadyExists": 409,
-    "conflictingObject": 409,
-    "invitationNotPending": 409,
-    "runEnded": 409,
-    "linkNotValid": 410,
-    "tooManyRequests": 429,
-    "notFound": 404,
-    "requestNotAllowed": 403,
-    "selfApprovalNotAllowed": 403,
-    "notAnApprover": 403,
-    "alreadyAssigned": 409,
-    "notAssigned": 409,
-    "separationOfDutiesConflict": 409,
-    "pendingRequestExists": 409,
-    "stageAlreadyDecided": 409,
-    "requestNotCancelable": 409,
-    "conflictingDecision": 409,
-    "notWaitingForResume": 409,
-    "campaignEnded": 409,
-}
+# The business refusal codes and their HTTP status live with Refused, below the web layer; here
+# they map refusals from every caller (routers, the Temporal client side) to Graph errors.
+from foyer.errors import REFUSAL_STATUS, Refused
+
 
 
 class GraphError(Exception):
@@ -84,6 +59,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(GraphError)
     async def _graph(_: Request, exc: GraphError):
         return JSONResponse(body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused):
+        # The status from REFUSAL_STATUS (Refused.status), else the raiser's hint.
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return JSONResponse(body(exc.code, exc.message), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

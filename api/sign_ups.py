@@ -1,50 +1,13 @@
-"""Sign-up decisions and verification outcomes, sent to a SignUpWorkflow as Updates; shared by
-the Graph-shaped API (approvers, external systems' callbacks) and the approval page.
-
-A workflow that has already ended answers from the SignUp row: the same decision as the one
-recorded is accepted again (200, the recorded decision); anything else is 409.
-"""
+"""Who approves which sign-ups, and a sign-up's Graph shape: shared by the Graph-shaped API and
+the approval page. (Decisions and verification outcomes go to the workflow through
+workflows.client.sign_ups.)"""
 
 from datetime import datetime
 
 from sqlmodel import col, select
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import GraphError, refusal
-from foyer.db import reading
 from models.audit import AuditRecord
 from models.sign_up import SignUp, UserFlow
-from workflows.messages import SignUpDecision, SignUpStatus, SignUpVerification, sign_up_workflow_id
-from workflows.sign_up import SignUpWorkflow
-
-DECIDED = {"completed": "approve", "denied": "deny"}
-EXTRA_STATUS = {"signUpNotPending": 409, "invalidAttributes": 400, "signUpEnded": 409}
-
-
-def failure(error: BaseException) -> GraphError:
-    found = refusal(error)
-    if found is not None:
-        return found
-    seen, cause = 0, error
-    while cause is not None and seen < 10:
-        kind = getattr(cause, "type", None)
-        if kind in EXTRA_STATUS:
-            return GraphError(EXTRA_STATUS[kind], kind, str(getattr(cause, "message", cause)))
-        cause, seen = cause.__cause__, seen + 1
-    return GraphError(503, "serviceUnavailable", "the sign-up could not be reached; try again")
-
-
-def _closed(error: BaseException) -> bool:
-    return isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND,
-                                                            RPCStatusCode.FAILED_PRECONDITION) \
-        or "already completed" in str(error)
-
-
-async def _row(sign_up_id: str) -> SignUp | None:
-    async with reading() as session:
-        row = await session.get(SignUp, sign_up_id)
-        return SignUp.model_validate(row.model_dump()) if row else None
 
 
 def approver_ids(flow: UserFlow | None) -> list[str]:
@@ -77,32 +40,6 @@ async def waiting_for(session, organization_id: str, user_id: str) -> list[dict]
         if raw:
             deadlines[keys[record.idempotency_key]] = datetime.fromisoformat(raw)
     return [{"sign_up": r, "flow": flows[r.user_flow_id], "deadline": deadlines.get(r.id)} for r in rows]
-
-
-async def decide(client: Client, sign_up_id: str, decision: SignUpDecision) -> SignUpStatus:
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
-    try:
-        return await handle.execute_update(SignUpWorkflow.decide, decision)
-    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-        if not _closed(error):
-            raise failure(error) from error
-    row = await _row(sign_up_id)
-    recorded = DECIDED.get(row.state) if row else None
-    if recorded is None:
-        raise GraphError(409, "signUpNotPending", "this sign-up is not waiting for approval")
-    if recorded != decision.decision:
-        raise GraphError(409, "conflictingDecision", f"this sign-up was already decided: {recorded}")
-    return SignUpStatus(state=row.state, decision=recorded, user_id=row.user_id, message=row.reason)
-
-
-async def record_verification(client: Client, sign_up_id: str, result: SignUpVerification) -> SignUpStatus:
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
-    try:
-        return await handle.execute_update(SignUpWorkflow.verification_result, result)
-    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-        if _closed(error):
-            raise GraphError(409, "signUpNotPending", "this sign-up is no longer waiting") from error
-        raise failure(error) from error
 
 
 def graph_shape(row: SignUp) -> dict:

@@ -46,7 +46,8 @@ from models.entitlement import (
 )
 from models.enums import Role, UserType
 from models.token import ApiToken
-from workflows.messages import access_request_workflow_id
+from workflows.messages.access import access_request_workflow_id
+from workflows.messages.assignment import assignment_id_for_request
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 POLL = 0.02  # the live-in-the-directory watcher's interval
@@ -283,7 +284,7 @@ async def decisions(server: DevServer, api: httpx.AsyncClient, organization_id: 
         if i not in stage_ids:
             return
         request_id, user_id = request_ids[i], guests[i][0]
-        assignment_id = assignment_of[i] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{request_id}"))
+        assignment_id = assignment_of[i] = assignment_id_for_request(request_id)
         sent_at[user_id] = datetime.now(timezone.utc)
         sent = time.perf_counter()
         watcher.watch(assignment_id, user_id, sent)

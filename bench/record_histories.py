@@ -4,10 +4,10 @@
 
 Runs representative scenarios on a fresh file-backed dev server with the project's worker, a fresh
 migrated SQLite database and a real SMTP server, driving the workflow through the Temporal client
-exactly as the API does (`api.invitations.invite`: update-with-start), then saves each
+exactly as the API does (`workflows.client.invitations.invite`: update-with-start), then saves each
 closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
-entitlement API drives them (`api.access_requests`), and SignUpWorkflow runs driven as the sign-up
+entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
 pages and the signUps API drive them (`--only signup` records just those; `--only invitation`
 just the InvitationWorkflow scenarios). Codes are checked as the pages check them, against the
 database (`record_passcode_attempt`, `record_sign_up_code_attempt`), before the Update.
@@ -32,10 +32,10 @@ ENV = configure(prefix="foyer-record")
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError  # noqa: E402
 from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 
-from activities.invitations import InvitationSpec, record_passcode_attempt  # noqa: E402
+from activities.invitations import record_passcode_attempt  # noqa: E402
 from activities.sign_up import record_sign_up_code_attempt  # noqa: E402
-from api.invitations import invite  # noqa: E402
-from api import access_requests, sign_ups  # noqa: E402
+from workflows.client.invitations import invite  # noqa: E402
+from workflows.client import access_requests, sign_ups  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
@@ -49,7 +49,7 @@ from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
 from workflows.sign_up import SignUpWorkflow  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, SignUpAttributes,
+    InvitationSpec, CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, SignUpAttributes,
     SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpVerification, VerifyRequest, access_request_workflow_id,
     assignment_workflow_id, campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
 )
@@ -288,7 +288,7 @@ class CampaignRecorder:
 class SignUpRecorder:
     """Self-service sign-ups driven as the pages drive them (update-with-start `request_code`, the
     code read from the mail, `verify`, `submit_attributes`), then decided as the signUps API and
-    the approver's page do (`api.sign_ups.decide`), on user flows written straight to the
+    the approver's page do (`workflows.client.sign_ups.decide`), on user flows written straight to the
     directory."""
 
     ASSIGNMENTS = [

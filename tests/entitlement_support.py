@@ -2,7 +2,7 @@
 
 import uuid
 
-from activities.access import AccessRequestSpec
+from workflows.messages.access import AccessRequestSpec
 from foyer.db import session_scope
 from models.directory import Application, Group, User
 from models.entitlement import AccessPackage, AssignmentPolicy, Catalog, CatalogResource

@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from api import access_requests
-from api.errors import GraphError
+from workflows.client import access_requests
+from foyer.errors import Refused
 from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
 from workflows.access_request import AccessRequestWorkflow, Decision
 
@@ -23,7 +23,7 @@ async def test_requestor_cannot_approve_their_own_request(time_env, organization
     workflow_id = f"access-request:{package.id}:{guest.id}"
     await stage_open(time_env.client, workflow_id)
     for approver in (owner, guest):
-        with pytest.raises(GraphError) as refused:
+        with pytest.raises(Refused) as refused:
             await access_requests.decide(time_env.client, workflow_id, Decision(
                 stage_id=plan.stages[0].stage_id, approver_id=approver.id, review_result="Approve"))
         assert refused.value.status == 403 and refused.value.code == "selfApprovalNotAllowed"
@@ -45,7 +45,7 @@ async def test_two_approvers_at_once_make_one_decision(time_env, organization_id
             stage_id=plan.stages[0].stage_id, approver_id=a.id, review_result=result))
         for a, result in zip(approvers, ("Approve", "Deny"))), return_exceptions=True)
     decided = [r for r in results if not isinstance(r, Exception)]
-    refused = [r for r in results if isinstance(r, GraphError)]
+    refused = [r for r in results if isinstance(r, Refused)]
     assert len(decided) == 1 and len(refused) == 1, results
     assert refused[0].status == 409 and refused[0].code == "stageAlreadyDecided"
     final = await time_env.client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id).result()
@@ -61,7 +61,7 @@ async def test_justification_required_by_the_stage(time_env, organization_id):
     plan = await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
     workflow_id = f"access-request:{package.id}:{guest.id}"
     await stage_open(time_env.client, workflow_id)
-    with pytest.raises(GraphError) as refused:
+    with pytest.raises(Refused) as refused:
         await access_requests.decide(time_env.client, workflow_id, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=approver.id, review_result="Deny"))
     assert refused.value.status == 400
@@ -78,6 +78,6 @@ async def test_second_open_request_for_the_same_package_is_refused(time_env, org
     package, policy, _, _ = await make_package(organization_id, policy=self_service(
         request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
     await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
-    with pytest.raises(GraphError) as refused:
+    with pytest.raises(Refused) as refused:
         await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
     assert refused.value.status == 409 and refused.value.code == "pendingRequestExists"

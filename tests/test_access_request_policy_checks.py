@@ -4,15 +4,15 @@ who may request, the target's scope, required answers and justification."""
 import pytest
 from sqlmodel import select
 
-from api import access_requests
-from api.errors import GraphError
+from workflows.client import access_requests
+from foyer.errors import Refused
 from foyer.db import session_scope
 from models.entitlement import AccessPackage, AssignmentPolicy
 from tests.entitlement_support import make_package, make_user, request, self_service
 
 
-async def refused(client, spec) -> GraphError:
-    with pytest.raises(GraphError) as error:
+async def refused(client, spec) -> Refused:
+    with pytest.raises(Refused) as error:
         await access_requests.submit(client, spec)
     return error.value
 

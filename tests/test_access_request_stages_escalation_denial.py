@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from api import access_requests
-from api.errors import GraphError
+from workflows.client import access_requests
+from foyer.errors import Refused
 from foyer.db import session_scope
 from models.entitlement import ApprovalStage, AssignmentRequest
 from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
@@ -34,7 +34,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
     assert f"/approvals/{spec.request_id}" in opened.text
 
     # Before escalation the escalation approver may not decide.
-    with pytest.raises(GraphError) as refused:
+    with pytest.raises(Refused) as refused:
         await access_requests.decide(time_env.client, handle.id, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=escalation.id, review_result="Approve"))
     assert refused.value.status == 403 and refused.value.code == "notAnApprover"

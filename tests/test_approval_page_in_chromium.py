@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import select
 
-from api import access_requests
+from workflows.client import access_requests
 from foyer.db import session_scope
 from models.directory import GroupMember
 from models.entitlement import ApprovalStage

@@ -5,7 +5,7 @@ request I do not approve staying invisible to me."""
 
 import httpx
 
-from api import access_requests
+from workflows.client import access_requests
 from foyer import sessions
 from foyer.db import session_scope
 from models.entitlement import AssignmentRequest

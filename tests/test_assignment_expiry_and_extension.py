@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from api import access_requests
+from workflows.client import access_requests
 from foyer.db import session_scope
 from models.directory import AppRoleAssignment, GroupMember
 from models.entitlement import Assignment, AssignmentRequest

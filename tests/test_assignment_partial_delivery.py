@@ -4,7 +4,7 @@ rest is delivered, and the failed part is retried later rather than silently dro
 import uuid
 from datetime import timedelta
 
-from api import access_requests
+from workflows.client import access_requests
 from foyer.db import session_scope
 from models.directory import Group, GroupMember
 from models.entitlement import Assignment, AssignmentRequest

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from api import access_requests
+from workflows.client import access_requests
 from foyer.db import session_scope
 from models.entitlement import AssignmentPolicy, AssignmentRequest, CustomExtensionCall
 from tests.entitlement_support import make_package, make_user, request, self_service

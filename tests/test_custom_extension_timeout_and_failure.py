@@ -3,7 +3,7 @@ denied (time-skipping server); one that cannot be reached denies it too (fail cl
 
 from datetime import timedelta
 
-from api import access_requests
+from workflows.client import access_requests
 from foyer.db import session_scope
 from foyer.security import extension_secret
 from models.entitlement import (

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import httpx
 
-from activities.invitations import InvitationSpec
-from api.invitations import invite
+from workflows.messages.invitation import InvitationSpec
+from workflows.client.invitations import invite
 from foyer.db import session_scope
 from models.invitation import Invitation
 from tests.support import find_user, link_in

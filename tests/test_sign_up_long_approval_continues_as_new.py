@@ -5,7 +5,7 @@ latest run still takes the approver's decision: the guest is created."""
 
 from datetime import timedelta
 
-from api import sign_ups
+from workflows.client import sign_ups
 from tests.entitlement_support import make_user
 from tests.sign_up_support import make_flow, sign_up_row, start_on
 from tests.support import find_user, unique_email, until

@@ -1,7 +1,7 @@
 """Deleting a user ends their access workflows too: a pending request is canceled and a live
 assignment's workflow takes the access back and ends."""
 
-from api import access_requests
+from workflows.client import access_requests
 from foyer.db import session_scope
 from models.entitlement import Assignment, AssignmentRequest
 from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open

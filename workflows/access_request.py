@@ -17,18 +17,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages import (
-        AccessRequestInput, CancelRequest, Decision, DecisionResult, ExtendSignal, RemoveSignal,
-        RequestStatus, ResumeRequest, assignment_workflow_id,
+    from workflows.messages.access import (
+        ADD_TYPES, DELIVERY_FINISHED, REMOVE_TYPES, AccessRequestInput, AccessRequestSpec, CancelRequest, Decision, DecisionInput,
+        DecisionResult, RecordRequestInput, RequestPlan, RequestStateInput, RequestStatus, ResumeRequest,
+        StageEventInput, StagePlan,
     )
+    from workflows.messages.assignment import (
+        AssignmentInput, DeliveryResult, ExtendSignal, RemoveSignal, assignment_workflow_id,
+    )
+    from workflows.messages.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
     from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT, MAIL_RETRY
     from activities import access as acts
     from activities import extensions
-    from activities.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
-    from activities.access import (
-        ADD_TYPES, REMOVE_TYPES, AccessRequestSpec, AssignmentInput, DecisionInput, DeliveryResult, RecordRequestInput,
-        RequestPlan, RequestStateInput, StageEventInput, StagePlan,
-    )
     from workflows.assignment import AssignmentWorkflow
 
 SUBMIT_WAIT = timedelta(minutes=10)
@@ -179,8 +179,8 @@ class AccessRequestWorkflow:
         self.status.assignment_id = plan.assignment_id
         target = assignment_workflow_id(plan.assignment_id)
         if plan.request_type in ADD_TYPES:
-            await workflow.execute_activity(
-                "start_assignment_workflow",
+            await workflow.execute_activity_method(
+                acts.AssignmentStarter.start_assignment_workflow,
                 AssignmentInput(assignment_id=plan.assignment_id, request_id=plan.request_id,
                                 request_workflow_id=workflow.info().workflow_id,
                                 organization_id=self.spec.organization_id,
@@ -191,18 +191,18 @@ class AccessRequestWorkflow:
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             await workflow.wait_condition(lambda: self.delivery is not None)
         elif plan.request_type in REMOVE_TYPES:
-            await workflow.get_external_workflow_handle(target).signal(
+            await workflow.get_external_workflow_handle_for(AssignmentWorkflow.run, target).signal(
                 AssignmentWorkflow.remove,
                 RemoveSignal(request_id=plan.request_id, request_workflow_id=workflow.info().workflow_id))
             await workflow.wait_condition(lambda: self.delivery is not None)
         else:
-            await workflow.get_external_workflow_handle(target).signal(
+            await workflow.get_external_workflow_handle_for(AssignmentWorkflow.run, target).signal(
                 AssignmentWorkflow.extend,
                 ExtendSignal(request_id=plan.request_id, end_at=plan.end_at,
                              request_workflow_id=workflow.info().workflow_id))
             await workflow.wait_condition(lambda: self.delivery is not None)
 
-    @workflow.signal
+    @workflow.signal(name=DELIVERY_FINISHED)
     def delivery_finished(self, result: DeliveryResult) -> None:
         self.delivery = result
 

@@ -15,11 +15,12 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities import access as acts
     from activities import extensions
-    from activities.access import (
-        AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
+    from workflows.messages.access import DELIVERY_FINISHED
+    from workflows.messages.assignment import (
+        EXTEND, REMOVE, AssignmentInput, AssignmentStatus, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput,
+        ExtendSignal, RemoveInput, RemoveSignal,
     )
-    from activities.extensions import CalloutInput
-    from workflows.messages import AssignmentStatus, ExtendSignal, RemoveSignal
+    from workflows.messages.extensions import CalloutInput
     from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT
 
 NOTICE_STAGES = {14: "assignmentFourteenDaysBeforeExpiration", 1: "assignmentOneDayBeforeExpiration"}
@@ -45,7 +46,7 @@ class AssignmentWorkflow:
             result = await self._deliver(data)
             if data.request_workflow_id:
                 await workflow.get_external_workflow_handle(data.request_workflow_id).signal(
-                    "delivery_finished", result)
+                    DELIVERY_FINISHED, result)
             if result.state != "deliveryFailed":
                 # Here rather than in the request: a slow extension must not hold the request open.
                 await self._callout(data, "assignmentRequestGranted", request_id=data.request_id)
@@ -88,7 +89,7 @@ class AssignmentWorkflow:
         """Tell the request that asked for a change that it is done."""
         if request_workflow_id:
             await workflow.get_external_workflow_handle(request_workflow_id).signal(
-                "delivery_finished", DeliveryResult(state="delivered", resource_states=[]))
+                DELIVERY_FINISHED, DeliveryResult(state="delivered", resource_states=[]))
 
     def _status(self) -> AssignmentStatus:
         return AssignmentStatus(state=self.state, end_at=self.end_at, notices_sent=self.notices_sent)
@@ -165,11 +166,11 @@ class AssignmentWorkflow:
         except asyncio.TimeoutError:
             pass
 
-    @workflow.signal
+    @workflow.signal(name=EXTEND)
     def extend(self, extension: ExtendSignal) -> None:
         self.pending_extensions.append(extension)
 
-    @workflow.signal
+    @workflow.signal(name=REMOVE)
     def remove(self, removal: RemoveSignal) -> None:
         if self.removal is None:
             self.removal = removal

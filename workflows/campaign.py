@@ -17,8 +17,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import campaigns as acts
-    from activities.campaigns import BatchInput, CampaignStateInput, NextRowsInput, RowInput
-    from workflows.messages import CampaignInput, CampaignStatus
+    from workflows.messages.campaign import (
+        PAUSE, RESUME, BatchInput, CampaignInput, CampaignStateInput, CampaignStatus, NextRowsInput, RowInput,
+    )
     from workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT
 
 PAGE = 100
@@ -147,8 +148,8 @@ class CampaignWorkflow:
         try:
             # Retried until it goes through: SMTP or Temporal being down makes a row wait, never
             # lose it; the row's own invitation id keeps a retry from inviting twice.
-            await workflow.execute_activity(
-                "invite_campaign_row", RowInput(campaign_id=data.campaign_id, row_number=row),
+            await workflow.execute_activity_method(
+                acts.CampaignInviter.invite_row, RowInput(campaign_id=data.campaign_id, row_number=row),
                 start_to_close_timeout=ROW_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DB_RETRY)
         finally:
@@ -158,8 +159,8 @@ class CampaignWorkflow:
         try:
             # Retried until it goes through (SMTP or Temporal down is a wait, never a loss); a
             # retry sends what was recorded through the one-row path, which never invites twice.
-            await workflow.execute_activity(
-                "invite_campaign_rows", BatchInput(campaign_id=data.campaign_id, row_numbers=rows),
+            await workflow.execute_activity_method(
+                acts.CampaignInviter.invite_rows, BatchInput(campaign_id=data.campaign_id, row_numbers=rows),
                 start_to_close_timeout=BATCH_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DB_RETRY)
         finally:
@@ -172,13 +173,13 @@ class CampaignWorkflow:
     async def _set_state(self, state: str) -> None:
         await self._activity(acts.set_campaign_state, CampaignStateInput(campaign_id=self.campaign_id, state=state))
 
-    @workflow.signal
+    @workflow.signal(name=PAUSE)
     async def pause(self) -> None:
         if not self.paused and not self.canceled:
             self.paused = True
             await self._set_state("paused")
 
-    @workflow.signal
+    @workflow.signal(name=RESUME)
     async def resume(self) -> None:
         if self.paused and not self.canceled:
             self.paused = False

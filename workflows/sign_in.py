@@ -16,8 +16,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import sign_in as acts
-    from activities.sign_in import CodeChecked, CodeIssued, IssueCodeInput, VerifyCodeInput
-    from workflows.messages import CodeRequest, SignInInput, SignInStatus, VerifyRequest
+    from workflows.messages.sign_in import (
+        CodeChecked, CodeIssued, CodeRequest, IssueCodeInput, SignInInput, SignInStatus, VerifyCodeInput,
+        VerifyRequest,
+    )
 
 LIFETIME = timedelta(minutes=15)
 DB_TIMEOUT = timedelta(seconds=30)

@@ -26,16 +26,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities import api_connectors
     from activities import sign_up as acts
-    from activities.sign_up import (
-        CheckCodeInput, GuestInput, SignUpMailInput, SignUpStep, StartSignUpInput,
-    )
     from foyer.durations import parse_duration
     from foyer.sign_up_forms import check, overwrite
-    from workflows.messages import (
-        ConnectorCall, ConnectorOutcome, SignUpAttributes, SignUpCarried, SignUpCodeRequest,
-        SignUpDecision, SignUpFlow, SignUpInput, SignUpStatus, SignUpVerification, VerifyRequest,
+    from workflows.messages.sign_up import (
+        CheckCodeInput, ConnectorCall, ConnectorOutcome, GuestInput, SignUpAttributes, SignUpCarried,
+        SignUpCodeRequest, SignUpDecision, SignUpFlow, SignUpInput, SignUpMailInput, SignUpStatus, SignUpStep,
+        SignUpVerification, StartSignUpInput,
     )
+    from workflows.messages.sign_in import VerifyRequest
     from workflows.retries import DB_RETRY, DB_TIMEOUT, MAIL_RETRY
 
 # Before the durable steps: the code, the form and the connectors take an hour at most.
@@ -406,7 +406,7 @@ class SignUpWorkflow:
                                     detail=f"no API connector configured for {step}")
         try:
             return await workflow.execute_activity(
-                "call_api_connector", ConnectorCall(
+                api_connectors.call_api_connector, ConnectorCall(
                     connector_id=connector_id, step=step, sign_up_id=self.sign_up_id,
                     user_flow_id=self.flow.id, payload=self._payload(attributes)),
                 result_type=ConnectorOutcome, start_to_close_timeout=CONNECTOR_TIMEOUT,

@@ -1,6 +1,6 @@
 """Approvals: the requests waiting for the signed-in user's decision, and the decision form that
 approvers' mail links to (/approvals/{requestId}). A decision is an Update on the request's
-AccessRequestWorkflow (through `api.access_requests.decide`), whose validator has the last word:
+AccessRequestWorkflow (through `workflows.client.access_requests.decide`), whose validator has the last word:
 the page only decides what to offer."""
 
 import asyncio
@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import String, cast
 from sqlmodel import col, select
 
-from api import access_requests, sign_ups
+from api import sign_ups
+from workflows.client import access_requests
 from api.deps import SessionDep, TemporalDep
-from api.errors import GraphError
+from foyer.errors import Refused
 from api.page_deps import PageUser, SignedIn, forbidden_form, page
 from models.directory import User
 from models.base import utcnow
@@ -153,7 +154,7 @@ def _detail(me: SignedIn, view: dict, status: int = 200, *, reason: str = "", **
                 csrf=me.csrf(f"decide:{request.id}"), **context)
 
 
-async def _recorded(session, stage_id: str, approver_id: str, decision: str, error: GraphError) -> bool:
+async def _recorded(session, stage_id: str, approver_id: str, decision: str, error: Refused) -> bool:
     """Whether this very decision was recorded although the Update did not answer: a denial
     ends the request workflow, which may close before the decide handler returns (the client
     then sees "workflow execution already completed"). The stage row is the truth."""
@@ -200,7 +201,7 @@ async def decide(request_id: str, me: PageUser, session: SessionDep, client: Tem
         await access_requests.decide(client, workflow_id, Decision(
             stage_id=stage.id, approver_id=me.id, approver_name=me.user.display_name or me.user.mail,
             review_result=decision, justification=reason or None))
-    except GraphError as error:
+    except Refused as error:
         if not await _recorded(session, stage.id, me.id, decision, error):
             view = await _load(session, me, request_id)
             return _detail(me, view, status=error.status, reason=reason,

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from api.deps import Caller, SessionDep, TemporalDep
 from api.errors import GraphError
+from foyer.errors import Refused
 from api.page_deps import PageUser, SignedIn, forbidden_form, page
 from api.routers import campaigns as campaign_api
 from models.campaign import Campaign
@@ -125,7 +126,7 @@ async def campaign_action(campaign_id: str, action: str, me: PageUser, session: 
     org = await session.get(Organization, campaign.organization_id)
     try:
         await ACTIONS[action](campaign.id, _caller(me, token), session, org, client)
-    except GraphError as failure:
+    except (GraphError, Refused) as failure:
         code = failure.code if failure.code in ERRORS else "other"
         return RedirectResponse(f"/campaigns/{campaign.id}?error={code}", status_code=303)
     return RedirectResponse(f"/campaigns/{campaign.id}?notice={action}", status_code=303)

@@ -13,22 +13,20 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, insert
 from sqlmodel import col, select
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
 
 from api.campaign_rows import CampaignInputError, judge, parse_csv, parse_json, verdict
 from api.deps import AdminCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
-from api.errors import GraphError, bad_request, refusal
+from api.errors import GraphError, bad_request
 from api.odata import collection, list_page
 from api.schemas import iso
+from foyer.errors import Refused
 from foyer.names import check_name
 from foyer.policy import may_invite
-from foyer.settings import get_settings
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
 from models.enums import InvitationState
 from models.invitation import Invitation
-from workflows.campaign import CampaignWorkflow
+from workflows.client import campaigns
 from workflows.messages import CampaignInput, campaign_workflow_id
 
 router = APIRouter(prefix="/v1.0/invitationCampaigns", tags=["campaigns"])
@@ -129,15 +127,12 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
         await session.exec(insert(CampaignRow).values(records[start:start + 1000]))  # type: ignore[call-overload]
     await session.commit()
     try:
-        await client.start_workflow(
-            CampaignWorkflow.run, CampaignInput(campaign_id=campaign_id, concurrency=concurrency,
-                                                rate_per_minute=rate),
-            id=campaign.workflow_id, task_queue=get_settings().task_queue)
-    except RPCError as error:
+        await campaigns.start(client, campaign.workflow_id, CampaignInput(
+            campaign_id=campaign_id, concurrency=concurrency, rate_per_minute=rate))
+    except Refused:
         await session.delete(campaign)  # nothing half-started: the rows go with it
         await session.commit()
-        raise GraphError(503, "serviceUnavailable", f"the workflow service did not answer: {error}",
-                         headers={"Retry-After": "5"}) from error
+        raise
     return Response(json.dumps(await campaign_body(session, campaign)), status_code=201,
                     media_type="application/json")
 
@@ -206,20 +201,17 @@ async def campaign_results(campaign_id: str, caller: AdminCaller, session: Sessi
         "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-results.csv"'})
 
 
-async def _signal(client, campaign: Campaign, name: str) -> None:
+def _refuse_ended(campaign: Campaign) -> None:
     if campaign.state in ("canceled", "completed"):
         raise GraphError(409, "campaignEnded", f"the campaign is {campaign.state}")
-    try:
-        await client.get_workflow_handle(campaign.workflow_id).signal(name)
-    except RPCError as error:
-        raise GraphError(409, "campaignEnded", "the campaign's workflow has ended") from error
 
 
 @router.post("/{campaign_id}/pause", status_code=202)
 async def pause_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                          client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    await _signal(client, campaign, "pause")
+    _refuse_ended(campaign)
+    await campaigns.pause(client, campaign.workflow_id)
     return {"id": campaign.id, "state": "paused"}
 
 
@@ -227,7 +219,8 @@ async def pause_campaign(campaign_id: str, caller: AdminCaller, session: Session
 async def resume_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                           client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    await _signal(client, campaign, "resume")
+    _refuse_ended(campaign)
+    await campaigns.resume(client, campaign.workflow_id)
     return {"id": campaign.id, "state": "running"}
 
 
@@ -235,16 +228,8 @@ async def resume_campaign(campaign_id: str, caller: AdminCaller, session: Sessio
 async def cancel_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                           client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    if campaign.state in ("canceled", "completed"):
-        raise GraphError(409, "campaignEnded", f"the campaign is {campaign.state}")
-    try:
-        status = await client.get_workflow_handle_for(CampaignWorkflow.run, campaign.workflow_id).execute_update(
-            CampaignWorkflow.cancel)
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) or GraphError(409, "campaignEnded", "the campaign already ended") from error
-    except RPCError as error:
-        raise GraphError(409, "campaignEnded", "the campaign's workflow has ended") from error
-    return {"id": campaign.id, "state": status.state}
+    _refuse_ended(campaign)
+    return {"id": campaign.id, "state": await campaigns.cancel(client, campaign.workflow_id)}
 
 
 @router.post("/{campaign_id}/retryFailed")
@@ -254,27 +239,21 @@ async def retry_failed_rows(campaign_id: str, caller: AdminCaller, session: Sess
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
     if campaign.state == "canceled":
         raise GraphError(409, "campaignEnded", "the campaign was canceled")
-    handle = client.get_workflow_handle_for(CampaignWorkflow.run, campaign.workflow_id)
-    try:
-        if campaign.state == "completed":
-            # Running again from this answer on; put back if the new run cannot be started.
-            campaign.state, campaign.completed_date_time = "running", None
+    if campaign.state == "completed":
+        # Running again from this answer on; put back if the new run cannot be started.
+        campaign.state, campaign.completed_date_time = "running", None
+        session.add(campaign)
+        await session.commit()
+        try:
+            await campaigns.start(client, campaign.workflow_id, CampaignInput(
+                campaign_id=campaign.id, concurrency=campaign.concurrency,
+                rate_per_minute=campaign.rate_per_minute, retry_failed=True))
+        except Refused as error:
+            campaign.state, campaign.completed_date_time = "completed", utcnow()
             session.add(campaign)
             await session.commit()
-            try:
-                await client.start_workflow(CampaignWorkflow.run, CampaignInput(
-                    campaign_id=campaign.id, concurrency=campaign.concurrency,
-                    rate_per_minute=campaign.rate_per_minute, retry_failed=True),
-                    id=campaign.workflow_id, task_queue=get_settings().task_queue)
-            except RPCError:
-                campaign.state, campaign.completed_date_time = "completed", utcnow()
-                session.add(campaign)
-                await session.commit()
-                raise
-            return {"id": campaign.id, "state": "running"}
-        count = await handle.execute_update(CampaignWorkflow.retry_failed)
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) or GraphError(409, "campaignEnded", "the campaign already ended") from error
-    except RPCError as error:
-        raise GraphError(409, "campaignEnded", f"the campaign's workflow could not be reached: {error}") from error
+            raise GraphError(409, "campaignEnded",
+                             f"the campaign's workflow could not be reached: {error.message}") from error
+        return {"id": campaign.id, "state": "running"}
+    count = await campaigns.retry_failed(client, campaign.workflow_id)
     return {"id": campaign.id, "state": "running", "rowsRetried": count}

@@ -4,7 +4,7 @@ the calling approver, the approval stages of a request, and deciding one.
 That is Graph v1.0's path (the one the msgraph SDKs call). `…/assignmentApprovals`, where Foyer
 served these first, stays as an alias of the same handlers for the scripts that use it.
 
-A decision is the request workflow's `decide` Update (api.access_requests.decide); its validator
+A decision is the request workflow's `decide` Update (workflows.client.access_requests.decide); its validator
 is what says who may decide: a current approver of the open stage, never the requestor or the
 target, once per stage, with a justification when the stage asks for one.
 """
@@ -12,7 +12,7 @@ target, once per stage, with a justification when the stage asks for one.
 from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
-from api import access_requests
+from workflows.client import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, not_found
 from api.odata import select_fields

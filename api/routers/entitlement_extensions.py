@@ -11,12 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import select
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
 
 from activities.extensions import find_call
 from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
-from api.errors import GraphError, bad_request, not_found, refusal
+from api.errors import GraphError, bad_request, not_found
 from api.routers.entitlement_catalog import PREFIX, commit, get_catalog, record, require_manage
 from api.schemas import GraphModel, iso
 from foyer import outbound
@@ -24,7 +22,8 @@ from foyer.durations import parse_duration
 from foyer.names import DisplayName, MultilineText
 from foyer.security import SIGNATURE_HEADER, extension_secret, extension_secrets, signature_valid
 from models.entitlement import AssignmentRequest, CustomExtension
-from workflows.access_request import AccessRequestWorkflow, ResumeRequest
+from workflows.client import access_requests
+from workflows.messages.access import ResumeRequest
 
 router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
 
@@ -149,12 +148,5 @@ async def resume_request(request_id: str, request: Request, session: SessionDep,
                          "the callback's signature is missing, wrong or too old")
     workflow_id = row.workflow_id
     await session.close()
-    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
-    try:
-        await handle.execute_update(AccessRequestWorkflow.resume,
-                                    ResumeRequest(instance_id=instance_id, state=state))
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) or GraphError(502, "workflowFailed", str(error.cause or error)) from error
-    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-        raise GraphError(409, "notWaitingForResume", "the request is no longer waiting") from error
+    await access_requests.resume(client, workflow_id, ResumeRequest(instance_id=instance_id, state=state))
     return Response(status_code=204)

@@ -3,7 +3,7 @@ package (for oneself, on behalf of someone, or as an administrator), following a
 request. The assignments it makes are in entitlement_assignments, approvals in
 entitlement_approvals.
 
-Each request is an AccessRequestWorkflow (api.access_requests submits to it); this router checks
+Each request is an AccessRequestWorkflow (workflows.client.access_requests submits to it); this router checks
 the body's shape, builds the AccessRequestSpec and reads back what the workflow recorded. The
 policy checks (who may ask, for whom, answers, separation of duties) are the workflow's.
 
@@ -22,8 +22,9 @@ from pydantic import Field, field_validator, model_validator
 from sqlalchemy import false, or_
 from sqlmodel import col, select
 
-from activities.access import ADD_TYPES, AccessRequestSpec
-from api import access_requests
+from workflows.messages.access import ADD_TYPES, AccessRequestSpec
+from workflows.messages.assignment import assignment_id_for_request
+from workflows.client import access_requests
 from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page, select_fields
@@ -245,7 +246,7 @@ def _assignment_id(row: AssignmentRequest, existing: set[str]) -> str | None:
         return row.assignment_id
     # An add request's assignment is named after the request (activities.access.record_request);
     # it is shown once it exists.
-    derived = str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{row.id}"))
+    derived = assignment_id_for_request(row.id)
     return derived if derived in existing else None
 
 
@@ -278,7 +279,7 @@ async def users_by_id(session, ids) -> dict[str, User]:
 
 async def request_bodies(session, rows: list[AssignmentRequest]) -> list[dict]:
     users = await users_by_id(session, [r.requestor_id for r in rows])
-    derived = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment:{r.id}")) for r in rows
+    derived = [assignment_id_for_request(r.id) for r in rows
                if not r.assignment_id and r.request_type in ADD_TYPES and r.state in DELIVERY_STATES]
     existing = set((await session.exec(select(Assignment.id).where(
         col(Assignment.id).in_(derived)))).all()) if derived else set()

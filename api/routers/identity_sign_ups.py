@@ -24,8 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from api import sign_ups
+from workflows.client import sign_ups as sign_up_client
 from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
+from foyer.errors import Refused
 from foyer.names import control_character_in_text
 from foyer.security import SIGNATURE_HEADER, connector_secrets, signature_valid
 from models.sign_up import CallbackReceipt, SignUp, UserFlow
@@ -86,7 +88,7 @@ async def _decide_as_caller(decision: str, sign_up_id: str, request: Request, ca
         raise GraphError(409, "signUpNotPending", "this sign-up's flow has no approval step")
     reason = await _reason(request)
     await session.close()
-    status = await sign_ups.decide(client, sign_up_id, SignUpDecision(
+    status = await sign_up_client.decide(client, sign_up_id, SignUpDecision(
         decision=decision, reason=reason, actor_id=caller.user_id or caller.token_id,
         actor_name=caller.name, via="approver", is_admin=caller.is_admin))
     return {"id": sign_up_id, "decision": status.decision, "state": status.state}
@@ -160,8 +162,8 @@ async def _acting_once(session, signature: str, connector_id: str, action):
     await _claim(session, signature, connector_id)
     try:
         return await action()
-    except GraphError as error:
-        if error.status >= 500:
+    except Refused as error:
+        if error.transient:
             await _release(session, signature)
         raise
 
@@ -187,7 +189,7 @@ async def verification_callback(sign_up_id: str, request: Request, session: Sess
     result = SignUpVerification(outcome=outcome, reference=_text(body, "reference"),
                                 message=_text(body, "message"))
     status = await _acting_once(session, signature, request.headers[CONNECTOR_HEADER],
-                                lambda: sign_ups.record_verification(client, sign_up_id, result))
+                                lambda: sign_up_client.record_verification(client, sign_up_id, result))
     return {"id": sign_up_id, "verification": status.verification, "state": status.state}
 
 
@@ -202,7 +204,7 @@ async def approval_callback(sign_up_id: str, request: Request, session: SessionD
     connector_id = request.headers[CONNECTOR_HEADER]
     choice = SignUpDecision(decision=decision, reason=_text(body, "reason"), actor_id=connector_id,
                             actor_name=f"API connector {connector_id}", via="connector")
-    status = await _acting_once(session, signature, connector_id, lambda: sign_ups.decide(client, sign_up_id, choice))
+    status = await _acting_once(session, signature, connector_id, lambda: sign_up_client.decide(client, sign_up_id, choice))
     return {"id": sign_up_id, "decision": status.decision, "state": status.state}
 
 

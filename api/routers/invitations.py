@@ -7,11 +7,12 @@ from fastapi import APIRouter, Request
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import col, select
 
-from activities.invitations import InvitationSpec, redeem_url
+from activities.invitations import redeem_url
+from workflows.messages.invitation import InvitationSpec
 from activities.store import audit
 from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
-from api.invitations import invite, revoke
+from workflows.client.invitations import invite, revoke
 from api.odata import collection, list_page
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.durations import parse_duration

@@ -1,7 +1,7 @@
 """My Access: what a signed-in member or guest may request, their requests and assignments.
 
 Reading is plain SQL; every change (request, extend, remove) goes through
-`api.access_requests.submit`, i.e. the (package, person) AccessRequestWorkflow, which checks the
+`workflows.client.access_requests.submit`, i.e. the (package, person) AccessRequestWorkflow, which checks the
 policy again: this page only decides what to offer.
 """
 
@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, or_, select
 
-from activities.access import AccessRequestSpec, _target_allowed
-from api import access_requests
+from foyer.usecases.access import target_allowed
+from workflows.messages.access import AccessRequestSpec
+from workflows.client import access_requests
 from api.deps import SessionDep, TemporalDep
-from api.errors import GraphError
+from foyer.errors import Refused
 from api.page_deps import PageUser, SignedIn, forbidden_form, page
 from models.entitlement import AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog
 from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, UserType
@@ -38,7 +39,7 @@ async def may_request(session, me: SignedIn, package: AccessPackage, policy: Ass
         return False
     if not (policy.requestor_settings or {}).get("enableTargetsToSelfAddAccess"):
         return False
-    return await _target_allowed(session, policy, user)
+    return await target_allowed(session, policy, user)
 
 
 async def requestable(session, me: SignedIn) -> list[tuple[AccessPackage, AssignmentPolicy, Catalog]]:
@@ -185,7 +186,7 @@ async def _submit_form(form, me, session, client, package, policy, request_type:
         target_id=me.id, justification=justification or None, answers=answers)
     try:
         plan = await access_requests.submit(client, spec)
-    except GraphError as error:
+    except Refused as error:
         return _form_page(me, package, policy, **page, status=error.status, values=values,
                           justification=justification, error=_refusal_text(error))
     return _submitted(me, package, plan, kind)
@@ -253,7 +254,7 @@ async def remove(assignment_id: str, request: Request, me: PageUser, session: Se
         access_package_id=package.id, assignment_policy_id=policy.id, requestor_id=me.id, target_id=me.id)
     try:
         plan = await access_requests.submit(client, spec)
-    except GraphError as error:
+    except Refused as error:
         return await _overview(me, session, status=error.status, error=_refusal_text(error))
     return _submitted(me, package, plan, "remove")
 
@@ -285,7 +286,7 @@ REFUSAL_TEXT = {
 }
 
 
-def _refusal_text(error: GraphError) -> str:
+def _refusal_text(error: Refused) -> str:
     template = REFUSAL_TEXT.get(error.code)
     if template:
         return template.format(message=error.message)

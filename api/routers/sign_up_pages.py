@@ -16,10 +16,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from activities.sign_up import EMAIL_OTP, _snapshot, record_sign_up_code_attempt
+from activities.sign_up import EMAIL_OTP, record_sign_up_code_attempt
+from foyer.usecases.sign_up import snapshot_flow
 from api import sign_ups
+from workflows.client import sign_ups as sign_up_client
 from api.deps import OrganizationDep, SessionDep, TemporalDep
-from api.errors import GraphError
+from foyer.errors import Refused
 from api.page_deps import PageUser, code_requester, forbidden_form, page
 from foyer import sessions
 from foyer.security import new_challenge_id
@@ -65,7 +67,7 @@ async def _flow(session, org, flow_id: str):
     flow = await session.get(UserFlow, flow_id)
     if flow is None or flow.organization_id != org.id or EMAIL_OTP not in (flow.identity_provider_ids or []):
         return None
-    return await _snapshot(session, org, flow)
+    return await snapshot_flow(session, org, flow)
 
 
 def _page(flow, step: str, status: int = 200, **context) -> HTMLResponse:
@@ -278,10 +280,10 @@ async def decide(sign_up_id: str, me: PageUser, session: SessionDep, client: Tem
     reason = reason.strip()[:1024] or None
     await session.close()
     try:
-        await sign_ups.decide(client, sign_up_id, SignUpDecision(
+        await sign_up_client.decide(client, sign_up_id, SignUpDecision(
             decision=decision, reason=reason, actor_id=me.id,
             actor_name=me.user.display_name or me.user.mail or me.id, via="approver"))
-    except GraphError as error:
+    except Refused as error:
         row, flow = await _for_approver(session, me, sign_up_id)
         return _approval_page(me, row, flow, status=error.status, error=error.message)
     verb = "approved" if decision == "approve" else "denied"

@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
 from activities.store import audit
-from api.access_requests import end_access_of
+from workflows.client.access_requests import end_access_of
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
+from foyer.errors import Refused
 from api.odata import collection, list_page
-from api.invitations import revoke
+from workflows.client.invitations import revoke
 from api.schemas import GraphModel, iso, normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
@@ -248,7 +249,7 @@ async def delete_user(user_id: str, caller: AdminCaller, session: SessionDep, or
         try:
             await revoke(client, workflow_id, RevokeRequest(
                 invitation_id=invitation_id, **caller.actor, reason="user deleted"))
-        except GraphError as error:
+        except Refused as error:
             if error.status != 409:  # 409: it stopped being pending meanwhile; nothing to end
                 raise
     canceled_requests, removed_assignments = await end_access_of(client, session, user_id)

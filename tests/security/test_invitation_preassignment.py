@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from activities.invitations import InvitationSpec
+from workflows.messages.invitation import InvitationSpec
 from api.campaign_rows import judge, parse_json
-from api.errors import GraphError
-from api.invitations import invite as start_invitation
+from foyer.errors import Refused
+from workflows.client.invitations import invite as start_invitation
 from foyer.db import session_scope
 from foyer.settings import get_settings
 from models.audit import AuditRecord
@@ -164,7 +164,7 @@ async def test_the_recording_activity_refuses_what_the_inviter_may_not(temporal,
         spec(accepted.mail, Role.guest_inviter, group_ids=[group.id], application_ids=[app.id]),
     ]
     for case in cases:
-        with pytest.raises(GraphError) as refused:
+        with pytest.raises(Refused) as refused:
             await start_invitation(temporal.client, case)
         assert refused.value.status == 403 and refused.value.code == "Authorization_RequestDenied", case
         assert await find_user(case.email) is None or case.email == accepted.mail

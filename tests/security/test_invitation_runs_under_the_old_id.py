@@ -10,7 +10,7 @@ import httpx
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from activities.invitations import InvitationSpec
+from workflows.messages.invitation import InvitationSpec
 from foyer.db import session_scope
 from foyer.settings import get_settings
 from models.invitation import Invitation
@@ -24,7 +24,7 @@ def old_workflow_id(organization_id: str, email: str) -> str:
 
 
 async def start_under_old_id(client, organization_id: str, email: str) -> str:
-    """What `api.invitations.invite` did before: update-with-start under the address's id."""
+    """What `workflows.client.invitations.invite` did before: update-with-start under the address's id."""
     workflow_id = old_workflow_id(organization_id, email)
     spec = InvitationSpec(invitation_id=str(uuid.uuid4()), organization_id=organization_id, email=email,
                           proposed_user_id=str(uuid.uuid4()), invite_redirect_url="https://app.contoso.test/",

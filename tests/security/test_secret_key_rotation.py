@@ -192,7 +192,7 @@ async def test_extension_resume_signed_with_the_secret_derived_from_the_old_key(
         keys, api, admin, server, temporal, organization_id):
     """The extension's receiver was given its foyerSigningSecret before the rotation and keeps
     signing its resume callbacks with it."""
-    from api import access_requests
+    from workflows.client import access_requests
     from tests.entitlement_support import request
     from tests.extension_receiver import ExtensionReceiver, resume
     from tests.test_custom_extension_resume import configure
@@ -249,7 +249,7 @@ async def test_receiver_holding_the_old_secret_verifies_foyers_calls_until_the_k
     """The extension's receiver keeps the foyerSigningSecret it was given before the rotation: it
     verifies Foyer's callouts made after the rotation while the old key is listed, and stops
     verifying them once the old key is retired (it must then be given the new secret)."""
-    from api import access_requests
+    from workflows.client import access_requests
     from tests.entitlement_support import request
     from tests.extension_receiver import ExtensionReceiver
     from tests.test_custom_extension_resume import configure

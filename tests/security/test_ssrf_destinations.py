@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import select
 
 from activities.api_connectors import GENERIC_MESSAGE
-from api import access_requests
+from workflows.client import access_requests
 from foyer.db import session_scope
 from foyer.settings import get_settings
 from models.audit import AuditRecord

@@ -1,4 +1,4 @@
-"""Starting and steering AccessRequestWorkflows from the API (and from tests and benchmarks)."""
+"""Starting and steering AccessRequestWorkflows: used by the API, campaigns, tests and benchmarks."""
 
 import asyncio
 
@@ -9,30 +9,30 @@ from sqlmodel import col, select
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.access import AccessRequestSpec, RequestPlan
-from api.errors import GraphError, refusal
 from foyer.db import reading
+from foyer.errors import Refused
 from foyer.settings import get_settings
 from models.entitlement import Assignment, AssignmentRequest
 from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
-from workflows.access_request import (
-    AccessRequestInput, AccessRequestWorkflow, CancelRequest, Decision, DecisionResult, RequestStatus,
+from workflows.access_request import AccessRequestWorkflow
+from workflows.assignment import AssignmentWorkflow
+from workflows.client.failures import refusal, unavailable, workflow_failed
+from workflows.messages.access import (
+    AccessRequestInput, AccessRequestSpec, CancelRequest, Decision, DecisionResult, RequestPlan, RequestStatus,
+    ResumeRequest, access_request_workflow_id,
 )
-from workflows.messages import access_request_workflow_id
-from workflows.assignment import AssignmentWorkflow, RemoveSignal
-from workflows.messages import assignment_workflow_id
+from workflows.messages.assignment import RemoveSignal, assignment_workflow_id
 
 
-def _failure(error: Exception) -> GraphError:
+def _failure(error: Exception) -> Refused:
     if isinstance(error, WorkflowUpdateFailedError):
-        return refusal(error) or GraphError(502, "workflowFailed", str(error.cause or error))
+        return refusal(error) or workflow_failed(error)
     # An Update sent to a workflow that has closed answers NOT_FOUND ("workflow execution
     # already completed"): the request is no longer open.
     if isinstance(error, RPCError) and (error.status == RPCStatusCode.NOT_FOUND
                                         or "not found" in str(error).lower()):
-        return GraphError(409, "requestNotPending", "the request is no longer open")
-    return GraphError(503, "serviceUnavailable", f"the workflow service did not answer: {error}",
-                      headers={"Retry-After": "5"})
+        return Refused("requestNotPending", "the request is no longer open", status_hint=409)
+    return unavailable(error)
 
 
 FINAL_STATES = {"delivered", "partiallyDelivered", "deliveryFailed", "denied", "canceled"}
@@ -85,7 +85,7 @@ async def submit(client: Client, spec: AccessRequestSpec) -> RequestPlan:
             raise _failure(error) from error
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             raise _failure(error) from error
-    raise GraphError(409, "pendingRequestExists", "a request for this access package is open")
+    raise Refused("pendingRequestExists", "a request for this access package is open")
 
 
 def _accepted_then_closed(error: Exception) -> bool:
@@ -128,6 +128,21 @@ async def cancel(client: Client, workflow_id: str, request: CancelRequest) -> Re
         raise _failure(error) from error
 
 
+# A request decided, canceled or closed between the listing and the cancel.
+CLOSED_MEANWHILE = {"requestNotCancelable", "requestNotPending"}
+
+
+async def resume(client: Client, workflow_id: str, request: ResumeRequest) -> None:
+    """A custom extension's callback: the request workflow's `resume` Update."""
+    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
+    try:
+        await handle.execute_update(AccessRequestWorkflow.resume, request)
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) or workflow_failed(error) from error
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise Refused("notWaitingForResume", "the request is no longer waiting") from error
+
+
 async def end_access_of(client: Client, session, user_id: str) -> tuple[int, int]:
     """A deleted user keeps no access and no open request: cancel what waits for approval and
     have every live assignment's workflow take its access back. Returns (canceled, removed)."""
@@ -140,8 +155,8 @@ async def end_access_of(client: Client, session, user_id: str) -> tuple[int, int
         try:
             await cancel(client, workflow_id, CancelRequest(by_admin=True))
             canceled += 1
-        except GraphError as error:
-            if error.status != 409:  # 409: decided or closed meanwhile
+        except Refused as error:
+            if error.code not in CLOSED_MEANWHILE:
                 raise
     for assignment_id in assignments:
         handle = client.get_workflow_handle_for(AssignmentWorkflow.run, assignment_workflow_id(assignment_id))

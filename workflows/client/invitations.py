@@ -6,14 +6,16 @@ from temporalio.client import (
     Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.invitations import InvitationSpec
-from api.errors import GraphError, refusal
+from foyer.errors import Refused
 from foyer.settings import get_settings
+from workflows.client.failures import refusal, unavailable, workflow_failed
 from workflows.invitation import InvitationWorkflow
-from workflows.messages import (
-    InvitationStatus, InvitationWorkflowInput, InviteResult, RevokeRequest, invitation_workflow_id,
+from workflows.messages.invitation import (
+    CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, InviteResult, RecordedInvitation,
+    RevokeRequest, invitation_workflow_id,
 )
 
 
@@ -37,17 +39,35 @@ async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
                 # The previous run is just finishing; a moment later this starts a new one.
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
-            raise found or GraphError(502, "workflowFailed", str(error.cause or error)) from error
+            raise found or workflow_failed(error) from error
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             raise temporal_unavailable(error) from error
-    raise GraphError(409, "conflict", "the invitation is changing concurrently; retry")
+    raise Refused("conflict", "the invitation is changing concurrently; retry", status_hint=409)
 
 
-def temporal_unavailable(error: Exception) -> GraphError:
+async def start_holding(client: Client, spec: InvitationSpec, recorded: RecordedInvitation) -> bool:
+    """Start the address's InvitationWorkflow with the invitation already recorded (a campaign's
+    batch path records many in one transaction); False when a run for the address exists (the
+    one-row path, `invite`, then hands the invitation to it)."""
+    try:
+        await client.start_workflow(
+            InvitationWorkflow.run,
+            InvitationWorkflowInput(organization_id=spec.organization_id, email=spec.email, carried=CarriedState(
+                status=InvitationStatus(state="pending", invitation_id=recorded.invitation_id,
+                                        user_id=recorded.user_id, expires_at=recorded.expires_at,
+                                        link_token_hash=recorded.link_token_hash),
+                spec=spec, reminders_at=recorded.reminders_at)),
+            id=invitation_workflow_id(spec.organization_id, spec.email),
+            task_queue=get_settings().task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        return True
+    except WorkflowAlreadyStartedError:
+        return False
+
+
+def temporal_unavailable(error: Exception) -> Refused:
     if isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND:
-        return GraphError(409, "invitationNotPending", "the invitation's workflow has ended")
-    return GraphError(503, "serviceUnavailable", f"the workflow service did not answer: {error}",
-                      headers={"Retry-After": "5"})
+        return Refused("invitationNotPending", "the invitation's workflow has ended")
+    return unavailable(error)
 
 
 async def revoke(client: Client, workflow_id: str, request: RevokeRequest) -> InvitationStatus:
@@ -55,6 +75,6 @@ async def revoke(client: Client, workflow_id: str, request: RevokeRequest) -> In
     try:
         return await handle.execute_update(InvitationWorkflow.revoke, request)
     except WorkflowUpdateFailedError as error:
-        raise refusal(error) or GraphError(502, "workflowFailed", str(error.cause or error)) from error
+        raise refusal(error) or workflow_failed(error) from error
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         raise temporal_unavailable(error) from error
