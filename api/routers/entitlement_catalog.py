@@ -16,7 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
-from activities.store import audit
+from foyer.audit import audit
 from api.deps import AdminCaller, Caller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from api.entitlement_schemas import CatalogCreate, CatalogUpdate, ResourceRequestCreate
 from api.errors import GraphError, bad_request, not_found

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from activities.store import audit
+from foyer.audit import audit
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page

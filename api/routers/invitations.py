@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from activities.invitations import redeem_url
 from workflows.messages.invitation import InvitationSpec
-from activities.store import audit
+from foyer.audit import audit
 from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
 from workflows.client.invitations import invite, revoke

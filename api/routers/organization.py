@@ -16,7 +16,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import AnyHttpUrl, Field, StrictBool, field_validator
 
-from activities.store import audit
+from foyer.audit import audit
 from api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep
 from api.errors import bad_request, not_found
 from api.schemas import GraphModel, iso, normalize_email

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Body, Response
 from pydantic import Field, field_validator
 from sqlmodel import select
 
-from activities.store import audit
+from foyer.audit import audit
 from api.deps import AdminCaller, Caller, GlobalAdminCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request
 from api.routers.entitlement_catalog import commit

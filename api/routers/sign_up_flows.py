@@ -16,7 +16,7 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import Field, StrictBool, field_validator
 from sqlmodel import col, func, select
 
-from activities.store import audit
+from foyer.audit import audit
 from api.deps import (
     AdminCaller, Caller, GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org,
 )

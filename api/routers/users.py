@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
-from activities.store import audit
+from foyer.audit import audit
 from workflows.client.access_requests import end_access_of
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
