@@ -71,6 +71,7 @@ from foyer.temporal import bundled_binary  # noqa: E402
 from models.directory import Organization, User  # noqa: E402
 from models.enums import Role, UserType  # noqa: E402
 from models.token import ApiToken  # noqa: E402
+from tests.browser import close_chromium  # noqa: E402
 from tests.support import unique_email  # noqa: E402
 from worker import build_worker  # noqa: E402
 
@@ -136,6 +137,13 @@ async def server(app):
     yield get_settings().public_url
     instance.should_exit = True
     await task
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def shared_chromium():
+    """Closes the one Chromium that tests/browser.py starts on first use (if any test used it)."""
+    yield
+    await close_chromium()
 
 
 @pytest.fixture
