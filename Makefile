@@ -3,7 +3,11 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
-PYTEST := $(VENV)/bin/python -m pytest -q
+# Two test processes (pytest-xdist), each with its own Temporal server, worker, mail server, ports,
+# task queue and SQLite file or PostgreSQL schema (tests/conftest.py); idle tests are handed out
+# as processes free up (worksteal). Much of the suite waits on Temporal, subprocesses and polls,
+# so two processes on two cores take about two thirds of the time of one.
+PYTEST := $(VENV)/bin/python -m pytest -q -n 2 --dist worksteal
 
 .PHONY: venv chromium dev test bench clean
 

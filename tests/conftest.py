@@ -5,6 +5,10 @@ uvicorn server that Chromium can open.
 FOYER_TEST_DATABASE=postgres runs the suite on FOYER_TEST_POSTGRES_URL in a fresh schema of its
 own (dropped afterwards); otherwise on a fresh SQLite file. Settings are environment variables,
 so they are fixed here, before any Foyer module reads them.
+
+Everything a run owns (RUN_ID, state folder, ports, task queue, SQLite file, PostgreSQL schema)
+is chosen when this module is imported, so each pytest-xdist process (`make test` runs two) has
+its own and they never share a server, a port or a row.
 """
 
 import asyncio
