@@ -3,8 +3,12 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Two test processes (pytest-xdist), each with its own Temporal server, worker, mail server, ports,
+# task queue and SQLite file or PostgreSQL schema (tests/conftest.py); idle tests are handed out
+# as processes free up (worksteal). Much of the suite waits on Temporal, subprocesses and polls,
+# so two processes on two cores take about two thirds of the time of one.
 # --durations: the 25 slowest tests and fixtures of each run, to see where the time goes.
-PYTEST := $(VENV)/bin/python -m pytest -q --durations=25
+PYTEST := $(VENV)/bin/python -m pytest -q -n 2 --dist worksteal --durations=25
 # The guards: allowed imports (pyproject.toml's [tool.importlinter] contracts), then ruff.
 LINT_IMPORTS := $(VENV)/bin/lint-imports
 RUFF := $(VENV)/bin/ruff check .

@@ -5,6 +5,10 @@ uvicorn server that Chromium can open.
 FOYER_TEST_DATABASE=postgres runs the suite on FOYER_TEST_POSTGRES_URL in a fresh schema of its
 own (dropped afterwards); otherwise on a fresh SQLite file. Settings are environment variables,
 so they are fixed here, before any Foyer module reads them.
+
+Everything a run owns (RUN_ID, state folder, ports, task queue, SQLite file, PostgreSQL schema)
+is chosen when this module is imported, so each pytest-xdist process (`make test` runs two) has
+its own and they never share a server, a port or a row.
 """
 
 import asyncio
@@ -71,6 +75,7 @@ from foyer.temporal import bundled_binary  # noqa: E402
 from models.directory import Organization, User  # noqa: E402
 from models.enums import Role, UserType  # noqa: E402
 from models.token import ApiToken  # noqa: E402
+from tests.browser import close_chromium  # noqa: E402
 from tests.support import unique_email  # noqa: E402
 from worker import build_worker  # noqa: E402
 
@@ -136,6 +141,13 @@ async def server(app):
     yield get_settings().public_url
     instance.should_exit = True
     await task
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def shared_chromium():
+    """Closes the one Chromium that tests/browser.py starts on first use (if any test used it)."""
+    yield
+    await close_chromium()
 
 
 @pytest.fixture
