@@ -109,7 +109,7 @@ def _nul_outside_body(scope) -> bool:
     return False
 
 
-def _nul_in_body(body: bytes, content_type: bytes) -> bool:
+def nul_in_body(body: bytes, content_type: bytes) -> bool:
     if b"\x00" in body:
         return True
     if content_type.startswith(b"application/x-www-form-urlencoded"):
@@ -121,44 +121,20 @@ def _nul_in_body(body: bytes, content_type: bytes) -> bool:
 
 
 class RefuseNul:
-    """ASGI middleware: a request holding a NUL character anywhere — path, query, header or cookie
-    values, JSON body (escaped or raw), urlencoded or multipart form — is answered 400 before any
-    router reads it. PostgreSQL text cannot hold NUL (the database would answer with a 500) and
-    SQLite would store it silently; refusing it here, once, keeps every database and every router
-    (pages included) the same. The body is read whole and handed on unchanged."""
+    """ASGI middleware: a request holding a NUL character in its path, query, or a header or
+    cookie value is answered 400 before any router reads it; api.limits.BodyLimits, which reads
+    every body once anyway, refuses one in the body (`nul_in_body`). PostgreSQL text cannot hold
+    NUL (the database would answer with a 500) and SQLite would store it silently; refusing it
+    here, once, keeps every database and every router (pages included) the same."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if _nul_outside_body(scope):
+        if scope["type"] == "http" and _nul_outside_body(scope):
             await self._refuse(scope, receive, send)
             return
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away: nothing to answer
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        content_type = dict(scope.get("headers", ())).get(b"content-type", b"").lower()
-        if _nul_in_body(body, content_type):
-            await self._refuse(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, receive, send)
 
     @staticmethod
     async def _refuse(scope, receive, send):

@@ -5,6 +5,8 @@ Python's json (and what parses after it) recurses once per level of nesting, so 
 any size would be read into memory whole. So, before any route runs:
 - a body larger than MAX_BODY_BYTES (a campaign upload: MAX_UPLOAD_BODY_BYTES) answers 413,
   counted as it arrives whether or not the client sent Content-Length;
+- a body holding a NUL character (raw, JSON-escaped, or in an urlencoded field) answers 400
+  (api.errors.nul_in_body; the path, query and headers are checked by api.errors.RefuseNul);
 - a body that is not a form (JSON, or anything a router may json.loads) nested deeper than
   MAX_JSON_DEPTH answers 400. Brackets inside strings are not nesting.
 Both answers carry Graph's error body. Graph itself refuses bodies over 4 MB.
@@ -13,6 +15,7 @@ Both answers carry Graph's error body. Graph itself refuses bodies over 4 MB.
 import json
 import re
 
+from api.errors import NUL_MESSAGE, nul_in_body
 from api.errors import body as error_body
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -51,14 +54,14 @@ def body_limit(path: str) -> int:
 
 
 class BodyLimits:
-    """ASGI middleware: read the body (up to its limit), check its nesting, then hand the same
-    bytes to the application."""
+    """ASGI middleware: read the body once (up to its limit), check it for NUL and nesting, then
+    hand the same bytes to the application."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         limit = body_limit(scope["path"])
@@ -80,6 +83,8 @@ class BodyLimits:
             if not message.get("more_body", False):
                 break
         raw = b"".join(chunks)
+        if nul_in_body(raw, headers.get("content-type", "").lower().encode("latin-1")):
+            return await _refuse(send, 400, "invalidRequest", NUL_MESSAGE)
         if not headers.get("content-type", "").lower().startswith(_FORMS) and json_depth_exceeds(raw):
             return await _refuse(send, 400, "invalidRequest",
                                  f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
