@@ -8,7 +8,9 @@ any size would be read into memory whole. So, before any route runs:
 - a body holding a NUL character (raw, JSON-escaped, or in an urlencoded field) answers 400
   (api.errors.nul_in_body; the path, query and headers are checked by api.errors.RefuseNul);
 - a body that is not a form (JSON, or anything a router may json.loads) nested deeper than
-  MAX_JSON_DEPTH answers 400. Brackets inside strings are not nesting.
+  MAX_JSON_DEPTH, or with an object of more than MAX_OBJECT_MEMBERS members, answers 400.
+  Brackets and colons inside strings do not count. (An object of 100,000 unknown keys would
+  otherwise cost pydantic and FastAPI seconds of CPU to list as errors, on the event loop.)
 Both answers carry Graph's error body. Graph itself refuses bodies over 4 MB.
 """
 
@@ -23,30 +25,39 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_UPLOAD_BODY_BYTES = 65 * 1024 * 1024
 UPLOAD_PATHS = ("/v1.0/invitationCampaigns",)
 MAX_JSON_DEPTH = 64
+# Graph's resources have fewer than a hundred properties; a campaign's rows are an array.
+MAX_OBJECT_MEMBERS = 1_000
 
-# A JSON string (escapes included), or one bracket. Strings are matched whole so that brackets
-# inside them are skipped; the unrolled loop keeps a long string one cheap match.
-_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# A JSON string (escapes included), one bracket, or a colon. Strings are matched whole so that
+# brackets and colons inside them are skipped; the unrolled loop keeps a long string one cheap match.
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}:]', re.DOTALL)
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether `raw`, read as JSON, opens more than `limit` arrays/objects inside each other.
-    Linear in the size of the body; never recurses."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    depth = 0
+def json_shape_refusal(raw: bytes, depth_limit: int = MAX_JSON_DEPTH,
+                       member_limit: int = MAX_OBJECT_MEMBERS) -> str | None:
+    """Why `raw`, read as JSON, is refused: arrays/objects nested more than `depth_limit` deep,
+    or an object with more than `member_limit` members; None if neither. Linear in the size of
+    the body; never recurses."""
+    if raw.count(b"[") + raw.count(b"{") <= depth_limit and raw.count(b":") <= member_limit:
+        return None
+    members: list[int | None] = []  # per open container: an object's member count, None for an array
     for match in _JSON_TOKEN.finditer(raw):
         char = raw[match.start()]
         if char == 0x22:  # a string
             continue
-        if char in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif depth:
-            depth -= 1
-    return False
+        if char in (0x5B, 0x7B):  # [ {
+            members.append(0 if char == 0x7B else None)
+            if len(members) > depth_limit:
+                return f"the JSON body is nested more than {depth_limit} levels deep"
+        elif char == 0x3A:  # : after an object's key
+            if members and members[-1] is not None:
+                members[-1] += 1
+                if members[-1] > member_limit:
+                    return f"a JSON object in the body has more than {member_limit} members"
+        elif members:
+            members.pop()
+    return None
 
 
 def body_limit(path: str) -> int:
@@ -85,9 +96,9 @@ class BodyLimits:
         raw = b"".join(chunks)
         if nul_in_body(raw, headers.get("content-type", "").lower().encode("latin-1")):
             return await _refuse(send, 400, "invalidRequest", NUL_MESSAGE)
-        if not headers.get("content-type", "").lower().startswith(_FORMS) and json_depth_exceeds(raw):
-            return await _refuse(send, 400, "invalidRequest",
-                                 f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+        refusal = None if headers.get("content-type", "").lower().startswith(_FORMS) else json_shape_refusal(raw)
+        if refusal:
+            return await _refuse(send, 400, "invalidRequest", refusal)
         replayed = False
 
         async def replay():

@@ -327,3 +327,27 @@ async def test_an_address_with_a_control_character_is_400(api, admin, address):
         "invitedUserEmailAddress": address, "inviteRedirectUrl": "https://app.contoso.test"})
     error = _assert_graph_error(response, 400)
     assert "invitedUserEmailAddress" in error["message"], error
+
+
+def test_an_object_with_too_many_members_is_refused_before_any_parser():
+    """100,000 unknown keys cost pydantic and FastAPI seconds of CPU to list as errors, on the
+    event loop: an object of more than MAX_OBJECT_MEMBERS members is refused by the body scan.
+    Many small objects (a campaign's rows) and colons inside strings do not count."""
+    from api.limits import MAX_OBJECT_MEMBERS, json_shape_refusal
+
+    def members(n: int) -> bytes:
+        return ("{" + ",".join(f'"k{i}":0' for i in range(n)) + "}").encode()
+
+    assert "more than 1000 members" in json_shape_refusal(members(MAX_OBJECT_MEMBERS + 1))
+    assert json_shape_refusal(members(MAX_OBJECT_MEMBERS)) is None
+    rows = ('{"rows": [' + ",".join('{"a": 1, "b": "x:y", "c": {"d": 2}}' for _ in range(20_000)) + "]}").encode()
+    assert json_shape_refusal(rows) is None
+    assert json_shape_refusal(('{"k": "' + ":" * 50_000 + '"}').encode()) is None
+    nested = ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)).encode()
+    assert "nested more than" in json_shape_refusal(nested)
+
+
+async def test_wide_object_answers_400_naming_the_limit(api, admin):
+    body = "{" + ",".join(f'"k{i}":0' for i in range(100_000)) + "}"
+    response = await api.post("/v1.0/groups", headers={**admin, "Content-Type": "application/json"}, content=body)
+    assert "more than 1000 members" in _assert_graph_error(response, 400)["message"]
