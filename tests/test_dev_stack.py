@@ -61,10 +61,11 @@ def _cmdline(pid: int) -> str:
 
 
 class DevStack:
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], umask: int | None = None):
         self.output: list[str] = []
         self.process = subprocess.Popen([FOYER, "dev"], env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+                                        stderr=subprocess.STDOUT, text=True,
+                                        preexec_fn=None if umask is None else (lambda: os.umask(umask)))
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

@@ -5,43 +5,21 @@ tightens a state directory an older version left open."""
 import os
 import signal
 import stat
-import subprocess
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 
-from tests.test_dev_stack import FOYER, _alive, _descendants, _free_port
+from tests import test_dev_stack
+from tests.test_dev_stack import _alive, _descendants, _free_port
 
 
-class DevStack:
+class DevStack(test_dev_stack.DevStack):
     """`foyer dev` started with umask 022 (what most shells have)."""
 
     def __init__(self, env: dict[str, str]):
-        self.output: list[str] = []
-        self.process = subprocess.Popen([FOYER, "dev"], env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True,
-                                        preexec_fn=lambda: os.umask(0o022))
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def text(self) -> str:
-        return "".join(self.output)
-
-    def wait_until_ready(self, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while "Foyer is running" not in self.text() or "curl" not in self.text():
-            assert self.process.poll() is None, f"foyer dev exited:\n{self.text()}"
-            assert time.monotonic() < deadline, f"foyer dev not ready:\n{self.text()}"
-            time.sleep(0.1)
-        import re
-
-        return re.search(r"Bearer (foyer_[A-Za-z0-9_-]+)", self.text()).group(1)
+        super().__init__(env, umask=0o022)
 
     def stop(self, timeout: float = 20) -> None:
         tree = _descendants(self.process.pid)
