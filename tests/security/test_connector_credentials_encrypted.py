@@ -8,11 +8,9 @@ import base64
 import os
 import uuid
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from foyer.db import session_scope, sync_url
-from foyer.settings import get_settings
 from models.sign_up import ApiConnector
 from tests.connector_server import call, connector_server
 
@@ -45,20 +43,6 @@ async def create(api, admin, target_url: str, auth: dict) -> dict:
         "authenticationConfiguration": auth})
     assert response.status_code == 201, response.text
     return response.json()
-
-
-@pytest.fixture
-def keys(monkeypatch):
-    suite_key = os.environ["FOYER_SECRET_KEY"]
-
-    def use(current: str | None = None, *previous: str) -> None:
-        monkeypatch.setenv("FOYER_SECRET_KEY", current or suite_key)
-        monkeypatch.setenv("FOYER_PREVIOUS_SECRET_KEYS", ",".join(previous))
-        get_settings.cache_clear()
-
-    yield use
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 async def test_basic_password_is_not_stored_in_clear(api, admin):

@@ -7,37 +7,19 @@ The suite's own key stays the current key ("new"); OLD_KEY plays the key in use 
 """
 
 import asyncio
-import os
 import time
 
 import httpx
-import pytest
 
 from activities.invitations import redeem_url
 from foyer import security, sessions
 from foyer.db import session_scope
-from foyer.settings import get_settings
 from models.invitation import Invitation
 from tests.entitlement_support import make_user
 from tests.portal_support import challenge_in
 from tests.support import ask_for_code, invite, link_in, passcode_in, submit_code, unique_email
 
 OLD_KEY = "old-key-before-rotation-3f9b1c7e5a2d4f6b8c0e1a3b5d7f9"
-
-
-@pytest.fixture
-def keys(monkeypatch):
-    """keys(current, *previous): switch the keys the whole process (API and worker) uses."""
-    suite_key = os.environ["FOYER_SECRET_KEY"]
-
-    def use(current: str | None = None, *previous: str) -> None:
-        monkeypatch.setenv("FOYER_SECRET_KEY", current or suite_key)
-        monkeypatch.setenv("FOYER_PREVIOUS_SECRET_KEYS", ",".join(previous))
-        get_settings.cache_clear()
-
-    yield use
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def browser(server: str) -> httpx.AsyncClient:
