@@ -308,6 +308,31 @@ def _check_redemption_policy(org: Organization, invitation: Invitation) -> None:
                       f"{invitation.email.split('@')[-1]}")
 
 
+async def _locked_attempt(session, invitation_id: str, challenge_id: str):
+    """The invitation and the passcode of one attempt, both locked: (invitation, passcode, None),
+    or the outcome when either is missing or they do not belong together."""
+    invitation = await session.get(Invitation, invitation_id, with_for_update=True)
+    if invitation is None:
+        return None, None, RedeemOutcome(outcome="notPending")
+    passcode = await session.get(Passcode, challenge_id, with_for_update=True)
+    if passcode is None or passcode.invitation_id != invitation.id:
+        return invitation, None, RedeemOutcome(outcome="unknownChallenge")
+    return invitation, passcode, None
+
+
+def _attempt_ended(invitation: Invitation, passcode: Passcode) -> RedeemOutcome | None:
+    """What ends every attempt, checked by the page (`record_passcode_attempt`) and again by the
+    workflow's activity (`redeem_with_passcode`): no longer pending, the address locked after a
+    hundred wrong codes, the code locked after five."""
+    if invitation.state != InvitationState.pending:
+        return RedeemOutcome(outcome="notPending")
+    if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
+        return RedeemOutcome(outcome="addressLocked")
+    if passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
+        return RedeemOutcome(outcome="codeLocked", attempts_left=0)
+    return None
+
+
 async def record_passcode_attempt(invitation_id: str, challenge_id: str, code: str) -> RedeemOutcome:
     """The redemption page's half of a code check, done against the database so that the code
     never enters Temporal's history: a matching code marks the passcode accepted
@@ -317,21 +342,14 @@ async def record_passcode_attempt(invitation_id: str, challenge_id: str, code: s
     redeems only a challenge recorded here as accepted."""
     now = utcnow()
     async with session_scope() as session:
-        invitation = await session.get(Invitation, invitation_id, with_for_update=True)
-        if invitation is None:
-            return RedeemOutcome(outcome="notPending")
-        passcode = await session.get(Passcode, challenge_id, with_for_update=True)
-        if passcode is None or passcode.invitation_id != invitation.id:
-            return RedeemOutcome(outcome="unknownChallenge")
+        invitation, passcode, missing = await _locked_attempt(session, invitation_id, challenge_id)
+        if missing:
+            return missing
         matches = security.passcode_matches(challenge_id, code.strip(), passcode.code_hash)
         if invitation.state == InvitationState.redeemed and passcode.consumed_date_time and matches:
             return RedeemOutcome(outcome="accepted")  # the workflow answers a repeat
-        if invitation.state != InvitationState.pending:
-            return RedeemOutcome(outcome="notPending")
-        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-            return RedeemOutcome(outcome="addressLocked")
-        if passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
-            return RedeemOutcome(outcome="codeLocked", attempts_left=0)
+        if ended := _attempt_ended(invitation, passcode):
+            return ended
         if passcode.consumed_date_time is None and passcode.expires_date_time <= now:
             return RedeemOutcome(outcome="codeExpired")
         if matches:
@@ -358,22 +376,15 @@ async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
     it was accepted wins."""
     now = utcnow()
     async with session_scope() as session:
-        invitation = await session.get(Invitation, data.invitation_id, with_for_update=True)
-        if invitation is None:
-            return RedeemOutcome(outcome="notPending")
-        passcode = await session.get(Passcode, data.challenge_id, with_for_update=True)
-        if passcode is None or passcode.invitation_id != invitation.id:
-            return RedeemOutcome(outcome="unknownChallenge")
+        invitation, passcode, missing = await _locked_attempt(session, data.invitation_id, data.challenge_id)
+        if missing:
+            return missing
         if invitation.state == InvitationState.redeemed and passcode.consumed_date_time:
             # A retry of the attempt that already succeeded.
             return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
                                  user_id=invitation.user_id)
-        if invitation.state != InvitationState.pending:
-            return RedeemOutcome(outcome="notPending")
-        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-            return RedeemOutcome(outcome="addressLocked")
-        if passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
-            return RedeemOutcome(outcome="codeLocked", attempts_left=0)
+        if ended := _attempt_ended(invitation, passcode):
+            return ended
         if passcode.consumed_date_time is None:
             # No matching code was recorded for this challenge.
             return RedeemOutcome(outcome="unknownChallenge")
