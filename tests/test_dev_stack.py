@@ -85,6 +85,21 @@ class DevStack:
             time.sleep(0.1)
         return re.search(r"Bearer (foyer_[A-Za-z0-9_-]+)", self.text()).group(1)
 
+    def invite_and_wait_for_mail(self, client: httpx.Client, token: str, address: str,
+                                 timeout: float = 90) -> httpx.Response:
+        """Invite `address` with the admin token; returns the /dev/mail listing once the mail is
+        there. The deadline is generous: the machine may be busy."""
+        invited = client.post("/v1.0/invitations", headers={"Authorization": f"Bearer {token}"},
+                              json={"invitedUserEmailAddress": address,
+                                    "inviteRedirectUrl": "https://example.org",
+                                    "sendInvitationMessage": True})
+        assert invited.status_code == 201, invited.text
+        deadline = time.monotonic() + timeout
+        while address not in (listing := client.get("/dev/mail")).text:
+            assert time.monotonic() < deadline, self.text()[-3000:]
+            time.sleep(0.2)
+        return listing
+
     def interrupt_and_check_all_gone(self, timeout: float = 20) -> None:
         tree = _descendants(self.process.pid)
         names = {pid: _cmdline(pid) for pid in tree}
@@ -131,15 +146,7 @@ def test_foyer_dev_runs_everything_and_one_ctrl_c_stops_it_all(tmp_path):
         assert (state / "temporal.db").exists()
 
         with httpx.Client(base_url=base, timeout=10) as client:
-            invited = client.post("/v1.0/invitations", headers={"Authorization": f"Bearer {token}"},
-                                  json={"invitedUserEmailAddress": address,
-                                        "inviteRedirectUrl": "https://example.org",
-                                        "sendInvitationMessage": True})
-            assert invited.status_code == 201, invited.text
-            deadline = time.monotonic() + 90  # generous: the machine may be busy
-            while address not in (listing := client.get("/dev/mail")).text:
-                assert time.monotonic() < deadline, listing.text
-                time.sleep(0.2)
+            listing = stack.invite_and_wait_for_mail(client, token, address)
             link = re.search(r'href="(/dev/mail/[^"]+)"', listing.text).group(1)
             message = client.get(link)
             assert message.status_code == 200

@@ -76,15 +76,7 @@ def test_foyer_dev_state_is_owner_only(tmp_path):
         token = stack.wait_until_ready()
         base = f"http://127.0.0.1:{api_port}"
         with httpx.Client(base_url=base, timeout=10) as client:
-            invited = client.post("/v1.0/invitations", headers={"Authorization": f"Bearer {token}"},
-                                  json={"invitedUserEmailAddress": address,
-                                        "inviteRedirectUrl": "https://example.org",
-                                        "sendInvitationMessage": True})
-            assert invited.status_code == 201, invited.text
-            deadline = time.monotonic() + 90  # generous: the machine may be busy
-            while address not in client.get("/dev/mail").text:  # the mail is on disk now
-                assert time.monotonic() < deadline, stack.text()[-3000:]
-                time.sleep(0.2)
+            stack.invite_and_wait_for_mail(client, token, address)  # the mail is on disk now
         for name in ("secret_key", "admin_token", "foyer.db", "temporal.db", "mail"):
             assert (state / name).exists(), name
         assert any(p.is_file() for p in (state / "mail").rglob("*")), "no caught mail on disk"
