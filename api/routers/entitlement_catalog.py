@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 
 from foyer.audit import audit
 from api.deps import AdminCaller, Caller, MemberCaller, OrganizationDep, SessionDep, get_in_org
-from api.entitlement_schemas import CatalogCreate, CatalogUpdate, ResourceRequestCreate
+from api.schemas.entitlement import CatalogCreate, CatalogUpdate, ResourceRequestCreate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.schemas import iso

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
-from api.entitlement_schemas import ConnectedOrganizationCreate, ConnectedOrganizationUpdate
+from api.schemas.entitlement import ConnectedOrganizationCreate, ConnectedOrganizationUpdate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (

@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlmodel import col, or_, select
 
 from api.deps import MemberCaller, OrganizationDep, SessionDep
-from api.entitlement_schemas import AccessPackageCreate, AccessPackageUpdate, ResourceRoleScopeCreate
+from api.schemas.entitlement import AccessPackageCreate, AccessPackageUpdate, ResourceRoleScopeCreate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (

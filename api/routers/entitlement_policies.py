@@ -13,7 +13,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from api.deps import MemberCaller, OrganizationDep, SessionDep
-from api.entitlement_schemas import AssignmentPolicyCreate
+from api.schemas.entitlement import AssignmentPolicyCreate
 from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page
 from api.routers.entitlement_catalog import (

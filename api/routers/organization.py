@@ -13,20 +13,22 @@ import re
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import AnyHttpUrl, Field, StrictBool, field_validator
 
 from foyer.audit import audit
 from api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep
 from api.errors import bad_request, not_found
+from api.graph import GraphRouter
 from api.schemas import GraphModel, iso, normalize_email
+from api.schemas import organization as shapes
 from foyer.durations import parse_duration
 from foyer.names import DisplayName
 from models.directory import Organization
 from models.enums import AllowInvitesFrom, DomainListMode
 
-organization_router = APIRouter(prefix="/v1.0/organization", tags=["organization"])
-policies_router = APIRouter(prefix="/v1.0/policies", tags=["policies"])
+organization_router = GraphRouter(prefix="/v1.0/organization", tags=["organization"])
+policies_router = GraphRouter(prefix="/v1.0/policies", tags=["policies"])
 routers = (organization_router, policies_router)
 
 MIN_LIFETIME, MAX_LIFETIME = parse_duration("PT1H"), parse_duration("P365D")
@@ -73,7 +75,7 @@ class OrganizationUpdate(GraphModel):
         return value
 
 
-@organization_router.get("")
+@organization_router.get("", response_model=shapes.OrganizationCollection)
 async def get_organization(caller: MemberCaller, org: OrganizationDep) -> dict:
     return {"value": [organization_body(org)]}
 
@@ -124,7 +126,7 @@ class AuthorizationPolicyUpdate(GraphModel):
     allow_invites_from: AllowInvitesFrom
 
 
-@policies_router.get("/authorizationPolicy")
+@policies_router.get("/authorizationPolicy", response_model=shapes.AuthorizationPolicy)
 async def get_authorization_policy(caller: MemberCaller, org: OrganizationDep) -> dict:
     return authorization_policy_body(org)
 
@@ -214,7 +216,7 @@ class ExternalCollaborationUpdate(GraphModel):
         return value
 
 
-@policies_router.get("/externalCollaborationPolicy")
+@policies_router.get("/externalCollaborationPolicy", response_model=shapes.ExternalCollaborationPolicy)
 async def get_external_collaboration_policy(caller: MemberCaller, org: OrganizationDep) -> dict:
     return external_collaboration_body(org)
 

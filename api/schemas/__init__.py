@@ -2,14 +2,16 @@
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 # The local part holds no blank, quote, bracket, separator or control character: an address goes
 # into a mail header as it is.
 EMAIL_PATTERN = re.compile(r"^[^@\s\"<>,;\x00-\x1f\x7f-\x9f]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+Item = TypeVar("Item", bound=BaseModel)
 
 
 def normalize_email(value: str, field: str = "email address") -> str:
@@ -44,3 +46,28 @@ def utc(value: datetime, name: str) -> datetime:
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class GraphResource(BaseModel):
+    """A Graph response shape, declared so that /openapi.json describes every response.
+
+    Every property is optional and routes send only what the handler set (GraphRouter turns on
+    response_model_exclude_unset): `$select` returns a subset, and a null the handler set is still
+    sent as null. An undeclared property is an error, not silently dropped: a handler that drifts
+    from its declared shape fails its tests (a ResponseValidationError) instead of losing data."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    odata_context: str | None = Field(None, alias="@odata.context")
+    odata_type: str | None = Field(None, alias="@odata.type")
+
+
+class Collection(BaseModel, Generic[Item]):
+    """A Graph collection: `value`, with `@odata.count` ($count=true) and `@odata.nextLink`."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    odata_context: str | None = Field(None, alias="@odata.context")
+    odata_count: int | None = Field(None, alias="@odata.count")
+    odata_next_link: str | None = Field(None, alias="@odata.nextLink")
+    value: list[Item]

@@ -1,0 +1,50 @@
+"""Response shapes of /v1.0/organization and /v1.0/policies (Graph's organization,
+authorizationPolicy; Foyer's externalCollaborationPolicy)."""
+
+from api.schemas import Collection, GraphResource
+
+
+class VerifiedDomain(GraphResource):
+    name: str | None = None
+    type: str | None = None
+    is_default: bool | None = None
+    is_initial: bool | None = None
+    capabilities: str | None = None
+
+
+class PrivacyProfile(GraphResource):
+    statement_url: str | None = None
+    contact_email: str | None = None
+
+
+class Organization(GraphResource):
+    id: str | None = None
+    display_name: str | None = None
+    verified_domains: list[VerifiedDomain] | None = None
+    privacy_profile: PrivacyProfile | None = None
+    created_date_time: str | None = None
+
+
+OrganizationCollection = Collection[Organization]
+
+
+class AuthorizationPolicy(GraphResource):
+    id: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    allow_invites_from: str | None = None
+
+
+class DomainRestrictions(GraphResource):
+    mode: str | None = None
+    domains: list[str] | None = None
+
+
+class ExternalCollaborationPolicy(GraphResource):
+    """Foyer's own (Graph has no such resource): domain allow/block list, email one-time
+    passcodes, invitation lifetime and reminders (ISO 8601 durations)."""
+    id: str | None = None
+    domain_restrictions: DomainRestrictions | None = None
+    email_one_time_passcode_enabled: bool | None = None
+    invitation_lifetime: str | None = None
+    invitation_reminders: list[str] | None = None
