@@ -173,7 +173,7 @@ class CampaignInviter:
             row_number, user_id, entry = item
             package_id, _, policy_id = entry.partition("/")
             try:
-                await access_requests.submit(self.client, AccessRequestSpec(
+                await access_requests.submit_request(self.client, AccessRequestSpec(
                     request_id=ids[item], organization_id=campaign.organization_id, request_type="adminAdd",
                     access_package_id=package_id, assignment_policy_id=policy_id or None,
                     requestor_id=requestor.id if requestor else None, requestor_is_admin=True,

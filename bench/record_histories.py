@@ -207,11 +207,11 @@ class AccessRecorder:
         """Auto-approved request → delivered; a userRemove request → the assignment ends."""
         guest = await make_user(self.organization_id, "Recorded Guest", guest=True)
         package, policy, _, _ = await make_package(self.organization_id, policy=self_service())
-        plan = await access_requests.submit(self.client, request(self.organization_id, package, policy, guest))
+        plan = await access_requests.submit_request(self.client, request(self.organization_id, package, policy, guest))
         workflow_id = access_request_workflow_id(package.id, guest.id)
         first_run = (await self.client.get_workflow_handle(workflow_id).describe()).run_id
         await self.save("access_request_delivered", workflow_id, first_run)
-        await access_requests.submit(self.client, request(
+        await access_requests.submit_request(self.client, request(
             self.organization_id, package, policy, guest, request_type="userRemove"))
         await self.save("access_request_remove", workflow_id)
         await self.save("assignment_removed", assignment_workflow_id(plan.assignment_id))
@@ -222,11 +222,11 @@ class AccessRecorder:
         approver = await make_user(self.organization_id, "Recorded Approver")
         package, policy, _, _ = await make_package(self.organization_id, policy=self_service(
             request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
-        plan = await access_requests.submit(self.client, request(
+        plan = await access_requests.submit_request(self.client, request(
             self.organization_id, package, policy, guest, justification="recorded"))
         workflow_id = access_request_workflow_id(package.id, guest.id)
         await stage_open(self.client, workflow_id)
-        await access_requests.decide(self.client, workflow_id, Decision(
+        await access_requests.decide_stage(self.client, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=approver.id, review_result=result,
             justification="recorded decision"))
         outcome = {"Approve": "approved", "Deny": "denied"}[result]
@@ -237,7 +237,7 @@ class AccessRecorder:
         approver = await make_user(self.organization_id, "Recorded Approver")
         package, policy, _, _ = await make_package(self.organization_id, policy=self_service(
             request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
-        await access_requests.submit(self.client, request(self.organization_id, package, policy, guest))
+        await access_requests.submit_request(self.client, request(self.organization_id, package, policy, guest))
         workflow_id = access_request_workflow_id(package.id, guest.id)
         await stage_open(self.client, workflow_id)
         await access_requests.cancel(self.client, workflow_id, CancelRequest(by_user_id=guest.id))

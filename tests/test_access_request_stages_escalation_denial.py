@@ -24,7 +24,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
             stage([second], deny_after="P2D"),
         ]}))
     spec = request(organization_id, package, policy, guest, justification="Working on the Q3 audit")
-    plan = await access_requests.submit(time_env.client, spec)
+    plan = await access_requests.submit_request(time_env.client, spec)
     assert [s.approver_ids for s in plan.stages] == [[first.id], [second.id]]
     handle = time_env.client.get_workflow_handle_for(AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}")
 
@@ -35,7 +35,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
 
     # Before escalation the escalation approver may not decide.
     with pytest.raises(Refused) as refused:
-        await access_requests.decide(time_env.client, handle.id, Decision(
+        await access_requests.decide_stage(time_env.client, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=escalation.id, review_result="Approve"))
     assert refused.value.status == 403 and refused.value.code == "notAnApprover"
 
@@ -49,7 +49,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
     status = await handle.query(AccessRequestWorkflow.current)
     assert status.escalated and set(status.approver_ids) == {first.id, escalation.id}
 
-    decided = await access_requests.decide(time_env.client, handle.id, Decision(
+    decided = await access_requests.decide_stage(time_env.client, Decision(
         stage_id=plan.stages[0].stage_id, approver_id=escalation.id, approver_name="Eli Escalation",
         review_result="Approve", justification="Fine by me"))
     assert decided.review_result == "Approve"

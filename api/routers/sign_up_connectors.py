@@ -25,7 +25,7 @@ from sqlmodel import select
 from foyer.audit import audit
 from api.deps import AdminCaller, Caller, GlobalAdminCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request
-from api.routers.entitlement_catalog import commit
+from foyer.usecases.updates import commit
 from api.schemas import GraphModel
 from foyer import outbound
 from foyer.names import DisplayName

@@ -21,7 +21,8 @@ from api.deps import (
     AdminCaller, Caller, GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org,
 )
 from api.errors import GraphError, bad_request, not_found
-from api.routers.entitlement_catalog import commit, reference_id
+from api.graph import reference_id
+from foyer.usecases.updates import commit
 from api.routers.sign_up_connectors import connector_body
 from api.schemas import GraphModel, iso
 from foyer.durations import parse_duration

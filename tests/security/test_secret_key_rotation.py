@@ -184,7 +184,7 @@ async def test_extension_resume_signed_with_the_secret_derived_from_the_old_key(
         package, policy, extension = await configure(api, admin, organization_id, receiver)
         guests = [await make_user(organization_id, name, guest=True) for name in ("Lee Listed", "Una Unlisted")]
         for guest in guests:
-            await access_requests.submit(temporal.client, request(organization_id, package, policy, guest))
+            await access_requests.submit_request(temporal.client, request(organization_id, package, policy, guest))
         listed, unlisted = [await created_event(receiver, guest.id) for guest in guests]
         assert receiver.bad_signatures == 0  # Foyer's own calls were signed with the old key's secret
 
@@ -241,13 +241,13 @@ async def test_receiver_holding_the_old_secret_verifies_foyers_calls_until_the_k
         package, policy, _ = await configure(api, admin, organization_id, receiver)
         keys(None, OLD_KEY)
         listed = await make_user(organization_id, "Vic Verified", guest=True)
-        await access_requests.submit(temporal.client, request(organization_id, package, policy, listed))
+        await access_requests.submit_request(temporal.client, request(organization_id, package, policy, listed))
         await created_event(receiver, listed.id)
         assert receiver.bad_signatures == 0
 
         keys(None)
         retired = await make_user(organization_id, "Ray Retired", guest=True)
-        await access_requests.submit(temporal.client, request(organization_id, package, policy, retired))
+        await access_requests.submit_request(temporal.client, request(organization_id, package, policy, retired))
         deadline = time.monotonic() + 30
         while receiver.bad_signatures == 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

@@ -265,7 +265,7 @@ async def request_with_extension(api, temporal, owner_catalog, target_url: str, 
     before_call()
     guest = await make_user(package.organization_id, "Ivo Guest", guest=True)
     spec = request(package.organization_id, package, policy, guest)
-    await access_requests.submit(temporal.client, spec)
+    await access_requests.submit_request(temporal.client, spec)
     handle = temporal.client.get_workflow_handle_for(AccessRequestWorkflow.run,
                                                      f"access-request:{package.id}:{guest.id}")
     final = await handle.result()
