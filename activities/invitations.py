@@ -7,15 +7,16 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import mail
-from activities.sign_in import code_limit
 from activities.store import audit, heartbeating
 from foyer import security
 from foyer.db import session_scope
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
+from foyer.rules.codes import CODE_LIFETIME, code_limit
 from foyer.settings import get_settings
 from foyer.templating import render_mail
 from foyer.usecases.invitations import grant_memberships
+from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, attempt_ended, locked_attempt
 from models.base import utcnow
 from models.directory import Organization, User
 from models.enums import ExternalUserState, InvitationState, UserType
@@ -25,12 +26,10 @@ from workflows.messages.invitation import (
     RecordInvitationInput, RedeemInput, RedeemOutcome,
 )
 
-PASSCODE_LIFETIME = timedelta(minutes=10)
-PASSCODE_MAX_WRONG_TRIES = 5
-# Redemption codes are limited as sign-in codes are (activities.sign_in.code_limit): per
+# Redemption codes are limited as sign-in codes are (foyer.rules.codes.code_limit): per
 # (address, client) one a minute and five an hour, per address a ceiling of
-# CODES_PER_ADDRESS_PER_HOUR. Only holders of the invitation link can ask at all.
-ADDRESS_LOCK_AFTER_FAILURES = 100
+# CODES_PER_ADDRESS_PER_HOUR. Only holders of the invitation link can ask at all. What ends an
+# attempt (five wrong tries a code, a hundred in a row an address) is foyer.usecases.redemption's.
 
 
 def _refuse(code: str, message: str) -> ApplicationError:
@@ -286,12 +285,12 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
                 id=data.challenge_id, invitation_id=invitation.id, email=invitation.email,
                 client=data.client,
                 code_hash=security.passcode_hash(data.challenge_id, code),
-                expires_date_time=now + PASSCODE_LIFETIME, created_date_time=now,
+                expires_date_time=now + CODE_LIFETIME, created_date_time=now,
             )
             session.add(existing)
             subject, text, html = render_mail(
                 "passcode", code=code, organization=org.display_name,
-                minutes=int(PASSCODE_LIFETIME.total_seconds() // 60))
+                minutes=int(CODE_LIFETIME.total_seconds() // 60))
             await mail.enqueue(session, key=f"passcode:{data.challenge_id}", to=[invitation.email],
                                subject=subject, text=text, html=html, sensitive=True)
         expires_at = existing.expires_date_time
@@ -308,82 +307,22 @@ def _check_redemption_policy(org: Organization, invitation: Invitation) -> None:
                       f"{invitation.email.split('@')[-1]}")
 
 
-async def _locked_attempt(session, invitation_id: str, challenge_id: str):
-    """The invitation and the passcode of one attempt, both locked: (invitation, passcode, None),
-    or the outcome when either is missing or they do not belong together."""
-    invitation = await session.get(Invitation, invitation_id, with_for_update=True)
-    if invitation is None:
-        return None, None, RedeemOutcome(outcome="notPending")
-    passcode = await session.get(Passcode, challenge_id, with_for_update=True)
-    if passcode is None or passcode.invitation_id != invitation.id:
-        return invitation, None, RedeemOutcome(outcome="unknownChallenge")
-    return invitation, passcode, None
-
-
-def _attempt_ended(invitation: Invitation, passcode: Passcode) -> RedeemOutcome | None:
-    """What ends every attempt, checked by the page (`record_passcode_attempt`) and again by the
-    workflow's activity (`redeem_with_passcode`): no longer pending, the address locked after a
-    hundred wrong codes, the code locked after five."""
-    if invitation.state != InvitationState.pending:
-        return RedeemOutcome(outcome="notPending")
-    if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-        return RedeemOutcome(outcome="addressLocked")
-    if passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
-        return RedeemOutcome(outcome="codeLocked", attempts_left=0)
-    return None
-
-
-async def record_passcode_attempt(invitation_id: str, challenge_id: str, code: str) -> RedeemOutcome:
-    """The redemption page's half of a code check, done against the database so that the code
-    never enters Temporal's history: a matching code marks the passcode accepted
-    (`consumed_date_time`), a wrong one counts against the code (five tries) and the address (a
-    hundred in a row). Both rows are locked, so concurrent attempts cannot count past a limit.
-    Only on `accepted` does the page ask the workflow to redeem (`redeem_with_passcode`), which
-    redeems only a challenge recorded here as accepted."""
-    now = utcnow()
-    async with session_scope() as session:
-        invitation, passcode, missing = await _locked_attempt(session, invitation_id, challenge_id)
-        if missing:
-            return missing
-        matches = security.passcode_matches(challenge_id, code.strip(), passcode.code_hash)
-        if invitation.state == InvitationState.redeemed and passcode.consumed_date_time and matches:
-            return RedeemOutcome(outcome="accepted")  # the workflow answers a repeat
-        if ended := _attempt_ended(invitation, passcode):
-            return ended
-        if passcode.consumed_date_time is None and passcode.expires_date_time <= now:
-            return RedeemOutcome(outcome="codeExpired")
-        if matches:
-            # Accepted once; a repeat (the redeem Update failed, the form was sent twice) is
-            # accepted again: the workflow redeems one invitation once.
-            passcode.consumed_date_time = passcode.consumed_date_time or now
-            session.add(passcode)
-            return RedeemOutcome(outcome="accepted")
-        passcode.failed_attempts += 1
-        invitation.consecutive_passcode_failures += 1
-        session.add(passcode)
-        session.add(invitation)
-        left = PASSCODE_MAX_WRONG_TRIES - passcode.failed_attempts
-        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-            return RedeemOutcome(outcome="addressLocked", attempts_left=0)
-        return RedeemOutcome(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
-
-
 @activity.defn
 async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
-    """Redeem with a challenge whose code the page accepted (`record_passcode_attempt`): the guest
-    becomes Accepted with an email identity and joins the pre-assigned groups and applications —
-    all in one transaction. The limits are checked again: a wrong try that locked the code after
-    it was accepted wins."""
+    """Redeem with a challenge whose code the page accepted (foyer.usecases.redemption's
+    `record_passcode_attempt`): the guest becomes Accepted with an email identity and joins the
+    pre-assigned groups and applications — all in one transaction. The limits are checked again:
+    a wrong try that locked the code after it was accepted wins."""
     now = utcnow()
     async with session_scope() as session:
-        invitation, passcode, missing = await _locked_attempt(session, data.invitation_id, data.challenge_id)
+        invitation, passcode, missing = await locked_attempt(session, data.invitation_id, data.challenge_id)
         if missing:
             return missing
         if invitation.state == InvitationState.redeemed and passcode.consumed_date_time:
             # A retry of the attempt that already succeeded.
             return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
                                  user_id=invitation.user_id)
-        if ended := _attempt_ended(invitation, passcode):
+        if ended := attempt_ended(invitation, passcode):
             return ended
         if passcode.consumed_date_time is None:
             # No matching code was recorded for this challenge.

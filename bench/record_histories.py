@@ -4,7 +4,7 @@
 
 Runs representative scenarios on a fresh file-backed dev server with the project's worker, a fresh
 migrated SQLite database and a real SMTP server, driving the workflow through the Temporal client
-exactly as the API does (`workflows.client.invitations.invite`: update-with-start), then saves each
+exactly as the API and the pages do (`workflows.client.invitations`: `invite` is update-with-start), then saves each
 closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
@@ -29,13 +29,13 @@ from bench.env import configure
 
 ENV = configure(prefix="foyer-record")
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError  # noqa: E402
-from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
+from temporalio.client import Client  # noqa: E402
 
-from activities.invitations import record_passcode_attempt  # noqa: E402
-from activities.sign_up import record_sign_up_code_attempt  # noqa: E402
+from foyer.usecases.redemption import record_passcode_attempt  # noqa: E402
+from foyer.usecases.sign_up import record_sign_up_code_attempt  # noqa: E402
 from workflows.client.invitations import invite  # noqa: E402
-from workflows.client import access_requests, sign_ups  # noqa: E402
+from workflows.client import access_requests, invitations, sign_ups  # noqa: E402
+from foyer.errors import Refused  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
@@ -49,9 +49,9 @@ from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
 from workflows.sign_up import SignUpWorkflow  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    InvitationSpec, CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, SignUpAttributes,
-    SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpVerification, VerifyRequest, access_request_workflow_id,
-    assignment_workflow_id, campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
+    InvitationSpec, CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest,
+    SignUpCodeRequest, SignUpDecision, SignUpVerification, access_request_workflow_id, assignment_workflow_id,
+    campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
 )
 # The directory builders the tests use: packages and policies written straight to the database.
 from tests.connector_server import ConnectorServer, connector_server  # noqa: E402
@@ -81,9 +81,11 @@ class Recorder:
             invited_by_name="History Recorder", invited_user_display_name="Recorded Guest",
             send_invitation_message=True, **extra)
 
+    def workflow_id(self, email: str) -> str:
+        return invitation_workflow_id(self.organization_id, email)
+
     def handle(self, email: str):
-        return self.client.get_workflow_handle_for(
-            InvitationWorkflow.run, invitation_workflow_id(self.organization_id, email))
+        return self.client.get_workflow_handle_for(InvitationWorkflow.run, self.workflow_id(email))
 
     async def link_hash(self, email: str) -> str:
         """The current link's digest (the link itself is only in the invitation row and the mail)."""
@@ -93,7 +95,7 @@ class Recorder:
         """Ask for a code on the current link (as the redemption page does) and read it from mail."""
         before = len(self.catcher.to(email))
         challenge = new_challenge_id()
-        await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
+        await invitations.request_passcode(self.client, self.workflow_id(email), PasscodeRequest(
             link_token_hash=await self.link_hash(email), challenge_id=challenge))
         messages = await self.catcher.wait_for(email, count=before + 1)
         code = re.search(r"\b(\d{8})\b", messages[-1].text).group(1)
@@ -127,9 +129,8 @@ class Recorder:
         assert attempt.outcome == "wrongCode", attempt
         attempt = await record_passcode_attempt(result.invitation_id, challenge, code)
         assert attempt.outcome == "accepted", attempt
-        outcome = await self.handle(email).execute_update(
-            InvitationWorkflow.redeem, RedeemRequest(link_token_hash=await self.link_hash(email),
-                                                     challenge_id=challenge))
+        outcome = await invitations.redeem(self.client, self.workflow_id(email), RedeemRequest(
+            link_token_hash=await self.link_hash(email), challenge_id=challenge))
         assert outcome.outcome == "redeemed", outcome
         await self.save("redeemed", email, "redeemed")
 
@@ -147,11 +148,11 @@ class Recorder:
         await invite(self.client, self.spec(email, lifetime="PT3S"))
         await self.catcher.wait_for(email, count=2)
         try:  # the first link no longer works (a validator refusal: not in history)
-            await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
+            await invitations.request_passcode(self.client, self.workflow_id(email), PasscodeRequest(
                 link_token_hash=first_link_hash, challenge_id="x"))
             raise AssertionError("the superseded link still works")
-        except WorkflowUpdateFailedError:
-            pass
+        except Refused as refused:
+            assert refused.code == "linkNotValid", refused
         await self.save("superseded", email, "expired")
 
     async def revoked(self) -> None:
@@ -315,22 +316,18 @@ class SignUpRecorder:
         """Code, verify, form: the handle and the status the form's Update answered."""
         email = Recorder.email(scenario)
         sign_up_id = new_challenge_id()
-        operation = WithStartWorkflowOperation(
-            SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=self.organization_id,
-                                            user_flow_id=flow_id),
-            id=sign_up_workflow_id(sign_up_id), task_queue=ENV.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-        status = await self.client.execute_update_with_start_workflow(
-            SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+        # As the sign-up pages drive it (workflows.client.sign_ups).
+        status = await sign_ups.request_code(self.client, sign_up_id, self.organization_id, flow_id,
+                                             SignUpCodeRequest(email=email))
         assert status.state == "codeSent", (scenario, status)
         code = re.search(r"\b(\d{8})\b", (await self.catcher.wait_for(email))[-1].text).group(1)
-        handle = await operation.workflow_handle()
+        handle = self.client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
         verdict = await record_sign_up_code_attempt(sign_up_id, code)  # as the page checks it
         assert verdict.outcome == "accepted", (scenario, verdict)
-        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest())
+        status = await sign_ups.verify(self.client, sign_up_id)
         assert status.state == "collectingAttributes", (scenario, status)
-        status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(
-            values={"displayName": f"Recorded {scenario}", "country": "NO"}))
+        status = await sign_ups.submit_attributes(self.client, sign_up_id, {
+            "displayName": f"Recorded {scenario}", "country": "NO"})
         return sign_up_id, handle, status
 
     async def until_state(self, handle, state: str) -> None:

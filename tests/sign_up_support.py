@@ -104,33 +104,22 @@ def result_state(page: str) -> str | None:
 async def start_on(client, mail, organization_id: str, flow_id: str, email: str, **values):
     """Drive a SignUpWorkflow on `client` (e.g. a time-skipping server) through code and form,
     as the pages do: returns (sign-up id, handle, status after the form)."""
-    from temporalio.client import WithStartWorkflowOperation
-    from temporalio.common import WorkflowIDConflictPolicy
-
     from foyer.security import new_challenge_id
-    from foyer.settings import get_settings
-    from workflows.messages import (
-        SignUpAttributes, SignUpCodeRequest, SignUpInput, VerifyRequest, sign_up_workflow_id,
-    )
+    from foyer.usecases.sign_up import record_sign_up_code_attempt
+    from workflows.client import sign_ups
+    from workflows.messages import SignUpCodeRequest, sign_up_workflow_id
     from workflows.sign_up import SignUpWorkflow
 
     sign_up_id = new_challenge_id()
     before = len(mail.to(email))
-    operation = WithStartWorkflowOperation(
-        SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=organization_id,
-                                        user_flow_id=flow_id),
-        id=sign_up_workflow_id(sign_up_id), task_queue=get_settings().task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-    status = await client.execute_update_with_start_workflow(
-        SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+    status = await sign_ups.request_code(client, sign_up_id, organization_id, flow_id, SignUpCodeRequest(email=email))
     assert status.state == "codeSent", status
     code = passcode_in((await mail.wait_for(email, count=before + 1))[-1].text)
-    handle = await operation.workflow_handle()
+    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     # As the page does: the code is checked against the database, then the workflow is told.
-    from activities.sign_up import record_sign_up_code_attempt
     assert (await record_sign_up_code_attempt(sign_up_id, code)).outcome == "accepted"
-    status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest())
+    status = await sign_ups.verify(client, sign_up_id)
     assert status.state == "collectingAttributes", status
-    status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(
-        values={"displayName": "Tim Timer", "country": "NO", **values}))
+    status = await sign_ups.submit_attributes(client, sign_up_id, {
+        "displayName": "Tim Timer", "country": "NO", **values})
     return sign_up_id, handle, status

@@ -3,16 +3,12 @@
 Otherwise the rows are stored (invalid ones as skipped, with the reason) and a CampaignWorkflow
 drives them through the address's InvitationWorkflows. Admins only (and the invite policy)."""
 
-import csv
-import io
 import json
 import uuid
-from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, insert
-from sqlmodel import col, select
+from sqlalchemy import insert
 
 from api.campaign_rows import CampaignInputError, judge, parse_csv, parse_json, verdict
 from api.deps import AdminCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
@@ -22,10 +18,9 @@ from api.schemas import iso
 from foyer.errors import Refused
 from foyer.names import check_name
 from foyer.policy import may_invite
+from foyer.usecases.campaigns import campaign_body, refuse_ended, results_csv, results_filename
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
-from models.enums import InvitationState
-from models.invitation import Invitation
 from workflows.client import campaigns
 from workflows.messages import CampaignInput, campaign_workflow_id
 
@@ -137,34 +132,6 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
                     media_type="application/json")
 
 
-async def campaign_body(session, campaign: Campaign) -> dict:
-    counts = dict((await session.exec(select(CampaignRow.state, func.count()).where(
-        CampaignRow.campaign_id == campaign.id).group_by(CampaignRow.state))).all())
-    redeemed = (await session.exec(select(func.count()).select_from(CampaignRow).join(
-        Invitation, col(Invitation.id) == col(CampaignRow.invitation_id)).where(
-        CampaignRow.campaign_id == campaign.id, Invitation.state == InvitationState.redeemed))).one()
-    since = utcnow() - timedelta(minutes=1)
-    last_minute = (await session.exec(select(func.count()).select_from(CampaignRow).where(
-        CampaignRow.campaign_id == campaign.id, CampaignRow.state == "invited",
-        CampaignRow.updated_date_time >= since))).one()
-    pending = counts.get("pending", 0)
-    # Rows a second over the last minute (or since the start, for a younger campaign).
-    window = min(60.0, max(1.0, (utcnow() - campaign.created_date_time).total_seconds()))
-    rate = last_minute / window
-    return {
-        "id": campaign.id, "displayName": campaign.display_name, "state": campaign.state,
-        "rowCount": campaign.row_count, "ratePerMinuteLimit": campaign.rate_per_minute,
-        "concurrency": campaign.concurrency,
-        "counts": {"pending": pending, "invited": counts.get("invited", 0), "redeemed": redeemed,
-                   "skipped": counts.get("skipped", 0), "failed": counts.get("failed", 0),
-                   "canceled": counts.get("canceled", 0)},
-        "rowsPerSecond": round(rate, 2),
-        "etaSeconds": round(pending / rate) if rate and pending else (0 if not pending else None),
-        "createdBy": campaign.created_by_name, "createdDateTime": iso(campaign.created_date_time),
-        "completedDateTime": iso(campaign.completed_date_time), "foyerWorkflowId": campaign.workflow_id,
-    }
-
-
 CAMPAIGN_FIELDS = {"id": "id", "displayName": "display_name", "state": "state",
                    "createdDateTime": "created_date_time"}
 
@@ -188,29 +155,15 @@ async def get_campaign(campaign_id: str, caller: AdminCaller, session: SessionDe
 async def campaign_results(campaign_id: str, caller: AdminCaller, session: SessionDep,
                            org: OrganizationDep) -> StreamingResponse:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    rows = (await session.exec(select(CampaignRow, Invitation.state).outerjoin(
-        Invitation, col(Invitation.id) == col(CampaignRow.invitation_id)).where(
-        CampaignRow.campaign_id == campaign.id).order_by(CampaignRow.row_number))).all()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "invitedUserEmailAddress", "result", "reason", "invitationId", "userId", "redeemed"])
-    for row, invitation_state in rows:
-        writer.writerow([row.row_number, row.email, row.state, row.reason or "", row.invitation_id or "",
-                         row.user_id or "", "true" if invitation_state == InvitationState.redeemed else "false"])
-    return StreamingResponse(iter([out.getvalue()]), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-results.csv"'})
-
-
-def _refuse_ended(campaign: Campaign) -> None:
-    if campaign.state in ("canceled", "completed"):
-        raise GraphError(409, "campaignEnded", f"the campaign is {campaign.state}")
+    return StreamingResponse(iter([await results_csv(session, campaign)]), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{results_filename(campaign)}"'})
 
 
 @router.post("/{campaign_id}/pause", status_code=202)
 async def pause_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                          client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    _refuse_ended(campaign)
+    refuse_ended(campaign)
     await campaigns.pause(client, campaign.workflow_id)
     return {"id": campaign.id, "state": "paused"}
 
@@ -219,7 +172,7 @@ async def pause_campaign(campaign_id: str, caller: AdminCaller, session: Session
 async def resume_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                           client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    _refuse_ended(campaign)
+    refuse_ended(campaign)
     await campaigns.resume(client, campaign.workflow_id)
     return {"id": campaign.id, "state": "running"}
 
@@ -228,7 +181,7 @@ async def resume_campaign(campaign_id: str, caller: AdminCaller, session: Sessio
 async def cancel_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                           client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    _refuse_ended(campaign)
+    refuse_ended(campaign)
     return {"id": campaign.id, "state": await campaigns.cancel(client, campaign.workflow_id)}
 
 

@@ -1,4 +1,5 @@
-"""Starting and steering InvitationWorkflows: used by the API, campaigns, tests and benchmarks."""
+"""Starting and steering InvitationWorkflows: used by the API, the redemption page, campaigns,
+tests and benchmarks. Every failure is raised as `Refused`."""
 
 import asyncio
 
@@ -11,11 +12,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from foyer.errors import Refused
 from foyer.settings import get_settings
-from workflows.client.failures import refusal, unavailable, workflow_failed
+from workflows.client.failures import refusal, refused_or_failed, unavailable, workflow_failed
 from workflows.invitation import InvitationWorkflow
 from workflows.messages.invitation import (
-    CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, InviteResult, RecordedInvitation,
-    RevokeRequest, invitation_workflow_id,
+    CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, InviteResult, PasscodeIssued,
+    PasscodeRequest, RecordedInvitation, RedeemOutcome, RedeemRequest, RevokeRequest, invitation_workflow_id,
 )
 
 
@@ -78,3 +79,24 @@ async def revoke(client: Client, workflow_id: str, request: RevokeRequest) -> In
         raise refusal(error) or workflow_failed(error) from error
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         raise temporal_unavailable(error) from error
+
+
+async def request_passcode(client: Client, workflow_id: str, request: PasscodeRequest) -> PasscodeIssued:
+    """Mail a one-time passcode for the redemption page's challenge. `linkNotValid` for a link
+    the workflow no longer honours; the code limits' and the policy's refusals keep their codes;
+    the workflow service not answering is transient (5xx)."""
+    handle = client.get_workflow_handle_for(InvitationWorkflow.run, workflow_id)
+    try:
+        return await handle.execute_update(InvitationWorkflow.request_passcode, request)
+    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise refused_or_failed(error) from error
+
+
+async def redeem(client: Client, workflow_id: str, request: RedeemRequest) -> RedeemOutcome:
+    """Redeem with the challenge whose code the page recorded as accepted
+    (foyer.usecases.redemption.record_passcode_attempt). Refusals as for `request_passcode`."""
+    handle = client.get_workflow_handle_for(InvitationWorkflow.run, workflow_id)
+    try:
+        return await handle.execute_update(InvitationWorkflow.redeem, request)
+    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise refused_or_failed(error) from error

@@ -14,7 +14,7 @@ from api import sign_ups
 from workflows.client import access_requests
 from api.deps import SessionDep, TemporalDep
 from foyer.errors import Refused
-from api.page_deps import PageUser, SignedIn, forbidden_form, page
+from api.pages.deps import PageUser, SignedIn, forbidden_form, page
 from models.directory import User
 from models.base import utcnow
 from models.entitlement import AccessPackage, ApprovalStage, AssignmentPolicy, AssignmentRequest

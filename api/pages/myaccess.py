@@ -16,7 +16,7 @@ from workflows.messages.access import AccessRequestSpec
 from workflows.client import access_requests
 from api.deps import SessionDep, TemporalDep
 from foyer.errors import Refused
-from api.page_deps import PageUser, SignedIn, forbidden_form, page
+from api.pages.deps import PageUser, SignedIn, forbidden_form, page
 from models.entitlement import AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog
 from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, UserType
 
