@@ -30,7 +30,7 @@ from api.errors import GraphError, bad_request, not_found
 from api.odata import collection, list_page, select_fields
 from api.routers.entitlement_catalog import PREFIX, owned_catalog_ids
 from api.schemas import GraphModel, iso, utc
-from foyer.durations import parse_duration
+from foyer.durations import check_duration
 from foyer.names import MultilineText
 from models.base import utcnow
 from models.directory import Organization, User
@@ -76,12 +76,7 @@ class ScheduleExpiration(GraphModel):
         if self.type == "afterDuration":
             if not self.duration:
                 raise ValueError("expiration of type afterDuration needs a duration such as P30D")
-            try:
-                length = parse_duration(self.duration)  # ValueError names the bad text
-            except OverflowError:
-                raise ValueError("duration must be at most P3650D") from None
-            if not timedelta(0) < length <= LONGEST_SCHEDULE:
-                raise ValueError("duration must be longer than zero and at most P3650D")
+            check_duration(self.duration, "duration", at_most="P3650D")
         if self.type == "afterDateTime":
             if self.end_date_time is None:
                 raise ValueError("expiration of type afterDateTime needs an endDateTime")

@@ -9,7 +9,6 @@ organization id, so it is stable for the life of the organization and the same o
 """
 
 import uuid
-from datetime import timedelta
 from typing import Any, Literal
 
 from fastapi import Body, Query, Response
@@ -26,7 +25,7 @@ from api.graph import GraphRouter
 from api.schemas import GraphModel, iso
 from api.schemas import sign_up as shapes
 from api.schemas.sign_up import connector_body
-from foyer.durations import parse_duration
+from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText
 from models.base import utcnow
 from models.directory import Application, Organization, User
@@ -185,16 +184,14 @@ IDENTITY_PROVIDERS = {
 }
 STEPS = {"postFederationSignup": "post_federation_signup_connector_id",
          "postAttributeCollection": "post_attribute_collection_connector_id"}
-MAX_DURATION = timedelta(days=90)
 
 
-def duration(value: str, field: str, at_most: timedelta = MAX_DURATION) -> str:
+def duration(value: str, field: str) -> str:
+    """A timeout or reminder of the flow's steps: PT1M to P90D (the one duration rule), a 400."""
     try:
-        delta = parse_duration(value)
-    except (ValueError, TypeError):
-        raise bad_request(f"{field}: {value!r} is not an ISO 8601 duration such as P2D or PT12H") from None
-    if not timedelta(minutes=1) <= delta <= at_most:
-        raise bad_request(f"{field} must be between PT1M and P{at_most.days}D")
+        check_duration(value, field, at_least="PT1M", at_most="P90D")
+    except ValueError as error:
+        raise bad_request(str(error)) from None
     return value
 
 

@@ -19,6 +19,7 @@ from activities.sign_in import record_sign_in_code_attempt
 from api.deps import OrganizationDep, SessionDep, TemporalDep
 from api.page_deps import code_requester, failure_type, page
 from foyer import sessions
+from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
 from foyer.settings import get_settings
 from models.directory import User
@@ -52,7 +53,7 @@ async def send_code(request: Request, org: OrganizationDep, client: TemporalDep,
                     next: str = Form("")) -> HTMLResponse:
     target = sessions.safe_next(next)
     email = email.strip()
-    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+    if not is_email_address(email):
         return _form(status=400, next=target, email=email, error="Enter your email address.")
     challenge = new_challenge_id()
     operation = WithStartWorkflowOperation(

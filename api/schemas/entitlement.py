@@ -10,14 +10,14 @@ workflows read back).
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
 from api.schemas import GraphModel, utc
-from foyer.durations import parse_duration
+from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText, control_character_in_text
 
 GRAPH = "#microsoft.graph."
@@ -119,24 +119,6 @@ def _references(sets: list[dict], path: str) -> list[tuple[str, str, str]]:
             if key in item:
                 found.append((kind, item[key], path))
     return found
-
-
-# --- durations ----------------------------------------------------------------------------------
-
-def iso_duration(value: Any, *, minimum: str | None = None, maximum: str | None = None) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 duration such as P14D or PT12H")
-    try:
-        delta = parse_duration(value)  # ValueError names the text
-    except OverflowError:
-        raise ValueError(f"{value!r} is far too long") from None
-    if delta <= timedelta(0):
-        raise ValueError(f"{value!r} must be longer than zero")
-    if minimum and delta < parse_duration(minimum):
-        raise ValueError(f"{value!r} is shorter than {minimum}")
-    if maximum and delta > parse_duration(maximum):
-        raise ValueError(f"{value!r} is longer than {maximum}")
-    return value
 
 
 # --- catalogs -----------------------------------------------------------------------------------
@@ -284,7 +266,9 @@ class Expiration(GraphModel):
     @field_validator("duration")
     @classmethod
     def _duration(cls, value):
-        return None if value is None else iso_duration(value, maximum="P3650D")
+        if value is not None:
+            check_duration(value, at_most="P3650D")
+        return value
 
     @field_validator("end_date_time")
     @classmethod
@@ -354,12 +338,15 @@ class ApprovalStage(GraphModel):
     @field_validator("duration_before_automatic_denial")
     @classmethod
     def _denial(cls, value):
-        return iso_duration(value, minimum="PT1H", maximum="P14D")
+        check_duration(value, at_least="PT1H", at_most="P14D")
+        return value
 
     @field_validator("duration_before_escalation")
     @classmethod
     def _escalation(cls, value):
-        return None if value is None else iso_duration(value, maximum="P14D")
+        if value is not None:
+            check_duration(value, at_most="P14D")
+        return value
 
     @field_validator("primary_approvers", mode="before")
     @classmethod
