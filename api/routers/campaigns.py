@@ -88,22 +88,9 @@ def _flag(options: dict, name: str) -> bool:
     return value is True or str(value).lower() in ("true", "1", "yes")
 
 
-CAMPAIGN_INPUT = {
-    "description": "The rows as Entra's bulk-invite CSV (multipart/form-data, field `file`, options as "
-                   "form fields) or as JSON: `{\"rows\": [{\"invitedUserEmailAddress\", "
-                   "\"inviteRedirectUrl\", ...}], \"displayName\", \"ratePerMinute\", \"concurrency\", "
-                   "\"dryRun\"}`.",
-    "content": {"application/json": {"schema": {"type": "object", "required": ["rows"],
-                                                 "properties": {"rows": {"type": "array", "items": {"type": "object"}}}}},
-                "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                                    "properties": {"file": {"type": "string", "format": "binary"}}}}},
-}
-
-
 @router.post("", status_code=201, response_model=shapes.InvitationCampaign,
              responses={200: {"model": shapes.CampaignDryRun,
-                              "description": "dryRun: every row's verdict; nobody is invited"}},
-             openapi_extra={"requestBody": CAMPAIGN_INPUT})
+                              "description": "dryRun: every row's verdict; nobody is invited"}})
 async def create_campaign(request: Request, caller: AdminCaller, session: SessionDep,
                           org: OrganizationDep, client: TemporalDep):
     if not may_invite(org.allow_invites_from, caller.role):
