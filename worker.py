@@ -9,7 +9,7 @@ import logging
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import access, api_connectors, campaigns, extensions, invitations, sign_in
+from activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
 from activities import sign_up
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client
@@ -40,6 +40,8 @@ def build_worker(client: Client, task_queue: str | None = None, **options) -> Wo
         workflows=WORKFLOWS,
         activities=activities_for(client),
         max_concurrent_activities=options.pop("max_concurrent_activities", 100),
+        # Activities raise foyer.errors.Refused; this records it as a non-retryable failure.
+        interceptors=[RefusalInterceptor(), *options.pop("interceptors", [])],
         **options,
     )
 

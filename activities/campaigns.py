@@ -9,7 +9,6 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.invitations import record_in_session
@@ -120,8 +119,8 @@ class CampaignInviter:
                 try:
                     result = await record_in_session(session, org, RecordInvitationInput(
                         spec=spec, workflow_id=invitation_workflow_id(org.id, row.email), issued_at=issued_at))
-                except ApplicationError as refusal:  # raised before the row wrote anything
-                    failed[row.row_number] = f"{refusal.type}: {refusal.message}"
+                except Refused as refusal:  # raised before the row wrote anything
+                    failed[row.row_number] = f"{refusal.code}: {refusal.message}"
                     continue
                 recorded.append((row.row_number, spec, result))
 

@@ -4,12 +4,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.store import audit, heartbeating
 from foyer import security
 from foyer.db import session_scope
+from foyer.errors import Refused
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
 from foyer.rules.codes import CODE_LIFETIME, code_limit
@@ -32,11 +32,6 @@ from workflows.messages.invitation import (
 # attempt (five wrong tries a code, a hundred in a row an address) is foyer.usecases.redemption's.
 
 
-def _refuse(code: str, message: str) -> ApplicationError:
-    """A business refusal: not retried; the API turns `type` into the Graph error code."""
-    return ApplicationError(message, type=code, non_retryable=True)
-
-
 # --- recording an invitation ----------------------------------------------------------------
 
 @activity.defn
@@ -46,7 +41,7 @@ async def record_invitation(data: RecordInvitationInput) -> RecordedInvitation:
     async with session_scope() as session:
         org = await session.get(Organization, data.spec.organization_id)
         if org is None:
-            raise _refuse("organizationNotFound", f"no organization {data.spec.organization_id}")
+            raise Refused("organizationNotFound", f"no organization {data.spec.organization_id}")
         return await record_in_session(session, org, data)
 
 
@@ -61,7 +56,7 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
                          if existing.send_invitation_message else None)
 
     if not domain_allowed(org.domain_list_mode, org.domain_list, spec.email):
-        raise _refuse("domainNotAllowed",
+        raise Refused("domainNotAllowed",
                       f"invitations to {spec.email.split('@')[-1]} are not allowed "
                       "by the organization's external collaboration settings")
     # Authoritative: the API checks the same rule, but a spec may reach here some other way
@@ -70,16 +65,16 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
                                  application_ids=spec.application_ids,
                                  invited_user_type=spec.invited_user_type)
     if refused:
-        raise _refuse("Authorization_RequestDenied", refused)
+        raise Refused("Authorization_RequestDenied", refused)
 
     user = (await session.exec(select(User).where(
         User.organization_id == org.id, User.mail == spec.email))).first()
     if spec.reset_redemption:
         reset_target = await session.get(User, spec.reset_user_id) if spec.reset_user_id else None
         if reset_target is None or reset_target.organization_id != org.id:
-            raise _refuse("userNotFound", "invitedUser.id does not name a user of this organization")
+            raise Refused("userNotFound", "invitedUser.id does not name a user of this organization")
         if user is not None and user.id != reset_target.id:
-            raise _refuse("conflictingObject",
+            raise Refused("conflictingObject",
                           f"{spec.email} already belongs to another user ({user.id})")
         user = reset_target
         user.mail = spec.email
@@ -88,7 +83,7 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
         user.identities = []
         session.add(user)
     elif user is not None and user.user_type == UserType.member and user.creation_type != "Invitation":
-        raise _refuse("memberAlreadyExists",
+        raise Refused("memberAlreadyExists",
                       f"{spec.email} already belongs to a member of this organization")
 
     created = user is None
@@ -262,9 +257,9 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
     async with session_scope() as session:
         invitation = await session.get(Invitation, data.invitation_id)
         if invitation is None or invitation.state != InvitationState.pending:
-            raise _refuse("invitationNotPending", "this invitation can no longer be redeemed")
+            raise Refused("invitationNotPending", "this invitation can no longer be redeemed")
         if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-            raise _refuse("addressLocked", "too many wrong codes: this invitation is locked; "
+            raise Refused("addressLocked", "too many wrong codes: this invitation is locked; "
                           "ask for a new invitation")
         org = await session.get(Organization, invitation.organization_id)
         _check_redemption_policy(org, invitation)
@@ -275,10 +270,10 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
                 Passcode.created_date_time > now - timedelta(hours=1)))).all()
             limit = code_limit([(created, asker) for created, asker in recent], data.client, False, now)
             if limit == "hourly":
-                raise _refuse("tooManyRequests", "too many codes were requested for this address "
+                raise Refused("tooManyRequests", "too many codes were requested for this address "
                               "in the last hour; try again later")
             if limit == "resend":
-                raise _refuse("tooManyRequests", "a code was sent less than a minute ago; "
+                raise Refused("tooManyRequests", "a code was sent less than a minute ago; "
                               "check your mail or wait a minute before asking again")
             code = security.new_passcode()
             existing = Passcode(
@@ -300,10 +295,10 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
 
 def _check_redemption_policy(org: Organization, invitation: Invitation) -> None:
     if not org.email_otp_enabled:
-        raise _refuse("emailOtpDisabled", f"{org.display_name} does not currently allow guests "
+        raise Refused("emailOtpDisabled", f"{org.display_name} does not currently allow guests "
                       "to sign in with a one-time passcode; contact your inviter")
     if not domain_allowed(org.domain_list_mode, org.domain_list, invitation.email):
-        raise _refuse("domainNotAllowed", f"{org.display_name} no longer accepts guests from "
+        raise Refused("domainNotAllowed", f"{org.display_name} no longer accepts guests from "
                       f"{invitation.email.split('@')[-1]}")
 
 

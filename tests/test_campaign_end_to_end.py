@@ -52,6 +52,15 @@ async def test_two_hundred_rows_each_mailed_once(api, admin, mail):
     assert {r["result"] for r in table} == {"invited", "skipped"}
     assert next(r for r in table if r["result"] == "skipped")["reason"].startswith("inviteeEmail:")
     assert all(r["invitationId"] for r in table if r["result"] == "invited")
+    # The same results as JSON, for a client that asks for it (the shape /openapi.json declares).
+    as_json = await api.get(f"/v1.0/invitationCampaigns/{campaign['id']}/results",
+                            headers={**admin, "Accept": "application/json"})
+    assert as_json.status_code == 200 and as_json.headers["content-type"].startswith("application/json")
+    items = as_json.json()["value"]
+    assert [(i["row"], i["invitedUserEmailAddress"], i["result"], i["invitationId"] or "", i["redeemed"])
+            for i in items] == [(int(r["row"]), r["invitedUserEmailAddress"], r["result"], r["invitationId"],
+                                 r["redeemed"] == "true") for r in table]
+    assert next(i for i in items if i["result"] == "skipped")["reason"].startswith("inviteeEmail:")
 
     listed = (await api.get("/v1.0/invitationCampaigns", headers=admin)).json()["value"]
     assert campaign["id"] in {c["id"] for c in listed}

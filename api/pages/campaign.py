@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from api.deps import SessionDep, TemporalDep
 from api.pages.deps import PageUser, SignedIn, forbidden_form, page
 from foyer.errors import Refused
-from foyer.usecases.campaigns import campaign_body, refuse_ended, results_csv, results_filename
+from foyer.usecases.campaigns import campaign_body, refuse_ended, result_rows, results_csv, results_filename
 from models.campaign import Campaign
 from models.enums import ADMIN_ROLES
 from models.token import ApiToken
@@ -101,7 +101,7 @@ async def campaign_results(campaign_id: str, me: PageUser, session: SessionDep) 
         return _forbidden(me)
     if campaign is None:
         return _not_found(me)
-    return Response(await results_csv(session, campaign), media_type="text/csv", headers={
+    return Response(results_csv(await result_rows(session, campaign)), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{results_filename(campaign)}"'})
 
 

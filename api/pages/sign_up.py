@@ -15,6 +15,7 @@ from api.deps import OrganizationDep, SessionDep, TemporalDep
 from api.pages.deps import PageUser, code_requester, forbidden_form, page
 from foyer import sessions
 from foyer.errors import Refused
+from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
 from foyer.sign_up_forms import attribute_id, fields
 from foyer.usecases.sign_up import email_otp_flow, record_sign_up_code_attempt, snapshot_flow
@@ -93,7 +94,7 @@ async def send_code(flow_id: str, request: Request, session: SessionDep, org: Or
         return _missing()
     await session.close()
     email = email.strip()
-    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+    if not is_email_address(email):
         return _page(flow, "email", status=400, email=email, error="Enter your email address.")
     sign_up_id = new_challenge_id()
     try:

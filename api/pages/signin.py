@@ -15,6 +15,7 @@ from api.deps import OrganizationDep, SessionDep, TemporalDep
 from api.pages.deps import code_requester, page
 from foyer import sessions
 from foyer.errors import Refused
+from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
 from foyer.usecases.sign_in import record_sign_in_code_attempt
 from models.directory import User
@@ -48,7 +49,7 @@ async def send_code(request: Request, org: OrganizationDep, client: TemporalDep,
                     next: str = Form("")) -> HTMLResponse:
     target = sessions.safe_next(next)
     email = email.strip()
-    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+    if not is_email_address(email):
         return _form(status=400, next=target, email=email, error="Enter your email address.")
     challenge = new_challenge_id()
     try:

@@ -18,7 +18,7 @@ from api.errors import GraphError, bad_request, not_found
 from api.graph import ENTITLEMENT_PREFIX, GraphRouter
 from api.schemas import GraphModel, iso
 from foyer import outbound
-from foyer.durations import parse_duration
+from foyer.durations import check_duration
 from foyer.names import DisplayName, MultilineText
 from foyer.security import SIGNATURE_HEADER, extension_secret, extension_secrets, signature_valid
 from foyer.usecases.authz import require_manage
@@ -42,8 +42,7 @@ class CallbackConfiguration(GraphModel):
     @field_validator("timeout_duration")
     @classmethod
     def _duration(cls, value: str) -> str:
-        if not parse_duration("PT1M") <= parse_duration(value) <= parse_duration("P14D"):
-            raise ValueError("timeoutDuration must be between PT1M and P14D")
+        check_duration(value, "timeoutDuration", at_least="PT1M", at_most="P14D")
         return value
 
 

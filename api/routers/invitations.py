@@ -14,8 +14,9 @@ from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionD
 from api.errors import GraphError, bad_request
 from workflows.client.invitations import invite, revoke
 from api.odata import collection, list_page
-from api.schemas import GraphModel, iso, normalize_email
-from foyer.durations import parse_duration
+from api.schemas import GraphModel, iso
+from foyer.rules.emails import normalize_email
+from foyer.durations import check_duration
 from foyer.names import DisplayName, MultilineText
 from foyer.policy import domain_allowed, email_domain, invitation_refusal, may_invite
 from models.directory import Application, Group, Organization, User
@@ -74,9 +75,7 @@ class InvitationCreate(GraphModel):
     def _lifetime(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        delta = parse_duration(value)
-        if not (parse_duration("PT1H") <= delta <= parse_duration("P365D")):
-            raise ValueError("foyerLinkLifetime must be between PT1H and P365D")
+        check_duration(value, "foyerLinkLifetime", at_least="PT1H", at_most="P365D")
         return value
 
 

@@ -19,7 +19,8 @@ from api.errors import GraphError, bad_request
 from foyer.errors import Refused
 from api.odata import collection, list_page
 from workflows.client.invitations import revoke
-from api.schemas import GraphModel, iso, normalize_email
+from api.schemas import GraphModel, iso
+from foyer.rules.emails import normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
 from models.directory import AppRoleAssignment, Group, GroupMember, User

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
 from api.schemas import GraphModel, iso, utc
-from foyer.durations import parse_duration
+from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText, control_character_in_text
 from models.base import utcnow
 
@@ -120,24 +120,6 @@ def _references(sets: list[dict], path: str) -> list[tuple[str, str, str]]:
             if key in item:
                 found.append((kind, item[key], path))
     return found
-
-
-# --- durations ----------------------------------------------------------------------------------
-
-def iso_duration(value: Any, *, minimum: str | None = None, maximum: str | None = None) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 duration such as P14D or PT12H")
-    try:
-        delta = parse_duration(value)  # ValueError names the text
-    except OverflowError:
-        raise ValueError(f"{value!r} is far too long") from None
-    if delta <= timedelta(0):
-        raise ValueError(f"{value!r} must be longer than zero")
-    if minimum and delta < parse_duration(minimum):
-        raise ValueError(f"{value!r} is shorter than {minimum}")
-    if maximum and delta > parse_duration(maximum):
-        raise ValueError(f"{value!r} is longer than {maximum}")
-    return value
 
 
 # --- catalogs -----------------------------------------------------------------------------------
@@ -285,7 +267,9 @@ class Expiration(GraphModel):
     @field_validator("duration")
     @classmethod
     def _duration(cls, value):
-        return None if value is None else iso_duration(value, maximum="P3650D")
+        if value is not None:
+            check_duration(value, at_most="P3650D")
+        return value
 
     @field_validator("end_date_time")
     @classmethod
@@ -355,12 +339,15 @@ class ApprovalStage(GraphModel):
     @field_validator("duration_before_automatic_denial")
     @classmethod
     def _denial(cls, value):
-        return iso_duration(value, minimum="PT1H", maximum="P14D")
+        check_duration(value, at_least="PT1H", at_most="P14D")
+        return value
 
     @field_validator("duration_before_escalation")
     @classmethod
     def _escalation(cls, value):
-        return None if value is None else iso_duration(value, maximum="P14D")
+        if value is not None:
+            check_duration(value, at_most="P14D")
+        return value
 
     @field_validator("primary_approvers", mode="before")
     @classmethod
@@ -718,12 +705,7 @@ class ScheduleExpiration(GraphModel):
         if self.type == "afterDuration":
             if not self.duration:
                 raise ValueError("expiration of type afterDuration needs a duration such as P30D")
-            try:
-                length = parse_duration(self.duration)  # ValueError names the bad text
-            except OverflowError:
-                raise ValueError("duration must be at most P3650D") from None
-            if not timedelta(0) < length <= LONGEST_SCHEDULE:
-                raise ValueError("duration must be longer than zero and at most P3650D")
+            check_duration(self.duration, "duration", at_most="P3650D")
         if self.type == "afterDateTime":
             if self.end_date_time is None:
                 raise ValueError("expiration of type afterDateTime needs an endDateTime")

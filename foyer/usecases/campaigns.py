@@ -61,18 +61,25 @@ async def campaign_body(session, campaign: Campaign) -> dict:
     }
 
 
-async def results_csv(session, campaign: Campaign) -> str:
-    """Every row's outcome, in file order, as CSV: what was done with it, why, and whether the
-    invitation was redeemed."""
+async def result_rows(session, campaign: Campaign) -> list[dict]:
+    """Every row's outcome, in file order: what was done with it, why, and whether the invitation
+    was redeemed (the API's JSON results, and the rows of the CSV)."""
     rows = (await session.exec(select(CampaignRow, Invitation.state).outerjoin(
         Invitation, col(Invitation.id) == col(CampaignRow.invitation_id)).where(
         CampaignRow.campaign_id == campaign.id).order_by(CampaignRow.row_number))).all()
+    return [{"row": row.row_number, "invitedUserEmailAddress": row.email, "result": row.state,
+             "reason": row.reason, "invitationId": row.invitation_id, "userId": row.user_id,
+             "redeemed": invitation_state == InvitationState.redeemed} for row, invitation_state in rows]
+
+
+def results_csv(results: list[dict]) -> str:
+    """result_rows as the CSV file the page and the API serve (booleans as true/false, nulls empty)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(RESULT_COLUMNS)
-    for row, invitation_state in rows:
-        writer.writerow([row.row_number, row.email, row.state, row.reason or "", row.invitation_id or "",
-                         row.user_id or "", "true" if invitation_state == InvitationState.redeemed else "false"])
+    for result in results:
+        writer.writerow(["" if result[c] is None else ("true" if result[c] else "false")
+                         if isinstance(result[c], bool) else result[c] for c in RESULT_COLUMNS])
     return out.getvalue()
 
 

@@ -253,7 +253,7 @@ def test_cli_token_name_refuses_control_characters():
         created = foyer("token", "create", "--name", bad, "--role", "member")
         assert created.returncode == 2, (bad, created.stdout, created.stderr)
         assert "control character" in created.stderr
-    from foyer.cli import create_token
+    from foyer.tokens import create_token
 
     with pytest.raises(ValueError):
         create_token("ops\r\nscript", "member")
