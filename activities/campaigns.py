@@ -20,7 +20,7 @@ from models.campaign import Campaign, CampaignRow
 from models.entitlement import AssignmentRequest
 from models.directory import Organization, User
 from workflows.client import access_requests
-from workflows.client.invitations import invite, start_holding
+from workflows.client.invitations import invite_guest, start_holding
 from workflows.messages.access import AccessRequestSpec
 from workflows.messages.campaign import (
     BatchInput, BatchOutcome, CampaignStateInput, NextRowsInput, RowInput, RowOutcome, row_invitation_id,
@@ -199,7 +199,7 @@ class CampaignInviter:
                 User.organization_id == campaign.organization_id, User.mail == row.email))).first()
             spec = _row_spec(campaign, row, existing or str(uuid.uuid4()))
         try:
-            result = await invite(self.client, spec)
+            result = await invite_guest(self.client, spec)
             outcome = RowOutcome(state="invited")
         except Refused as error:
             if error.transient:

@@ -13,9 +13,8 @@ from foyer.errors import Refused
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
 from foyer.rules.codes import CODE_LIFETIME, code_limit
-from foyer.settings import get_settings
 from foyer.templating import render_mail
-from foyer.usecases.invitations import grant_memberships
+from foyer.usecases.invitations import grant_memberships, redeem_url
 from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, attempt_ended, locked_attempt
 from models.base import utcnow
 from models.directory import Organization, User
@@ -163,10 +162,6 @@ def _recorded(invitation: Invitation, org: Organization, outbox_key: str | None 
         link_token_hash=invitation.link_token_hash,
         outbox_key=outbox_key,
     )
-
-
-def redeem_url(link_id: str) -> str:
-    return f"{get_settings().public_url.rstrip('/')}/redeem/{security.link_token(link_id)}"
 
 
 @activity.defn

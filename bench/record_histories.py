@@ -4,8 +4,8 @@
 
 Runs representative scenarios on a fresh file-backed dev server with the project's worker, a fresh
 migrated SQLite database and a real SMTP server, driving the workflow through the Temporal client
-exactly as the API and the pages do (`workflows.client.invitations`: `invite` is update-with-start), then saves each
-closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
+exactly as the API and the pages do (`workflows.client.invitations`: `invite_guest` is update-with-start),
+then saves each closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
 pages and the signUps API drive them (`--only signup` records just those; `--only invitation`
@@ -33,7 +33,7 @@ from temporalio.client import Client  # noqa: E402
 
 from foyer.usecases.redemption import record_passcode_attempt  # noqa: E402
 from foyer.usecases.sign_up import record_sign_up_code_attempt  # noqa: E402
-from workflows.client.invitations import invite  # noqa: E402
+from workflows.client.invitations import invite_guest  # noqa: E402
 from workflows.client import access_requests, invitations, sign_ups  # noqa: E402
 from foyer.errors import Refused  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
@@ -119,7 +119,7 @@ class Recorder:
     async def redeemed(self) -> None:
         """invite → ask for a passcode → one wrong code → the right code → redeemed."""
         email = self.email("redeemed")
-        result = await invite(self.client, self.spec(email))
+        result = await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email)
         challenge, code = await self.passcode(email)
         # As the page does: the code is checked against the database (a wrong one never reaches
@@ -135,17 +135,17 @@ class Recorder:
         await self.save("redeemed", email, "redeemed")
 
         # Invited again after redeeming: a new run that answers Completed and mails straight away.
-        await invite(self.client, self.spec(email))
+        await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email, count=3)
         await self.save("reinvited_after_redeem", email, "redeemed")
 
     async def superseded_then_expired(self) -> None:
         """invite → invite again (the first link dies) with a 3 s lifetime → expires."""
         email = self.email("superseded")
-        await invite(self.client, self.spec(email))
+        await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email)
         first_link_hash = await self.link_hash(email)
-        await invite(self.client, self.spec(email, lifetime="PT3S"))
+        await invite_guest(self.client, self.spec(email, lifetime="PT3S"))
         await self.catcher.wait_for(email, count=2)
         try:  # the first link no longer works (a validator refusal: not in history)
             await invitations.request_passcode(self.client, self.workflow_id(email), PasscodeRequest(
@@ -157,7 +157,7 @@ class Recorder:
 
     async def revoked(self) -> None:
         email = self.email("revoked")
-        await invite(self.client, self.spec(email))
+        await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email)
         status = await self.handle(email).execute_update(
             InvitationWorkflow.revoke, RevokeRequest(actor_id="recorder", actor_name="History Recorder",
@@ -167,7 +167,7 @@ class Recorder:
 
     async def expired(self) -> None:
         email = self.email("expired")
-        await invite(self.client, self.spec(email, lifetime="PT2S"))
+        await invite_guest(self.client, self.spec(email, lifetime="PT2S"))
         await self.catcher.wait_for(email)
         await self.save("expired", email, "expired")
 
@@ -180,7 +180,7 @@ class Recorder:
             session.add(org)
         try:
             email = self.email("reminded")
-            await invite(self.client, self.spec(email, lifetime="PT5S"))
+            await invite_guest(self.client, self.spec(email, lifetime="PT5S"))
             await self.save("reminded_then_expired", email, "expired")
             assert len(self.catcher.to(email)) == 2, "expected the invitation and one reminder"
         finally:

@@ -12,29 +12,6 @@ def _spec() -> dict:
 
 SPEC = _spec()
 
-# Routes still answering with an undeclared dict while issue 10's move proceeds. Strict xfail: a
-# route that gains its shape fails here until it is struck off, so the list only shrinks.
-PENDING = {
-    "GET /v1.0/invitations",
-    "POST /v1.0/invitations",
-    "GET /v1.0/invitations/{invitation_id}",
-    "POST /v1.0/invitations/{invitation_id}/resend",
-    "POST /v1.0/invitations/{invitation_id}/revoke",
-    "GET /v1.0/users",
-    "POST /v1.0/users",
-    "GET /v1.0/users/{user_id}",
-    "GET /v1.0/users/{user_id}/memberOf",
-    "GET /v1.0/groups",
-    "POST /v1.0/groups",
-    "GET /v1.0/groups/{group_id}",
-    "GET /v1.0/groups/{group_id}/members",
-    "GET /v1.0/applications",
-    "POST /v1.0/applications",
-    "GET /v1.0/applications/{application_id}",
-    "GET /v1.0/applications/{application_id}/appRoleAssignedTo",
-    "POST /v1.0/applications/{application_id}/appRoleAssignedTo",
-    "GET /v1.0/auditLogs/directoryAudits",
-}
 OPERATIONS = [(method.upper(), path, op) for path, ops in SPEC["paths"].items() for method, op in ops.items()]
 
 
@@ -49,12 +26,7 @@ def test_every_graph_path_is_in_the_document():
     assert len(OPERATIONS) > 100
 
 
-def _case(method: str, path: str, op: dict):
-    mark = pytest.mark.xfail(strict=True, reason="shape pending") if f"{method} {path}" in PENDING else ()
-    return pytest.param(method, path, op, id=f"{method} {path}", marks=mark)
-
-
-@pytest.mark.parametrize("method,path,op", [_case(*operation) for operation in OPERATIONS])
+@pytest.mark.parametrize("method,path,op", OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
 def test_success_response_has_a_named_shape(method, path, op):
     successes = {code: resp for code, resp in op["responses"].items() if code.startswith("2")}
     assert successes, f"{method} {path} documents no success response"

@@ -47,7 +47,7 @@ async def test_redemption_steps_on_a_superseded_link_are_refused(temporal, worke
     email = unique_email()
     spec = InvitationSpec(invitation_id=str(uuid.uuid4()), organization_id=organization_id, email=email,
                           proposed_user_id=str(uuid.uuid4()), invite_redirect_url="https://app.contoso.test/")
-    await invitations.invite(temporal.client, spec)
+    await invitations.invite_guest(temporal.client, spec)
     workflow_id = invitation_workflow_id(organization_id, email)
     for step in (
         invitations.request_passcode(temporal.client, workflow_id, PasscodeRequest(

@@ -17,7 +17,7 @@ from sqlmodel import select
 from workflows.messages.invitation import InvitationSpec
 from api.campaign_rows import judge, parse_json
 from foyer.errors import Refused
-from workflows.client.invitations import invite as start_invitation
+from workflows.client.invitations import invite_guest as start_invitation
 from foyer.db import session_scope
 from foyer.settings import get_settings
 from models.audit import AuditRecord

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from activities.invitations import redeem_url
+from foyer.usecases.invitations import redeem_url
 from foyer import security, sessions
 from foyer.db import session_scope
 from models.invitation import Invitation

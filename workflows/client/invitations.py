@@ -20,9 +20,13 @@ from workflows.messages.invitation import (
 )
 
 
-async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
-    """Update-with-start on the address's InvitationWorkflow: one workflow per address, however
-    many times (or how concurrently) it is invited."""
+async def invite_guest(client: Client, spec: InvitationSpec) -> InviteResult:
+    """Invite a guest: the one way, for `POST /v1.0/invitations` (and its resend), a campaign row
+    (activities.campaigns) and bench. Update-with-start on the address's InvitationWorkflow: one
+    workflow per address, however many times (or how concurrently) it is invited; the workflow
+    records the invitation (the `record_invitation` activity: the guest, the row, its link, its
+    mail and audit record, with the rules checked again there), then keeps its timers. Refusals
+    come back as `Refused` with the Graph code."""
     workflow_id = invitation_workflow_id(spec.organization_id, spec.email)
     for attempt in range(3):
         operation = WithStartWorkflowOperation(
@@ -49,7 +53,7 @@ async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
 async def start_holding(client: Client, spec: InvitationSpec, recorded: RecordedInvitation) -> bool:
     """Start the address's InvitationWorkflow with the invitation already recorded (a campaign's
     batch path records many in one transaction); False when a run for the address exists (the
-    one-row path, `invite`, then hands the invitation to it)."""
+    one-row path, `invite_guest`, then hands the invitation to it)."""
     try:
         await client.start_workflow(
             InvitationWorkflow.run,
