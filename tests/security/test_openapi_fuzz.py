@@ -8,12 +8,10 @@ same every time and fits the suite's time. Requests go to the in-process app ove
 session's event loop (the loop the database engine and Temporal client live on); Hypothesis drives
 them from a worker thread.
 
-Response-schema conformance: the API's responses are hand-built dicts (no response models yet), so
-the check runs only on the operations whose OpenAPI document describes a response body. Today that
-is the handlers annotated `-> dict` — their schema says only "a JSON object", which is all that is
-checked — and not FastAPI's documented 422 (validation errors answer 400 with a Graph error, and
-400 is not documented, so it is not checked). Each operation that gains a response model is
-checked against it from then on, with no change here.
+Response-schema conformance: every success response is declared by a named shape (api/schemas/,
+see tests/test_openapi_response_schemas.py), so each answer is checked against its shape as well.
+FastAPI's documented 422 is not checked (validation errors answer 400 with a Graph error, and 400
+is not documented).
 """
 
 import asyncio
