@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from api.errors import GraphError
 from api.routers.entitlement_extensions import CallbackConfiguration
-from api.routers.entitlement_requests import ScheduleExpiration
+from api.schemas.entitlement import ScheduleExpiration
 from api.routers.invitations import InvitationCreate
 from api.routers.organization import ExternalCollaborationUpdate
 from api.routers.sign_up_flows import duration
