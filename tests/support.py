@@ -32,17 +32,6 @@ def passcode_in(text: str) -> str:
     return match.group(1)
 
 
-async def create_group_and_app(organization_id: str, name: str = "Partners"):
-    """A group and an application straight in the directory (what an admin would have made)."""
-    from models.directory import Application, Group
-
-    async with session_scope() as session:
-        group = Group(organization_id=organization_id, display_name=f"{name} {uuid.uuid4().hex[:6]}")
-        app = Application(organization_id=organization_id, display_name=f"{name} portal")
-        session.add_all([group, app])
-    return group, app
-
-
 async def invite(api, headers, email: str, **extra) -> dict:
     body = {"invitedUserEmailAddress": email, "inviteRedirectUrl": "https://app.contoso.test/welcome",
             "sendInvitationMessage": True, **extra}
