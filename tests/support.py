@@ -5,7 +5,8 @@ import re
 import uuid
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlalchemy import or_
+from sqlmodel import col, func, select
 
 from foyer.db import session_scope
 from models.directory import User
@@ -89,3 +90,23 @@ def getter(api, path: str, headers: dict):
         assert response.status_code == 200, response.text
         return response.json()
     return fetch
+
+
+async def invitation_mail_settled(emails: list[str], seconds: float = 20.0) -> None:
+    """Until every invitation mail queued for these addresses is marked sent. A sent outbox key is
+    never mailed again, so after this no later copy can arrive (rather than sleeping to see none)."""
+    from models.invitation import Invitation
+    from models.outbox import OutboxMessage
+
+    wanted = [email.lower() for email in emails]
+
+    async def unsent() -> int:
+        async with session_scope() as session:
+            ids = (await session.exec(select(Invitation.id).where(col(Invitation.email).in_(wanted)))).all()
+            if not ids:
+                return 0
+            keys = or_(*(col(OutboxMessage.key).startswith(f"invitation:{i}:") for i in ids))
+            return (await session.exec(select(func.count()).select_from(OutboxMessage).where(
+                keys, OutboxMessage.state != "sent"))).one()
+
+    await until(unsent, lambda count: count == 0, seconds)
