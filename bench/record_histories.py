@@ -42,8 +42,6 @@ from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import new_challenge_id  # noqa: E402
 from models.campaign import Campaign, CampaignRow  # noqa: E402
-from models.directory import Organization  # noqa: E402
-from models.sign_up import UserFlow  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
@@ -53,10 +51,11 @@ from workflows.messages import (  # noqa: E402
     SignUpCodeRequest, SignUpDecision, SignUpVerification, access_request_workflow_id, assignment_workflow_id,
     campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
 )
-# The directory builders the tests use: packages and policies written straight to the database.
+# The directory builders the tests use (tests/factories.py), written straight to the database.
 from tests.connector_server import ConnectorServer, connector_server  # noqa: E402
-from tests.entitlement_support import (  # noqa: E402
-    make_package, make_user, request, self_service, stage, stage_open,
+from tests.entitlement_support import stage_open  # noqa: E402
+from tests.factories import (  # noqa: E402
+    make_flow, make_package, make_user, request, self_service, stage, update_organization,
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
@@ -173,21 +172,14 @@ class Recorder:
 
     async def reminded_then_expired(self) -> None:
         """The organization reminds after 2 s; the link lives 5 s: invitation, reminder, expiry."""
-        async with session_scope() as session:
-            org = await session.get(Organization, self.organization_id)
-            saved = list(org.invitation_reminders)
-            org.invitation_reminders = ["PT2S"]
-            session.add(org)
+        saved = await update_organization(self.organization_id, invitation_reminders=["PT2S"])
         try:
             email = self.email("reminded")
             await invite_guest(self.client, self.spec(email, lifetime="PT5S"))
             await self.save("reminded_then_expired", email, "expired")
             assert len(self.catcher.to(email)) == 2, "expected the invitation and one reminder"
         finally:
-            async with session_scope() as session:
-                org = await session.get(Organization, self.organization_id)
-                org.invitation_reminders = saved
-                session.add(org)
+            await update_organization(self.organization_id, **saved)
 
 
 class AccessRecorder:
@@ -305,12 +297,8 @@ class SignUpRecorder:
         self.client, self.catcher, self.organization_id, self.out = client, catcher, organization_id, out
 
     async def flow(self, **fields) -> str:
-        flow_id = f"B2X_1_recorded_{uuid.uuid4().hex[:8]}"
-        async with session_scope() as session:
-            session.add(UserFlow(id=flow_id, organization_id=self.organization_id, display_name="Recorded sign-up",
-                                 identity_provider_ids=["EmailOtpSignup-OAUTH"],
-                                 user_attribute_assignments=self.ASSIGNMENTS, **fields))
-        return flow_id
+        return await make_flow(self.organization_id, display_name="Recorded sign-up",
+                               user_attribute_assignments=self.ASSIGNMENTS, **fields)
 
     async def through_form(self, flow_id: str, scenario: str):
         """Code, verify, form: the handle and the status the form's Update answered."""

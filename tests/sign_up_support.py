@@ -1,5 +1,5 @@
-"""Helpers for the self-service sign-up tests: user flows and connectors written as an admin
-would have made them, signed callbacks, and the sign-up pages walked with an HTTP client that
+"""Helpers for the self-service sign-up tests (user flows and connectors are built by
+tests/factories.py): signed callbacks, and the sign-up pages walked with an HTTP client that
 keeps cookies like a browser. The real HTTP connector server on 127.0.0.1 is
 tests/connector_server.py (`connector_server()`, `server.connector(organization_id)`,
 `server.reply(..., step=...)`)."""
@@ -7,48 +7,14 @@ tests/connector_server.py (`connector_server()`, `server.connector(organization_
 import json
 import re
 import time
-import uuid
 
 import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
 from foyer.security import SIGNATURE_HEADER, connector_secret, sign
-from models.sign_up import SignUp, UserFlow, UserFlowAttribute
+from models.sign_up import SignUp
 from tests.support import passcode_in
-
-LOYALTY = "extension_0123456789abcdef0123456789abcdef_LoyaltyNumber"
-
-
-def default_assignments() -> list[dict]:
-    return [
-        {"id": "displayName", "displayName": "Display name", "isOptional": False, "userInputType": "textBox",
-         "userAttribute": {"id": "displayName"}, "userAttributeValues": [], "order": 1},
-        {"id": "city", "displayName": "City", "isOptional": True, "userInputType": "textBox",
-         "userAttribute": {"id": "city"}, "userAttributeValues": [], "order": 2},
-        {"id": "country", "displayName": "Country", "isOptional": False, "userInputType": "dropdownSingleSelect",
-         "userAttribute": {"id": "country"}, "order": 3,
-         "userAttributeValues": [{"name": "Norway", "value": "NO", "isDefault": False},
-                                 {"name": "Kenya", "value": "KE", "isDefault": False}]},
-        {"id": LOYALTY, "displayName": "Loyalty number", "isOptional": True, "userInputType": "textBox",
-         "userAttribute": {"id": LOYALTY}, "userAttributeValues": [], "order": 4},
-    ]
-
-
-async def make_flow(organization_id: str, **fields) -> str:
-    """A flow in the directory; custom attributes named in its assignments are created too."""
-    flow_id = f"B2X_1_test_{uuid.uuid4().hex[:8]}"
-    assignments = fields.pop("user_attribute_assignments", None) or default_assignments()
-    async with session_scope() as session:
-        existing = (await session.exec(select(UserFlowAttribute).where(
-            UserFlowAttribute.organization_id == organization_id, UserFlowAttribute.id == LOYALTY))).first()
-        if existing is None:
-            session.add(UserFlowAttribute(id=LOYALTY, organization_id=organization_id, name="LoyaltyNumber",
-                                          display_name="Loyalty number", data_type="int64"))
-        session.add(UserFlow(id=flow_id, organization_id=organization_id, display_name="Partner sign-up",
-                             identity_provider_ids=["EmailOtpSignup-OAUTH"],
-                             user_attribute_assignments=assignments, **fields))
-    return flow_id
 
 
 async def sign_up_row(email: str) -> SignUp | None:

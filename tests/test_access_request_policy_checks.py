@@ -8,7 +8,7 @@ from workflows.client import access_requests
 from foyer.errors import Refused
 from foyer.db import session_scope
 from models.entitlement import AccessPackage, AssignmentPolicy
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 
 
 async def refused(client, spec) -> Refused:

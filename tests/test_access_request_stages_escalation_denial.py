@@ -9,7 +9,8 @@ from workflows.client import access_requests
 from foyer.errors import Refused
 from foyer.db import session_scope
 from models.entitlement import ApprovalStage, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
+from tests.entitlement_support import stage_open
+from tests.factories import make_package, make_user, request, self_service, stage
 from workflows.access_request import AccessRequestWorkflow, Decision
 
 

@@ -14,7 +14,7 @@ from foyer.db import session_scope
 from models.directory import GroupMember
 from models.entitlement import ApprovalStage
 from tests.browser import chromium_page
-from tests.entitlement_support import make_package, make_user, request, self_service, stage
+from tests.factories import make_package, make_user, request, self_service, stage
 from tests.portal_support import sign_in, wait_for_state
 from tests.support import passcode_in
 

@@ -9,7 +9,7 @@ from workflows.client import access_requests
 from foyer import sessions
 from foyer.db import session_scope
 from models.entitlement import AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service, single, stage
+from tests.factories import make_package, make_user, request, self_service, single, stage
 from tests.portal_support import csrf_in, sign_in, wait_for_state
 
 

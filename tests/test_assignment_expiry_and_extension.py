@@ -9,7 +9,7 @@ from workflows.client import access_requests
 from foyer.db import session_scope
 from models.directory import AppRoleAssignment, GroupMember
 from models.entitlement import Assignment, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
 

@@ -8,7 +8,7 @@ from workflows.client import access_requests
 from foyer.db import session_scope
 from models.directory import Group, GroupMember
 from models.entitlement import Assignment, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from workflows.assignment import AssignmentWorkflow
 
 

@@ -9,7 +9,7 @@ from sqlmodel import func, select
 
 from foyer.db import session_scope
 from models.directory import User
-from tests.support import unique_email
+from tests.support import invitation_mail_settled, unique_email
 
 
 async def wait_for_state(api, headers, campaign_id: str, states: set[str], timeout: float = 90) -> dict:
@@ -38,7 +38,7 @@ async def test_two_hundred_rows_each_mailed_once(api, admin, mail):
                               "canceled": 0}
     for email in emails:
         await mail.wait_for(email)
-    await asyncio.sleep(1)  # nothing more may arrive
+    await invitation_mail_settled(emails)  # then nothing more may arrive
     assert all(len(mail.to(e)) == 1 for e in emails)
     async with session_scope() as session:
         guests = (await session.exec(select(func.count()).select_from(User).where(

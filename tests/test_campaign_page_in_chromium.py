@@ -18,7 +18,7 @@ from models.campaign import Campaign
 from models.enums import Role
 from models.token import ApiToken
 from tests.browser import chromium_page
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.portal_support import sign_in
 from tests.support import passcode_in
 

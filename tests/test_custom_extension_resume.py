@@ -10,7 +10,7 @@ import httpx
 from workflows.client import access_requests
 from foyer.db import session_scope
 from models.entitlement import AssignmentPolicy, AssignmentRequest, CustomExtensionCall
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver, resume
 from workflows.access_request import AccessRequestWorkflow
 

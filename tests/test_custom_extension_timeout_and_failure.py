@@ -9,7 +9,7 @@ from foyer.security import extension_secret
 from models.entitlement import (
     Assignment, AssignmentPolicy, AssignmentRequest, CustomExtension, CustomExtensionCall,
 )
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver, free_port
 from workflows.access_request import AccessRequestWorkflow
 

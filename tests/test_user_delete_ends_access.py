@@ -4,7 +4,8 @@ assignment's workflow takes the access back and ends."""
 from workflows.client import access_requests
 from foyer.db import session_scope
 from models.entitlement import Assignment, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
+from tests.entitlement_support import stage_open
+from tests.factories import make_package, make_user, request, self_service, stage
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
 

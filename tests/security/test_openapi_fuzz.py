@@ -41,6 +41,11 @@ EXCLUDED: dict[str, str] = {
     # outside `foyer dev`.
 }
 
+# The operations are fuzzed in SHARDS tests (operation i in shard i % SHARDS), so that the two
+# test processes of `make test` can share the work; the seeds follow the operation, so the requests
+# sent are the same however many shards there are.
+SHARDS = 4
+
 # Examples per operation and caller. The admin reaches the handlers; the member mostly meets 403;
 # the anonymous caller meets 401 before anything else, so a few examples prove it.
 # FOYER_FUZZ_SCALE multiplies them and FOYER_FUZZ_SEED shifts the seeds, for a longer hunt by hand
@@ -160,7 +165,8 @@ def _fuzz_operation(operation, headers: dict, examples: int, seeded: dict | None
 
 
 @pytest.mark.timeout(300 * SCALE)
-async def test_no_operation_answers_a_server_error(app, api, admin, make_token, make_member,
+@pytest.mark.parametrize("shard", range(SHARDS))
+async def test_no_operation_answers_a_server_error(shard, app, api, admin, make_token, make_member,
                                                    organization_id):
     document = app.openapi()
     schema = schemathesis.openapi.from_dict(document)
@@ -205,7 +211,7 @@ async def test_no_operation_answers_a_server_error(app, api, admin, make_token, 
     def fuzz_all() -> tuple[list[str], int]:
         failures, fuzzed = [], 0
         for index, operation in enumerate(operations):
-            if operation.label in EXCLUDED:
+            if index % SHARDS != shard or operation.label in EXCLUDED:
                 continue
             fuzzed += 1
             checks = [not_a_server_error]
@@ -230,7 +236,7 @@ async def test_no_operation_answers_a_server_error(app, api, admin, make_token, 
         await client.aclose()
         await _restore_organization(snapshot)
     elapsed = time.monotonic() - started
-    print(f"\nschemathesis: {fuzzed} operations fuzzed, {len(EXCLUDED)} excluded, "
+    print(f"\nschemathesis, shard {shard + 1} of {SHARDS}: {fuzzed} operations fuzzed, {len(EXCLUDED)} excluded, "
           f"{len(response_schema_operations)} with response-schema conformance; "
           f"{sum(statuses.values())} requests ({dict(sorted(statuses.items()))}), "
           f"{len(answered_2xx)} operations answered 2xx at least once; {elapsed:.1f}s")
