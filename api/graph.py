@@ -1,21 +1,51 @@
 """What every Graph-shaped router shares, HTTP only: the router class that sends only what a
 handler set, the entitlement-management prefix, $ref bodies and pre-built collection pages."""
 
-from typing import Any
+from typing import Any, get_args
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
 
 from api.errors import bad_request
 from api.odata import Page, collection
+from api.schemas import Collection
+
+
+def shape_properties(model: Any) -> set[str] | None:
+    """The property names (as sent) of a route's response shape — of its items, for a
+    collection — or None when the route declares no shape."""
+    if not isinstance(model, type) or not issubclass(model, BaseModel):
+        return None
+    if issubclass(model, Collection):
+        (model,) = get_args(model.model_fields["value"].annotation)
+    return {field.alias or name for name, field in model.model_fields.items()}
+
+
+def _select_check(properties: set[str]):
+    async def check_select(request: Request) -> None:
+        # Against the declared shape, so an unknown name is refused even when the page is empty
+        # (api.odata.select_fields can only check the rows it has).
+        wanted = request.query_params.get("$select")
+        if not wanted:
+            return
+        unknown = {name.strip() for name in wanted.split(",") if name.strip()} - properties
+        if unknown:
+            raise bad_request(f"$select: unknown propert{'ies' if len(unknown) > 1 else 'y'} "
+                              f"{', '.join(sorted(unknown))}")
+    return Depends(check_select)
 
 
 class GraphRouter(APIRouter):
     """An APIRouter whose routes serialize their response_model with exclude_unset: handlers
     return dicts, the declared shape (api/schemas/) documents and checks them, and a property the
-    handler did not set ($select, optional properties) is left out rather than sent as null."""
+    handler did not set ($select, optional properties) is left out rather than sent as null.
+    A GET's `$select` is checked against the declared shape before the handler runs."""
 
     def add_api_route(self, path: str, endpoint: Any, **kwargs: Any) -> None:
         kwargs["response_model_exclude_unset"] = True
+        properties = shape_properties(kwargs.get("response_model"))
+        if properties is not None and "GET" in (kwargs.get("methods") or ()):
+            kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()), _select_check(properties)]
         super().add_api_route(path, endpoint, **kwargs)
 
 
