@@ -158,11 +158,11 @@ def claim_seconds() -> float:
     return 4 * get_settings().smtp_timeout_seconds + 20
 
 
-async def _claim(keys: list[str]) -> tuple[list[tuple[str, EmailMessage | None, str | None, list[str]]], list[str]]:
+async def _claim(keys: list[str]) -> tuple[list[OutboxMessage], list[str]]:
     """Claim the pending messages among `keys` for this attempt, in one transaction (row locks on
     PostgreSQL, the writer lock on SQLite, so two attempts never both claim one message).
-    Returns ([(key, message, why it cannot be built, recipients)] claimed now, [keys another
-    attempt holds]); messages already sent or failed are in neither."""
+    Returns ([rows claimed now], [keys another attempt holds]); messages already sent or failed
+    are in neither."""
     now = utcnow()
     claimed, held = [], []
     async with session_scope() as session:
@@ -180,7 +180,7 @@ async def _claim(keys: list[str]) -> tuple[list[tuple[str, EmailMessage | None, 
                 continue
             row.claimed_until = now + timedelta(seconds=claim_seconds())
             session.add(row)
-            claimed.append((row.key, *_built(row), row.to_addresses + row.cc_addresses))
+            claimed.append(row)
     return claimed, held
 
 
@@ -230,17 +230,17 @@ async def deliver_many(keys: list[str]) -> int:
     pause = 0.1
     while keys:
         claimed, held = await _claim(keys)
-        due = []
-        for key, message, failure, recipients in claimed:
-            if failure:
-                await _record_build_failure(key, failure)
-            else:
-                due.append((key, message, recipients))
-        for index, (key, message, recipients) in enumerate(due):
+        for index, row in enumerate(claimed):
+            # Built one at a time, just before sending: the email package takes a few ms of CPU
+            # per message, and a batch built at once would hold the event loop for all of them.
+            message, failure = _built(row)
             try:
-                await _to_the_end(_send(key, message, recipients))
+                if failure:
+                    await _to_the_end(_record_build_failure(row.key, failure))
+                    continue
+                await _to_the_end(_send(row.key, message, row.to_addresses + row.cc_addresses))
             except BaseException:
-                await _to_the_end(_release([later for later, _, _ in due[index + 1:]]))
+                await _to_the_end(_release([later.key for later in claimed[index + 1:]]))
                 raise
             sent += 1
         keys = held
