@@ -1,11 +1,13 @@
 """FOYER_TEMPORAL_* settings become the arguments of Client.connect (the dev server in plaintext, a
-cluster over TLS or mTLS, Temporal Cloud with an API key), with no network involved; settings that
+cluster over TLS or mTLS, Temporal Cloud with an API key), checked without a network; settings that
 cannot work stop `foyer api` / `foyer worker` / create_app at startup with a message naming the
-setting and the file."""
+setting and the file. Last, the mTLS settings connect for real, through a TLS front that demands
+a client certificate before the suite's dev server."""
 
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,128 @@ def test_command_refuses_to_start_with_a_missing_certificate(tmp_path, command):
     assert f"foyer {command}: refusing to start: FOYER_TEMPORAL_TLS_SERVER_CA_PATH: {missing} does not exist" \
         in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- a real mTLS connection ---------------------------------------------------------------------
+
+SERVER_NAME = "temporal.foyer.test"
+
+
+def _pki(folder: Path) -> dict[str, Path]:
+    """A CA, a server certificate for SERVER_NAME and a client certificate, as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("Foyer test CA")).issuer_name(name("Foyer test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+
+    def leaf(common: str, usage, san: list[x509.GeneralName] | None):
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (x509.CertificateBuilder().subject_name(name(common)).issuer_name(ca.subject)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                                  critical=False))
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return key, builder.sign(ca_key, hashes.SHA256())
+
+    server_key, server = leaf(SERVER_NAME, ExtendedKeyUsageOID.SERVER_AUTH, [x509.DNSName(SERVER_NAME)])
+    client_key, client = leaf("foyer-worker", ExtendedKeyUsageOID.CLIENT_AUTH, None)
+
+    def write(file: str, content: bytes) -> Path:
+        (folder / file).write_bytes(content)
+        return folder / file
+
+    def key_pem(key) -> bytes:
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    return {"ca": write("ca.pem", ca.public_bytes(serialization.Encoding.PEM)),
+            "server": write("server.pem", server.public_bytes(serialization.Encoding.PEM)),
+            "server_key": write("server.key", key_pem(server_key)),
+            "client": write("client.pem", client.public_bytes(serialization.Encoding.PEM)),
+            "client_key": write("client.key", key_pem(client_key))}
+
+
+@pytest.fixture
+async def mtls_frontend(temporal, tmp_path):
+    """The suite's dev server behind a TLS front that demands a client certificate from the test CA
+    (as a cluster's frontend or Temporal Cloud's mTLS namespaces do): (address, PEM files)."""
+    import asyncio
+    import ssl
+
+    pki = _pki(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki["ca"]))
+    context.load_cert_chain(pki["server"], pki["server_key"])
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.set_alpn_protocols(["h2"])
+    upstream_host, upstream_port = temporal.client.service_client.config.target_host.rsplit(":", 1)
+    tasks: set = set()
+
+    async def pipe(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    async def forward(reader, writer):
+        try:
+            up_reader, up_writer = await asyncio.open_connection(upstream_host, int(upstream_port))
+        except OSError:
+            writer.close()
+            return
+        both = [asyncio.create_task(pipe(reader, up_writer)), asyncio.create_task(pipe(up_reader, writer))]
+        tasks.update(both)
+        await asyncio.gather(*both, return_exceptions=True)
+
+    front = await asyncio.start_server(forward, "127.0.0.1", 0, ssl=context)
+    port = front.sockets[0].getsockname()[1]
+    yield f"127.0.0.1:{port}", pki
+    front.close()
+    for task in tasks:
+        task.cancel()
+
+
+async def test_mtls_settings_connect_through_a_tls_frontend(mtls_frontend):
+    from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    address, pki = mtls_frontend
+    configured = settings(temporal_address=address, temporal_namespace="default",
+                          temporal_tls_client_cert_path=pki["client"], temporal_tls_client_key_path=pki["client_key"],
+                          temporal_tls_server_ca_path=pki["ca"], temporal_tls_server_name=SERVER_NAME)
+    client = await Client.connect(**connect_options(configured), data_converter=pydantic_data_converter)
+    described = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="default"))
+    assert described.namespace_info.name == "default"
+
+    # The front really demands the certificate: without the client pair the connection is refused.
+    no_client_cert = settings(temporal_address=address, temporal_tls_server_ca_path=pki["ca"],
+                              temporal_tls_server_name=SERVER_NAME)
+    with pytest.raises(RuntimeError):
+        await Client.connect(**connect_options(no_client_cert), connect_timeout=timedelta(seconds=5))
