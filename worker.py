@@ -11,7 +11,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import access, api_connectors, campaigns, extensions, invitations, sign_in
+from activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
 from activities import sign_up
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client
@@ -93,6 +93,9 @@ def workers_for(client: Client, task_queue: str, workflows: list, activities: li
 
 
 def build_worker(client: Client, task_queue: str | None = None, **options) -> FoyerWorker:
+    # Activities raise foyer.errors.Refused; RefusalInterceptor records it as a non-retryable
+    # failure (in both SDK workers: local activities run in the first, remote ones in the second).
+    options["interceptors"] = [RefusalInterceptor(), *options.pop("interceptors", [])]
     return workers_for(client, task_queue or get_settings().task_queue, WORKFLOWS, activities_for(client),
                        **options)
 

@@ -7,11 +7,11 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.store import audit, insert_ignore
 from foyer.db import session_scope
+from foyer.errors import Refused
 from foyer.durations import parse_duration
 from foyer.settings import get_settings
 from foyer.templating import render_mail
@@ -32,9 +32,6 @@ from workflows.messages.assignment import (
     assignment_id_for_request,
 )
 
-def _refuse(code: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=code, non_retryable=True)
-
 
 # --- policy checks --------------------------------------------------------------------------
 
@@ -48,17 +45,17 @@ def _check_answers(policy: AssignmentPolicy, answers: list[dict]) -> list[dict]:
             (question.get("text") or {}).get("defaultText", question.get("id"))
         if value in (None, "", []):
             if question.get("isRequired"):
-                raise _refuse("invalidRequest", f"the question '{text}' needs an answer")
+                raise Refused("invalidRequest", f"the question '{text}' needs an answer")
             continue
         if question.get("@odata.type", "").endswith("MultipleChoiceQuestion"):
             allowed = {c.get("actualValue") for c in question.get("choices", [])}
             values = value if isinstance(value, list) else [value]
             if not question.get("allowsMultipleSelection") and len(values) > 1:
-                raise _refuse("invalidRequest", f"the question '{text}' takes one choice")
+                raise Refused("invalidRequest", f"the question '{text}' takes one choice")
             if not set(values) <= allowed:
-                raise _refuse("invalidRequest", f"'{value}' is not a choice of the question '{text}'")
+                raise Refused("invalidRequest", f"'{value}' is not a choice of the question '{text}'")
         elif question.get("regexPattern") and not re.fullmatch(question["regexPattern"], str(value)):
-            raise _refuse("invalidRequest", f"the answer to '{text}' does not have the expected form")
+            raise Refused("invalidRequest", f"the answer to '{text}' does not have the expected form")
         cleaned.append({"question": {"id": question.get("id")}, "answeredValue": value,
                         "displayValue": str(value)})
     return cleaned
@@ -72,7 +69,7 @@ async def _separation_of_duties(session, package: AccessPackage, target: User) -
         for other in others:
             if other.id in package.incompatible_access_package_ids or \
                     package.id in other.incompatible_access_package_ids:
-                raise _refuse("separationOfDutiesConflict",
+                raise Refused("separationOfDutiesConflict",
                               f"the target already has '{other.display_name}', which is incompatible "
                               f"with '{package.display_name}'")
     if package.incompatible_group_ids:
@@ -80,7 +77,7 @@ async def _separation_of_duties(session, package: AccessPackage, target: User) -
             GroupMember.user_id == target.id,
             col(GroupMember.group_id).in_(package.incompatible_group_ids)))).all()
         if member_of:
-            raise _refuse("separationOfDutiesConflict",
+            raise Refused("separationOfDutiesConflict",
                           f"the target is a member of a group incompatible with '{package.display_name}'")
 
 
@@ -107,7 +104,7 @@ async def record_request(data: RecordRequestInput) -> RequestPlan:
         return await _record_request(data)
     except (AttributeError, TypeError, ValueError, OverflowError) as error:
         # Malformed answers or schedules are the requester's error: refuse, never retry forever.
-        raise _refuse("invalidRequest", f"the request is not valid: {error}") from error
+        raise Refused("invalidRequest", f"the request is not valid: {error}") from error
 
 
 async def _record_request(data: RecordRequestInput) -> RequestPlan:
@@ -115,19 +112,19 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
     async with session_scope() as session:
         package = await session.get(AccessPackage, spec.access_package_id)
         if package is None or package.organization_id != spec.organization_id:
-            raise _refuse("notFound", "the access package does not exist")
+            raise Refused("notFound", "the access package does not exist")
         target = await session.get(User, spec.target_id)
         if target is None or not target.account_enabled:
-            raise _refuse("notFound", "the target user does not exist or is disabled")
+            raise Refused("notFound", "the target user does not exist or is disabled")
         requestor = await session.get(User, spec.requestor_id) if spec.requestor_id else None
 
         live = (await session.exec(select(Assignment).where(
             Assignment.access_package_id == package.id, Assignment.target_id == target.id,
             col(Assignment.state).in_(LIVE_ASSIGNMENT_STATES)))).first()
         if spec.request_type in ADD_TYPES and live is not None:
-            raise _refuse("alreadyAssigned", "the target already has this access package")
+            raise Refused("alreadyAssigned", "the target already has this access package")
         if spec.request_type not in ADD_TYPES and live is None:
-            raise _refuse("notAssigned", "the target does not have this access package")
+            raise Refused("notAssigned", "the target does not have this access package")
 
         policy = None
         if spec.assignment_policy_id:
@@ -135,7 +132,7 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
         elif live is not None and live.assignment_policy_id:
             policy = await session.get(AssignmentPolicy, live.assignment_policy_id)
         if policy is None or policy.access_package_id != package.id:
-            raise _refuse("invalidRequest", "the assignment policy does not belong to this access package")
+            raise Refused("invalidRequest", "the assignment policy does not belong to this access package")
 
         stages: list[StagePlan] = []
         approval = policy.request_approval_settings or {}
@@ -145,23 +142,23 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
             verb = {"userAdd": "Add", "userUpdate": "Update", "userRemove": "Remove"}[spec.request_type]
             if self_request:
                 if not settings.get(f"enableTargetsToSelf{verb}Access"):
-                    raise _refuse("requestNotAllowed", f"this policy does not let people {verb.lower()} "
+                    raise Refused("requestNotAllowed", f"this policy does not let people {verb.lower()} "
                                   "this access for themselves")
             else:
                 on_behalf = await subjects(session, settings.get("onBehalfRequestors", []),
                                             requestor=requestor, target=target)
                 if not settings.get(f"enableOnBehalfRequestorsTo{verb}Access") or spec.requestor_id not in on_behalf:
-                    raise _refuse("requestNotAllowed", "you may not request this access for someone else")
+                    raise Refused("requestNotAllowed", "you may not request this access for someone else")
             if spec.request_type == "userAdd" and not await target_allowed(session, policy, target):
-                raise _refuse("requestNotAllowed", "the target is not in this policy's allowed scope")
+                raise Refused("requestNotAllowed", "the target is not in this policy's allowed scope")
         elif not spec.requestor_is_admin:
-            raise _refuse("requestNotAllowed", f"{spec.request_type} needs an administrator")
+            raise Refused("requestNotAllowed", f"{spec.request_type} needs an administrator")
 
         answers = spec.answers
         if spec.request_type in ADD_TYPES | UPDATE_TYPES:
             if spec.request_type.startswith("user"):
                 if approval.get("isRequestorJustificationRequired") and not (spec.justification or "").strip():
-                    raise _refuse("invalidRequest", "this policy requires a justification")
+                    raise Refused("invalidRequest", "this policy requires a justification")
                 answers = _check_answers(policy, spec.answers)
             if spec.request_type in ADD_TYPES:
                 await _separation_of_duties(session, package, target)

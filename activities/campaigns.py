@@ -9,7 +9,6 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 
 from activities import mail
 from activities.invitations import record_in_session
@@ -21,7 +20,7 @@ from models.campaign import Campaign, CampaignRow
 from models.entitlement import AssignmentRequest
 from models.directory import Organization, User
 from workflows.client import access_requests
-from workflows.client.invitations import invite, start_holding
+from workflows.client.invitations import invite_guest, start_holding
 from workflows.messages.access import AccessRequestSpec
 from workflows.messages.campaign import (
     BatchInput, BatchOutcome, CampaignStateInput, NextRowsInput, RowInput, RowOutcome, row_invitation_id,
@@ -120,8 +119,8 @@ class CampaignInviter:
                 try:
                     result = await record_in_session(session, org, RecordInvitationInput(
                         spec=spec, workflow_id=invitation_workflow_id(org.id, row.email), issued_at=issued_at))
-                except ApplicationError as refusal:  # raised before the row wrote anything
-                    failed[row.row_number] = f"{refusal.type}: {refusal.message}"
+                except Refused as refusal:  # raised before the row wrote anything
+                    failed[row.row_number] = f"{refusal.code}: {refusal.message}"
                     continue
                 recorded.append((row.row_number, spec, result))
 
@@ -173,7 +172,7 @@ class CampaignInviter:
             row_number, user_id, entry = item
             package_id, _, policy_id = entry.partition("/")
             try:
-                await access_requests.submit(self.client, AccessRequestSpec(
+                await access_requests.submit_request(self.client, AccessRequestSpec(
                     request_id=ids[item], organization_id=campaign.organization_id, request_type="adminAdd",
                     access_package_id=package_id, assignment_policy_id=policy_id or None,
                     requestor_id=requestor.id if requestor else None, requestor_is_admin=True,
@@ -200,7 +199,7 @@ class CampaignInviter:
                 User.organization_id == campaign.organization_id, User.mail == row.email))).first()
             spec = _row_spec(campaign, row, existing or str(uuid.uuid4()))
         try:
-            result = await invite(self.client, spec)
+            result = await invite_guest(self.client, spec)
             outcome = RowOutcome(state="invited")
         except Refused as error:
             if error.transient:

@@ -5,7 +5,6 @@ import json
 import time
 
 import httpx
-from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -111,14 +110,6 @@ async def record_resume(data: ResumeRecord) -> None:
         call.resumed_state = data.state
         call.resumed_date_time = utcnow()
         session.add(call)
-
-
-async def find_call(session, request_id: str, instance_id: str) -> tuple[CustomExtensionCall, CustomExtension] | None:
-    call = (await session.exec(select(CustomExtensionCall).where(
-        CustomExtensionCall.id == instance_id, CustomExtensionCall.request_id == request_id))).first()
-    if call is None:
-        return None
-    return call, await session.get(CustomExtension, call.extension_id)
 
 
 ALL = [call_custom_extension, record_resume]

@@ -4,18 +4,18 @@ from datetime import timedelta
 
 from sqlmodel import select
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities import mail
-from activities.sign_in import code_limit
 from activities.store import audit, heartbeating
 from foyer import security
 from foyer.db import session_scope
+from foyer.errors import Refused
 from foyer.durations import parse_duration
 from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
-from foyer.settings import get_settings
+from foyer.rules.codes import CODE_LIFETIME, code_limit
 from foyer.templating import render_mail
-from foyer.usecases.invitations import grant_memberships
+from foyer.usecases.invitations import grant_memberships, redeem_url
+from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, attempt_ended, locked_attempt
 from models.base import utcnow
 from models.directory import Organization, User
 from models.enums import ExternalUserState, InvitationState, UserType
@@ -25,17 +25,10 @@ from workflows.messages.invitation import (
     RecordInvitationInput, RedeemInput, RedeemOutcome,
 )
 
-PASSCODE_LIFETIME = timedelta(minutes=10)
-PASSCODE_MAX_WRONG_TRIES = 5
-# Redemption codes are limited as sign-in codes are (activities.sign_in.code_limit): per
+# Redemption codes are limited as sign-in codes are (foyer.rules.codes.code_limit): per
 # (address, client) one a minute and five an hour, per address a ceiling of
-# CODES_PER_ADDRESS_PER_HOUR. Only holders of the invitation link can ask at all.
-ADDRESS_LOCK_AFTER_FAILURES = 100
-
-
-def _refuse(code: str, message: str) -> ApplicationError:
-    """A business refusal: not retried; the API turns `type` into the Graph error code."""
-    return ApplicationError(message, type=code, non_retryable=True)
+# CODES_PER_ADDRESS_PER_HOUR. Only holders of the invitation link can ask at all. What ends an
+# attempt (five wrong tries a code, a hundred in a row an address) is foyer.usecases.redemption's.
 
 
 # --- recording an invitation ----------------------------------------------------------------
@@ -47,7 +40,7 @@ async def record_invitation(data: RecordInvitationInput) -> RecordedInvitation:
     async with session_scope() as session:
         org = await session.get(Organization, data.spec.organization_id)
         if org is None:
-            raise _refuse("organizationNotFound", f"no organization {data.spec.organization_id}")
+            raise Refused("organizationNotFound", f"no organization {data.spec.organization_id}")
         return await record_in_session(session, org, data)
 
 
@@ -62,7 +55,7 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
                          if existing.send_invitation_message else None)
 
     if not domain_allowed(org.domain_list_mode, org.domain_list, spec.email):
-        raise _refuse("domainNotAllowed",
+        raise Refused("domainNotAllowed",
                       f"invitations to {spec.email.split('@')[-1]} are not allowed "
                       "by the organization's external collaboration settings")
     # Authoritative: the API checks the same rule, but a spec may reach here some other way
@@ -71,16 +64,16 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
                                  application_ids=spec.application_ids,
                                  invited_user_type=spec.invited_user_type)
     if refused:
-        raise _refuse("Authorization_RequestDenied", refused)
+        raise Refused("Authorization_RequestDenied", refused)
 
     user = (await session.exec(select(User).where(
         User.organization_id == org.id, User.mail == spec.email))).first()
     if spec.reset_redemption:
         reset_target = await session.get(User, spec.reset_user_id) if spec.reset_user_id else None
         if reset_target is None or reset_target.organization_id != org.id:
-            raise _refuse("userNotFound", "invitedUser.id does not name a user of this organization")
+            raise Refused("userNotFound", "invitedUser.id does not name a user of this organization")
         if user is not None and user.id != reset_target.id:
-            raise _refuse("conflictingObject",
+            raise Refused("conflictingObject",
                           f"{spec.email} already belongs to another user ({user.id})")
         user = reset_target
         user.mail = spec.email
@@ -89,7 +82,7 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
         user.identities = []
         session.add(user)
     elif user is not None and user.user_type == UserType.member and user.creation_type != "Invitation":
-        raise _refuse("memberAlreadyExists",
+        raise Refused("memberAlreadyExists",
                       f"{spec.email} already belongs to a member of this organization")
 
     created = user is None
@@ -169,10 +162,6 @@ def _recorded(invitation: Invitation, org: Organization, outbox_key: str | None 
         link_token_hash=invitation.link_token_hash,
         outbox_key=outbox_key,
     )
-
-
-def redeem_url(link_id: str) -> str:
-    return f"{get_settings().public_url.rstrip('/')}/redeem/{security.link_token(link_id)}"
 
 
 @activity.defn
@@ -263,9 +252,9 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
     async with session_scope() as session:
         invitation = await session.get(Invitation, data.invitation_id)
         if invitation is None or invitation.state != InvitationState.pending:
-            raise _refuse("invitationNotPending", "this invitation can no longer be redeemed")
+            raise Refused("invitationNotPending", "this invitation can no longer be redeemed")
         if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-            raise _refuse("addressLocked", "too many wrong codes: this invitation is locked; "
+            raise Refused("addressLocked", "too many wrong codes: this invitation is locked; "
                           "ask for a new invitation")
         org = await session.get(Organization, invitation.organization_id)
         _check_redemption_policy(org, invitation)
@@ -276,22 +265,22 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
                 Passcode.created_date_time > now - timedelta(hours=1)))).all()
             limit = code_limit([(created, asker) for created, asker in recent], data.client, False, now)
             if limit == "hourly":
-                raise _refuse("tooManyRequests", "too many codes were requested for this address "
+                raise Refused("tooManyRequests", "too many codes were requested for this address "
                               "in the last hour; try again later")
             if limit == "resend":
-                raise _refuse("tooManyRequests", "a code was sent less than a minute ago; "
+                raise Refused("tooManyRequests", "a code was sent less than a minute ago; "
                               "check your mail or wait a minute before asking again")
             code = security.new_passcode()
             existing = Passcode(
                 id=data.challenge_id, invitation_id=invitation.id, email=invitation.email,
                 client=data.client,
                 code_hash=security.passcode_hash(data.challenge_id, code),
-                expires_date_time=now + PASSCODE_LIFETIME, created_date_time=now,
+                expires_date_time=now + CODE_LIFETIME, created_date_time=now,
             )
             session.add(existing)
             subject, text, html = render_mail(
                 "passcode", code=code, organization=org.display_name,
-                minutes=int(PASSCODE_LIFETIME.total_seconds() // 60))
+                minutes=int(CODE_LIFETIME.total_seconds() // 60))
             await mail.enqueue(session, key=f"passcode:{data.challenge_id}", to=[invitation.email],
                                subject=subject, text=text, html=html, sensitive=True)
         expires_at = existing.expires_date_time
@@ -301,89 +290,29 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
 
 def _check_redemption_policy(org: Organization, invitation: Invitation) -> None:
     if not org.email_otp_enabled:
-        raise _refuse("emailOtpDisabled", f"{org.display_name} does not currently allow guests "
+        raise Refused("emailOtpDisabled", f"{org.display_name} does not currently allow guests "
                       "to sign in with a one-time passcode; contact your inviter")
     if not domain_allowed(org.domain_list_mode, org.domain_list, invitation.email):
-        raise _refuse("domainNotAllowed", f"{org.display_name} no longer accepts guests from "
+        raise Refused("domainNotAllowed", f"{org.display_name} no longer accepts guests from "
                       f"{invitation.email.split('@')[-1]}")
-
-
-async def _locked_attempt(session, invitation_id: str, challenge_id: str):
-    """The invitation and the passcode of one attempt, both locked: (invitation, passcode, None),
-    or the outcome when either is missing or they do not belong together."""
-    invitation = await session.get(Invitation, invitation_id, with_for_update=True)
-    if invitation is None:
-        return None, None, RedeemOutcome(outcome="notPending")
-    passcode = await session.get(Passcode, challenge_id, with_for_update=True)
-    if passcode is None or passcode.invitation_id != invitation.id:
-        return invitation, None, RedeemOutcome(outcome="unknownChallenge")
-    return invitation, passcode, None
-
-
-def _attempt_ended(invitation: Invitation, passcode: Passcode) -> RedeemOutcome | None:
-    """What ends every attempt, checked by the page (`record_passcode_attempt`) and again by the
-    workflow's activity (`redeem_with_passcode`): no longer pending, the address locked after a
-    hundred wrong codes, the code locked after five."""
-    if invitation.state != InvitationState.pending:
-        return RedeemOutcome(outcome="notPending")
-    if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-        return RedeemOutcome(outcome="addressLocked")
-    if passcode.failed_attempts >= PASSCODE_MAX_WRONG_TRIES:
-        return RedeemOutcome(outcome="codeLocked", attempts_left=0)
-    return None
-
-
-async def record_passcode_attempt(invitation_id: str, challenge_id: str, code: str) -> RedeemOutcome:
-    """The redemption page's half of a code check, done against the database so that the code
-    never enters Temporal's history: a matching code marks the passcode accepted
-    (`consumed_date_time`), a wrong one counts against the code (five tries) and the address (a
-    hundred in a row). Both rows are locked, so concurrent attempts cannot count past a limit.
-    Only on `accepted` does the page ask the workflow to redeem (`redeem_with_passcode`), which
-    redeems only a challenge recorded here as accepted."""
-    now = utcnow()
-    async with session_scope() as session:
-        invitation, passcode, missing = await _locked_attempt(session, invitation_id, challenge_id)
-        if missing:
-            return missing
-        matches = security.passcode_matches(challenge_id, code.strip(), passcode.code_hash)
-        if invitation.state == InvitationState.redeemed and passcode.consumed_date_time and matches:
-            return RedeemOutcome(outcome="accepted")  # the workflow answers a repeat
-        if ended := _attempt_ended(invitation, passcode):
-            return ended
-        if passcode.consumed_date_time is None and passcode.expires_date_time <= now:
-            return RedeemOutcome(outcome="codeExpired")
-        if matches:
-            # Accepted once; a repeat (the redeem Update failed, the form was sent twice) is
-            # accepted again: the workflow redeems one invitation once.
-            passcode.consumed_date_time = passcode.consumed_date_time or now
-            session.add(passcode)
-            return RedeemOutcome(outcome="accepted")
-        passcode.failed_attempts += 1
-        invitation.consecutive_passcode_failures += 1
-        session.add(passcode)
-        session.add(invitation)
-        left = PASSCODE_MAX_WRONG_TRIES - passcode.failed_attempts
-        if invitation.consecutive_passcode_failures >= ADDRESS_LOCK_AFTER_FAILURES:
-            return RedeemOutcome(outcome="addressLocked", attempts_left=0)
-        return RedeemOutcome(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
 
 
 @activity.defn
 async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
-    """Redeem with a challenge whose code the page accepted (`record_passcode_attempt`): the guest
-    becomes Accepted with an email identity and joins the pre-assigned groups and applications —
-    all in one transaction. The limits are checked again: a wrong try that locked the code after
-    it was accepted wins."""
+    """Redeem with a challenge whose code the page accepted (foyer.usecases.redemption's
+    `record_passcode_attempt`): the guest becomes Accepted with an email identity and joins the
+    pre-assigned groups and applications — all in one transaction. The limits are checked again:
+    a wrong try that locked the code after it was accepted wins."""
     now = utcnow()
     async with session_scope() as session:
-        invitation, passcode, missing = await _locked_attempt(session, data.invitation_id, data.challenge_id)
+        invitation, passcode, missing = await locked_attempt(session, data.invitation_id, data.challenge_id)
         if missing:
             return missing
         if invitation.state == InvitationState.redeemed and passcode.consumed_date_time:
             # A retry of the attempt that already succeeded.
             return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
                                  user_id=invitation.user_id)
-        if ended := _attempt_ended(invitation, passcode):
+        if ended := attempt_ended(invitation, passcode):
             return ended
         if passcode.consumed_date_time is None:
             # No matching code was recorded for this challenge.

@@ -3,7 +3,7 @@ retry: rows are upserted under the sign-up id, audit records and mails carry ide
 
 The one-time passcode reuses sign-in's machinery: a SignInChallenge row (id `signup-<id>`, so no
 sign-in attempt can ever reach it; it has no user, so it can never sign anyone in) holds the keyed
-digest, and the code limits are the same ones sign-in counts (activities.sign_in.code_limit).
+digest, and the code limits are the same ones sign-in counts (foyer.rules.codes).
 
 An address that already belongs to a user is answered exactly as a new one (finding: account
 enumeration): the same state, page and limits, and the same work (a challenge row, a rendered mail
@@ -16,31 +16,25 @@ from sqlmodel import col, select
 from temporalio import activity
 
 from activities import mail
-from activities.sign_in import CODE_LIFETIME, MAX_WRONG_TRIES, find_user, rate_limited
+from activities.sign_in import find_user, rate_limited
 from activities.store import audit, insert_ignore
 from foyer import policy, security
 from foyer.db import session_scope
+from foyer.rules.codes import CODE_LIFETIME, MAX_WRONG_TRIES
 from foyer.settings import get_settings
 from foyer.sign_up_forms import USER_COLUMNS
 from foyer.templating import render_mail
 from foyer.usecases.invitations import grant_memberships
-from foyer.usecases.sign_up import snapshot_flow
+from foyer.usecases.sign_up import challenge_id, email_otp_flow, snapshot_flow
 from models.base import utcnow
 from models.directory import Organization, User
 from models.enums import ExternalUserState, UserType
 from models.sign_in import SignInChallenge
-from models.sign_up import SignUp, UserFlow
+from models.sign_up import SignUp
 from workflows.messages.sign_up import (
     CheckCodeInput, CodeVerdict, GuestInput, SignUpMailInput, SignUpStarted, SignUpStep, StartSignUpInput,
     sign_up_workflow_id,
 )
-
-EMAIL_OTP = "EmailOtpSignup-OAUTH"
-
-
-def challenge_id(sign_up_id: str) -> str:
-    return f"signup-{sign_up_id}"
-
 
 def code_key(sign_up_id: str) -> str:
     return f"signup-code:{sign_up_id}"
@@ -64,9 +58,8 @@ async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
     workflow_id = sign_up_workflow_id(data.sign_up_id)
     async with session_scope() as session:
         org = await session.get(Organization, data.organization_id)
-        flow = await session.get(UserFlow, data.user_flow_id)
-        if org is None or flow is None or flow.organization_id != org.id \
-                or EMAIL_OTP not in (flow.identity_provider_ids or []):
+        flow = await email_otp_flow(session, org, data.user_flow_id) if org else None
+        if flow is None:
             return SignUpStarted(outcome="flowNotFound", message="This sign-up page does not exist.")
         refusal = await sign_up_refusal(session, org, email)
         outcome = "notAllowed" if refusal else None
@@ -113,35 +106,6 @@ async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
 @activity.defn
 async def deliver_sign_up_mail(key: str) -> None:
     await mail.deliver(key)
-
-
-async def record_sign_up_code_attempt(sign_up_id: str, code: str) -> CodeVerdict:
-    """The sign-up page's half of a code check, done against the database so that the code never
-    enters Temporal's history: a matching code marks the challenge accepted (`consumed_date_time`),
-    a wrong one counts (five lock the code). The row is locked, so concurrent attempts cannot
-    count past the limit. The page then sends the workflow's `verify` Update (unless the code was
-    merely wrong), and `check_sign_up_code` tells the workflow what was recorded."""
-    now = utcnow()
-    key = challenge_id(sign_up_id)
-    async with session_scope() as session:
-        challenge = await session.get(SignInChallenge, key, with_for_update=True)
-        if challenge is None:
-            return CodeVerdict(outcome="codeLocked", attempts_left=0)
-        if challenge.failed_attempts >= MAX_WRONG_TRIES:
-            return CodeVerdict(outcome="codeLocked", attempts_left=0)
-        if challenge.consumed_date_time is None and challenge.expires_date_time <= now:
-            return CodeVerdict(outcome="codeExpired")
-        # No code (an address already in the directory): every code is a wrong code.
-        if challenge.code_hash is not None and security.passcode_matches(key, code.strip(), challenge.code_hash):
-            # A repeat (the Update failed, the form was sent twice) is accepted again; the
-            # workflow moves past the code once.
-            challenge.consumed_date_time = challenge.consumed_date_time or now
-            session.add(challenge)
-            return CodeVerdict(outcome="accepted")
-        challenge.failed_attempts += 1
-        session.add(challenge)
-        left = MAX_WRONG_TRIES - challenge.failed_attempts
-        return CodeVerdict(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)
 
 
 @activity.defn

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
-from api.schemas import normalize_email
+from foyer.rules.emails import normalize_email
 from foyer.names import control_character_in_name, control_character_in_text
 from foyer.policy import domain_allowed, email_domain, may_preassign
 from models.directory import Application, Group, Organization, User

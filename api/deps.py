@@ -84,6 +84,15 @@ async def get_caller(request: Request, session: SessionDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
+def person(caller: Caller) -> str:
+    """The caller's directory user, for what only a person has (their requests, approvals)."""
+    if caller.user_id is None:
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "this token does not belong to a directory user; filterByCurrentUser and "
+                         "approvals need a person's token")
+    return caller.user_id
+
+
 def require_roles(*roles: Role):
     allowed = frozenset(roles)
 

@@ -1,8 +1,12 @@
-"""What every Graph-shaped router shares: the router class that sends only what a handler set."""
+"""What every Graph-shaped router shares, HTTP only: the router class that sends only what a
+handler set, the entitlement-management prefix, $ref bodies and pre-built collection pages."""
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+
+from api.errors import bad_request
+from api.odata import Page, collection
 
 
 class GraphRouter(APIRouter):
@@ -13,3 +17,31 @@ class GraphRouter(APIRouter):
     def add_api_route(self, path: str, endpoint: Any, **kwargs: Any) -> None:
         kwargs["response_model_exclude_unset"] = True
         super().add_api_route(path, endpoint, **kwargs)
+
+
+# Graph v1.0's entitlement-management root, under which its routers serve.
+ENTITLEMENT_PREFIX = "/v1.0/identityGovernance/entitlementManagement"
+
+
+def reference_id(body: Any, collection_name: str) -> str:
+    """The id in a $ref body {"@odata.id": "https://…/{collection_name}/{id}"}."""
+    reference = body.get("@odata.id") if isinstance(body, dict) else None
+    if not isinstance(reference, str) or not reference.strip():
+        raise bad_request(f'the body must be {{"@odata.id": "https://…/{collection_name}/{{id}}"}}',
+                          code="Request_BadRequest")
+    extra = sorted(k for k in body if not k.startswith("@odata."))
+    if extra:
+        raise bad_request(f"unexpected properties in a $ref body: {', '.join(extra)}",
+                          code="Request_BadRequest")
+    parts = reference.strip().split("?", 1)[0].rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] not in (collection_name, "directoryObjects") or not parts[-1]:
+        raise bad_request(f"'{reference}' is not a reference to an object of {collection_name}",
+                          code="Request_BadRequest")
+    return parts[-1]
+
+
+def listed(request: Request, page: Page, bodies: list[dict]) -> dict:
+    """A collection page whose bodies were built for all its rows at once (one query for the
+    users or packages they name, rather than one per row)."""
+    rows = iter(bodies)
+    return collection(request, page, lambda _: next(rows))

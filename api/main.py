@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse
 from api import errors
 from api.limits import BodyLimits
 from api.security_headers import SecurityHeaders
-from api.routers import applications, audit, devmail, groups, invitations, organization, redeem, users
-from api.routers import campaign_page, campaigns, entitlement_extensions
-from api.routers import approvals, myaccess, signin
+from api.pages import approvals, campaign, devmail, myaccess, redeem, sign_up, signin
+from api.routers import applications, audit, groups, invitations, organization, users
+from api.routers import campaigns, entitlement_extensions
 from api.routers import sign_up_connectors, sign_up_flows
-from api.routers import identity_sign_ups, sign_up_pages
+from api.routers import identity_sign_ups
 from api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
@@ -62,11 +62,11 @@ def create_app(temporal_client=None) -> FastAPI:
                    entitlement_requests.router, entitlement_assignments.router,
                    entitlement_approvals.router,
                    entitlement_extensions.router, signin.router, myaccess.router,
-                   approvals.router, campaigns.router, campaign_page.router):
+                   approvals.router, campaigns.router, campaign.router):
         app.include_router(router)
     for router in (sign_up_connectors.router, *sign_up_flows.routers):
         app.include_router(router)
-    for router in (identity_sign_ups.router, sign_up_pages.router):
+    for router in (identity_sign_ups.router, sign_up.router):
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))

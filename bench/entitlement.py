@@ -21,14 +21,12 @@ How "live" is timed (two ways, both reported):
   - recorded: GroupMember.added_date_time, stamped inside the delivering transaction, minus the
     wall-clock send time. A lower bound: it is stamped just before that transaction commits.
 
-Catalog, package, policy, users and tokens are written straight into the database by the small
-builders below (bench-local rather than imported from tests/, so the bench depends on nothing
-under tests/); only the requests and decisions go through the API.
+Catalog, package, policy, users and tokens are written straight into the database by the builders
+the tests use (tests/factories.py); only the requests and decisions go through the API.
 """
 
 import asyncio
 import time
-import uuid
 from datetime import datetime, timezone
 
 import httpx
@@ -38,14 +36,11 @@ from sqlmodel import col, select
 from bench import profiling
 from bench.devserver import DevServer
 from bench.measure import Result, accounted, bounded, cpu_mark, cpu_since, pct
-from foyer.db import get_sessionmaker, session_scope
-from foyer.security import api_token_hash, new_api_token
-from models.directory import Application, Group, GroupMember, User
-from models.entitlement import (
-    AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog, CatalogResource,
-)
-from models.enums import Role, UserType
-from models.token import ApiToken
+from foyer.db import get_sessionmaker
+from models.directory import GroupMember
+from models.entitlement import Assignment, AssignmentRequest
+from tests.entitlement_support import stage_open
+from tests.factories import make_package, make_people, self_service, stage
 from workflows.messages.access import access_request_workflow_id
 from workflows.messages.assignment import assignment_id_for_request
 
@@ -57,66 +52,22 @@ POLL = 0.02  # the live-in-the-directory watcher's interval
 
 async def people(organization_id: str, tag: str, count: int, *, guest: bool) -> list[tuple[str, dict]]:
     """`count` users, each with an API token of their own, in one transaction; (user id, headers)."""
-    made = []
-    async with session_scope() as session:
-        for i in range(count):
-            handle = f"{tag}{i:05d}"
-            domain = "fabrikam.example" if guest else "bench.test"
-            user = User(organization_id=organization_id, display_name=f"{tag} {i}", mail=f"{handle}@{domain}",
-                        user_principal_name=(f"{handle}_{domain}#EXT#@bench.test" if guest
-                                             else f"{handle}@{domain}"),
-                        user_type=UserType.guest if guest else UserType.member,
-                        external_user_state="Accepted" if guest else None)
-            token = new_api_token()
-            session.add(user)
-            session.add(ApiToken(organization_id=organization_id, name=f"{tag} {i}",
-                                 role=Role.guest if guest else Role.member,
-                                 token_hash=api_token_hash(token), user_id=user.id))
-            made.append((user.id, {"Authorization": f"Bearer {token}"}))
-    return made
+    return [(user.id, headers) for user, headers in await make_people(organization_id, tag, count, guest=guest)]
 
 
 async def package_with(organization_id: str, name: str, approval: dict) -> tuple[str, str, str]:
     """A catalog with a group and an app, a package granting both, and one self-service policy
     for all external users (30 days) with `approval`; (package id, policy id, group id)."""
-    async with session_scope() as session:
-        catalog = Catalog(organization_id=organization_id, display_name=f"Bench catalog {name}")
-        group = Group(organization_id=organization_id, display_name=f"Bench group {name}")
-        app = Application(organization_id=organization_id, display_name=f"Bench app {name}")
-        session.add_all([catalog, group, app])
-        await session.flush()
-        scopes = []
-        for system, origin, role in (("AadGroup", group.id, "Member"), ("AadApplication", app.id, "Default Access")):
-            resource = CatalogResource(catalog_id=catalog.id, origin_system=system, origin_id=origin,
-                                       display_name=origin, roles=[{"originId": role, "displayName": role}])
-            session.add(resource)
-            await session.flush()
-            scopes.append({"id": str(uuid.uuid4()), "resourceId": resource.id, "originSystem": system,
-                           "originId": origin, "role": role})
-        package = AccessPackage(organization_id=organization_id, catalog_id=catalog.id,
-                                display_name=f"Bench package {name}", resource_role_scopes=scopes)
-        session.add(package)
-        await session.flush()
-        policy = AssignmentPolicy(
-            access_package_id=package.id, display_name=f"Bench policy {name}",
-            allowed_target_scope="allExternalUsers",
-            requestor_settings={"enableTargetsToSelfAddAccess": True, "enableTargetsToSelfUpdateAccess": True,
-                                "enableTargetsToSelfRemoveAccess": True},
-            request_approval_settings=approval,
-            expiration={"type": "afterDuration", "duration": "P30D"})
-        session.add(policy)
+    package, policy, group, _ = await make_package(
+        organization_id, name=f"Bench {name}", policy=self_service(request_approval_settings=approval))
     return package.id, policy.id, group.id
 
 
-NO_APPROVAL = {"isApprovalRequiredForAdd": False, "isApprovalRequiredForUpdate": False, "stages": []}
+NO_APPROVAL = self_service()["request_approval_settings"]
 
 
 def one_stage(approver_id: str) -> dict:
-    return {"isApprovalRequiredForAdd": True, "isApprovalRequiredForUpdate": False, "stages": [{
-        "durationBeforeAutomaticDenial": "P3D", "isApproverJustificationRequired": False,
-        "isEscalationEnabled": False, "durationBeforeEscalation": None,
-        "primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": approver_id}],
-        "escalationApprovers": []}]}
+    return {"isApprovalRequiredForAdd": True, "isApprovalRequiredForUpdate": False, "stages": [stage([approver_id])]}
 
 
 def request_body(package_id: str, policy_id: str) -> dict:
@@ -171,22 +122,6 @@ async def auto_approved(client, api: httpx.AsyncClient, organization_id: str, ru
 
 
 # --- (e) decisions ----------------------------------------------------------------------------
-
-async def stage_open(client, workflow_id: str, seconds: float = 120.0) -> str:
-    """Wait until the request's first stage is open (as tests.entitlement_support.stage_open
-    does: the workflow's `current` query); returns the stage id."""
-    from workflows.access_request import AccessRequestWorkflow
-
-    handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
-    deadline = time.perf_counter() + seconds
-    while True:
-        status = await handle.query(AccessRequestWorkflow.current)
-        if status.state == "pendingApproval" and status.stage_index == 0 and status.stage_id:
-            return status.stage_id
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"stage 1 of {workflow_id} did not open ({status.state})")
-        await asyncio.sleep(0.05)
-
 
 class LiveWatcher:
     """One task that reads the directory every POLL seconds and notes when each decided
@@ -268,7 +203,8 @@ async def decisions(server: DevServer, api: httpx.AsyncClient, organization_id: 
 
     async def opened(i: int) -> None:
         if i in request_ids:
-            stage_ids[i] = await stage_open(client, access_request_workflow_id(package_id, guests[i][0]))
+            stage_ids[i] = (await stage_open(client, access_request_workflow_id(package_id, guests[i][0]),
+                                            seconds=120)).stage_id
 
     await bounded(m, c_decide, opened)
     # The approver decides after the stage's mail went out (announce_stage done), as a person

@@ -90,16 +90,10 @@ def table(results: list[Result]) -> list[str]:
 
 
 async def admin_headers(organization_id: str) -> dict:
-    from foyer.db import session_scope
-    from foyer.security import api_token_hash, new_api_token
     from models.enums import Role
-    from models.token import ApiToken
+    from tests.factories import make_token
 
-    token = new_api_token()
-    async with session_scope() as session:
-        session.add(ApiToken(organization_id=organization_id, name="Bench Admin",
-                             role=Role.global_administrator, token_hash=api_token_hash(token)))
-    return {"Authorization": f"Bearer {token}"}
+    return await make_token(organization_id, Role.global_administrator, name="Bench Admin")
 
 
 def machine() -> str:

@@ -3,7 +3,7 @@
 - activity execution time per activity type, and schedule→start wait (a worker interceptor);
 - SMTP connect / send / quit (wrapping aiosmtplib.SMTP methods in this process only);
 - database transactions of the activities (wrapping the `session_scope` they imported);
-- the update-with-start round trip inside POST /invitations (wrapping the router's `invite`).
+- the update-with-start round trip inside POST /invitations (wrapping the router's `invite_guest`).
 """
 
 import functools
@@ -103,8 +103,8 @@ def instrument() -> None:
         "db transaction (activities.invitations)", activities.invitations.session_scope)
     activities.mail.session_scope = _timed_scope(
         "db transaction (activities.mail outbox)", activities.mail.session_scope)
-    api.routers.invitations.invite = _timed_async(
-        "api: update-with-start round trip (invite())", api.routers.invitations.invite)
+    api.routers.invitations.invite_guest = _timed_async(
+        "api: update-with-start round trip (invite_guest())", api.routers.invitations.invite_guest)
 
 
 def history_breakdown(events) -> dict[str, list[float]]:

@@ -4,8 +4,8 @@
 
 Runs representative scenarios on a fresh file-backed dev server with the project's worker, a fresh
 migrated SQLite database and a real SMTP server, driving the workflow through the Temporal client
-exactly as the API does (`workflows.client.invitations.invite`: update-with-start), then saves each
-closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
+exactly as the API and the pages do (`workflows.client.invitations`: `invite_guest` is update-with-start),
+then saves each closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
 pages and the signUps API drive them (`--only signup` records just those; `--only invitation`
@@ -29,34 +29,33 @@ from bench.env import configure
 
 ENV = configure(prefix="foyer-record")
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError  # noqa: E402
-from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
+from temporalio.client import Client  # noqa: E402
 
-from activities.invitations import record_passcode_attempt  # noqa: E402
-from activities.sign_up import record_sign_up_code_attempt  # noqa: E402
-from workflows.client.invitations import invite  # noqa: E402
-from workflows.client import access_requests, sign_ups  # noqa: E402
+from foyer.usecases.redemption import record_passcode_attempt  # noqa: E402
+from foyer.usecases.sign_up import record_sign_up_code_attempt  # noqa: E402
+from workflows.client.invitations import invite_guest  # noqa: E402
+from workflows.client import access_requests, invitations, sign_ups  # noqa: E402
+from foyer.errors import Refused  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import new_challenge_id  # noqa: E402
 from models.campaign import Campaign, CampaignRow  # noqa: E402
-from models.directory import Organization  # noqa: E402
-from models.sign_up import UserFlow  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.campaign import CampaignWorkflow  # noqa: E402
 from workflows.invitation import InvitationWorkflow  # noqa: E402
 from workflows.sign_up import SignUpWorkflow  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    InvitationSpec, CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest, SignUpAttributes,
-    SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpVerification, VerifyRequest, access_request_workflow_id,
-    assignment_workflow_id, campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
+    InvitationSpec, CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest,
+    SignUpCodeRequest, SignUpDecision, SignUpVerification, access_request_workflow_id, assignment_workflow_id,
+    campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,
 )
-# The directory builders the tests use: packages and policies written straight to the database.
+# The directory builders the tests use (tests/factories.py), written straight to the database.
 from tests.connector_server import ConnectorServer, connector_server  # noqa: E402
-from tests.entitlement_support import (  # noqa: E402
-    make_package, make_user, request, self_service, stage, stage_open,
+from tests.entitlement_support import stage_open  # noqa: E402
+from tests.factories import (  # noqa: E402
+    make_flow, make_package, make_user, request, self_service, stage, update_organization,
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
@@ -81,9 +80,11 @@ class Recorder:
             invited_by_name="History Recorder", invited_user_display_name="Recorded Guest",
             send_invitation_message=True, **extra)
 
+    def workflow_id(self, email: str) -> str:
+        return invitation_workflow_id(self.organization_id, email)
+
     def handle(self, email: str):
-        return self.client.get_workflow_handle_for(
-            InvitationWorkflow.run, invitation_workflow_id(self.organization_id, email))
+        return self.client.get_workflow_handle_for(InvitationWorkflow.run, self.workflow_id(email))
 
     async def link_hash(self, email: str) -> str:
         """The current link's digest (the link itself is only in the invitation row and the mail)."""
@@ -93,7 +94,7 @@ class Recorder:
         """Ask for a code on the current link (as the redemption page does) and read it from mail."""
         before = len(self.catcher.to(email))
         challenge = new_challenge_id()
-        await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
+        await invitations.request_passcode(self.client, self.workflow_id(email), PasscodeRequest(
             link_token_hash=await self.link_hash(email), challenge_id=challenge))
         messages = await self.catcher.wait_for(email, count=before + 1)
         code = re.search(r"\b(\d{8})\b", messages[-1].text).group(1)
@@ -117,7 +118,7 @@ class Recorder:
     async def redeemed(self) -> None:
         """invite → ask for a passcode → one wrong code → the right code → redeemed."""
         email = self.email("redeemed")
-        result = await invite(self.client, self.spec(email))
+        result = await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email)
         challenge, code = await self.passcode(email)
         # As the page does: the code is checked against the database (a wrong one never reaches
@@ -127,36 +128,35 @@ class Recorder:
         assert attempt.outcome == "wrongCode", attempt
         attempt = await record_passcode_attempt(result.invitation_id, challenge, code)
         assert attempt.outcome == "accepted", attempt
-        outcome = await self.handle(email).execute_update(
-            InvitationWorkflow.redeem, RedeemRequest(link_token_hash=await self.link_hash(email),
-                                                     challenge_id=challenge))
+        outcome = await invitations.redeem(self.client, self.workflow_id(email), RedeemRequest(
+            link_token_hash=await self.link_hash(email), challenge_id=challenge))
         assert outcome.outcome == "redeemed", outcome
         await self.save("redeemed", email, "redeemed")
 
         # Invited again after redeeming: a new run that answers Completed and mails straight away.
-        await invite(self.client, self.spec(email))
+        await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email, count=3)
         await self.save("reinvited_after_redeem", email, "redeemed")
 
     async def superseded_then_expired(self) -> None:
         """invite → invite again (the first link dies) with a 3 s lifetime → expires."""
         email = self.email("superseded")
-        await invite(self.client, self.spec(email))
+        await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email)
         first_link_hash = await self.link_hash(email)
-        await invite(self.client, self.spec(email, lifetime="PT3S"))
+        await invite_guest(self.client, self.spec(email, lifetime="PT3S"))
         await self.catcher.wait_for(email, count=2)
         try:  # the first link no longer works (a validator refusal: not in history)
-            await self.handle(email).execute_update(InvitationWorkflow.request_passcode, PasscodeRequest(
+            await invitations.request_passcode(self.client, self.workflow_id(email), PasscodeRequest(
                 link_token_hash=first_link_hash, challenge_id="x"))
             raise AssertionError("the superseded link still works")
-        except WorkflowUpdateFailedError:
-            pass
+        except Refused as refused:
+            assert refused.code == "linkNotValid", refused
         await self.save("superseded", email, "expired")
 
     async def revoked(self) -> None:
         email = self.email("revoked")
-        await invite(self.client, self.spec(email))
+        await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email)
         status = await self.handle(email).execute_update(
             InvitationWorkflow.revoke, RevokeRequest(actor_id="recorder", actor_name="History Recorder",
@@ -166,27 +166,20 @@ class Recorder:
 
     async def expired(self) -> None:
         email = self.email("expired")
-        await invite(self.client, self.spec(email, lifetime="PT2S"))
+        await invite_guest(self.client, self.spec(email, lifetime="PT2S"))
         await self.catcher.wait_for(email)
         await self.save("expired", email, "expired")
 
     async def reminded_then_expired(self) -> None:
         """The organization reminds after 2 s; the link lives 5 s: invitation, reminder, expiry."""
-        async with session_scope() as session:
-            org = await session.get(Organization, self.organization_id)
-            saved = list(org.invitation_reminders)
-            org.invitation_reminders = ["PT2S"]
-            session.add(org)
+        saved = await update_organization(self.organization_id, invitation_reminders=["PT2S"])
         try:
             email = self.email("reminded")
-            await invite(self.client, self.spec(email, lifetime="PT5S"))
+            await invite_guest(self.client, self.spec(email, lifetime="PT5S"))
             await self.save("reminded_then_expired", email, "expired")
             assert len(self.catcher.to(email)) == 2, "expected the invitation and one reminder"
         finally:
-            async with session_scope() as session:
-                org = await session.get(Organization, self.organization_id)
-                org.invitation_reminders = saved
-                session.add(org)
+            await update_organization(self.organization_id, **saved)
 
 
 class AccessRecorder:
@@ -207,11 +200,11 @@ class AccessRecorder:
         """Auto-approved request → delivered; a userRemove request → the assignment ends."""
         guest = await make_user(self.organization_id, "Recorded Guest", guest=True)
         package, policy, _, _ = await make_package(self.organization_id, policy=self_service())
-        plan = await access_requests.submit(self.client, request(self.organization_id, package, policy, guest))
+        plan = await access_requests.submit_request(self.client, request(self.organization_id, package, policy, guest))
         workflow_id = access_request_workflow_id(package.id, guest.id)
         first_run = (await self.client.get_workflow_handle(workflow_id).describe()).run_id
         await self.save("access_request_delivered", workflow_id, first_run)
-        await access_requests.submit(self.client, request(
+        await access_requests.submit_request(self.client, request(
             self.organization_id, package, policy, guest, request_type="userRemove"))
         await self.save("access_request_remove", workflow_id)
         await self.save("assignment_removed", assignment_workflow_id(plan.assignment_id))
@@ -222,11 +215,11 @@ class AccessRecorder:
         approver = await make_user(self.organization_id, "Recorded Approver")
         package, policy, _, _ = await make_package(self.organization_id, policy=self_service(
             request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
-        plan = await access_requests.submit(self.client, request(
+        plan = await access_requests.submit_request(self.client, request(
             self.organization_id, package, policy, guest, justification="recorded"))
         workflow_id = access_request_workflow_id(package.id, guest.id)
         await stage_open(self.client, workflow_id)
-        await access_requests.decide(self.client, workflow_id, Decision(
+        await access_requests.decide_stage(self.client, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=approver.id, review_result=result,
             justification="recorded decision"))
         outcome = {"Approve": "approved", "Deny": "denied"}[result]
@@ -237,7 +230,7 @@ class AccessRecorder:
         approver = await make_user(self.organization_id, "Recorded Approver")
         package, policy, _, _ = await make_package(self.organization_id, policy=self_service(
             request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
-        await access_requests.submit(self.client, request(self.organization_id, package, policy, guest))
+        await access_requests.submit_request(self.client, request(self.organization_id, package, policy, guest))
         workflow_id = access_request_workflow_id(package.id, guest.id)
         await stage_open(self.client, workflow_id)
         await access_requests.cancel(self.client, workflow_id, CancelRequest(by_user_id=guest.id))
@@ -304,33 +297,25 @@ class SignUpRecorder:
         self.client, self.catcher, self.organization_id, self.out = client, catcher, organization_id, out
 
     async def flow(self, **fields) -> str:
-        flow_id = f"B2X_1_recorded_{uuid.uuid4().hex[:8]}"
-        async with session_scope() as session:
-            session.add(UserFlow(id=flow_id, organization_id=self.organization_id, display_name="Recorded sign-up",
-                                 identity_provider_ids=["EmailOtpSignup-OAUTH"],
-                                 user_attribute_assignments=self.ASSIGNMENTS, **fields))
-        return flow_id
+        return await make_flow(self.organization_id, display_name="Recorded sign-up",
+                               user_attribute_assignments=self.ASSIGNMENTS, **fields)
 
     async def through_form(self, flow_id: str, scenario: str):
         """Code, verify, form: the handle and the status the form's Update answered."""
         email = Recorder.email(scenario)
         sign_up_id = new_challenge_id()
-        operation = WithStartWorkflowOperation(
-            SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=self.organization_id,
-                                            user_flow_id=flow_id),
-            id=sign_up_workflow_id(sign_up_id), task_queue=ENV.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-        status = await self.client.execute_update_with_start_workflow(
-            SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+        # As the sign-up pages drive it (workflows.client.sign_ups).
+        status = await sign_ups.request_code(self.client, sign_up_id, self.organization_id, flow_id,
+                                             SignUpCodeRequest(email=email))
         assert status.state == "codeSent", (scenario, status)
         code = re.search(r"\b(\d{8})\b", (await self.catcher.wait_for(email))[-1].text).group(1)
-        handle = await operation.workflow_handle()
+        handle = self.client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
         verdict = await record_sign_up_code_attempt(sign_up_id, code)  # as the page checks it
         assert verdict.outcome == "accepted", (scenario, verdict)
-        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest())
+        status = await sign_ups.verify(self.client, sign_up_id)
         assert status.state == "collectingAttributes", (scenario, status)
-        status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(
-            values={"displayName": f"Recorded {scenario}", "country": "NO"}))
+        status = await sign_ups.submit_attributes(self.client, sign_up_id, {
+            "displayName": f"Recorded {scenario}", "country": "NO"})
         return sign_up_id, handle, status
 
     async def until_state(self, handle, state: str) -> None:

@@ -21,6 +21,7 @@ import logging
 import signal
 import sys
 
+from foyer.tokens import check_token_name, create_token
 from models.enums import Role
 
 ROLES = [role.value for role in Role]
@@ -36,77 +37,11 @@ def parse_role(value: str) -> Role:
 
 
 def parse_token_name(value: str) -> str:
-    """A token's name is shown as the actor of what it does (audit records, mail): one line,
-    1 to 256 characters, no control characters."""
-    from foyer.names import check_name
-
+    """--name as foyer.tokens checks it, refused the argparse way (exit 2 with the reason)."""
     try:
-        value = check_name(value.strip())
+        return check_token_name(value)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"--name {error}") from None
-    if not 1 <= len(value) <= 256:
-        raise argparse.ArgumentTypeError("--name must hold 1 to 256 characters")
-    return value
-
-
-def create_token(name: str, role: Role | str, user: str | None = None,
-                 database_url: str | None = None) -> str:
-    """Store a new API token (its SHA-256 only) for the organization; returns the token.
-
-    `user` is a directory user's id or mail: the token then acts as that person."""
-    try:
-        name = parse_token_name(name)
-    except argparse.ArgumentTypeError as error:
-        raise ValueError(str(error)) from None
-    from sqlalchemy import create_engine, or_
-    from sqlmodel import Session, select
-
-    from foyer.db import sync_url
-    from foyer.security import api_token_hash, new_api_token
-    from foyer.settings import get_settings
-    from models.directory import Organization, User
-    from models.token import ApiToken
-
-    engine = create_engine(sync_url(database_url or get_settings().database_url))
-    try:
-        with Session(engine) as session, session.begin():
-            org = session.exec(select(Organization).order_by(Organization.created_date_time)).first()
-            if org is None:
-                raise LookupError("no organization: run `foyer db upgrade` first")
-            user_id = None
-            if user:
-                row = session.exec(select(User).where(
-                    User.organization_id == org.id,
-                    or_(User.id == user, User.mail == user.strip().lower()))).first()
-                if row is None:
-                    raise LookupError(f"no user with id or mail {user!r}")
-                user_id = row.id
-            token = new_api_token()
-            session.add(ApiToken(organization_id=org.id, name=name, role=Role(role).value,
-                                 token_hash=api_token_hash(token), user_id=user_id))
-            return token
-    finally:
-        engine.dispose()
-
-
-def token_is_valid(token: str, database_url: str | None = None) -> bool:
-    """Whether `token` is a stored, unrevoked API token (used by `foyer dev` to keep its own)."""
-    from sqlalchemy import create_engine
-    from sqlmodel import Session, select
-
-    from foyer.db import sync_url
-    from foyer.security import api_token_hash
-    from foyer.settings import get_settings
-    from models.token import ApiToken
-
-    engine = create_engine(sync_url(database_url or get_settings().database_url))
-    try:
-        with Session(engine) as session:
-            row = session.exec(select(ApiToken).where(
-                ApiToken.token_hash == api_token_hash(token))).first()
-            return row is not None and not row.revoked
-    finally:
-        engine.dispose()
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _run_until_signal(coroutine) -> None:

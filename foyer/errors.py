@@ -40,12 +40,14 @@ class Refused(Exception):
     """`code` is Graph's error code (api.errors.REFUSAL_STATUS gives its HTTP status);
     `status_hint` is the status for a code that table does not list (a 5xx marks a failure of
     the workflow service rather than a refusal: the caller may retry); `retry_after`, in
-    seconds, when retrying later may help."""
+    seconds, when retrying later may help; `details`, what the refusal carries besides its
+    message (a form's field errors, say)."""
 
     def __init__(self, code: str, message: str, status_hint: int | None = None,
-                 retry_after: int | None = None):
+                 retry_after: int | None = None, details: dict | None = None):
         super().__init__(message)
         self.code, self.message, self.status_hint, self.retry_after = code, message, status_hint, retry_after
+        self.details = details or {}
 
     @property
     def status(self) -> int:

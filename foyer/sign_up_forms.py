@@ -9,6 +9,7 @@ An assignment is Graph's identityUserFlowAttributeAssignment, as kept on the flo
 import re
 
 from foyer.names import control_character_in_name
+from foyer.rules.emails import is_email_address
 
 MAX_STRING = 256
 INT64 = (-(2**63), 2**63 - 1)
@@ -87,7 +88,7 @@ def check(assignments: list[dict], values: dict) -> tuple[dict, dict[str, str]]:
                 clean[key] = False
             else:
                 errors[key] = f"{label} must be yes or no."
-        elif kind == "emailBox" and ("@" not in text or any(c.isspace() for c in text)):
+        elif kind == "emailBox" and not is_email_address(text):
             errors[key] = f"{label} must be an email address."
         elif kind == "dateTimeDropdown" and not DATE.match(text):
             errors[key] = f"{label} must be a date (YYYY-MM-DD)."

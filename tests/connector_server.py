@@ -205,9 +205,10 @@ class ConnectorServer:
         server checks Foyer's signature on its calls with that connector's secret."""
         from foyer.security import connector_secret
         from models.base import new_id
+        from tests.factories import make_connector
 
         connector_id = new_id()
-        await add_connector(organization_id, self.url_for(connector_id), id=connector_id,
+        await make_connector(organization_id, self.url_for(connector_id), id=connector_id,
                             display_name=fields.pop("display_name", f"conn {connector_id[:6]}"),
                             authentication_type=fields.pop("authentication_type", "signature"),
                             timeout_seconds=timeout, **fields)
@@ -283,34 +284,6 @@ async def connector_server(tls: bool = False):
 
 
 # --- calling the activity directly -------------------------------------------------------------
-
-async def add_connector(organization_id: str, target_url: str, **fields) -> str:
-    """A connector row written straight to the directory (the admin API is tested on its own)."""
-    from foyer.db import session_scope
-    from models.sign_up import ApiConnector
-
-    async with session_scope() as session:
-        row = ApiConnector(organization_id=organization_id, display_name=fields.pop("display_name", "Test connector"),
-                           target_url=target_url, **fields)
-        session.add(row)
-    return row.id
-
-
-async def add_flow(organization_id: str, attribute_ids: list[str]) -> str:
-    """A user flow row that collects the given attribute ids."""
-    import uuid
-
-    from foyer.db import session_scope
-    from models.sign_up import UserFlow
-
-    flow_id = f"B2X_1_test_{uuid.uuid4().hex[:8]}"
-    async with session_scope() as session:
-        session.add(UserFlow(id=flow_id, organization_id=organization_id,
-                             identity_provider_ids=["EmailOtpSignup-OAUTH"],
-                             user_attribute_assignments=[{"id": a, "userAttribute": {"id": a}}
-                                                         for a in attribute_ids]))
-    return flow_id
-
 
 async def call(connector_id: str, *, step: str = "postAttributeCollection", payload: dict | None = None,
                user_flow_id: str = "B2X_1_none", sign_up_id: str | None = None):

@@ -1,5 +1,5 @@
-"""Helpers for the self-service sign-up tests: user flows and connectors written as an admin
-would have made them, signed callbacks, and the sign-up pages walked with an HTTP client that
+"""Helpers for the self-service sign-up tests (user flows and connectors are built by
+tests/factories.py): signed callbacks, and the sign-up pages walked with an HTTP client that
 keeps cookies like a browser. The real HTTP connector server on 127.0.0.1 is
 tests/connector_server.py (`connector_server()`, `server.connector(organization_id)`,
 `server.reply(..., step=...)`)."""
@@ -7,48 +7,14 @@ tests/connector_server.py (`connector_server()`, `server.connector(organization_
 import json
 import re
 import time
-import uuid
 
 import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
 from foyer.security import SIGNATURE_HEADER, connector_secret, sign
-from models.sign_up import SignUp, UserFlow, UserFlowAttribute
+from models.sign_up import SignUp
 from tests.support import passcode_in
-
-LOYALTY = "extension_0123456789abcdef0123456789abcdef_LoyaltyNumber"
-
-
-def default_assignments() -> list[dict]:
-    return [
-        {"id": "displayName", "displayName": "Display name", "isOptional": False, "userInputType": "textBox",
-         "userAttribute": {"id": "displayName"}, "userAttributeValues": [], "order": 1},
-        {"id": "city", "displayName": "City", "isOptional": True, "userInputType": "textBox",
-         "userAttribute": {"id": "city"}, "userAttributeValues": [], "order": 2},
-        {"id": "country", "displayName": "Country", "isOptional": False, "userInputType": "dropdownSingleSelect",
-         "userAttribute": {"id": "country"}, "order": 3,
-         "userAttributeValues": [{"name": "Norway", "value": "NO", "isDefault": False},
-                                 {"name": "Kenya", "value": "KE", "isDefault": False}]},
-        {"id": LOYALTY, "displayName": "Loyalty number", "isOptional": True, "userInputType": "textBox",
-         "userAttribute": {"id": LOYALTY}, "userAttributeValues": [], "order": 4},
-    ]
-
-
-async def make_flow(organization_id: str, **fields) -> str:
-    """A flow in the directory; custom attributes named in its assignments are created too."""
-    flow_id = f"B2X_1_test_{uuid.uuid4().hex[:8]}"
-    assignments = fields.pop("user_attribute_assignments", None) or default_assignments()
-    async with session_scope() as session:
-        existing = (await session.exec(select(UserFlowAttribute).where(
-            UserFlowAttribute.organization_id == organization_id, UserFlowAttribute.id == LOYALTY))).first()
-        if existing is None:
-            session.add(UserFlowAttribute(id=LOYALTY, organization_id=organization_id, name="LoyaltyNumber",
-                                          display_name="Loyalty number", data_type="int64"))
-        session.add(UserFlow(id=flow_id, organization_id=organization_id, display_name="Partner sign-up",
-                             identity_provider_ids=["EmailOtpSignup-OAUTH"],
-                             user_attribute_assignments=assignments, **fields))
-    return flow_id
 
 
 async def sign_up_row(email: str) -> SignUp | None:
@@ -104,33 +70,22 @@ def result_state(page: str) -> str | None:
 async def start_on(client, mail, organization_id: str, flow_id: str, email: str, **values):
     """Drive a SignUpWorkflow on `client` (e.g. a time-skipping server) through code and form,
     as the pages do: returns (sign-up id, handle, status after the form)."""
-    from temporalio.client import WithStartWorkflowOperation
-    from temporalio.common import WorkflowIDConflictPolicy
-
     from foyer.security import new_challenge_id
-    from foyer.settings import get_settings
-    from workflows.messages import (
-        SignUpAttributes, SignUpCodeRequest, SignUpInput, VerifyRequest, sign_up_workflow_id,
-    )
+    from foyer.usecases.sign_up import record_sign_up_code_attempt
+    from workflows.client import sign_ups
+    from workflows.messages import SignUpCodeRequest, sign_up_workflow_id
     from workflows.sign_up import SignUpWorkflow
 
     sign_up_id = new_challenge_id()
     before = len(mail.to(email))
-    operation = WithStartWorkflowOperation(
-        SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=organization_id,
-                                        user_flow_id=flow_id),
-        id=sign_up_workflow_id(sign_up_id), task_queue=get_settings().task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-    status = await client.execute_update_with_start_workflow(
-        SignUpWorkflow.request_code, SignUpCodeRequest(email=email), start_workflow_operation=operation)
+    status = await sign_ups.request_code(client, sign_up_id, organization_id, flow_id, SignUpCodeRequest(email=email))
     assert status.state == "codeSent", status
     code = passcode_in((await mail.wait_for(email, count=before + 1))[-1].text)
-    handle = await operation.workflow_handle()
+    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     # As the page does: the code is checked against the database, then the workflow is told.
-    from activities.sign_up import record_sign_up_code_attempt
     assert (await record_sign_up_code_attempt(sign_up_id, code)).outcome == "accepted"
-    status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest())
+    status = await sign_ups.verify(client, sign_up_id)
     assert status.state == "collectingAttributes", status
-    status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(
-        values={"displayName": "Tim Timer", "country": "NO", **values}))
+    status = await sign_ups.submit_attributes(client, sign_up_id, {
+        "displayName": "Tim Timer", "country": "NO", **values})
     return sign_up_id, handle, status

@@ -5,7 +5,8 @@ import re
 import uuid
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlalchemy import or_
+from sqlmodel import col, func, select
 
 from foyer.db import session_scope
 from models.directory import User
@@ -30,17 +31,6 @@ def passcode_in(text: str) -> str:
     match = re.search(r"\b(\d{8})\b", text)
     assert match, f"no passcode in: {text[:500]}"
     return match.group(1)
-
-
-async def create_group_and_app(organization_id: str, name: str = "Partners"):
-    """A group and an application straight in the directory (what an admin would have made)."""
-    from models.directory import Application, Group
-
-    async with session_scope() as session:
-        group = Group(organization_id=organization_id, display_name=f"{name} {uuid.uuid4().hex[:6]}")
-        app = Application(organization_id=organization_id, display_name=f"{name} portal")
-        session.add_all([group, app])
-    return group, app
 
 
 async def invite(api, headers, email: str, **extra) -> dict:
@@ -100,3 +90,23 @@ def getter(api, path: str, headers: dict):
         assert response.status_code == 200, response.text
         return response.json()
     return fetch
+
+
+async def invitation_mail_settled(emails: list[str], seconds: float = 20.0) -> None:
+    """Until every invitation mail queued for these addresses is marked sent. A sent outbox key is
+    never mailed again, so after this no later copy can arrive (rather than sleeping to see none)."""
+    from models.invitation import Invitation
+    from models.outbox import OutboxMessage
+
+    wanted = [email.lower() for email in emails]
+
+    async def unsent() -> int:
+        async with session_scope() as session:
+            ids = (await session.exec(select(Invitation.id).where(col(Invitation.email).in_(wanted)))).all()
+            if not ids:
+                return 0
+            keys = or_(*(col(OutboxMessage.key).startswith(f"invitation:{i}:") for i in ids))
+            return (await session.exec(select(func.count()).select_from(OutboxMessage).where(
+                keys, OutboxMessage.state != "sent"))).one()
+
+    await until(unsent, lambda count: count == 0, seconds)

@@ -8,12 +8,12 @@ from workflows.client import access_requests
 from foyer.errors import Refused
 from foyer.db import session_scope
 from models.entitlement import AccessPackage, AssignmentPolicy
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 
 
 async def refused(client, spec) -> Refused:
     with pytest.raises(Refused) as error:
-        await access_requests.submit(client, spec)
+        await access_requests.submit_request(client, spec)
     return error.value
 
 
@@ -27,7 +27,7 @@ async def test_separation_of_duties(time_env, organization_id):
         session.add(row)
         sales_policy = (await session.exec(select(AssignmentPolicy).where(
             AssignmentPolicy.access_package_id == sales.id))).one()
-    await access_requests.submit(time_env.client, request(organization_id, sales, sales_policy, guest))
+    await access_requests.submit_request(time_env.client, request(organization_id, sales, sales_policy, guest))
     handle = time_env.client.get_workflow_handle(f"access-request:{sales.id}:{guest.id}")
     await handle.result()  # delivered: the guest now holds Sales
 
@@ -68,8 +68,27 @@ async def test_scope_requestor_answers_and_justification(time_env, organization_
         answers=[{"question": {"id": "q1"}, "answeredValue": "apollo"},
                  {"question": {"id": "q2"}, "answeredValue": "ticket 7"}]))
     assert error.status == 400 and "expected form" in error.message
-    plan = await access_requests.submit(time_env.client, request(
+    plan = await access_requests.submit_request(time_env.client, request(
         organization_id, package, policy, guest, justification="Apollo work",
         answers=[{"question": {"id": "q1"}, "answeredValue": "apollo"},
                  {"question": {"id": "q2"}, "answeredValue": "APL-42"}]))
     assert plan.stages == []
+
+
+async def test_a_request_names_things_of_its_own_organization(time_env, organization_id):
+    """submit_request checks the package, policy and target against the request's organization
+    before any workflow starts (for the API, the My Access page and campaign rows alike)."""
+    guest = await make_user(organization_id, "Oda Guest", guest=True)
+    package, policy, _, _ = await make_package(organization_id, policy=self_service())
+    _, other_policy, _, _ = await make_package(organization_id, name="Other", policy=self_service())
+
+    error = await refused(time_env.client, request("another-organization", package, policy, guest))
+    assert error.status == 404 and error.code == "Request_ResourceNotFound" and package.id in error.message
+
+    error = await refused(time_env.client, request(organization_id, package, other_policy, guest))
+    assert error.status == 400 and "assignmentPolicyId" in error.message
+
+    spec = request(organization_id, package, policy, guest)
+    spec.target_id = "no-such-user"
+    error = await refused(time_env.client, spec)
+    assert error.status == 404 and "no-such-user" in error.message

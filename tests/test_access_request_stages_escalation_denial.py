@@ -9,7 +9,8 @@ from workflows.client import access_requests
 from foyer.errors import Refused
 from foyer.db import session_scope
 from models.entitlement import ApprovalStage, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
+from tests.entitlement_support import stage_open
+from tests.factories import make_package, make_user, request, self_service, stage
 from workflows.access_request import AccessRequestWorkflow, Decision
 
 
@@ -24,7 +25,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
             stage([second], deny_after="P2D"),
         ]}))
     spec = request(organization_id, package, policy, guest, justification="Working on the Q3 audit")
-    plan = await access_requests.submit(time_env.client, spec)
+    plan = await access_requests.submit_request(time_env.client, spec)
     assert [s.approver_ids for s in plan.stages] == [[first.id], [second.id]]
     handle = time_env.client.get_workflow_handle_for(AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}")
 
@@ -35,7 +36,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
 
     # Before escalation the escalation approver may not decide.
     with pytest.raises(Refused) as refused:
-        await access_requests.decide(time_env.client, handle.id, Decision(
+        await access_requests.decide_stage(time_env.client, Decision(
             stage_id=plan.stages[0].stage_id, approver_id=escalation.id, review_result="Approve"))
     assert refused.value.status == 403 and refused.value.code == "notAnApprover"
 
@@ -49,7 +50,7 @@ async def test_escalation_then_automatic_denial(time_env, organization_id, mail)
     status = await handle.query(AccessRequestWorkflow.current)
     assert status.escalated and set(status.approver_ids) == {first.id, escalation.id}
 
-    decided = await access_requests.decide(time_env.client, handle.id, Decision(
+    decided = await access_requests.decide_stage(time_env.client, Decision(
         stage_id=plan.stages[0].stage_id, approver_id=escalation.id, approver_name="Eli Escalation",
         review_result="Approve", justification="Fine by me"))
     assert decided.review_result == "Approve"

@@ -3,7 +3,7 @@ the requestor cannot approve, a stage is decided once, and the requestor can can
 
 
 from tests.support import until, getter
-from tests.entitlement_support import make_package, make_user, self_service, stage
+from tests.factories import make_package, make_user, self_service, stage
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 WAITING = f"{EM}/assignmentApprovals/filterByCurrentUser(on='approver')"

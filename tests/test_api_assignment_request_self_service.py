@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from foyer.db import session_scope
 from models.directory import GroupMember
 from tests.support import until, getter
-from tests.entitlement_support import make_package, make_user, self_service, stage
+from tests.factories import make_package, make_user, self_service, stage
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 

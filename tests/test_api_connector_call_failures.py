@@ -7,7 +7,8 @@ from sqlmodel import select
 from activities.api_connectors import GENERIC_MESSAGE
 from foyer.db import reading
 from models.audit import AuditRecord
-from tests.connector_server import add_connector, call, connector_server
+from tests.connector_server import call, connector_server
+from tests.factories import make_connector
 from tests.extension_receiver import free_port
 
 
@@ -20,7 +21,7 @@ def assert_blocked(outcome, detail: str) -> None:
 async def test_slow_connector_times_out(organization_id):
     async with connector_server() as server:
         server.reply(delay=10)
-        connector_id = await add_connector(organization_id, server.url, timeout_seconds=1)
+        connector_id = await make_connector(organization_id, server.url, timeout_seconds=1)
         outcome = await call(connector_id, sign_up_id="su-slow")
         assert len(server.requests) == 1  # called once, never retried
     assert_blocked(outcome, "no answer within 1 s")
@@ -31,7 +32,7 @@ async def test_slow_connector_times_out(organization_id):
 
 
 async def test_connection_refused(organization_id):
-    connector_id = await add_connector(organization_id, f"http://127.0.0.1:{free_port()}/nobody")
+    connector_id = await make_connector(organization_id, f"http://127.0.0.1:{free_port()}/nobody")
     assert_blocked(await call(connector_id), "ConnectError")
 
 
@@ -54,7 +55,7 @@ async def test_connection_refused(organization_id):
 async def test_off_contract_answers_block(organization_id, status, reply, detail):
     async with connector_server() as server:
         server.reply(status=status, body=reply)
-        outcome = await call(await add_connector(organization_id, server.url), step="identityVerification")
+        outcome = await call(await make_connector(organization_id, server.url), step="identityVerification")
     assert_blocked(outcome, detail)
     assert outcome.status_code == status
 

@@ -8,7 +8,7 @@ from foyer.db import session_scope
 from models.entitlement import Catalog
 from models.enums import Role
 from tests.support import until
-from tests.entitlement_support import make_package, make_user, self_service, single, stage
+from tests.factories import make_package, make_user, self_service, single, stage
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 

@@ -3,7 +3,7 @@ never reach (or hang) a workflow."""
 
 import pytest
 
-from tests.entitlement_support import make_package, make_user, self_service, stage
+from tests.factories import make_package, make_user, self_service, stage
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 

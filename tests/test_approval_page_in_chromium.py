@@ -14,7 +14,7 @@ from foyer.db import session_scope
 from models.directory import GroupMember
 from models.entitlement import ApprovalStage
 from tests.browser import chromium_page
-from tests.entitlement_support import make_package, make_user, request, self_service, stage
+from tests.factories import make_package, make_user, request, self_service, stage
 from tests.portal_support import sign_in, wait_for_state
 from tests.support import passcode_in
 
@@ -42,7 +42,7 @@ async def test_approver_approves_from_the_mail_link_in_chromium(server, mail, te
         questions=QUESTIONS,
         request_approval_settings={"isApprovalRequiredForAdd": True, "isRequestorJustificationRequired": True,
                                    "stages": [stage([first, second])]}))
-    plan = await access_requests.submit(temporal.client, request(
+    plan = await access_requests.submit_request(temporal.client, request(
         organization_id, package, policy, guest, justification="Falcon's design review on Monday",
         answers=[{"question": {"id": "project"}, "answeredValue": "Falcon wing redesign"},
                  {"question": {"id": "site"}, "answeredValue": "lyon"}]))

@@ -9,7 +9,7 @@ from workflows.client import access_requests
 from foyer import sessions
 from foyer.db import session_scope
 from models.entitlement import AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service, single, stage
+from tests.factories import make_package, make_user, request, self_service, single, stage
 from tests.portal_support import csrf_in, sign_in, wait_for_state
 
 
@@ -20,7 +20,7 @@ async def test_requestor_cannot_approve_their_own_request(server, mail, temporal
     package, policy, _, _ = await make_package(organization_id, policy=self_service(
         requestor_settings={"enableOnBehalfRequestorsToAddAccess": True, "onBehalfRequestors": [single(owner)]},
         request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([owner, other])]}))
-    plan = await access_requests.submit(temporal.client, request(
+    plan = await access_requests.submit_request(temporal.client, request(
         organization_id, package, policy, guest, requestor=owner, justification="For the audit"))
     await mail.wait_for(owner.mail)
 
@@ -48,7 +48,7 @@ async def test_denial_needs_the_reason_the_stage_requires(server, mail, temporal
     package, policy, _, _ = await make_package(organization_id, policy=self_service(
         request_approval_settings={"isApprovalRequiredForAdd": True,
                                    "stages": [stage([approver], justification=True)]}))
-    plan = await access_requests.submit(temporal.client, request(organization_id, package, policy, guest))
+    plan = await access_requests.submit_request(temporal.client, request(organization_id, package, policy, guest))
     await mail.wait_for(approver.mail)
 
     async with httpx.AsyncClient(base_url=server, timeout=30) as client:

@@ -9,7 +9,7 @@ from workflows.client import access_requests
 from foyer.db import session_scope
 from models.directory import AppRoleAssignment, GroupMember
 from models.entitlement import Assignment, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
 
@@ -26,7 +26,7 @@ async def test_expiry_removes_access_after_notices(time_env, organization_id, ma
     guest = await make_user(organization_id, "Ivy Guest", guest=True)
     package, policy, group, app = await make_package(organization_id, policy=self_service())
     spec = request(organization_id, package, policy, guest)
-    plan = await access_requests.submit(time_env.client, spec)
+    plan = await access_requests.submit_request(time_env.client, spec)
     request_handle = time_env.client.get_workflow_handle_for(
         AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}")
     assert (await request_handle.result()).state == "delivered"
@@ -57,14 +57,14 @@ async def test_expiry_removes_access_after_notices(time_env, organization_id, ma
 async def test_extension_moves_the_expiry(time_env, organization_id, mail):
     guest = await make_user(organization_id, "Ezra Guest", guest=True)
     package, policy, group, app = await make_package(organization_id, policy=self_service())
-    plan = await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
+    plan = await access_requests.submit_request(time_env.client, request(organization_id, package, policy, guest))
     await time_env.client.get_workflow_handle(f"access-request:{package.id}:{guest.id}").result()
     assignment_handle = time_env.client.get_workflow_handle_for(
         AssignmentWorkflow.run, f"assignment:{plan.assignment_id}")
     first_end = (await assignment_handle.query(AssignmentWorkflow.current)).end_at
 
     await time_env.sleep(timedelta(days=20))
-    extension = await access_requests.submit(time_env.client, request(
+    extension = await access_requests.submit_request(time_env.client, request(
         organization_id, package, policy, guest, request_type="userUpdate"))
     assert extension.assignment_id == plan.assignment_id
     await time_env.client.get_workflow_handle(f"access-request:{package.id}:{guest.id}").result()
@@ -88,11 +88,11 @@ async def test_remove_request_takes_access_back_but_not_what_was_there_before(ti
     package, policy, group, app = await make_package(organization_id, policy=self_service())
     async with session_scope() as session:  # already in the group before the package
         session.add(GroupMember(group_id=group.id, user_id=guest.id))
-    plan = await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
+    plan = await access_requests.submit_request(time_env.client, request(organization_id, package, policy, guest))
     await time_env.client.get_workflow_handle(f"access-request:{package.id}:{guest.id}").result()
     assert await has_access(guest.id, group.id, app.id) == (True, True)
 
-    await access_requests.submit(time_env.client, request(
+    await access_requests.submit_request(time_env.client, request(
         organization_id, package, policy, guest, request_type="userRemove"))
     final = await time_env.client.get_workflow_handle_for(
         AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}").result()

@@ -8,7 +8,7 @@ from workflows.client import access_requests
 from foyer.db import session_scope
 from models.directory import Group, GroupMember
 from models.entitlement import Assignment, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from workflows.assignment import AssignmentWorkflow
 
 
@@ -18,7 +18,7 @@ async def test_partial_delivery_is_reported_and_retried(time_env, organization_i
     package, policy, group, _ = await make_package(organization_id, policy=self_service(),
                                                    extra_group_ids=(missing_group,))
     spec = request(organization_id, package, policy, guest)
-    plan = await access_requests.submit(time_env.client, spec)
+    plan = await access_requests.submit_request(time_env.client, spec)
     final = await time_env.client.get_workflow_handle(f"access-request:{package.id}:{guest.id}").result()
     assert final["state"] == "partiallyDelivered"
     async with session_scope() as session:

@@ -9,7 +9,7 @@ from sqlmodel import select
 from foyer.db import reading, session_scope
 from models.directory import AppRoleAssignment, GroupMember
 from models.entitlement import Assignment, AssignmentPolicy
-from tests.entitlement_support import make_package, self_service
+from tests.factories import make_package, self_service
 from tests.support import until
 from tests.test_campaign_end_to_end import wait_for_state
 

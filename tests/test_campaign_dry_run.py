@@ -4,7 +4,7 @@ from sqlmodel import func, select
 
 from foyer.db import session_scope
 from models.campaign import Campaign
-from models.directory import Organization
+from tests.factories import update_organization
 from tests.support import invite
 
 
@@ -16,10 +16,7 @@ ENTRA_HEADER = ("version:v1.0\n"
 
 
 async def test_every_kind_of_bad_row(api, admin, mail, organization_id, make_member, new_email):
-    async with session_scope() as session:
-        org = await session.get(Organization, organization_id)
-        org.domain_list_mode, org.domain_list = "blockList", ["blocked.example"]
-        session.add(org)
+    await update_organization(organization_id, domain_list_mode="blockList", domain_list=["blocked.example"])
     member = await make_member()
     already = new_email()
     await invite(api, admin, already, sendInvitationMessage=False)

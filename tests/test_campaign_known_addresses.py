@@ -2,10 +2,9 @@
 revoked): the new ones go through the batch path, the known one through the one-row path; every
 row is invited once, every address mailed once, and the known guest keeps its user id."""
 
-import asyncio
 import uuid
 
-from tests.support import find_user, invite
+from tests.support import find_user, invitation_mail_settled, invite
 from tests.test_campaign_end_to_end import wait_for_state
 
 
@@ -27,7 +26,7 @@ async def test_known_address_takes_the_one_row_path(api, admin, mail):
     await mail.wait_for(known, count=2)  # the revoked invitation's mail, then the campaign's
     for email in emails[1:]:
         await mail.wait_for(email)
-    await asyncio.sleep(1)  # nothing more may arrive
+    await invitation_mail_settled(emails)  # then nothing more may arrive
     assert len(mail.to(known)) == 2 and all(len(mail.to(e)) == 1 for e in emails[1:])
     assert (await find_user(known)).id == guest.id
     invitations = (await api.get("/v1.0/invitations", headers=admin,

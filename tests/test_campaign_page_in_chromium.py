@@ -18,7 +18,7 @@ from models.campaign import Campaign
 from models.enums import Role
 from models.token import ApiToken
 from tests.browser import chromium_page
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.portal_support import sign_in
 from tests.support import passcode_in
 
@@ -161,3 +161,27 @@ async def test_only_admins_reach_the_campaign_page(server, mail, make_token, org
         assert refused.status_code == 403 and "expired" in refused.text
         assert (await client.get(f"/campaigns/{uuid.uuid4()}")).status_code == 404
         assert (await client.get(f"/campaigns/{uuid.uuid4()}/progress")).status_code == 404
+
+
+async def test_an_ended_campaign_cannot_be_steered_from_the_page(server, mail, make_token, organization_id):
+    """The page refuses as the API does (foyer.usecases.campaigns.refuse_ended): a completed
+    campaign is neither paused nor canceled, and the page says so; the CSV still downloads."""
+    ada = await make_user(organization_id, "Ada Admin")
+    headers = await make_token(Role.global_administrator, user_id=ada.id)
+    campaign = await start_campaign(server, headers, 1)
+    await wait_db_state(campaign["id"], "completed")
+    base = f"/campaigns/{campaign['id']}"
+    async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+        await sign_in(client, mail, ada.mail, next=base)
+        for action in ("pause", "cancel"):
+            token = sessions.csrf_token(client.cookies.get("foyer_session"), f"campaign-{action}:{campaign['id']}")
+            answer = await client.post(f"{base}/{action}", data={"csrf": token})
+            assert answer.status_code == 303 and answer.headers["location"] == f"{base}?error=campaignEnded", \
+                (answer.status_code, answer.headers.get("location"))
+            shown = await client.get(answer.headers["location"])
+            assert shown.status_code == 200 and "already ended. Nothing was changed." in shown.text
+        assert await db_state(campaign["id"]) == "completed"
+        results = await client.get(f"{base}/results.csv")
+        assert results.status_code == 200 and results.headers["content-type"].startswith("text/csv")
+        assert results.headers["content-disposition"] == f'attachment; filename="campaign-{campaign["id"]}-results.csv"'
+        assert [r["result"] for r in csv.DictReader(io.StringIO(results.text))] == ["invited"]

@@ -3,8 +3,7 @@ stay invited; retry sends failed rows again."""
 
 import asyncio
 
-from foyer.db import session_scope
-from models.directory import Organization
+from tests.factories import update_organization
 from tests.support import unique_email
 from tests.test_campaign_end_to_end import wait_for_state
 
@@ -66,16 +65,10 @@ async def test_failed_rows_are_retried(api, admin, organization_id):
     fresh = [{**r, "invitedUserEmailAddress": "new-" + r["invitedUserEmailAddress"]} for r in batch]
     later = (await api.post("/v1.0/invitationCampaigns", headers=admin, json={
         "rows": fresh, "ratePerMinute": 60, "concurrency": 1})).json()
-    async with session_scope() as session:
-        org = await session.get(Organization, organization_id)
-        org.domain_list_mode, org.domain_list = "blockList", [domain]
-        session.add(org)
+    await update_organization(organization_id, domain_list_mode="blockList", domain_list=[domain])
     failed = await wait_for_state(api, admin, later["id"], {"completed"})
     assert failed["counts"]["failed"] >= 1
-    async with session_scope() as session:
-        org = await session.get(Organization, organization_id)
-        org.domain_list_mode, org.domain_list = "none", []
-        session.add(org)
+    await update_organization(organization_id, domain_list_mode="none", domain_list=[])
     retried = await api.post(f"/v1.0/invitationCampaigns/{later['id']}/retryFailed", headers=admin)
     assert retried.status_code == 200, retried.text
     final = await wait_for_state(api, admin, later["id"], {"completed"})

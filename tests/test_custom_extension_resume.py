@@ -10,7 +10,7 @@ import httpx
 from workflows.client import access_requests
 from foyer.db import session_scope
 from models.entitlement import AssignmentPolicy, AssignmentRequest, CustomExtensionCall
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver, resume
 from workflows.access_request import AccessRequestWorkflow
 
@@ -47,7 +47,7 @@ async def test_resume_lets_the_request_go_on(api, admin, server, temporal, organ
         package, policy, extension = await configure(api, admin, organization_id, receiver)
         guest = await make_user(organization_id, "Cara Guest", guest=True)
         spec = request(organization_id, package, policy, guest, justification="Need the partner portal")
-        await access_requests.submit(temporal.client, spec)
+        await access_requests.submit_request(temporal.client, spec)
         created = await receiver.event("assignmentRequestCreated")
         assert created["data"]["assignmentRequest"]["justification"] == "Need the partner portal"
         assert created["data"]["targetId"] == guest.id
@@ -84,7 +84,7 @@ async def test_extension_denies(api, admin, server, temporal, organization_id):
         package, policy, _ = await configure(api, admin, organization_id, receiver)
         guest = await make_user(organization_id, "Dora Guest", guest=True)
         spec = request(organization_id, package, policy, guest)
-        await access_requests.submit(temporal.client, spec)
+        await access_requests.submit_request(temporal.client, spec)
         created = await receiver.event("assignmentRequestCreated")
         assert (await resume(server, created, "deny", receiver.secret)).status_code == 204
         handle = temporal.client.get_workflow_handle_for(AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}")

@@ -9,7 +9,7 @@ from foyer.security import extension_secret
 from models.entitlement import (
     Assignment, AssignmentPolicy, AssignmentRequest, CustomExtension, CustomExtensionCall,
 )
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver, free_port
 from workflows.access_request import AccessRequestWorkflow
 
@@ -33,7 +33,7 @@ async def test_no_resume_before_the_timeout_denies(time_env, organization_id):
         package, policy, extension = await with_extension(organization_id, receiver.url)
         receiver.secret = extension_secret(extension.id)
         guest = await make_user(organization_id, "Tim Guest", guest=True)
-        await access_requests.submit(time_env.client, request(organization_id, package, policy, guest))
+        await access_requests.submit_request(time_env.client, request(organization_id, package, policy, guest))
         event = await receiver.event("assignmentRequestApproved")
         handle = time_env.client.get_workflow_handle_for(AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}")
         await time_env.sleep(timedelta(hours=1))
@@ -50,7 +50,7 @@ async def test_unreachable_extension_fails_closed(time_env, organization_id):
     package, policy, _ = await with_extension(organization_id, f"http://127.0.0.1:{free_port()}/gone")
     guest = await make_user(organization_id, "Una Guest", guest=True)
     spec = request(organization_id, package, policy, guest)
-    await access_requests.submit(time_env.client, spec)
+    await access_requests.submit_request(time_env.client, spec)
     handle = time_env.client.get_workflow_handle_for(AccessRequestWorkflow.run, f"access-request:{package.id}:{guest.id}")
     final = await handle.result()
     assert final.state == "denied" and final.assignment_id

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from api.main import create_app
-from api.routers.devmail import make_router
+from api.pages.devmail import make_router
 from foyer.mailcatcher import MailCatcher
 
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from models.enums import Role
-from tests.support import create_group_and_app
+from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"
 
@@ -24,7 +24,7 @@ async def setup(api, admin, make_member, make_token, organization_id) -> dict:
         "catalog": {"id": theirs["id"]}})).json()
     visible = (await api.post(f"{BASE}/accessPackages", headers=admin, json={
         "displayName": f"Visible {uuid.uuid4().hex[:6]}", "catalog": {"id": theirs["id"]}})).json()
-    group, _ = await create_group_and_app(organization_id, "Authz")
+    group, _ = await make_group_and_app(organization_id, "Authz")
     return {
         "owner": await make_token(Role.member, user_id=owner.id, name="owner"),
         "member": await make_token(Role.member, user_id=(await make_member()).id),

@@ -4,7 +4,7 @@ SQLite as on PostgreSQL."""
 import asyncio
 import uuid
 
-from tests.support import create_group_and_app
+from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"
 
@@ -14,7 +14,7 @@ async def test_concurrent_role_scopes_and_incompatibilities_are_all_kept(api, ad
                               json={"displayName": f"Busy {uuid.uuid4().hex[:6]}"})).json()
     resources = []
     for _ in range(4):
-        group, _ = await create_group_and_app(organization_id, "Busy")
+        group, _ = await make_group_and_app(organization_id, "Busy")
         added = await api.post(f"{BASE}/resourceRequests", headers=admin, json={
             "requestType": "adminAdd", "catalog": {"id": catalog["id"]},
             "resource": {"originId": group.id, "originSystem": "AadGroup"}})

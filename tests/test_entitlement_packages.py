@@ -5,7 +5,7 @@ import uuid
 
 from foyer.db import session_scope
 from models.entitlement import AccessPackage, Assignment, AssignmentPolicy
-from tests.support import create_group_and_app
+from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"
 
@@ -13,7 +13,7 @@ BASE = "/v1.0/identityGovernance/entitlementManagement"
 async def _catalog_with_group(api, headers, organization_id):
     catalog = (await api.post(f"{BASE}/catalogs", headers=headers,
                               json={"displayName": f"Packages {uuid.uuid4().hex[:8]}"})).json()
-    group, app = await create_group_and_app(organization_id, "Packages")
+    group, app = await make_group_and_app(organization_id, "Packages")
     resources = {}
     for origin_id, system in ((group.id, "AadGroup"), (app.id, "AadApplication")):
         response = await api.post(f"{BASE}/resourceRequests", headers=headers, json={

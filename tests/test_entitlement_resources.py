@@ -3,7 +3,7 @@ the roles each offers; a resource still used by a package cannot be removed."""
 
 import uuid
 
-from tests.support import create_group_and_app
+from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"
 
@@ -22,7 +22,7 @@ async def _request(api, headers, catalog_id: str, request_type: str, **resource)
 
 async def test_add_group_app_and_site(api, admin, organization_id):
     catalog = await _catalog(api, admin)
-    group, app = await create_group_and_app(organization_id, "Resources")
+    group, app = await make_group_and_app(organization_id, "Resources")
 
     added = await _request(api, admin, catalog["id"], "adminAdd", originId=group.id,
                            originSystem="AadGroup")
@@ -93,7 +93,7 @@ async def test_unknown_or_malformed_resources_are_400(api, admin):
 
 async def test_remove_refused_while_a_package_uses_it(api, admin, organization_id):
     catalog = await _catalog(api, admin)
-    group, _ = await create_group_and_app(organization_id, "Removal")
+    group, _ = await make_group_and_app(organization_id, "Removal")
     resource = (await _request(api, admin, catalog["id"], "adminAdd", originId=group.id,
                                originSystem="AadGroup")).json()["resource"]
     package = (await api.post(f"{BASE}/accessPackages", headers=admin, json={

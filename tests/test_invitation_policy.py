@@ -6,17 +6,9 @@ from sqlmodel import select
 
 from foyer.db import session_scope
 from models.audit import AuditRecord
-from models.directory import Organization
 from models.enums import Role
+from tests.factories import update_organization
 from tests.support import ask_for_code, find_user, invite, link_in
-
-
-async def set_policy(organization_id: str, **values) -> None:
-    async with session_scope() as session:
-        org = await session.get(Organization, organization_id)
-        for key, value in values.items():
-            setattr(org, key, value)
-        session.add(org)
 
 
 def body(email: str) -> dict:
@@ -24,7 +16,7 @@ def body(email: str) -> dict:
 
 
 async def test_blocked_domain_is_refused_and_audited(api, admin, organization_id, mail):
-    await set_policy(organization_id, domain_list_mode="blockList", domain_list=["blocked.example"])
+    await update_organization(organization_id, domain_list_mode="blockList", domain_list=["blocked.example"])
     email = "eve@sub.blocked.example"
     response = await api.post("/v1.0/invitations", headers=admin, json=body(email))
     assert response.status_code == 403
@@ -38,7 +30,7 @@ async def test_blocked_domain_is_refused_and_audited(api, admin, organization_id
 
 
 async def test_allow_list_admits_only_listed_domains(api, admin, organization_id, new_email):
-    await set_policy(organization_id, domain_list_mode="allowList", domain_list=["partner.example"])
+    await update_organization(organization_id, domain_list_mode="allowList", domain_list=["partner.example"])
     refused = await api.post("/v1.0/invitations", headers=admin, json=body(new_email("other.example")))
     assert refused.status_code == 403
     await invite(api, admin, new_email("partner.example"), sendInvitationMessage=False)
@@ -48,17 +40,17 @@ async def test_who_may_invite(api, make_token, organization_id, new_email):
     member = await make_token(Role.member)
     guest_inviter = await make_token(Role.guest_inviter)
 
-    await set_policy(organization_id, allow_invites_from="adminsAndGuestInviters")
+    await update_organization(organization_id, allow_invites_from="adminsAndGuestInviters")
     response = await api.post("/v1.0/invitations", headers=member, json=body(new_email()))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "Authorization_RequestDenied"
     assert "adminsAndGuestInviters" in response.json()["error"]["message"]
     await invite(api, guest_inviter, new_email(), sendInvitationMessage=False)
 
-    await set_policy(organization_id, allow_invites_from="adminsGuestInvitersAndAllMembers")
+    await update_organization(organization_id, allow_invites_from="adminsGuestInvitersAndAllMembers")
     await invite(api, member, new_email(), sendInvitationMessage=False)
 
-    await set_policy(organization_id, allow_invites_from="none")
+    await update_organization(organization_id, allow_invites_from="none")
     admin = await make_token(Role.global_administrator)
     assert (await api.post("/v1.0/invitations", headers=admin, json=body(new_email()))).status_code == 403
 
@@ -66,7 +58,7 @@ async def test_who_may_invite(api, make_token, organization_id, new_email):
 async def test_guests_invite_only_when_everyone_may(api, make_token, organization_id, new_email):
     guest = await make_token(Role.guest)
     assert (await api.post("/v1.0/invitations", headers=guest, json=body(new_email()))).status_code == 403
-    await set_policy(organization_id, allow_invites_from="everyone")
+    await update_organization(organization_id, allow_invites_from="everyone")
     await invite(api, guest, new_email(), sendInvitationMessage=False)
 
 
@@ -75,7 +67,7 @@ async def test_policy_changed_after_inviting_is_enforced_at_redemption(
     email = new_email("later-blocked.example")
     await invite(api, admin, email)
     link = link_in((await mail.wait_for(email))[0].text)
-    await set_policy(organization_id, domain_list_mode="blockList", domain_list=["later-blocked.example"])
+    await update_organization(organization_id, domain_list_mode="blockList", domain_list=["later-blocked.example"])
     async with httpx.AsyncClient() as browser:
         response, challenge = await ask_for_code(browser, link)
     assert response.status_code == 403 and challenge is None
@@ -87,7 +79,7 @@ async def test_passcode_sign_in_switched_off(api, admin, mail, server, organizat
     email = new_email()
     await invite(api, admin, email)
     link = link_in((await mail.wait_for(email))[0].text)
-    await set_policy(organization_id, email_otp_enabled=False)
+    await update_organization(organization_id, email_otp_enabled=False)
     async with httpx.AsyncClient() as browser:
         response, _ = await ask_for_code(browser, link)
     assert response.status_code == 403 and "one-time passcode" in response.text

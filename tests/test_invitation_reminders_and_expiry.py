@@ -6,7 +6,7 @@ from datetime import timedelta
 import httpx
 
 from workflows.messages.invitation import InvitationSpec
-from workflows.client.invitations import invite
+from workflows.client.invitations import invite_guest
 from foyer.db import session_scope
 from models.invitation import Invitation
 from tests.support import find_user, link_in
@@ -23,7 +23,7 @@ def spec_for(organization_id: str, email: str, **extra) -> InvitationSpec:
 
 async def test_reminders_then_expiry(time_env, organization_id, mail, app, server, new_email):
     email = new_email()
-    result = await invite(time_env.client, spec_for(organization_id, email))
+    result = await invite_guest(time_env.client, spec_for(organization_id, email))
     assert result.status == "PendingAcceptance"
     link = link_in((await mail.wait_for(email))[0].text)
 
@@ -59,7 +59,7 @@ async def test_per_invitation_lifetime_and_no_reminders_without_mail(time_env, o
     email = new_email()
     spec = spec_for(organization_id, email, lifetime="P2D")
     spec.send_invitation_message = False
-    await invite(time_env.client, spec)
+    await invite_guest(time_env.client, spec)
     handle = time_env.client.get_workflow_handle_for(InvitationWorkflow.run, invitation_workflow_id(organization_id, email))
     status = await handle.query(InvitationWorkflow.current)
     async with session_scope() as session:
@@ -77,7 +77,7 @@ async def test_refused_first_invitation_leaves_no_waiting_workflow(time_env, org
     email = new_email()
     spec = spec_for(organization_id, email, reset_redemption=True, reset_user_id="nobody")
     try:
-        await invite(time_env.client, spec)
+        await invite_guest(time_env.client, spec)
         raise AssertionError("a reset of an unknown user was accepted")
     except Exception as error:  # the API maps this refusal to 404 userNotFound
         assert getattr(error, "code", None) == "userNotFound", error

@@ -11,7 +11,7 @@ from sqlmodel import select
 from foyer.db import session_scope
 from models.directory import GroupMember
 from models.entitlement import AccessPackage, Assignment, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, self_service
+from tests.factories import make_package, make_user, self_service
 from tests.portal_support import csrf_in, sign_in
 
 QUESTIONS = [

@@ -12,100 +12,6 @@ def _spec() -> dict:
 
 SPEC = _spec()
 
-# Routes still answering with an undeclared dict while issue 10's move proceeds. Strict xfail: a
-# route that gains its shape fails here until it is struck off, so the list only shrinks.
-PENDING = {
-    "GET /v1.0/invitations",
-    "POST /v1.0/invitations",
-    "GET /v1.0/invitations/{invitation_id}",
-    "POST /v1.0/invitations/{invitation_id}/resend",
-    "POST /v1.0/invitations/{invitation_id}/revoke",
-    "GET /v1.0/users",
-    "POST /v1.0/users",
-    "GET /v1.0/users/{user_id}",
-    "GET /v1.0/users/{user_id}/memberOf",
-    "GET /v1.0/groups",
-    "POST /v1.0/groups",
-    "GET /v1.0/groups/{group_id}",
-    "GET /v1.0/groups/{group_id}/members",
-    "GET /v1.0/applications",
-    "POST /v1.0/applications",
-    "GET /v1.0/applications/{application_id}",
-    "GET /v1.0/applications/{application_id}/appRoleAssignedTo",
-    "POST /v1.0/applications/{application_id}/appRoleAssignedTo",
-    "GET /v1.0/auditLogs/directoryAudits",
-    "GET /v1.0/identityGovernance/entitlementManagement/catalogs",
-    "POST /v1.0/identityGovernance/entitlementManagement/catalogs",
-    "GET /v1.0/identityGovernance/entitlementManagement/catalogs/{catalog_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/catalogs/{catalog_id}/resources",
-    "POST /v1.0/identityGovernance/entitlementManagement/resourceRequests",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackages",
-    "POST /v1.0/identityGovernance/entitlementManagement/accessPackages",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackages/{package_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackages/{package_id}/resourceRoleScopes",
-    "POST /v1.0/identityGovernance/entitlementManagement/accessPackages/{package_id}/resourceRoleScopes",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackages/{package_id}/incompatibleAccessPackages",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackages/{package_id}/incompatibleGroups",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentPolicies",
-    "POST /v1.0/identityGovernance/entitlementManagement/assignmentPolicies",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackages/{package_id}/assignmentPolicies",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentPolicies/{policy_id}",
-    "PUT /v1.0/identityGovernance/entitlementManagement/assignmentPolicies/{policy_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/connectedOrganizations",
-    "POST /v1.0/identityGovernance/entitlementManagement/connectedOrganizations",
-    "GET /v1.0/identityGovernance/entitlementManagement/connectedOrganizations/{connected_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/connectedOrganizations/{connected_id}/internalSponsors",
-    "GET /v1.0/identityGovernance/entitlementManagement/connectedOrganizations/{connected_id}/externalSponsors",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentRequests",
-    "POST /v1.0/identityGovernance/entitlementManagement/assignmentRequests",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentRequests/filterByCurrentUser(on='{on}')",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentRequests/{request_id}",
-    "POST /v1.0/identityGovernance/entitlementManagement/assignmentRequests/{request_id}/cancel",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignments",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignments/filterByCurrentUser(on='target')",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignments/{assignment_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/filterByCurrentUser(on='approver')",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{request_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{request_id}/stages",
-    "GET /v1.0/identityGovernance/entitlementManagement/accessPackageAssignmentApprovals/{request_id}/stages/{stage_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentApprovals/filterByCurrentUser(on='approver')",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentApprovals/{request_id}",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentApprovals/{request_id}/stages",
-    "GET /v1.0/identityGovernance/entitlementManagement/assignmentApprovals/{request_id}/stages/{stage_id}",
-    "POST /v1.0/identityGovernance/entitlementManagement/catalogs/{catalog_id}/customWorkflowExtensions",
-    "GET /v1.0/identityGovernance/entitlementManagement/catalogs/{catalog_id}/customWorkflowExtensions",
-    "GET /v1.0/identityGovernance/entitlementManagement/catalogs/{catalog_id}/customWorkflowExtensions/{extension_id}",
-    "GET /v1.0/invitationCampaigns",
-    "POST /v1.0/invitationCampaigns",
-    "GET /v1.0/invitationCampaigns/{campaign_id}",
-    "GET /v1.0/invitationCampaigns/{campaign_id}/results",
-    "POST /v1.0/invitationCampaigns/{campaign_id}/pause",
-    "POST /v1.0/invitationCampaigns/{campaign_id}/resume",
-    "POST /v1.0/invitationCampaigns/{campaign_id}/cancel",
-    "POST /v1.0/invitationCampaigns/{campaign_id}/retryFailed",
-    "GET /v1.0/identity/apiConnectors",
-    "POST /v1.0/identity/apiConnectors",
-    "GET /v1.0/identity/apiConnectors/{connector_id}",
-    "POST /v1.0/identity/apiConnectors/{connector_id}/uploadClientCertificate",
-    "GET /v1.0/identity/b2xUserFlows",
-    "POST /v1.0/identity/b2xUserFlows",
-    "GET /v1.0/identity/b2xUserFlows/{flow_id}",
-    "GET /v1.0/identity/b2xUserFlows/{flow_id}/userAttributeAssignments",
-    "POST /v1.0/identity/b2xUserFlows/{flow_id}/userAttributeAssignments",
-    "GET /v1.0/identity/b2xUserFlows/{flow_id}/userAttributeAssignments/{assignment_id}",
-    "GET /v1.0/identity/b2xUserFlows/{flow_id}/apiConnectorConfiguration",
-    "GET /v1.0/identity/b2xUserFlows/{flow_id}/identityProviders",
-    "GET /v1.0/identity/userFlowAttributes",
-    "POST /v1.0/identity/userFlowAttributes",
-    "GET /v1.0/identity/userFlowAttributes/{attribute_id}",
-    "GET /v1.0/policies/authenticationFlowsPolicy",
-    "GET /v1.0/identity/signUps",
-    "GET /v1.0/identity/signUps/{sign_up_id}",
-    "POST /v1.0/identity/signUps/{sign_up_id}/approve",
-    "POST /v1.0/identity/signUps/{sign_up_id}/deny",
-    "POST /v1.0/identity/signUps/{sign_up_id}/verification",
-    "POST /v1.0/identity/signUps/{sign_up_id}/approval",
-}
 OPERATIONS = [(method.upper(), path, op) for path, ops in SPEC["paths"].items() for method, op in ops.items()]
 
 
@@ -120,12 +26,7 @@ def test_every_graph_path_is_in_the_document():
     assert len(OPERATIONS) > 100
 
 
-def _case(method: str, path: str, op: dict):
-    mark = pytest.mark.xfail(strict=True, reason="shape pending") if f"{method} {path}" in PENDING else ()
-    return pytest.param(method, path, op, id=f"{method} {path}", marks=mark)
-
-
-@pytest.mark.parametrize("method,path,op", [_case(*operation) for operation in OPERATIONS])
+@pytest.mark.parametrize("method,path,op", OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
 def test_success_response_has_a_named_shape(method, path, op):
     successes = {code: resp for code, resp in op["responses"].items() if code.startswith("2")}
     assert successes, f"{method} {path} documents no success response"

@@ -8,14 +8,13 @@ from sqlmodel import select
 from foyer.db import session_scope
 from models.audit import AuditRecord
 from models.directory import AppRoleAssignment, GroupMember
-from tests.support import (
-    ask_for_code, create_group_and_app, find_user, invite, link_in, passcode_in, submit_code,
-)
+from tests.support import ask_for_code, find_user, invite, link_in, passcode_in, submit_code
+from tests.factories import make_group_and_app
 
 
 async def test_guest_redeems_with_emailed_passcode(api, admin, mail, server, organization_id, new_email):
     email = new_email()
-    group, app = await create_group_and_app(organization_id)
+    group, app = await make_group_and_app(organization_id)
     created = await invite(api, admin, email, invitedUserDisplayName="Gail Guest",
                            invitedUserMessageInfo={"customizedMessageBody": "Welcome aboard, Gail!",
                                                    "ccRecipients": [{"emailAddress": {

@@ -8,9 +8,8 @@ import httpx
 from foyer.db import session_scope
 from models.directory import GroupMember
 from models.enums import Role
-from tests.support import (
-    age_passcodes, ask_for_code, create_group_and_app, find_user, invite, link_in, passcode_in, submit_code,
-)
+from tests.support import age_passcodes, ask_for_code, find_user, invite, link_in, passcode_in, submit_code
+from tests.factories import make_group_and_app
 
 
 async def redeem(link: str, mail, email: str, count: int) -> None:
@@ -23,7 +22,7 @@ async def redeem(link: str, mail, email: str, count: int) -> None:
 async def test_reset_then_redeem_again_as_the_same_user(api, admin, mail, server, make_token,
                                                         organization_id, new_email):
     email = new_email()
-    group, _ = await create_group_and_app(organization_id)
+    group, _ = await make_group_and_app(organization_id)
     created = await invite(api, admin, email, foyerPreAssignedGroupIds=[group.id])
     await redeem(link_in((await mail.wait_for(email))[0].text), mail, email, count=2)
     user_id = created["invitedUser"]["id"]

@@ -10,9 +10,11 @@ from sqlmodel import select
 
 from foyer.db import session_scope
 from models.directory import AppRoleAssignment
-from tests.entitlement_support import make_user
-from tests.sign_up_support import make_flow, result_state, sign_up_row, submit_attributes, through_code
-from tests.support import create_group_and_app, find_user, getter, unique_email, until
+from tests.factories import make_user
+from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
+from tests.factories import make_flow
+from tests.support import find_user, getter, unique_email, until
+from tests.factories import make_group_and_app
 
 SIGN_UPS = "/v1.0/identity/signUps"
 
@@ -27,7 +29,7 @@ async def _pending(server, mail, flow_id: str, name: str) -> tuple[str, str]:
 
 
 async def test_approver_approves_and_denies_through_the_api(server, api, mail, organization_id, make_token):
-    _, app = await create_group_and_app(organization_id, "Partner portal")
+    _, app = await make_group_and_app(organization_id, "Partner portal")
     approver = await make_user(organization_id, "Paula Approver")
     bystander = await make_user(organization_id, "Ben Bystander")
     flow_id = await make_flow(organization_id, application_ids=[app.id],

@@ -8,11 +8,10 @@ import time
 import httpx
 
 from foyer.security import connector_secret, sign
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.connector_server import connector_server
-from tests.sign_up_support import (
-    callback, make_flow, result_state, sign_up_row, submit_attributes, through_code,
-)
+from tests.sign_up_support import callback, result_state, sign_up_row, submit_attributes, through_code
+from tests.factories import make_flow
 from tests.support import find_user, getter, unique_email, until
 
 

@@ -13,8 +13,9 @@ from sqlmodel import select
 from foyer.db import session_scope
 from models.audit import AuditRecord
 from tests.browser import chromium_page
-from tests.entitlement_support import make_user
-from tests.sign_up_support import make_flow, sign_up_row
+from tests.factories import make_user
+from tests.sign_up_support import sign_up_row
+from tests.factories import make_flow
 from tests.support import find_user, passcode_in, unique_email, until
 
 

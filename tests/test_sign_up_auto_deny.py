@@ -4,8 +4,9 @@ created, the person mailed, the decision recorded as Foyer's."""
 
 from datetime import timedelta
 
-from tests.entitlement_support import make_user
-from tests.sign_up_support import make_flow, sign_up_row, start_on
+from tests.factories import make_user
+from tests.sign_up_support import sign_up_row, start_on
+from tests.factories import make_flow
 from tests.support import find_user, unique_email, until
 
 

@@ -12,8 +12,9 @@ import httpx
 from foyer.security import SIGNATURE_HEADER, connector_secret, sign
 from tests.connector_server import connector_server
 from tests.sign_up_support import (
-    LOYALTY, ask_code, callback, make_flow, result_state, sign_up_row, submit_attributes, through_code,
+    ask_code, callback, result_state, sign_up_row, submit_attributes, through_code,
 )
+from tests.factories import LOYALTY, make_flow
 from tests.support import find_user, unique_email, until
 
 SIGN_UPS = "/v1.0/identity/signUps"

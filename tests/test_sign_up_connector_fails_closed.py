@@ -14,7 +14,8 @@ from activities.api_connectors import GENERIC_MESSAGE
 from foyer.db import session_scope
 from models.audit import AuditRecord
 from tests.connector_server import connector_server
-from tests.sign_up_support import make_flow, result_state, sign_up_row, submit_attributes, through_code
+from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
+from tests.factories import make_flow
 from tests.support import find_user, unique_email
 
 CONNECTORS = "/v1.0/identity/apiConnectors"

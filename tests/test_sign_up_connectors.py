@@ -5,9 +5,8 @@ form again with its message), then Continue with an overwrite that lands on the 
 import httpx
 
 from tests.connector_server import connector_server
-from tests.sign_up_support import (
-    make_flow, result_state, sign_up_row, submit_attributes, through_code,
-)
+from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
+from tests.factories import make_flow
 from tests.support import find_user, unique_email
 
 

@@ -9,14 +9,14 @@ from sqlmodel import select
 from foyer.db import session_scope
 from models.audit import AuditRecord
 from models.directory import AppRoleAssignment, User
-from tests.sign_up_support import (
-    LOYALTY, make_flow, result_state, sign_up_row, submit_attributes, through_code,
-)
-from tests.support import create_group_and_app, find_user, unique_email
+from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
+from tests.factories import LOYALTY, make_flow
+from tests.support import find_user, unique_email
+from tests.factories import make_group_and_app
 
 
 async def test_sign_up_creates_a_welcomed_guest_in_the_flows_app(server, mail, organization_id):
-    _, app = await create_group_and_app(organization_id, "Sign-up")
+    _, app = await make_group_and_app(organization_id, "Sign-up")
     flow_id = await make_flow(organization_id, application_ids=[app.id])
     email = unique_email()
     async with httpx.AsyncClient(base_url=server, timeout=30) as client:

@@ -7,8 +7,9 @@ import re
 
 import httpx
 
-from tests.entitlement_support import make_user
-from tests.sign_up_support import ask_code, make_flow, result_state, sign_up_id_in, sign_up_row
+from tests.factories import make_user
+from tests.sign_up_support import ask_code, result_state, sign_up_id_in, sign_up_row
+from tests.factories import make_flow
 from tests.support import find_user
 
 

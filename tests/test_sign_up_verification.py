@@ -9,9 +9,9 @@ import httpx
 
 from tests.connector_server import connector_server
 from tests.sign_up_support import (
-    callback, make_flow, result_state, sign_up_row, start_on, submit_attributes,
-    through_code,
+    callback, result_state, sign_up_row, start_on, submit_attributes, through_code,
 )
+from tests.factories import make_flow
 from tests.support import find_user, unique_email, until
 
 

@@ -13,9 +13,8 @@ from foyer.db import session_scope
 from foyer.security import connector_secret
 from models.audit import AuditRecord
 from tests.connector_server import connector_server
-from tests.sign_up_support import (
-    callback, make_flow, result_state, sign_up_row, submit_attributes, through_code,
-)
+from tests.sign_up_support import callback, result_state, sign_up_row, submit_attributes, through_code
+from tests.factories import make_flow
 from tests.support import find_user, unique_email, until
 
 

@@ -4,7 +4,8 @@ assignment's workflow takes the access back and ends."""
 from workflows.client import access_requests
 from foyer.db import session_scope
 from models.entitlement import Assignment, AssignmentRequest
-from tests.entitlement_support import make_package, make_user, request, self_service, stage, stage_open
+from tests.entitlement_support import stage_open
+from tests.factories import make_package, make_user, request, self_service, stage
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
 
@@ -15,10 +16,10 @@ async def test_delete_user_cancels_requests_and_removes_assignments(api, admin, 
     granted, granted_policy, _, _ = await make_package(organization_id, policy=self_service())
     waiting, waiting_policy, _, _ = await make_package(organization_id, policy=self_service(
         request_approval_settings={"isApprovalRequiredForAdd": True, "stages": [stage([approver])]}))
-    plan = await access_requests.submit(temporal.client, request(organization_id, granted, granted_policy, guest))
+    plan = await access_requests.submit_request(temporal.client, request(organization_id, granted, granted_policy, guest))
     await temporal.client.get_workflow_handle(f"access-request:{granted.id}:{guest.id}").result()
     pending = request(organization_id, waiting, waiting_policy, guest)
-    await access_requests.submit(temporal.client, pending)
+    await access_requests.submit_request(temporal.client, pending)
     await stage_open(temporal.client, f"access-request:{waiting.id}:{guest.id}")
 
     response = await api.delete(f"/v1.0/users/{guest.id}", headers=admin)

@@ -8,14 +8,15 @@ from models.audit import AuditRecord
 from models.directory import AppRoleAssignment, GroupMember, User
 from models.invitation import Invitation, Passcode
 from models.token import ApiToken
-from tests.support import ask_for_code, create_group_and_app, invite, link_in
+from tests.support import ask_for_code, invite, link_in
+from tests.factories import make_group_and_app
 from workflows.invitation import InvitationWorkflow
 
 
 async def test_deleting_pending_guest_revokes_invitation_and_memberships(
         api, admin, mail, server, temporal, organization_id, make_token, new_email):
-    group, app = await create_group_and_app(organization_id, "Deletion")
-    other_group, _ = await create_group_and_app(organization_id, "Other")
+    group, app = await make_group_and_app(organization_id, "Deletion")
+    other_group, _ = await make_group_and_app(organization_id, "Other")
     email = new_email()
     created = await invite(api, admin, email, foyerPreAssignedGroupIds=[group.id],
                            foyerPreAssignedApplicationIds=[app.id])

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from foyer.db import reading
 from models.audit import AuditRecord
-from tests.support import create_group_and_app
+from tests.factories import make_group_and_app
 
 FLOWS = "/v1.0/identity/b2xUserFlows"
 CONNECTORS = "/v1.0/identity/apiConnectors"
@@ -98,7 +98,7 @@ async def test_flow_lifecycle(api, admin, organization_id, make_member):
     assert (await api.delete(f"{config}/postAttributeCollection/$ref", headers=admin)).status_code == 204
 
     # Foyer's durable steps and applications.
-    _, application = await create_group_and_app(organization_id)
+    _, application = await make_group_and_app(organization_id)
     approver = await make_member("Avery Approver")
     settings = {"foyerApplicationIds": [application.id],
                 "foyerIdentityVerification": {"apiConnectorId": connector_id, "timeout": "P2D"},

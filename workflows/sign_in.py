@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import sign_in as acts
+    from foyer.rules.emails import is_email_address
     from workflows.messages.sign_in import (
         CodeChecked, CodeIssued, CodeRequest, IssueCodeInput, SignInInput, SignInStatus, VerifyCodeInput,
         VerifyRequest,
@@ -91,7 +92,7 @@ class SignInWorkflow:
         if self.status.state != "new":
             raise ApplicationError("a code was already asked for in this sign-in attempt",
                                    type="signInEnded")
-        if "@" not in request.email or len(request.email) > 320:
+        if not is_email_address(request.email):
             raise ApplicationError("enter an email address", type="invalidRequest")
 
     @workflow.update

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities import api_connectors
     from activities import sign_up as acts
     from foyer.durations import parse_duration
+    from foyer.rules.emails import is_email_address
     from foyer.sign_up_forms import check, overwrite
     from workflows.messages.sign_up import (
         CheckCodeInput, ConnectorCall, ConnectorOutcome, GuestInput, SignUpAttributes, SignUpCarried,
@@ -268,8 +269,7 @@ class SignUpWorkflow:
     def _validate_request_code(self, request: SignUpCodeRequest) -> None:
         if self.status.state != "started":
             raise ApplicationError("a code was already asked for in this sign-up", type="signUpEnded")
-        email = request.email.strip()
-        if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+        if not is_email_address(request.email):
             raise ApplicationError("enter an email address", type="invalidRequest")
 
     @workflow.update

@@ -4,46 +4,26 @@ Foyer's applications have one role, Graph's default access role (all zeros), so 
 "this user may use this app".
 """
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import Field
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from foyer.audit import audit
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request, not_found
+from api.graph import GraphRouter
 from api.odata import collection, list_page
-from api.schemas import GraphModel, iso
+from api.schemas import GraphModel
+from api.schemas import directory as shapes
+from api.schemas.directory import APPLICATION_FIELDS, ASSIGNMENT_FIELDS, application_body, assignment_body
+from foyer.audit import audit
 from foyer.names import DisplayName
 from models.directory import Application, AppRoleAssignment, User
 
-router = APIRouter(prefix="/v1.0/applications", tags=["applications"])
+router = GraphRouter(prefix="/v1.0/applications", tags=["applications"])
 
 DEFAULT_APP_ROLE_ID = "00000000-0000-0000-0000-000000000000"
-
-APPLICATION_FIELDS = {"id": "id", "appId": "app_id", "displayName": "display_name",
-                      "createdDateTime": "created_date_time"}
-ASSIGNMENT_FIELDS = {"id": "id", "principalId": "principal_id", "appRoleId": "app_role_id",
-                     "createdDateTime": "created_date_time"}
-
-
-def application_body(app: Application) -> dict:
-    return {"id": app.id, "appId": app.app_id, "displayName": app.display_name,
-            "createdDateTime": iso(app.created_date_time)}
-
-
-def assignment_body(row: AppRoleAssignment, app: Application, user: User | None) -> dict:
-    return {
-        "id": row.id,
-        "principalId": row.principal_id,
-        "principalDisplayName": user.display_name if user else None,
-        "principalType": "User",
-        "resourceId": app.id,
-        "resourceDisplayName": app.display_name,
-        "appRoleId": row.app_role_id,
-        "createdDateTime": iso(row.created_date_time),
-    }
 
 
 class ApplicationCreate(GraphModel):
@@ -61,7 +41,7 @@ async def get_application(session, org, application_id: str) -> Application:
 
 
 
-@router.get("")
+@router.get("", response_model=shapes.ApplicationCollection)
 async def list_applications(request: Request, caller: MemberCaller, session: SessionDep,
                             org: OrganizationDep) -> dict:
     page = await list_page(request, session, Application, APPLICATION_FIELDS,
@@ -69,7 +49,7 @@ async def list_applications(request: Request, caller: MemberCaller, session: Ses
     return collection(request, page, application_body)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=shapes.Application)
 async def create_application(body: ApplicationCreate, caller: AdminCaller, session: SessionDep,
                              org: OrganizationDep) -> dict:
     app = Application(organization_id=org.id, display_name=body.display_name)
@@ -81,7 +61,7 @@ async def create_application(body: ApplicationCreate, caller: AdminCaller, sessi
     return application_body(app)
 
 
-@router.get("/{application_id}")
+@router.get("/{application_id}", response_model=shapes.Application)
 async def get_application_by_id(application_id: str, caller: MemberCaller, session: SessionDep,
                                 org: OrganizationDep) -> dict:
     return application_body(await get_application(session, org, application_id))
@@ -101,7 +81,7 @@ async def delete_application(application_id: str, caller: AdminCaller, session: 
     return Response(status_code=204)
 
 
-@router.get("/{application_id}/appRoleAssignedTo")
+@router.get("/{application_id}/appRoleAssignedTo", response_model=shapes.AppRoleAssignmentCollection)
 async def list_assignments(application_id: str, request: Request, caller: MemberCaller,
                            session: SessionDep, org: OrganizationDep) -> dict:
     app = await get_application(session, org, application_id)
@@ -113,7 +93,7 @@ async def list_assignments(application_id: str, request: Request, caller: Member
     return collection(request, page, lambda row: assignment_body(row, app, users.get(row.principal_id)))
 
 
-@router.post("/{application_id}/appRoleAssignedTo", status_code=201)
+@router.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
 async def create_assignment(application_id: str, body: AssignmentCreate, caller: AdminCaller,
                             session: SessionDep, org: OrganizationDep) -> dict:
     app = await get_application(session, org, application_id)

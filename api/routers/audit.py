@@ -8,15 +8,17 @@ correlationId and targetResourceId (Foyer's flat stand-in for Graph's
 
 import json
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlmodel import or_
 
 from api.deps import GlobalAdminCaller, OrganizationDep, SessionDep
+from api.graph import GraphRouter
 from api.odata import collection, list_page
+from api.schemas import audit as shapes
 from api.schemas import iso
 from models.audit import AuditRecord
 
-router = APIRouter(prefix="/v1.0/auditLogs", tags=["auditLogs"])
+router = GraphRouter(prefix="/v1.0/auditLogs", tags=["auditLogs"])
 
 AUDIT_FIELDS = {
     "id": "id", "category": "category", "activityDisplayName": "activity_display_name",
@@ -56,7 +58,7 @@ def audit_body(row: AuditRecord) -> dict:
     }
 
 
-@router.get("/directoryAudits")
+@router.get("/directoryAudits", response_model=shapes.DirectoryAuditCollection)
 async def list_directory_audits(request: Request, caller: GlobalAdminCaller, session: SessionDep,
                                 org: OrganizationDep) -> dict:
     page = await list_page(

@@ -3,33 +3,32 @@
 Otherwise the rows are stored (invalid ones as skipped, with the reason) and a CampaignWorkflow
 drives them through the address's InvitationWorkflows. Admins only (and the invite policy)."""
 
-import csv
-import io
 import json
 import uuid
-from datetime import timedelta
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
-from sqlalchemy import func, insert
-from sqlmodel import col, select
+from typing import Annotated
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import insert
 
 from api.campaign_rows import CampaignInputError, judge, parse_csv, parse_json, verdict
 from api.deps import AdminCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
+from api.graph import GraphRouter
 from api.odata import collection, list_page
+from api.schemas import campaigns as shapes
 from api.schemas import iso
 from foyer.errors import Refused
 from foyer.names import check_name
 from foyer.policy import may_invite
+from foyer.usecases.campaigns import campaign_body, refuse_ended, result_rows, results_csv, results_filename
 from models.base import utcnow
 from models.campaign import Campaign, CampaignRow
-from models.enums import InvitationState
-from models.invitation import Invitation
 from workflows.client import campaigns
 from workflows.messages import CampaignInput, campaign_workflow_id
 
-router = APIRouter(prefix="/v1.0/invitationCampaigns", tags=["campaigns"])
+router = GraphRouter(prefix="/v1.0/invitationCampaigns", tags=["campaigns"])
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 
 
@@ -85,7 +84,9 @@ def _flag(options: dict, name: str) -> bool:
     return value is True or str(value).lower() in ("true", "1", "yes")
 
 
-@router.post("", response_model=None)
+@router.post("", status_code=201, response_model=shapes.InvitationCampaign,
+             responses={200: {"model": shapes.CampaignDryRun,
+                              "description": "dryRun: every row's verdict; nobody is invited"}})
 async def create_campaign(request: Request, caller: AdminCaller, session: SessionDep,
                           org: OrganizationDep, client: TemporalDep):
     if not may_invite(org.allow_invites_from, caller.role):
@@ -101,8 +102,11 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
     verdicts = [verdict(r) for r in rows]
     valid = sum(1 for v in verdicts if v["verdict"] == "ok")
     if _flag(options, "dryRun"):
-        return {"dryRun": True, "rowCount": len(rows), "validCount": valid,
-                "invalidCount": len(rows) - valid, "rows": verdicts}
+        # Not the route's 201 shape: checked against its own (the 200 above), then sent as is.
+        dry_run = shapes.CampaignDryRun.model_validate({
+            "dryRun": True, "rowCount": len(rows), "validCount": valid, "invalidCount": len(rows) - valid,
+            "rows": verdicts})
+        return JSONResponse(dry_run.model_dump(mode="json", by_alias=True, exclude_unset=True))
     if not valid:
         raise GraphError(400, "noValidRows", "no row can be invited; run with dryRun=true for details")
 
@@ -133,43 +137,14 @@ async def create_campaign(request: Request, caller: AdminCaller, session: Sessio
         await session.delete(campaign)  # nothing half-started: the rows go with it
         await session.commit()
         raise
-    return Response(json.dumps(await campaign_body(session, campaign)), status_code=201,
-                    media_type="application/json")
-
-
-async def campaign_body(session, campaign: Campaign) -> dict:
-    counts = dict((await session.exec(select(CampaignRow.state, func.count()).where(
-        CampaignRow.campaign_id == campaign.id).group_by(CampaignRow.state))).all())
-    redeemed = (await session.exec(select(func.count()).select_from(CampaignRow).join(
-        Invitation, col(Invitation.id) == col(CampaignRow.invitation_id)).where(
-        CampaignRow.campaign_id == campaign.id, Invitation.state == InvitationState.redeemed))).one()
-    since = utcnow() - timedelta(minutes=1)
-    last_minute = (await session.exec(select(func.count()).select_from(CampaignRow).where(
-        CampaignRow.campaign_id == campaign.id, CampaignRow.state == "invited",
-        CampaignRow.updated_date_time >= since))).one()
-    pending = counts.get("pending", 0)
-    # Rows a second over the last minute (or since the start, for a younger campaign).
-    window = min(60.0, max(1.0, (utcnow() - campaign.created_date_time).total_seconds()))
-    rate = last_minute / window
-    return {
-        "id": campaign.id, "displayName": campaign.display_name, "state": campaign.state,
-        "rowCount": campaign.row_count, "ratePerMinuteLimit": campaign.rate_per_minute,
-        "concurrency": campaign.concurrency,
-        "counts": {"pending": pending, "invited": counts.get("invited", 0), "redeemed": redeemed,
-                   "skipped": counts.get("skipped", 0), "failed": counts.get("failed", 0),
-                   "canceled": counts.get("canceled", 0)},
-        "rowsPerSecond": round(rate, 2),
-        "etaSeconds": round(pending / rate) if rate and pending else (0 if not pending else None),
-        "createdBy": campaign.created_by_name, "createdDateTime": iso(campaign.created_date_time),
-        "completedDateTime": iso(campaign.completed_date_time), "foyerWorkflowId": campaign.workflow_id,
-    }
+    return await campaign_body(session, campaign)
 
 
 CAMPAIGN_FIELDS = {"id": "id", "displayName": "display_name", "state": "state",
                    "createdDateTime": "created_date_time"}
 
 
-@router.get("")
+@router.get("", response_model=shapes.InvitationCampaignCollection)
 async def list_campaigns(request: Request, caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
     page = await list_page(request, session, Campaign, CAMPAIGN_FIELDS,
                            where=[Campaign.organization_id == org.id], default_order="created_date_time",
@@ -179,60 +154,60 @@ async def list_campaigns(request: Request, caller: AdminCaller, session: Session
                                                 "createdDateTime": iso(c.created_date_time)})
 
 
-@router.get("/{campaign_id}")
+@router.get("/{campaign_id}", response_model=shapes.InvitationCampaign)
 async def get_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
     return await campaign_body(session, await get_in_org(session, Campaign, org, campaign_id, "campaign"))
 
 
-@router.get("/{campaign_id}/results")
-async def campaign_results(campaign_id: str, caller: AdminCaller, session: SessionDep,
-                           org: OrganizationDep) -> StreamingResponse:
+def _wants_json(accept: str | None) -> bool:
+    """JSON when the Accept header names application/json ahead of text/csv (a generated client
+    does); the CSV otherwise (browsers, curl, `*/*`)."""
+    kinds = [part.split(";", 1)[0].strip().lower() for part in (accept or "").split(",")]
+    if "application/json" not in kinds:
+        return False
+    return "text/csv" not in kinds or kinds.index("application/json") < kinds.index("text/csv")
+
+
+@router.get("/{campaign_id}/results", response_model=shapes.CampaignResultCollection, responses={200: {
+    "description": "Every row's outcome: a CSV file (the default), or JSON for `Accept: application/json`",
+    "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def campaign_results(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+                           accept: Annotated[str | None, Header()] = None):
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    rows = (await session.exec(select(CampaignRow, Invitation.state).outerjoin(
-        Invitation, col(Invitation.id) == col(CampaignRow.invitation_id)).where(
-        CampaignRow.campaign_id == campaign.id).order_by(CampaignRow.row_number))).all()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "invitedUserEmailAddress", "result", "reason", "invitationId", "userId", "redeemed"])
-    for row, invitation_state in rows:
-        writer.writerow([row.row_number, row.email, row.state, row.reason or "", row.invitation_id or "",
-                         row.user_id or "", "true" if invitation_state == InvitationState.redeemed else "false"])
-    return StreamingResponse(iter([out.getvalue()]), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-results.csv"'})
+    results = await result_rows(session, campaign)
+    if _wants_json(accept):
+        return {"value": results}
+    return StreamingResponse(iter([results_csv(results)]), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{results_filename(campaign)}"'})
 
 
-def _refuse_ended(campaign: Campaign) -> None:
-    if campaign.state in ("canceled", "completed"):
-        raise GraphError(409, "campaignEnded", f"the campaign is {campaign.state}")
-
-
-@router.post("/{campaign_id}/pause", status_code=202)
+@router.post("/{campaign_id}/pause", status_code=202, response_model=shapes.CampaignStateChange)
 async def pause_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                          client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    _refuse_ended(campaign)
+    refuse_ended(campaign)
     await campaigns.pause(client, campaign.workflow_id)
     return {"id": campaign.id, "state": "paused"}
 
 
-@router.post("/{campaign_id}/resume", status_code=202)
+@router.post("/{campaign_id}/resume", status_code=202, response_model=shapes.CampaignStateChange)
 async def resume_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                           client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    _refuse_ended(campaign)
+    refuse_ended(campaign)
     await campaigns.resume(client, campaign.workflow_id)
     return {"id": campaign.id, "state": "running"}
 
 
-@router.post("/{campaign_id}/cancel")
+@router.post("/{campaign_id}/cancel", response_model=shapes.CampaignStateChange)
 async def cancel_campaign(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                           client: TemporalDep) -> dict:
     campaign = await get_in_org(session, Campaign, org, campaign_id, "campaign")
-    _refuse_ended(campaign)
+    refuse_ended(campaign)
     return {"id": campaign.id, "state": await campaigns.cancel(client, campaign.workflow_id)}
 
 
-@router.post("/{campaign_id}/retryFailed")
+@router.post("/{campaign_id}/retryFailed", response_model=shapes.CampaignStateChange)
 async def retry_failed_rows(campaign_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                             client: TemporalDep) -> dict:
     """Failed rows go back to pending: in the running campaign, or in a new run of an ended one."""

@@ -4,26 +4,28 @@ the calling approver, the approval stages of a request, and deciding one.
 That is Graph v1.0's path (the one the msgraph SDKs call). `…/assignmentApprovals`, where Foyer
 served these first, stays as an alias of the same handlers for the scripts that use it.
 
-A decision is the request workflow's `decide` Update (workflows.client.access_requests.decide); its validator
-is what says who may decide: a current approver of the open stage, never the requestor or the
-target, once per stage, with a justification when the stage asks for one.
+A decision is workflows.client.access_requests.decide_stage (the request workflow's `decide`
+Update); its validator is what says who may decide: a current approver of the open stage, never
+the requestor or the target, once per stage, with a justification when the stage asks for one.
 """
 
 from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
-from workflows.client import access_requests
-from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep
-from api.errors import GraphError, not_found
+import api.schemas.entitlement_responses as shapes
+from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep, person
+from api.errors import not_found
+from api.graph import ENTITLEMENT_PREFIX, GraphRouter
 from api.odata import select_fields
-from api.routers.entitlement_catalog import PREFIX
-from api.routers.entitlement_requests import StageDecision, get_request, person
 from api.schemas import iso
+from api.schemas.entitlement import StageDecision
+from foyer.usecases.authz import visible_request
 from models.directory import Organization
 from models.entitlement import ApprovalStage, AssignmentRequest
-from workflows.access_request import Decision
+from workflows.client import access_requests
+from workflows.messages.access import Decision
 
-approvals = APIRouter(tags=["entitlement management"])
+approvals = GraphRouter(tags=["entitlement management"])
 
 
 def stage_body(stage: ApprovalStage, caller: Caller) -> dict:
@@ -59,10 +61,10 @@ def approval_body(request_id: str, stages: list[ApprovalStage], caller: Caller) 
 
 async def _visible_request(session, org: Organization, caller: Caller, request_id: str) -> AssignmentRequest:
     """Approvers of the request, its requestor and target, its catalog's owners and admins."""
-    return await get_request(session, org, caller, request_id, approvers=True)
+    return await visible_request(session, org.id, caller, request_id, approvers=True)
 
 
-@approvals.get("/filterByCurrentUser(on='approver')")
+@approvals.get("/filterByCurrentUser(on='approver')", response_model=shapes.ApprovalCollection)
 async def waiting_for_me(request: Request, caller: CallerDep, session: SessionDep,
                          org: OrganizationDep) -> dict:
     """The requests whose open stage lists the caller among its approvers."""
@@ -78,7 +80,7 @@ async def waiting_for_me(request: Request, caller: CallerDep, session: SessionDe
                       for i in request_ids]}
 
 
-@approvals.get("/{request_id}")
+@approvals.get("/{request_id}", response_model=shapes.AssignmentApproval)
 async def get_approval(request_id: str, request: Request, caller: CallerDep, session: SessionDep,
                        org: OrganizationDep) -> dict:
     row = await _visible_request(session, org, caller, request_id)
@@ -86,7 +88,7 @@ async def get_approval(request_id: str, request: Request, caller: CallerDep, ses
     return select_fields(request.query_params, approval_body(row.id, stages[row.id], caller))
 
 
-@approvals.get("/{request_id}/stages")
+@approvals.get("/{request_id}/stages", response_model=shapes.ApprovalStageCollection)
 async def list_stages(request_id: str, request: Request, caller: CallerDep, session: SessionDep,
                       org: OrganizationDep) -> dict:
     row = await _visible_request(session, org, caller, request_id)
@@ -94,7 +96,7 @@ async def list_stages(request_id: str, request: Request, caller: CallerDep, sess
     return {"value": [select_fields(request.query_params, stage_body(s, caller)) for s in stages[row.id]]}
 
 
-@approvals.get("/{request_id}/stages/{stage_id}")
+@approvals.get("/{request_id}/stages/{stage_id}", response_model=shapes.AssignmentApprovalStage)
 async def get_stage(request_id: str, stage_id: str, request: Request, caller: CallerDep,
                     session: SessionDep, org: OrganizationDep) -> dict:
     row = await _visible_request(session, org, caller, request_id)
@@ -108,22 +110,15 @@ async def get_stage(request_id: str, stage_id: str, request: Request, caller: Ca
 async def decide_stage(request_id: str, stage_id: str, body: StageDecision, caller: CallerDep,
                        session: SessionDep, org: OrganizationDep, client: TemporalDep) -> Response:
     approver = person(caller)
-    row = await session.get(AssignmentRequest, request_id)
-    stage = await session.get(ApprovalStage, stage_id)
-    if row is None or row.organization_id != org.id or stage is None or stage.request_id != row.id:
-        raise not_found(f"approval stage {stage_id} of request {request_id}")
-    if stage.status in ("Completed", "Expired") or row.state != "pendingApproval":
-        raise GraphError(409, "stageAlreadyDecided",
-                         f"this stage is {stage.status.lower()} and the request is {row.state}")
-    workflow_id = row.workflow_id
-    await session.close()
-    await access_requests.decide(client, workflow_id, Decision(
+    await session.close()  # nothing to hold open while the workflow decides
+    await access_requests.decide_stage(client, Decision(
         stage_id=stage_id, approver_id=approver, approver_name=caller.name,
-        review_result=body.review_result, justification=body.justification))
+        review_result=body.review_result, justification=body.justification),
+        request_id=request_id, organization_id=org.id)
     return Response(status_code=204)
 
 
 # The handlers above, mounted twice: at Graph's path, and at Foyer's first path as an alias.
 router = APIRouter()
-router.include_router(approvals, prefix=f"{PREFIX}/accessPackageAssignmentApprovals")
-router.include_router(approvals, prefix=f"{PREFIX}/assignmentApprovals", deprecated=True)
+router.include_router(approvals, prefix=f"{ENTITLEMENT_PREFIX}/accessPackageAssignmentApprovals")
+router.include_router(approvals, prefix=f"{ENTITLEMENT_PREFIX}/assignmentApprovals", deprecated=True)

@@ -3,20 +3,22 @@ until when, and what each of its resources came to (Foyer's `foyerResourceStates
 failed with its error, or removed). Administrators see every assignment, catalog owners those of
 their catalogs' packages, everyone else their own."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import false, or_
 from sqlmodel import col, select
 
-from api.deps import Caller, CallerDep, OrganizationDep, SessionDep
+import api.schemas.entitlement_responses as shapes
+from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, person
 from api.errors import not_found
+from api.graph import ENTITLEMENT_PREFIX, GraphRouter, listed
 from api.odata import list_page, select_fields
-from api.routers.entitlement_catalog import PREFIX
-from api.routers.entitlement_requests import listed, owned_packages, person, users_by_id
 from api.schemas import iso
+from foyer.usecases.authz import owned_packages
+from foyer.usecases.catalogs import users_by_id
 from models.directory import Organization, User
 from models.entitlement import AccessPackage, Assignment
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 
 ASSIGNMENT_FIELDS = {"id": "id", "state": "state", "targetId": "target_id",
                      "accessPackageId": "access_package_id",
@@ -71,14 +73,14 @@ async def assignment_scope(session, org: Organization, caller: Caller) -> list:
     if caller.is_admin:
         return where
     clauses = [Assignment.target_id == caller.user_id] if caller.user_id else []
-    owned = await owned_packages(session, org, caller)
+    owned = await owned_packages(session, org.id, caller)
     if owned is not None:
         clauses.append(col(Assignment.access_package_id).in_(owned))
     where.append(or_(*clauses) if clauses else false())
     return where
 
 
-@router.get("/assignments")
+@router.get("/assignments", response_model=shapes.AssignmentCollection)
 async def list_assignments(request: Request, caller: CallerDep, session: SessionDep,
                            org: OrganizationDep) -> dict:
     page = await list_page(request, session, Assignment, ASSIGNMENT_FIELDS,
@@ -87,7 +89,7 @@ async def list_assignments(request: Request, caller: CallerDep, session: Session
     return listed(request, page, await assignment_bodies(session, page.rows))
 
 
-@router.get("/assignments/filterByCurrentUser(on='target')")
+@router.get("/assignments/filterByCurrentUser(on='target')", response_model=shapes.AssignmentCollection)
 async def my_assignments(request: Request, caller: CallerDep, session: SessionDep,
                          org: OrganizationDep) -> dict:
     """Graph's function for the assignments whose target is the caller (My Access)."""
@@ -98,7 +100,7 @@ async def my_assignments(request: Request, caller: CallerDep, session: SessionDe
     return listed(request, page, await assignment_bodies(session, page.rows))
 
 
-@router.get("/assignments/{assignment_id}")
+@router.get("/assignments/{assignment_id}", response_model=shapes.AccessPackageAssignment)
 async def get_assignment(assignment_id: str, request: Request, caller: CallerDep,
                          session: SessionDep, org: OrganizationDep) -> dict:
     row = (await session.exec(select(Assignment).where(

@@ -5,31 +5,34 @@ Who may do what, for every entitlement-management router: admins (Global Adminis
 Administrator) everything; a catalog's owners (`Catalog.owner_ids`) manage that catalog's
 resources, access packages and policies, but add to it no directory group or application (only
 administrators do: foyer.policy.may_add_catalog_resource); members read catalogs and visible
-access packages.
+access packages. The rules are foyer.usecases.authz; the shared database steps (finding a
+catalog or package, locking a row, refusing while in use, auditing) foyer.usecases.catalogs.
 Every write is audited in its own transaction (category EntitlementManagement).
 """
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, func, select
+from fastapi import Request, Response
+from sqlalchemy import delete
+from sqlmodel import func, select
 
-from foyer.audit import audit
-from api.deps import AdminCaller, Caller, MemberCaller, OrganizationDep, SessionDep, get_in_org
-from api.schemas.entitlement import CatalogCreate, CatalogUpdate, ResourceRequestCreate
+import api.schemas.entitlement_responses as shapes
+from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
 from api.errors import GraphError, bad_request, not_found
+from api.graph import ENTITLEMENT_PREFIX, GraphRouter
 from api.odata import collection, list_page
 from api.schemas import iso
-from foyer.policy import may_add_catalog_resource
+from api.schemas.entitlement import CatalogCreate, CatalogUpdate, ResourceRequestCreate
+from api.schemas.entitlement_responses import catalog_body
 from models.base import utcnow
-from models.directory import Application, Group, Organization, User
-from models.entitlement import AccessPackage, Assignment, AssignmentRequest, Catalog, CatalogResource
-from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
+from foyer.policy import may_add_catalog_resource
+from foyer.usecases.authz import require_manage
+from foyer.usecases.catalogs import get_catalog, missing_ids, packages_using, record
+from foyer.usecases.updates import commit, update_with_audit
+from models.directory import Application, Group, User
+from models.entitlement import AccessPackage, Catalog, CatalogResource
 
-PREFIX = "/v1.0/identityGovernance/entitlementManagement"
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 
 DEFAULT_APP_ROLE_ID = "00000000-0000-0000-0000-000000000000"
 ROLES = {
@@ -41,119 +44,11 @@ ROLES = {
 }
 
 
-# --- shared by the entitlement-management routers ----------------------------------------------
-
-
-async def record(session, org: Organization, caller: Caller, activity: str, target_type: str,
-                 target_id: str, target_name: str | None, **details) -> None:
-    await audit(session, key=None, category="EntitlementManagement", activity=activity,
-                organization_id=org.id, **caller.actor, target_type=target_type,
-                target_id=target_id, target_name=target_name, details=details)
-
-
-def owns(caller: Caller, catalog: Catalog) -> bool:
-    return caller.user_id is not None and caller.user_id in (catalog.owner_ids or [])
-
-
-def may_manage(caller: Caller, catalog: Catalog) -> bool:
-    return caller.is_admin or owns(caller, catalog)
-
-
-def require_manage(caller: Caller, catalog: Catalog) -> None:
-    if not may_manage(caller, catalog):
-        raise GraphError(403, "Authorization_RequestDenied",
-                         f"only an administrator or an owner of the catalog '{catalog.display_name}' "
-                         "may change it, its resources, access packages and policies")
-
-
-async def owned_catalog_ids(session, org: Organization, caller: Caller) -> set[str]:
-    if caller.user_id is None:
-        return set()
-    rows = (await session.exec(select(Catalog.id, Catalog.owner_ids).where(
-        Catalog.organization_id == org.id))).all()
-    return {cid for cid, owners in rows if caller.user_id in (owners or [])}
-
-
-async def lock_row(session, model, row_id: str) -> None:
-    """Hold the row for the rest of the transaction before reading it (a read-modify-write of a
-    JSON list must not lose a concurrent change). A no-op UPDATE does it on both databases: it
-    takes PostgreSQL's row lock, and SQLite's write lock (its driver begins the transaction at
-    the first write, so a SELECT … FOR UPDATE would lock nothing there)."""
-    await session.exec(update(model).where(model.id == row_id).values(id=model.id))  # type: ignore[call-overload]
-
-
-async def refuse_while_in_use(session, *, assignment_column, request_column, row_id: str,
-                              assignments_message: str, requests_message: str) -> None:
-    """409 while live assignments or open requests refer to the row; the messages get the count
-    as `{n}`."""
-    active = (await session.exec(select(Assignment.id).where(
-        assignment_column == row_id, col(Assignment.state).in_(LIVE_ASSIGNMENT_STATES)))).all()
-    if active:
-        raise GraphError(409, "conflictingObject", assignments_message.format(n=len(active)))
-    open_requests = (await session.exec(select(AssignmentRequest.id).where(
-        request_column == row_id, col(AssignmentRequest.state).in_(OPEN_REQUEST_STATES)))).all()
-    if open_requests:
-        raise GraphError(409, "conflictingObject", requests_message.format(n=len(open_requests)))
-
-
-async def get_catalog(session, org, catalog_id: str) -> Catalog:
-    return await get_in_org(session, Catalog, org, catalog_id, "catalog")
-
-
-async def missing_ids(session, org: Organization, model, ids) -> list[str]:
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return []
-    found = set((await session.exec(select(model.id).where(
-        col(model.id).in_(ids), model.organization_id == org.id))).all())
-    return [i for i in ids if i not in found]
-
-
-async def commit(session, conflict: str) -> None:
-    """Commit; a concurrent change that breaks a constraint is a 409, never a 500."""
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise GraphError(409, "conflictingObject", conflict) from None
-
-
-def reference_id(body, collection_name: str) -> str:
-    """The id in a $ref body {"@odata.id": "https://…/{collection_name}/{id}"}."""
-    reference = body.get("@odata.id") if isinstance(body, dict) else None
-    if not isinstance(reference, str) or not reference.strip():
-        raise bad_request(f'the body must be {{"@odata.id": "https://…/{collection_name}/{{id}}"}}',
-                          code="Request_BadRequest")
-    extra = sorted(k for k in body if not k.startswith("@odata."))
-    if extra:
-        raise bad_request(f"unexpected properties in a $ref body: {', '.join(extra)}",
-                          code="Request_BadRequest")
-    parts = reference.strip().split("?", 1)[0].rstrip("/").split("/")
-    if len(parts) < 2 or parts[-2] not in (collection_name, "directoryObjects") or not parts[-1]:
-        raise bad_request(f"'{reference}' is not a reference to an object of {collection_name}",
-                          code="Request_BadRequest")
-    return parts[-1]
-
-
 # --- catalogs ----------------------------------------------------------------------------------
 
 CATALOG_FIELDS = {"id": "id", "displayName": "display_name", "state": "state",
                   "catalogType": "catalog_type", "isExternallyVisible": "is_externally_visible",
                   "createdDateTime": "created_date_time"}
-
-
-def catalog_body(catalog: Catalog) -> dict:
-    return {
-        "id": catalog.id,
-        "displayName": catalog.display_name,
-        "description": catalog.description,
-        "catalogType": catalog.catalog_type,
-        "state": catalog.state,
-        "isExternallyVisible": catalog.is_externally_visible,
-        "createdDateTime": iso(catalog.created_date_time),
-        "modifiedDateTime": iso(catalog.modified_date_time),
-        "foyerOwnerIds": catalog.owner_ids,
-    }
 
 
 def resource_body(resource: CatalogResource) -> dict:
@@ -170,13 +65,13 @@ def resource_body(resource: CatalogResource) -> dict:
 
 async def _check_owners(session, org, owner_ids: list[str]) -> list[str]:
     owner_ids = list(dict.fromkeys(owner_ids))
-    missing = await missing_ids(session, org, User, owner_ids)
+    missing = await missing_ids(session, org.id, User, owner_ids)
     if missing:
         raise bad_request(f"foyerOwnerIds: no user with id {', '.join(missing)}")
     return owner_ids
 
 
-@router.get("/catalogs")
+@router.get("/catalogs", response_model=shapes.CatalogCollection)
 async def list_catalogs(request: Request, caller: MemberCaller, session: SessionDep,
                         org: OrganizationDep) -> dict:
     page = await list_page(request, session, Catalog, CATALOG_FIELDS,
@@ -184,7 +79,7 @@ async def list_catalogs(request: Request, caller: MemberCaller, session: Session
     return collection(request, page, catalog_body)
 
 
-@router.post("/catalogs", status_code=201)
+@router.post("/catalogs", status_code=201, response_model=shapes.AccessPackageCatalog)
 async def create_catalog(body: CatalogCreate, caller: AdminCaller, session: SessionDep,
                          org: OrganizationDep) -> dict:
     owners = await _check_owners(session, org, body.foyer_owner_ids)
@@ -193,22 +88,22 @@ async def create_catalog(body: CatalogCreate, caller: AdminCaller, session: Sess
                       state=body.state, is_externally_visible=body.is_externally_visible,
                       owner_ids=owners)
     session.add(catalog)
-    await record(session, org, caller, "Create catalog", "Catalog", catalog.id, catalog.display_name,
+    await record(session, org.id, caller.actor, "Create catalog", "Catalog", catalog.id, catalog.display_name,
                  ownerIds=owners)
     await commit(session, "the catalog could not be created")
     return catalog_body(catalog)
 
 
-@router.get("/catalogs/{catalog_id}")
+@router.get("/catalogs/{catalog_id}", response_model=shapes.AccessPackageCatalog)
 async def get_catalog_by_id(catalog_id: str, caller: MemberCaller, session: SessionDep,
                             org: OrganizationDep) -> dict:
-    return catalog_body(await get_catalog(session, org, catalog_id))
+    return catalog_body(await get_catalog(session, org.id, catalog_id))
 
 
 @router.patch("/catalogs/{catalog_id}", status_code=204)
 async def update_catalog(catalog_id: str, body: CatalogUpdate, caller: MemberCaller,
                          session: SessionDep, org: OrganizationDep) -> Response:
-    catalog = await get_catalog(session, org, catalog_id)
+    catalog = await get_catalog(session, org.id, catalog_id)
     require_manage(caller, catalog)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
@@ -216,20 +111,18 @@ async def update_catalog(catalog_id: str, body: CatalogUpdate, caller: MemberCal
                           "isExternallyVisible or foyerOwnerIds")
     if "foyer_owner_ids" in changes:
         catalog.owner_ids = await _check_owners(session, org, changes.pop("foyer_owner_ids"))
-    for name, value in changes.items():
-        setattr(catalog, name, value)
-    catalog.modified_date_time = utcnow()
-    session.add(catalog)
-    await record(session, org, caller, "Update catalog", "Catalog", catalog.id, catalog.display_name,
-                 modifiedProperties=",".join(body.model_dump(by_alias=True, exclude_unset=True)))
-    await commit(session, "the catalog changed concurrently; retry")
+    await update_with_audit(
+        session, catalog, changes, modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
+        category="EntitlementManagement", activity="Update catalog", organization_id=org.id,
+        actor=caller.actor, target_type="Catalog", stamp=True,
+        conflict="the catalog changed concurrently; retry")
     return Response(status_code=204)
 
 
 @router.delete("/catalogs/{catalog_id}", status_code=204)
 async def delete_catalog(catalog_id: str, caller: AdminCaller, session: SessionDep,
                          org: OrganizationDep) -> Response:
-    catalog = await get_catalog(session, org, catalog_id)
+    catalog = await get_catalog(session, org.id, catalog_id)
     packages = (await session.exec(select(func.count()).select_from(AccessPackage).where(
         AccessPackage.catalog_id == catalog.id))).one()
     if packages:
@@ -238,7 +131,7 @@ async def delete_catalog(catalog_id: str, caller: AdminCaller, session: SessionD
     name = catalog.display_name
     await session.exec(delete(CatalogResource).where(CatalogResource.catalog_id == catalog.id))  # type: ignore[call-overload]
     await session.exec(delete(Catalog).where(Catalog.id == catalog.id))  # type: ignore[call-overload]
-    await record(session, org, caller, "Delete catalog", "Catalog", catalog_id, name)
+    await record(session, org.id, caller.actor, "Delete catalog", "Catalog", catalog_id, name)
     await commit(session, "an access package was added to the catalog meanwhile; it was not deleted")
     return Response(status_code=204)
 
@@ -247,10 +140,10 @@ RESOURCE_FIELDS = {"id": "id", "displayName": "display_name", "originId": "origi
                    "originSystem": "origin_system", "createdDateTime": "created_date_time"}
 
 
-@router.get("/catalogs/{catalog_id}/resources")
+@router.get("/catalogs/{catalog_id}/resources", response_model=shapes.ResourceCollection)
 async def list_catalog_resources(catalog_id: str, request: Request, caller: MemberCaller,
                                  session: SessionDep, org: OrganizationDep) -> dict:
-    catalog = await get_catalog(session, org, catalog_id)
+    catalog = await get_catalog(session, org.id, catalog_id)
     page = await list_page(request, session, CatalogResource, RESOURCE_FIELDS,
                            where=[CatalogResource.catalog_id == catalog.id])
     return collection(request, page, resource_body)
@@ -276,10 +169,10 @@ async def _describe(session, org, body: ResourceRequestCreate) -> tuple[str, str
     return spec.origin_id, spec.display_name or spec.origin_id
 
 
-@router.post("/resourceRequests", status_code=201)
+@router.post("/resourceRequests", status_code=201, response_model=shapes.AccessPackageResourceRequest)
 async def create_resource_request(body: ResourceRequestCreate, caller: MemberCaller,
                                   session: SessionDep, org: OrganizationDep) -> dict:
-    catalog = await get_catalog(session, org, body.catalog.id)
+    catalog = await get_catalog(session, org.id, body.catalog.id)
     require_manage(caller, catalog)
     if body.request_type == "adminAdd":
         if not may_add_catalog_resource(caller.role, body.resource.origin_system):
@@ -300,7 +193,7 @@ async def create_resource_request(body: ResourceRequestCreate, caller: MemberCal
                                    origin_id=origin_id, display_name=name,
                                    roles=[dict(r) for r in ROLES[body.resource.origin_system]])
         session.add(resource)
-        await record(session, org, caller, "Add resource to catalog", "Catalog", catalog.id,
+        await record(session, org.id, caller.actor, "Add resource to catalog", "Catalog", catalog.id,
                      catalog.display_name, resourceId=resource.id, originSystem=resource.origin_system,
                      originId=resource.origin_id)
         await commit(session, conflict)
@@ -312,7 +205,7 @@ async def create_resource_request(body: ResourceRequestCreate, caller: MemberCal
                              f"the resource '{resource.display_name}' is still used by the access "
                              f"package(s) {', '.join(used_by)}; remove their resource role scopes first")
         await session.exec(delete(CatalogResource).where(CatalogResource.id == resource.id))  # type: ignore[call-overload]
-        await record(session, org, caller, "Remove resource from catalog", "Catalog", catalog.id,
+        await record(session, org.id, caller.actor, "Remove resource from catalog", "Catalog", catalog.id,
                      catalog.display_name, resourceId=resource.id, originSystem=resource.origin_system,
                      originId=resource.origin_id)
         await commit(session, "the catalog changed concurrently; retry")
@@ -340,11 +233,3 @@ async def _find_resource(session, catalog: Catalog, body: ResourceRequestCreate)
     if resource is None:
         raise not_found(f"resource {spec.id or spec.origin_id} in catalog {catalog.id}")
     return resource
-
-
-async def packages_using(session, resource: CatalogResource) -> list[str]:
-    """Display names of the access packages whose resource role scopes use this resource."""
-    packages = (await session.exec(select(AccessPackage).where(
-        AccessPackage.catalog_id == resource.catalog_id))).all()
-    return [p.display_name for p in packages
-            if any(s.get("resourceId") == resource.id for s in p.resource_role_scopes or [])]

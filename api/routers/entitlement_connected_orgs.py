@@ -4,22 +4,23 @@ sponsors. Admins manage them; members read them (policy authors need their ids).
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import Body, Request, Response
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+import api.schemas.entitlement_responses as shapes
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
 from api.schemas.entitlement import ConnectedOrganizationCreate, ConnectedOrganizationUpdate
 from api.errors import GraphError, bad_request, not_found
+from api.graph import ENTITLEMENT_PREFIX, GraphRouter, reference_id
 from api.odata import collection, list_page
-from api.routers.entitlement_catalog import (
-    PREFIX, commit, lock_row, record, reference_id,
-)
+from foyer.usecases.catalogs import lock_row, record
+from foyer.usecases.updates import commit, update_with_audit
 from api.schemas import iso
 from models.directory import User
 from models.entitlement import AccessPackage, AssignmentPolicy, ConnectedOrganization
 
-router = APIRouter(prefix=f"{PREFIX}/connectedOrganizations", tags=["entitlement management"])
+router = GraphRouter(prefix=f"{ENTITLEMENT_PREFIX}/connectedOrganizations", tags=["entitlement management"])
 
 FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
           "state": "state", "createdDateTime": "created_date_time"}
@@ -76,7 +77,7 @@ async def _check_domains(session, org, sources: list[dict], exclude_id: str | No
                              f"organization '{other.display_name}' ({other.id})")
 
 
-@router.get("")
+@router.get("", response_model=shapes.ConnectedOrganizationCollection)
 async def list_connected_orgs(request: Request, caller: MemberCaller, session: SessionDep,
                               org: OrganizationDep) -> dict:
     page = await list_page(request, session, ConnectedOrganization, FIELDS,
@@ -84,7 +85,7 @@ async def list_connected_orgs(request: Request, caller: MemberCaller, session: S
     return collection(request, page, connected_org_body)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=shapes.ConnectedOrganization)
 async def create_connected_org(body: ConnectedOrganizationCreate, caller: AdminCaller,
                                session: SessionDep, org: OrganizationDep) -> dict:
     await _check_domains(session, org, body.identity_sources)
@@ -92,14 +93,14 @@ async def create_connected_org(body: ConnectedOrganizationCreate, caller: AdminC
                                 description=body.description, identity_sources=body.identity_sources,
                                 state=body.state)
     session.add(row)
-    await record(session, org, caller, "Create connected organization", "ConnectedOrganization",
+    await record(session, org.id, caller.actor, "Create connected organization", "ConnectedOrganization",
                  row.id, row.display_name,
                  domains=",".join(s["domainName"] for s in body.identity_sources))
     await commit(session, "the connected organization could not be created")
     return connected_org_body(row)
 
 
-@router.get("/{connected_id}")
+@router.get("/{connected_id}", response_model=shapes.ConnectedOrganization)
 async def get_connected_org(connected_id: str, caller: MemberCaller, session: SessionDep,
                             org: OrganizationDep) -> dict:
     return connected_org_body(await _get(session, org, connected_id))
@@ -115,13 +116,11 @@ async def update_connected_org(connected_id: str, body: ConnectedOrganizationUpd
         raise bad_request("nothing to update: give displayName, description, state or identitySources")
     if "identity_sources" in changes:
         await _check_domains(session, org, changes["identity_sources"], exclude_id=row.id)
-    for name, value in changes.items():
-        setattr(row, name, value)
-    session.add(row)
-    await record(session, org, caller, "Update connected organization", "ConnectedOrganization",
-                 row.id, row.display_name,
-                 modifiedProperties=",".join(body.model_dump(by_alias=True, exclude_unset=True)))
-    await commit(session, "the connected organization changed concurrently; retry")
+    await update_with_audit(
+        session, row, changes, modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
+        category="EntitlementManagement", activity="Update connected organization", organization_id=org.id,
+        actor=caller.actor, target_type="ConnectedOrganization",
+        conflict="the connected organization changed concurrently; retry")
     return Response(status_code=204)
 
 
@@ -145,7 +144,7 @@ async def delete_connected_org(connected_id: str, caller: AdminCaller, session: 
                          "organization; change them first")
     name = row.display_name
     await session.exec(delete(ConnectedOrganization).where(ConnectedOrganization.id == row.id))  # type: ignore[call-overload]
-    await record(session, org, caller, "Delete connected organization", "ConnectedOrganization",
+    await record(session, org.id, caller.actor, "Delete connected organization", "ConnectedOrganization",
                  connected_id, name)
     await commit(session, "the connected organization changed concurrently; retry")
     return Response(status_code=204)
@@ -155,7 +154,7 @@ def _sponsor_routes(kind: str) -> None:
     column = SPONSORS[kind]
     label = "internal sponsor" if kind == "internalSponsors" else "external sponsor"
 
-    @router.get(f"/{{connected_id}}/{kind}", name=f"list_{kind}")
+    @router.get(f"/{{connected_id}}/{kind}", name=f"list_{kind}", response_model=shapes.SponsorCollection)
     async def list_sponsors(connected_id: str, request: Request, caller: MemberCaller,
                             session: SessionDep, org: OrganizationDep) -> dict:
         row = await _get(session, org, connected_id)
@@ -177,7 +176,7 @@ def _sponsor_routes(kind: str) -> None:
                               f"modified properties: '{kind}'.", code="Request_BadRequest")
         setattr(row, column, [*current, user.id])
         session.add(row)
-        await record(session, org, caller, f"Add {label} to connected organization",
+        await record(session, org.id, caller.actor, f"Add {label} to connected organization",
                      "ConnectedOrganization", row.id, row.display_name, userId=user.id)
         await commit(session, "the connected organization changed concurrently; retry")
         return Response(status_code=204)
@@ -192,7 +191,7 @@ def _sponsor_routes(kind: str) -> None:
             raise not_found(f"{label} {user_id} of connected organization {connected_id}")
         setattr(row, column, [i for i in current if i != user_id])
         session.add(row)
-        await record(session, org, caller, f"Remove {label} from connected organization",
+        await record(session, org.id, caller.actor, f"Remove {label} from connected organization",
                      "ConnectedOrganization", row.id, row.display_name, userId=user_id)
         await commit(session, "the connected organization changed concurrently; retry")
         return Response(status_code=204)

@@ -8,24 +8,28 @@ import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import select
 
-from activities.extensions import find_call
+import api.schemas.entitlement_responses as shapes
 from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
-from api.routers.entitlement_catalog import PREFIX, commit, get_catalog, record, require_manage
+from api.graph import ENTITLEMENT_PREFIX, GraphRouter
 from api.schemas import GraphModel, iso
 from foyer import outbound
-from foyer.durations import parse_duration
+from foyer.durations import check_duration
 from foyer.names import DisplayName, MultilineText
 from foyer.security import SIGNATURE_HEADER, extension_secret, extension_secrets, signature_valid
+from foyer.usecases.authz import require_manage
+from foyer.usecases.catalogs import get_catalog, record
+from foyer.usecases.extensions import find_call
+from foyer.usecases.updates import commit
 from models.entitlement import AssignmentRequest, CustomExtension
 from workflows.client import access_requests
 from workflows.messages.access import ResumeRequest
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 
 
 class EndpointConfiguration(GraphModel):
@@ -38,8 +42,7 @@ class CallbackConfiguration(GraphModel):
     @field_validator("timeout_duration")
     @classmethod
     def _duration(cls, value: str) -> str:
-        if not parse_duration("PT1M") <= parse_duration(value) <= parse_duration("P14D"):
-            raise ValueError("timeoutDuration must be between PT1M and P14D")
+        check_duration(value, "timeoutDuration", at_least="PT1M", at_most="P14D")
         return value
 
 
@@ -66,10 +69,11 @@ def extension_body(row: CustomExtension, *, with_secret: bool = False) -> dict:
     return body
 
 
-@router.post("/catalogs/{catalog_id}/customWorkflowExtensions", status_code=201)
+@router.post("/catalogs/{catalog_id}/customWorkflowExtensions", status_code=201,
+             response_model=shapes.AccessPackageAssignmentRequestWorkflowExtension)
 async def create_extension(catalog_id: str, body: ExtensionCreate, caller: MemberCaller,
                            session: SessionDep, org: OrganizationDep) -> dict:
-    catalog = await get_catalog(session, org, catalog_id)
+    catalog = await get_catalog(session, org.id, catalog_id)
     require_manage(caller, catalog)
     target_url = str(body.endpoint_configuration.target_url)
     try:
@@ -82,16 +86,16 @@ async def create_extension(catalog_id: str, body: ExtensionCreate, caller: Membe
                           callback_timeout=body.callback_configuration.timeout_duration
                           if body.callback_configuration else None)
     session.add(row)
-    await record(session, org, caller, "Create custom extension", "CustomExtension", row.id,
+    await record(session, org.id, caller.actor, "Create custom extension", "CustomExtension", row.id,
                  row.display_name, targetUrl=row.target_url)
     await commit(session, "the custom extension could not be saved")
     return extension_body(row, with_secret=True)
 
 
-@router.get("/catalogs/{catalog_id}/customWorkflowExtensions")
+@router.get("/catalogs/{catalog_id}/customWorkflowExtensions", response_model=shapes.ExtensionCollection)
 async def list_extensions(catalog_id: str, caller: MemberCaller, session: SessionDep,
                           org: OrganizationDep) -> dict:
-    catalog = await get_catalog(session, org, catalog_id)
+    catalog = await get_catalog(session, org.id, catalog_id)
     require_manage(caller, catalog)
     rows = (await session.exec(select(CustomExtension).where(
         CustomExtension.catalog_id == catalog.id).order_by(CustomExtension.created_date_time))).all()
@@ -99,7 +103,7 @@ async def list_extensions(catalog_id: str, caller: MemberCaller, session: Sessio
 
 
 async def _extension(session, org, catalog_id: str, extension_id: str, caller) -> CustomExtension:
-    catalog = await get_catalog(session, org, catalog_id)
+    catalog = await get_catalog(session, org.id, catalog_id)
     require_manage(caller, catalog)
     row = await session.get(CustomExtension, extension_id)
     if row is None or row.catalog_id != catalog.id:
@@ -107,7 +111,8 @@ async def _extension(session, org, catalog_id: str, extension_id: str, caller) -
     return row
 
 
-@router.get("/catalogs/{catalog_id}/customWorkflowExtensions/{extension_id}")
+@router.get("/catalogs/{catalog_id}/customWorkflowExtensions/{extension_id}",
+             response_model=shapes.AccessPackageAssignmentRequestWorkflowExtension)
 async def get_extension(catalog_id: str, extension_id: str, caller: MemberCaller, session: SessionDep,
                         org: OrganizationDep) -> dict:
     return extension_body(await _extension(session, org, catalog_id, extension_id, caller))
@@ -118,7 +123,7 @@ async def delete_extension(catalog_id: str, extension_id: str, caller: MemberCal
                            org: OrganizationDep) -> Response:
     row = await _extension(session, org, catalog_id, extension_id, caller)
     await session.delete(row)
-    await record(session, org, caller, "Delete custom extension", "CustomExtension", row.id, row.display_name)
+    await record(session, org.id, caller.actor, "Delete custom extension", "CustomExtension", row.id, row.display_name)
     await commit(session, "the custom extension is still in use")
     return Response(status_code=204)
 

@@ -5,19 +5,21 @@ role scopes (which role of which catalog resource an assignment grants) and sepa
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import Body, Request, Response
 from sqlalchemy import delete
 from sqlmodel import col, or_, select
 
+import api.schemas.entitlement_responses as shapes
 from api.deps import MemberCaller, OrganizationDep, SessionDep
 from api.schemas.entitlement import AccessPackageCreate, AccessPackageUpdate, ResourceRoleScopeCreate
 from api.errors import GraphError, bad_request, not_found
+from api.graph import ENTITLEMENT_PREFIX, GraphRouter, reference_id
 from api.odata import collection, list_page
-from api.routers.entitlement_catalog import (
-    PREFIX, catalog_body, commit, get_catalog, may_manage, owned_catalog_ids, record, reference_id,
-    lock_row, refuse_while_in_use, require_manage,
-)
 from api.schemas import iso
+from api.schemas.entitlement_responses import catalog_body
+from foyer.usecases.authz import owned_catalog_ids, require_manage
+from foyer.usecases.catalogs import get_package, record, refuse_while_in_use
+from foyer.usecases.updates import commit, update_with_audit
 from models.base import utcnow
 from models.directory import Group
 from models.entitlement import (
@@ -25,7 +27,7 @@ from models.entitlement import (
     CatalogResource,
 )
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 
 PACKAGE_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
                   "isHidden": "is_hidden", "createdDateTime": "created_date_time",
@@ -63,35 +65,16 @@ def _group_body(group: Group) -> dict:
             "displayName": group.display_name, "description": group.description}
 
 
-async def get_package(session, org, caller, package_id: str, *, manage: bool = False,
-                      lock: bool = False) -> tuple[AccessPackage, Catalog]:
-    """The package and its catalog. Hidden packages do not exist for those who may not manage
-    them; `manage` asks for an owner or admin."""
-    if lock:
-        await lock_row(session, AccessPackage, package_id)
-    package = await session.get(AccessPackage, package_id, populate_existing=lock)
-    if package is None or package.organization_id != org.id:
-        raise not_found(f"access package {package_id}")
-    catalog = await get_catalog(session, org, package.catalog_id)
-    if manage:
-        if package.is_hidden and not may_manage(caller, catalog):
-            raise not_found(f"access package {package_id}")
-        require_manage(caller, catalog)
-    elif package.is_hidden and not may_manage(caller, catalog):
-        raise not_found(f"access package {package_id}")
-    return package, catalog
-
-
 async def visible_package_clause(session, org, caller):
     """What a caller may list: everything for admins, else visible packages and hidden ones in
     catalogs they own."""
     if caller.is_admin:
         return None
-    owned = await owned_catalog_ids(session, org, caller)
+    owned = await owned_catalog_ids(session, org.id, caller)
     return or_(AccessPackage.is_hidden == False, col(AccessPackage.catalog_id).in_(owned))  # noqa: E712
 
 
-@router.get("/accessPackages")
+@router.get("/accessPackages", response_model=shapes.AccessPackageCollection)
 async def list_packages(request: Request, caller: MemberCaller, session: SessionDep,
                         org: OrganizationDep) -> dict:
     where = [AccessPackage.organization_id == org.id]
@@ -104,7 +87,7 @@ async def list_packages(request: Request, caller: MemberCaller, session: Session
     return collection(request, page, package_body)
 
 
-@router.post("/accessPackages", status_code=201)
+@router.post("/accessPackages", status_code=201, response_model=shapes.AccessPackage)
 async def create_package(body: AccessPackageCreate, caller: MemberCaller, session: SessionDep,
                          org: OrganizationDep) -> dict:
     catalog = await session.get(Catalog, body.catalog.id)
@@ -115,16 +98,16 @@ async def create_package(body: AccessPackageCreate, caller: MemberCaller, sessio
                             display_name=body.display_name, description=body.description,
                             is_hidden=body.is_hidden)
     session.add(package)
-    await record(session, org, caller, "Create access package", "AccessPackage", package.id,
+    await record(session, org.id, caller.actor, "Create access package", "AccessPackage", package.id,
                  package.display_name, catalogId=catalog.id)
     await commit(session, "the catalog was deleted meanwhile")
     return package_body(package)
 
 
-@router.get("/accessPackages/{package_id}")
+@router.get("/accessPackages/{package_id}", response_model=shapes.AccessPackage)
 async def get_package_by_id(package_id: str, request: Request, caller: MemberCaller,
                             session: SessionDep, org: OrganizationDep) -> dict:
-    package, catalog = await get_package(session, org, caller, package_id)
+    package, catalog = await get_package(session, org.id, caller, package_id)
     expand = {p.strip() for p in (request.query_params.get("$expand") or "").split(",") if p.strip()}
     unknown = expand - {"resourceRoleScopes", "catalog", "resourceRoleScopes($expand=role,scope)"}
     if unknown:
@@ -136,18 +119,15 @@ async def get_package_by_id(package_id: str, request: Request, caller: MemberCal
 @router.patch("/accessPackages/{package_id}", status_code=204)
 async def update_package(package_id: str, body: AccessPackageUpdate, caller: MemberCaller,
                          session: SessionDep, org: OrganizationDep) -> Response:
-    package, _ = await get_package(session, org, caller, package_id, manage=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise bad_request("nothing to update: give displayName, description or isHidden")
-    for name, value in changes.items():
-        setattr(package, name, value)
-    package.modified_date_time = utcnow()
-    session.add(package)
-    await record(session, org, caller, "Update access package", "AccessPackage", package.id,
-                 package.display_name,
-                 modifiedProperties=",".join(body.model_dump(by_alias=True, exclude_unset=True)))
-    await commit(session, "the access package changed concurrently; retry")
+    await update_with_audit(
+        session, package, changes, modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
+        category="EntitlementManagement", activity="Update access package", organization_id=org.id,
+        actor=caller.actor, target_type="AccessPackage", stamp=True,
+        conflict="the access package changed concurrently; retry")
     return Response(status_code=204)
 
 
@@ -156,7 +136,7 @@ async def delete_package(package_id: str, caller: MemberCaller, session: Session
                          org: OrganizationDep) -> Response:
     """Refused while the package has active assignments or open requests; otherwise the package
     goes with its policies and its finished request and assignment history."""
-    package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True, lock=True)
     await refuse_while_in_use(
         session, assignment_column=Assignment.access_package_id,
         request_column=AssignmentRequest.access_package_id, row_id=package.id,
@@ -178,7 +158,7 @@ async def delete_package(package_id: str, caller: MemberCaller, session: Session
             session.add(other)
     name = package.display_name
     await session.exec(delete(AccessPackage).where(AccessPackage.id == package.id))  # type: ignore[call-overload]
-    await record(session, org, caller, "Delete access package", "AccessPackage", package_id, name)
+    await record(session, org.id, caller.actor, "Delete access package", "AccessPackage", package_id, name)
     await commit(session, "the access package gained a request or assignment meanwhile; "
                           "it was not deleted")
     return Response(status_code=204)
@@ -217,17 +197,18 @@ def _offered_role(resource: CatalogResource, asked: str) -> dict | None:
     return None
 
 
-@router.get("/accessPackages/{package_id}/resourceRoleScopes")
+@router.get("/accessPackages/{package_id}/resourceRoleScopes", response_model=shapes.RoleScopeCollection)
 async def list_role_scopes(package_id: str, caller: MemberCaller, session: SessionDep,
                            org: OrganizationDep) -> dict:
-    package, _ = await get_package(session, org, caller, package_id)
+    package, _ = await get_package(session, org.id, caller, package_id)
     return {"value": [scope_body(s) for s in package.resource_role_scopes or []]}
 
 
-@router.post("/accessPackages/{package_id}/resourceRoleScopes", status_code=201)
+@router.post("/accessPackages/{package_id}/resourceRoleScopes", status_code=201,
+             response_model=shapes.AccessPackageResourceRoleScope)
 async def add_role_scope(package_id: str, body: ResourceRoleScopeCreate, caller: MemberCaller,
                          session: SessionDep, org: OrganizationDep) -> dict:
-    package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True, lock=True)
     resource = await _scope_resource(session, package, body)
     if body.role.origin_system and body.role.origin_system != resource.origin_system:
         raise bad_request(f"role.originSystem is {body.role.origin_system}, but the resource is "
@@ -250,7 +231,7 @@ async def add_role_scope(package_id: str, body: ResourceRoleScopeCreate, caller:
     package.resource_role_scopes = [*scopes, scope]
     package.modified_date_time = utcnow()
     session.add(package)
-    await record(session, org, caller, "Add resource role scope to access package", "AccessPackage",
+    await record(session, org.id, caller.actor, "Add resource role scope to access package", "AccessPackage",
                  package.id, package.display_name, resourceId=resource.id,
                  originSystem=resource.origin_system, originId=resource.origin_id, role=scope["role"])
     await commit(session, "the resource was removed from the catalog meanwhile")
@@ -260,7 +241,7 @@ async def add_role_scope(package_id: str, body: ResourceRoleScopeCreate, caller:
 @router.delete("/accessPackages/{package_id}/resourceRoleScopes/{scope_id}", status_code=204)
 async def remove_role_scope(package_id: str, scope_id: str, caller: MemberCaller,
                             session: SessionDep, org: OrganizationDep) -> Response:
-    package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True, lock=True)
     scopes = list(package.resource_role_scopes or [])
     removed = [s for s in scopes if s["id"] == scope_id]
     if not removed:
@@ -268,7 +249,7 @@ async def remove_role_scope(package_id: str, scope_id: str, caller: MemberCaller
     package.resource_role_scopes = [s for s in scopes if s["id"] != scope_id]
     package.modified_date_time = utcnow()
     session.add(package)
-    await record(session, org, caller, "Remove resource role scope from access package",
+    await record(session, org.id, caller.actor, "Remove resource role scope from access package",
                  "AccessPackage", package.id, package.display_name, resourceId=removed[0]["resourceId"],
                  role=removed[0]["role"])
     await commit(session, "the access package changed concurrently; retry")
@@ -277,10 +258,11 @@ async def remove_role_scope(package_id: str, scope_id: str, caller: MemberCaller
 
 # --- separation of duties ----------------------------------------------------------------------
 
-@router.get("/accessPackages/{package_id}/incompatibleAccessPackages")
+@router.get("/accessPackages/{package_id}/incompatibleAccessPackages",
+             response_model=shapes.AccessPackageCollection)
 async def list_incompatible_packages(package_id: str, request: Request, caller: MemberCaller,
                                      session: SessionDep, org: OrganizationDep) -> dict:
-    package, _ = await get_package(session, org, caller, package_id)
+    package, _ = await get_package(session, org.id, caller, package_id)
     page = await list_page(request, session, AccessPackage, PACKAGE_FIELDS, where=[
         AccessPackage.organization_id == org.id,
         col(AccessPackage.id).in_(package.incompatible_access_package_ids or [])])
@@ -290,7 +272,7 @@ async def list_incompatible_packages(package_id: str, request: Request, caller: 
 @router.post("/accessPackages/{package_id}/incompatibleAccessPackages/$ref", status_code=204)
 async def add_incompatible_package(package_id: str, caller: MemberCaller, session: SessionDep,
                                    org: OrganizationDep, body: Any = Body(...)) -> Response:
-    package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True, lock=True)
     other_id = reference_id(body, "accessPackages")
     if other_id == package.id:
         raise bad_request("an access package cannot be incompatible with itself")
@@ -302,7 +284,7 @@ async def add_incompatible_package(package_id: str, caller: MemberCaller, sessio
                           "modified properties: 'incompatibleAccessPackages'.", code="Request_BadRequest")
     package.incompatible_access_package_ids = [*(package.incompatible_access_package_ids or []), other.id]
     session.add(package)
-    await record(session, org, caller, "Add incompatible access package", "AccessPackage",
+    await record(session, org.id, caller.actor, "Add incompatible access package", "AccessPackage",
                  package.id, package.display_name, incompatibleAccessPackageId=other.id)
     await commit(session, "the access package changed concurrently; retry")
     return Response(status_code=204)
@@ -312,13 +294,13 @@ async def add_incompatible_package(package_id: str, caller: MemberCaller, sessio
                status_code=204)
 async def remove_incompatible_package(package_id: str, other_id: str, caller: MemberCaller,
                                       session: SessionDep, org: OrganizationDep) -> Response:
-    package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True, lock=True)
     if other_id not in (package.incompatible_access_package_ids or []):
         raise not_found(f"incompatible access package {other_id} of access package {package_id}")
     package.incompatible_access_package_ids = [
         i for i in package.incompatible_access_package_ids if i != other_id]
     session.add(package)
-    await record(session, org, caller, "Remove incompatible access package", "AccessPackage",
+    await record(session, org.id, caller.actor, "Remove incompatible access package", "AccessPackage",
                  package.id, package.display_name, incompatibleAccessPackageId=other_id)
     await commit(session, "the access package changed concurrently; retry")
     return Response(status_code=204)
@@ -327,10 +309,11 @@ async def remove_incompatible_package(package_id: str, other_id: str, caller: Me
 GROUP_FIELDS = {"id": "id", "displayName": "display_name", "createdDateTime": "created_date_time"}
 
 
-@router.get("/accessPackages/{package_id}/incompatibleGroups")
+@router.get("/accessPackages/{package_id}/incompatibleGroups",
+             response_model=shapes.IncompatibleGroupCollection)
 async def list_incompatible_groups(package_id: str, request: Request, caller: MemberCaller,
                                    session: SessionDep, org: OrganizationDep) -> dict:
-    package, _ = await get_package(session, org, caller, package_id)
+    package, _ = await get_package(session, org.id, caller, package_id)
     page = await list_page(request, session, Group, GROUP_FIELDS, where=[
         Group.organization_id == org.id, col(Group.id).in_(package.incompatible_group_ids or [])])
     return collection(request, page, _group_body)
@@ -339,7 +322,7 @@ async def list_incompatible_groups(package_id: str, request: Request, caller: Me
 @router.post("/accessPackages/{package_id}/incompatibleGroups/$ref", status_code=204)
 async def add_incompatible_group(package_id: str, caller: MemberCaller, session: SessionDep,
                                  org: OrganizationDep, body: Any = Body(...)) -> Response:
-    package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True, lock=True)
     group_id = reference_id(body, "groups")
     group = await session.get(Group, group_id)
     if group is None or group.organization_id != org.id:
@@ -349,7 +332,7 @@ async def add_incompatible_group(package_id: str, caller: MemberCaller, session:
                           "modified properties: 'incompatibleGroups'.", code="Request_BadRequest")
     package.incompatible_group_ids = [*(package.incompatible_group_ids or []), group.id]
     session.add(package)
-    await record(session, org, caller, "Add incompatible group", "AccessPackage", package.id,
+    await record(session, org.id, caller.actor, "Add incompatible group", "AccessPackage", package.id,
                  package.display_name, incompatibleGroupId=group.id)
     await commit(session, "the access package changed concurrently; retry")
     return Response(status_code=204)
@@ -358,12 +341,12 @@ async def add_incompatible_group(package_id: str, caller: MemberCaller, session:
 @router.delete("/accessPackages/{package_id}/incompatibleGroups/{group_id}/$ref", status_code=204)
 async def remove_incompatible_group(package_id: str, group_id: str, caller: MemberCaller,
                                     session: SessionDep, org: OrganizationDep) -> Response:
-    package, _ = await get_package(session, org, caller, package_id, manage=True, lock=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True, lock=True)
     if group_id not in (package.incompatible_group_ids or []):
         raise not_found(f"incompatible group {group_id} of access package {package_id}")
     package.incompatible_group_ids = [i for i in package.incompatible_group_ids if i != group_id]
     session.add(package)
-    await record(session, org, caller, "Remove incompatible group", "AccessPackage", package.id,
+    await record(session, org.id, caller.actor, "Remove incompatible group", "AccessPackage", package.id,
                  package.display_name, incompatibleGroupId=group_id)
     await commit(session, "the access package changed concurrently; retry")
     return Response(status_code=204)

@@ -7,28 +7,30 @@ shape, which is what the request and assignment workflows read."""
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import Body, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
+import api.schemas.entitlement_responses as shapes
 from api.deps import MemberCaller, OrganizationDep, SessionDep
 from api.schemas.entitlement import AssignmentPolicyCreate
 from api.errors import GraphError, bad_request, not_found
+from api.graph import ENTITLEMENT_PREFIX, GraphRouter
 from api.odata import collection, list_page
-from api.routers.entitlement_catalog import (
-    PREFIX, commit, get_catalog, missing_ids, owned_catalog_ids, lock_row, record,
-    refuse_while_in_use, require_manage,
-)
-from api.routers.entitlement_packages import get_package
 from api.schemas import iso
+from foyer.usecases.authz import owned_catalog_ids, require_manage
+from foyer.usecases.catalogs import (
+    get_catalog, get_package, lock_row, missing_ids, record, refuse_while_in_use,
+)
+from foyer.usecases.updates import commit
 from models.base import utcnow
 from models.directory import Group, User
 from models.entitlement import (
     AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
 )
 
-router = APIRouter(prefix=PREFIX, tags=["entitlement management"])
+router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 
 POLICY_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
                  "allowedTargetScope": "allowed_target_scope", "createdDateTime": "created_date_time",
@@ -70,7 +72,7 @@ async def _check_references(session, org, body: AssignmentPolicyCreate) -> None:
     for kind, ref, path in body.references():
         by_kind.setdefault(kind, []).append((ref, path))
     for kind, refs in by_kind.items():
-        missing = set(await missing_ids(session, org, KIND_MODELS[kind], [r for r, _ in refs]))
+        missing = set(await missing_ids(session, org.id, KIND_MODELS[kind], [r for r, _ in refs]))
         for ref, path in refs:
             if ref in missing:
                 name = "connected organization" if kind == "connectedOrganization" else kind
@@ -81,7 +83,7 @@ async def _package_for(session, org, caller, package_id: str) -> AccessPackage:
     package = await session.get(AccessPackage, package_id)
     if package is None or package.organization_id != org.id:
         raise bad_request(f"accessPackage.id: no access package with id {package_id}")
-    require_manage(caller, await get_catalog(session, org, package.catalog_id))
+    require_manage(caller, await get_catalog(session, org.id, package.catalog_id))
     return package
 
 
@@ -94,7 +96,7 @@ async def _get_policy(session, org, caller, policy_id: str, *, lock: bool = Fals
     package = await session.get(AccessPackage, policy.access_package_id)
     if package is None or package.organization_id != org.id:
         raise not_found(f"assignment policy {policy_id}")
-    require_manage(caller, await get_catalog(session, org, package.catalog_id))
+    require_manage(caller, await get_catalog(session, org.id, package.catalog_id))
     return policy
 
 
@@ -103,13 +105,13 @@ def _apply(policy: AssignmentPolicy, body: AssignmentPolicyCreate) -> None:
         setattr(policy, name, value)
 
 
-@router.get("/assignmentPolicies")
+@router.get("/assignmentPolicies", response_model=shapes.PolicyCollection)
 async def list_policies(request: Request, caller: MemberCaller, session: SessionDep,
                         org: OrganizationDep) -> dict:
     packages = select(AccessPackage.id).where(AccessPackage.organization_id == org.id)
     if not caller.is_admin:  # owners see the policies of their catalogs' packages
         packages = packages.where(col(AccessPackage.catalog_id).in_(
-            await owned_catalog_ids(session, org, caller)))
+            await owned_catalog_ids(session, org.id, caller)))
     where = [col(AssignmentPolicy.access_package_id).in_(packages)]
     if request.query_params.get("accessPackageId"):
         where.append(AssignmentPolicy.access_package_id == request.query_params["accessPackageId"])
@@ -117,16 +119,16 @@ async def list_policies(request: Request, caller: MemberCaller, session: Session
     return collection(request, page, policy_body)
 
 
-@router.get("/accessPackages/{package_id}/assignmentPolicies")
+@router.get("/accessPackages/{package_id}/assignmentPolicies", response_model=shapes.PolicyCollection)
 async def list_package_policies(package_id: str, request: Request, caller: MemberCaller,
                                 session: SessionDep, org: OrganizationDep) -> dict:
-    package, _ = await get_package(session, org, caller, package_id, manage=True)
+    package, _ = await get_package(session, org.id, caller, package_id, manage=True)
     page = await list_page(request, session, AssignmentPolicy, POLICY_FIELDS,
                            where=[AssignmentPolicy.access_package_id == package.id])
     return collection(request, page, policy_body)
 
 
-@router.post("/assignmentPolicies", status_code=201)
+@router.post("/assignmentPolicies", status_code=201, response_model=shapes.AccessPackageAssignmentPolicy)
 async def create_policy(body: AssignmentPolicyCreate, caller: MemberCaller, session: SessionDep,
                         org: OrganizationDep) -> dict:
     package = await _package_for(session, org, caller, body.access_package.id)
@@ -134,13 +136,13 @@ async def create_policy(body: AssignmentPolicyCreate, caller: MemberCaller, sess
     policy = AssignmentPolicy(access_package_id=package.id, display_name=body.display_name)
     _apply(policy, body)
     session.add(policy)
-    await record(session, org, caller, "Create assignment policy", "AssignmentPolicy", policy.id,
+    await record(session, org.id, caller.actor, "Create assignment policy", "AssignmentPolicy", policy.id,
                  policy.display_name, accessPackageId=package.id)
     await commit(session, "the access package was deleted meanwhile")
     return policy_body(policy)
 
 
-@router.get("/assignmentPolicies/{policy_id}")
+@router.get("/assignmentPolicies/{policy_id}", response_model=shapes.AccessPackageAssignmentPolicy)
 async def get_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
                      org: OrganizationDep) -> dict:
     return policy_body(await _get_policy(session, org, caller, policy_id, lock=False))
@@ -157,7 +159,7 @@ async def _replace(session, org, caller, policy: AssignmentPolicy, body: Assignm
     _apply(policy, body)
     policy.modified_date_time = utcnow()
     session.add(policy)
-    await record(session, org, caller, activity, "AssignmentPolicy", policy.id, policy.display_name,
+    await record(session, org.id, caller.actor, activity, "AssignmentPolicy", policy.id, policy.display_name,
                  accessPackageId=policy.access_package_id, modifiedProperties=",".join(changed))
     await commit(session, "the assignment policy changed concurrently; retry")
 
@@ -175,7 +177,7 @@ def _object(body: Any) -> dict:
     return {k: v for k, v in body.items() if not k.startswith("@odata.")}
 
 
-@router.put("/assignmentPolicies/{policy_id}")
+@router.put("/assignmentPolicies/{policy_id}", response_model=shapes.AccessPackageAssignmentPolicy)
 async def replace_policy(policy_id: str, caller: MemberCaller, session: SessionDep,
                          org: OrganizationDep, replacement: Any = Body(...)) -> dict:
     """Replaces every property; accessPackage may be left out (a policy stays with its package)."""
@@ -216,7 +218,7 @@ async def delete_policy(policy_id: str, caller: MemberCaller, session: SessionDe
         AssignmentRequest.assignment_policy_id == policy.id).values(assignment_policy_id=None))
     name, package_id = policy.display_name, policy.access_package_id
     await session.exec(delete(AssignmentPolicy).where(AssignmentPolicy.id == policy.id))  # type: ignore[call-overload]
-    await record(session, org, caller, "Delete assignment policy", "AssignmentPolicy", policy_id,
+    await record(session, org.id, caller.actor, "Delete assignment policy", "AssignmentPolicy", policy_id,
                  name, accessPackageId=package_id)
     await commit(session, "a request under the policy arrived meanwhile; it was not deleted")
     return Response(status_code=204)

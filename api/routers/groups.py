@@ -2,39 +2,25 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import Body, Request, Response
 from pydantic import Field, StrictBool, field_validator
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from foyer.audit import audit
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request, not_found
+from api.graph import GraphRouter
 from api.odata import collection, list_page
-from api.routers.users import USER_FIELDS, directory_user_body, get_user
-from api.schemas import GraphModel, iso
+from api.schemas import GraphModel
+from api.schemas import directory as shapes
+from api.schemas.directory import GROUP_FIELDS, USER_FIELDS, directory_user_body, group_body
+from foyer.audit import audit
 from foyer.names import DisplayName, MultilineText
+from foyer.usecases.updates import update_with_audit
 from models.directory import Group, GroupMember, User
 
-router = APIRouter(prefix="/v1.0/groups", tags=["groups"])
-
-GROUP_FIELDS = {"id": "id", "displayName": "display_name", "description": "description",
-                "createdDateTime": "created_date_time"}
-
-
-def group_body(group: Group) -> dict:
-    return {
-        "id": group.id,
-        "displayName": group.display_name,
-        "description": group.description,
-        "createdDateTime": iso(group.created_date_time),
-        # Foyer's groups are all plain security groups.
-        "groupTypes": [],
-        "mailEnabled": False,
-        "securityEnabled": True,
-    }
-
+router = GraphRouter(prefix="/v1.0/groups", tags=["groups"])
 
 class GroupCreate(GraphModel):
     display_name: DisplayName = Field(min_length=1, max_length=256)
@@ -84,14 +70,14 @@ async def get_group(session, org, group_id: str) -> Group:
 
 
 
-@router.get("")
+@router.get("", response_model=shapes.GroupCollection)
 async def list_groups(request: Request, caller: MemberCaller, session: SessionDep,
                       org: OrganizationDep) -> dict:
     page = await list_page(request, session, Group, GROUP_FIELDS, where=[Group.organization_id == org.id])
     return collection(request, page, group_body)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=shapes.Group)
 async def create_group(body: GroupCreate, caller: AdminCaller, session: SessionDep,
                        org: OrganizationDep) -> dict:
     group = Group(organization_id=org.id, display_name=body.display_name, description=body.description)
@@ -103,7 +89,7 @@ async def create_group(body: GroupCreate, caller: AdminCaller, session: SessionD
     return group_body(group)
 
 
-@router.get("/{group_id}")
+@router.get("/{group_id}", response_model=shapes.Group)
 async def get_group_by_id(group_id: str, caller: MemberCaller, session: SessionDep,
                           org: OrganizationDep) -> dict:
     return group_body(await get_group(session, org, group_id))
@@ -116,14 +102,10 @@ async def update_group(group_id: str, body: GroupUpdate, caller: AdminCaller, se
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise bad_request("nothing to update: give displayName or description")
-    for name, value in changes.items():
-        setattr(group, name, value)
-    session.add(group)
-    await audit(session, key=None, category="GroupManagement", activity="Update group",
-                organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
-                target_name=group.display_name,
-                details={"modifiedProperties": ",".join(body.model_dump(by_alias=True, exclude_unset=True))})
-    await session.commit()
+    await update_with_audit(session, group, changes,
+                            modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
+                            category="GroupManagement", activity="Update group", organization_id=org.id,
+                            actor=caller.actor, target_type="Group")
     return Response(status_code=204)
 
 
@@ -140,7 +122,7 @@ async def delete_group(group_id: str, caller: AdminCaller, session: SessionDep,
     return Response(status_code=204)
 
 
-@router.get("/{group_id}/members")
+@router.get("/{group_id}/members", response_model=shapes.UserCollection)
 async def list_members(group_id: str, request: Request, caller: MemberCaller, session: SessionDep,
                        org: OrganizationDep) -> dict:
     group = await get_group(session, org, group_id)
@@ -199,7 +181,7 @@ async def add_member(group_id: str, caller: AdminCaller, session: SessionDep, or
 async def remove_member(group_id: str, user_id: str, caller: AdminCaller, session: SessionDep,
                         org: OrganizationDep) -> Response:
     group = await get_group(session, org, group_id)
-    user = await get_user(session, org, user_id)
+    user = await get_in_org(session, User, org, user_id, "user")
     membership = await session.get(GroupMember, (group.id, user.id))
     if membership is None:
         raise not_found(f"member {user_id} of group {group_id}")

@@ -19,7 +19,7 @@ import json
 import re
 import time
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -27,13 +27,15 @@ from api import sign_ups
 from workflows.client import sign_ups as sign_up_client
 from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
 from api.errors import GraphError, bad_request, not_found
+from api.graph import GraphRouter
+from api.schemas import sign_up as shapes
 from foyer.errors import Refused
 from foyer.names import control_character_in_text
 from foyer.security import SIGNATURE_HEADER, connector_secrets, signature_valid
 from models.sign_up import CallbackReceipt, SignUp, UserFlow
 from workflows.messages import SignUpDecision, SignUpVerification
 
-router = APIRouter(prefix="/v1.0/identity/signUps", tags=["self-service sign-up"])
+router = GraphRouter(prefix="/v1.0/identity/signUps", tags=["self-service sign-up"])
 CONNECTOR_HEADER = "X-Foyer-Connector"
 FILTER = re.compile(r"^\s*state\s+eq\s+'(\w+)'\s*$")
 UNAUTHENTICATED = GraphError(401, "InvalidAuthenticationToken",
@@ -43,7 +45,7 @@ UNAUTHENTICATED = GraphError(401, "InvalidAuthenticationToken",
 _approver_ids = sign_ups.approver_ids
 
 
-@router.get("")
+@router.get("", response_model=shapes.SignUpCollection)
 async def list_sign_ups(caller: MemberCaller, session: SessionDep, org: OrganizationDep,
                         raw_filter: str | None = Query(None, alias="$filter")) -> dict:
     query = select(SignUp).where(SignUp.organization_id == org.id)
@@ -68,7 +70,7 @@ async def _visible(session, caller, org, sign_up_id: str) -> tuple[SignUp, UserF
     return row, flow
 
 
-@router.get("/{sign_up_id}")
+@router.get("/{sign_up_id}", response_model=shapes.SignUp)
 async def get_sign_up(sign_up_id: str, caller: MemberCaller, session: SessionDep, org: OrganizationDep) -> dict:
     row, _ = await _visible(session, caller, org, sign_up_id)
     return sign_ups.graph_shape(row)
@@ -112,13 +114,13 @@ async def _reason(request: Request) -> str | None:
     return reason or None
 
 
-@router.post("/{sign_up_id}/approve")
+@router.post("/{sign_up_id}/approve", response_model=shapes.SignUpDecisionResult)
 async def approve(sign_up_id: str, request: Request, caller: MemberCaller, session: SessionDep,
                   org: OrganizationDep, client: TemporalDep) -> dict:
     return await _decide_as_caller("approve", sign_up_id, request, caller, session, org, client)
 
 
-@router.post("/{sign_up_id}/deny")
+@router.post("/{sign_up_id}/deny", response_model=shapes.SignUpDecisionResult)
 async def deny(sign_up_id: str, request: Request, caller: MemberCaller, session: SessionDep,
                org: OrganizationDep, client: TemporalDep) -> dict:
     return await _decide_as_caller("deny", sign_up_id, request, caller, session, org, client)
@@ -178,7 +180,7 @@ def _json(raw: bytes) -> dict:
     return body
 
 
-@router.post("/{sign_up_id}/verification")
+@router.post("/{sign_up_id}/verification", response_model=shapes.SignUpVerificationResult)
 async def verification_callback(sign_up_id: str, request: Request, session: SessionDep,
                                 client: TemporalDep) -> dict:
     row, raw, signature = await _authenticated(request, session, sign_up_id, "identity_verification")
@@ -193,7 +195,7 @@ async def verification_callback(sign_up_id: str, request: Request, session: Sess
     return {"id": sign_up_id, "verification": status.verification, "state": status.state}
 
 
-@router.post("/{sign_up_id}/approval")
+@router.post("/{sign_up_id}/approval", response_model=shapes.SignUpDecisionResult)
 async def approval_callback(sign_up_id: str, request: Request, session: SessionDep,
                             client: TemporalDep) -> dict:
     row, raw, signature = await _authenticated(request, session, sign_up_id, "approval")

@@ -3,27 +3,29 @@
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import col, select
 
-from activities.invitations import redeem_url
-from workflows.messages.invitation import InvitationSpec
-from foyer.audit import audit
 from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
-from workflows.client.invitations import invite, revoke
+from api.graph import GraphRouter
 from api.odata import collection, list_page
-from api.schemas import GraphModel, iso, normalize_email
-from foyer.durations import parse_duration
+from api.schemas import GraphModel, iso
+from api.schemas import invitations as shapes
+from foyer.audit import audit
+from foyer.durations import check_duration
+from foyer.rules.emails import normalize_email
 from foyer.names import DisplayName, MultilineText
 from foyer.policy import domain_allowed, email_domain, invitation_refusal, may_invite
+from foyer.usecases.invitations import redeem_url
 from models.directory import Application, Group, Organization, User
 from models.enums import ADMIN_ROLES, InvitationState
 from models.invitation import Invitation
-from workflows.messages import RevokeRequest
+from workflows.client.invitations import invite_guest, revoke
+from workflows.messages.invitation import InvitationSpec, RevokeRequest
 
-router = APIRouter(prefix="/v1.0/invitations", tags=["invitations"])
+router = GraphRouter(prefix="/v1.0/invitations", tags=["invitations"])
 
 
 class EmailAddress(GraphModel):
@@ -74,9 +76,7 @@ class InvitationCreate(GraphModel):
     def _lifetime(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        delta = parse_duration(value)
-        if not (parse_duration("PT1H") <= delta <= parse_duration("P365D")):
-            raise ValueError("foyerLinkLifetime must be between PT1H and P365D")
+        check_duration(value, "foyerLinkLifetime", at_least="PT1H", at_most="P365D")
         return value
 
 
@@ -124,7 +124,7 @@ async def _refuse_and_audit(session, org: Organization, caller: Caller, email: s
     return error
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=shapes.Invitation)
 async def create_invitation(body: InvitationCreate, caller: CallerDep, session: SessionDep,
                             org: OrganizationDep, client: TemporalDep) -> dict:
     email = body.invited_user_email_address
@@ -178,7 +178,7 @@ async def create_invitation(body: InvitationCreate, caller: CallerDep, session: 
         lifetime=body.foyer_link_lifetime,
     )
     await session.close()  # nothing to hold open while the workflow runs
-    result = await invite(client, spec)
+    result = await invite_guest(client, spec)
     row = await session.get(Invitation, result.invitation_id)
     return invitation_body(row, status=result.status, with_url=True)
 
@@ -200,7 +200,7 @@ INVITATION_FIELDS = {
 }
 
 
-@router.get("")
+@router.get("", response_model=shapes.InvitationCollection)
 async def list_invitations(request: Request, caller: InviterCaller, session: SessionDep,
                            org: OrganizationDep) -> dict:
     page = await list_page(request, session, Invitation, INVITATION_FIELDS,
@@ -212,13 +212,13 @@ async def _get(session, org, invitation_id: str) -> Invitation:
     return await get_in_org(session, Invitation, org, invitation_id, "invitation")
 
 
-@router.get("/{invitation_id}")
+@router.get("/{invitation_id}", response_model=shapes.Invitation)
 async def get_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
                          org: OrganizationDep) -> dict:
     return invitation_body(await _get(session, org, invitation_id))
 
 
-@router.post("/{invitation_id}/resend", status_code=201)
+@router.post("/{invitation_id}/resend", status_code=201, response_model=shapes.Invitation)
 async def resend_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
                             org: OrganizationDep, client: TemporalDep) -> dict:
     """A fresh invitation with the same content: new link, new lifetime; the old link stops working."""
@@ -245,12 +245,12 @@ async def resend_invitation(invitation_id: str, caller: InviterCaller, session: 
         lifetime=row.lifetime if row.lifetime != org.invitation_lifetime else None,
     )
     await session.close()
-    result = await invite(client, spec)
+    result = await invite_guest(client, spec)
     return invitation_body(await session.get(Invitation, result.invitation_id), status=result.status,
                            with_url=True)
 
 
-@router.post("/{invitation_id}/revoke")
+@router.post("/{invitation_id}/revoke", response_model=shapes.Invitation)
 async def revoke_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
                             org: OrganizationDep, client: TemporalDep) -> dict:
     row = await _get(session, org, invitation_id)

@@ -10,7 +10,6 @@ invitations already waiting too.
 """
 
 import re
-from datetime import timedelta
 from typing import Literal
 
 from fastapi import Response
@@ -20,9 +19,10 @@ from foyer.audit import audit
 from api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep
 from api.errors import bad_request, not_found
 from api.graph import GraphRouter
-from api.schemas import GraphModel, iso, normalize_email
+from api.schemas import GraphModel, iso
+from foyer.rules.emails import normalize_email
 from api.schemas import organization as shapes
-from foyer.durations import parse_duration
+from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName
 from models.directory import Organization
 from models.enums import AllowInvitesFrom, DomainListMode
@@ -31,7 +31,6 @@ organization_router = GraphRouter(prefix="/v1.0/organization", tags=["organizati
 policies_router = GraphRouter(prefix="/v1.0/policies", tags=["policies"])
 routers = (organization_router, policies_router)
 
-MIN_LIFETIME, MAX_LIFETIME = parse_duration("PT1H"), parse_duration("P365D")
 MAX_DOMAINS = 1000
 MAX_REMINDERS = 10
 DOMAIN_PATTERN = re.compile(
@@ -174,13 +173,6 @@ class DomainRestrictions(GraphModel):
         return seen
 
 
-def _duration(value: str, field: str) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise ValueError(f"{field}: {error}") from None
-
-
 class ExternalCollaborationUpdate(GraphModel):
     domain_restrictions: DomainRestrictions | None = None
     email_one_time_passcode_enabled: StrictBool | None = None
@@ -192,8 +184,7 @@ class ExternalCollaborationUpdate(GraphModel):
     def _lifetime(cls, value: str | None) -> str | None:
         if value is None:
             raise ValueError("may not be null")
-        if not MIN_LIFETIME <= _duration(value, "invitationLifetime") <= MAX_LIFETIME:
-            raise ValueError("invitationLifetime must be between PT1H and P365D")
+        check_duration(value, "invitationLifetime", at_least="PT1H", at_most="P365D")
         return value
 
     @field_validator("invitation_reminders")
@@ -201,9 +192,7 @@ class ExternalCollaborationUpdate(GraphModel):
     def _reminders(cls, value: list[str] | None) -> list[str]:
         if value is None:
             raise ValueError("may not be null; use [] for no reminders")
-        parsed = [(_duration(v, "invitationReminders"), v) for v in value]
-        if any(delta <= timedelta(0) for delta, _ in parsed):
-            raise ValueError("invitationReminders must be longer than zero")
+        parsed = [(check_duration(v, "invitationReminders"), v) for v in value]
         if len({delta for delta, _ in parsed}) != len(parsed):
             raise ValueError("invitationReminders has the same reminder twice")
         return [v for _, v in sorted(parsed)]

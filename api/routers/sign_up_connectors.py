@@ -12,34 +12,29 @@ Whatever the type, Foyer signs every call with `X-Foyer-Signature` keyed by the 
 `foyerSigningSecret`, returned once by the create (derived from FOYER_SECRET_KEY, never stored).
 """
 
-import base64
-import binascii
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Body, Response
+from fastapi import Body, Response
 from pydantic import Field, field_validator
 from sqlmodel import select
 
 from foyer.audit import audit
 from api.deps import AdminCaller, Caller, GlobalAdminCaller, OrganizationDep, SessionDep, get_in_org
 from api.errors import GraphError, bad_request
-from api.routers.entitlement_catalog import commit
+from api.graph import GraphRouter
+from foyer.usecases.updates import commit
 from api.schemas import GraphModel
+from api.schemas import sign_up as shapes
+from api.schemas.sign_up import BASIC, CERTIFICATE, PKCS12, SIGNATURE, certificate_info, connector_body
 from foyer import outbound
 from foyer.names import DisplayName
-from foyer.security import SealedValueError, connector_secret
 from models.base import utcnow
 from models.directory import Organization
 from models.sign_up import ApiConnector, UserFlow
 
-router = APIRouter(prefix="/v1.0/identity/apiConnectors", tags=["self-service sign-up"])
+router = GraphRouter(prefix="/v1.0/identity/apiConnectors", tags=["self-service sign-up"])
 
-BASIC = "#microsoft.graph.basicAuthentication"
-CERTIFICATE = "#microsoft.graph.clientCertificateAuthentication"
-PKCS12 = "#microsoft.graph.pkcs12Certificate"
-SIGNATURE = "#microsoft.foyer.signatureAuthentication"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -59,55 +54,6 @@ async def check_destination(target_url: str) -> None:
         await outbound.check_url(target_url)
     except ValueError as error:
         raise bad_request(str(error)) from None
-
-
-def certificate_info(pkcs12_value: str, password: str | None) -> dict:
-    """Thumbprint (SHA-1, as Graph shows it) and validity (NumericDate seconds) of a PKCS#12;
-    GraphError 400 if it cannot be read with the password, has no key, or has expired."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    try:
-        data = base64.b64decode(pkcs12_value, validate=True)
-        key, certificate, _ = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
-    except (ValueError, binascii.Error, TypeError):
-        raise bad_request("pkcs12Value is not a base64 PKCS#12 that opens with the password") from None
-    if key is None or certificate is None:
-        raise bad_request("the PKCS#12 must hold the client certificate and its private key")
-    not_before = int(certificate.not_valid_before_utc.timestamp())
-    not_after = int(certificate.not_valid_after_utc.timestamp())
-    if not_after <= time.time():
-        raise bad_request("the client certificate has expired")
-    return {"thumbprint": certificate.fingerprint(hashes.SHA1()).hex().upper(),
-            "notBefore": not_before, "notAfter": not_after, "isActive": True}
-
-
-def authentication_body(row: ApiConnector) -> dict:
-    if row.authentication_type == "basic":
-        return {"@odata.type": BASIC, "username": row.basic_username, "password": "******"}
-    if row.authentication_type == "certificate":
-        certificates = []
-        if row.certificate_pkcs12:
-            try:
-                certificates = [certificate_info(row.credential("certificate_pkcs12"),
-                                                 row.credential("certificate_password"))]
-            except (GraphError, SealedValueError):
-                # Expired since the upload, or sealed under a key since retired: shown, not active.
-                certificates = [{"thumbprint": row.certificate_thumbprint, "isActive": False}]
-        return {"@odata.type": CERTIFICATE, "certificateList": certificates}
-    return {"@odata.type": SIGNATURE}
-
-
-def connector_body(row: ApiConnector, *, with_secret: bool = False) -> dict:
-    body: dict[str, Any] = {
-        "id": row.id, "displayName": row.display_name, "targetUrl": row.target_url,
-        "authenticationConfiguration": authentication_body(row),
-        "foyerTimeoutSeconds": row.timeout_seconds,
-    }
-    if with_secret:
-        # Shown once: the receiver verifies Foyer's calls with it and signs its callbacks.
-        body["foyerSigningSecret"] = connector_secret(row.id)
-    return body
 
 
 def apply_authentication(row: ApiConnector, config: Any) -> str:
@@ -150,7 +96,10 @@ def apply_authentication(row: ApiConnector, config: Any) -> str:
 def set_certificate(row: ApiConnector, pkcs12_value: str, password: Any) -> None:
     if password is not None and not isinstance(password, str):
         raise bad_request("password must be a string")
-    info = certificate_info(pkcs12_value, password)
+    try:
+        info = certificate_info(pkcs12_value, password)
+    except ValueError as error:
+        raise bad_request(str(error)) from None
     row.authentication_type = "certificate"
     row.set_credentials(certificate_pkcs12=pkcs12_value, certificate_password=password)
     row.certificate_thumbprint = info["thumbprint"]
@@ -212,7 +161,7 @@ def parse(model, data: dict):
         raise bad_request("; ".join(parts)) from None
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=shapes.IdentityApiConnector)
 async def create_connector(caller: GlobalAdminCaller, session: SessionDep, org: OrganizationDep,
                            body: Any = Body(...)) -> dict:
     rest, auth, _ = split_body(body)
@@ -228,14 +177,14 @@ async def create_connector(caller: GlobalAdminCaller, session: SessionDep, org: 
     return connector_body(row, with_secret=True)
 
 
-@router.get("")
+@router.get("", response_model=shapes.IdentityApiConnectorCollection)
 async def list_connectors(caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
     rows = (await session.exec(select(ApiConnector).where(ApiConnector.organization_id == org.id)
                                .order_by(ApiConnector.created_date_time, ApiConnector.id))).all()
     return {"value": [connector_body(r) for r in rows]}
 
 
-@router.get("/{connector_id}")
+@router.get("/{connector_id}", response_model=shapes.IdentityApiConnector)
 async def get_connector(connector_id: str, caller: AdminCaller, session: SessionDep,
                         org: OrganizationDep) -> dict:
     return connector_body(await get_in_org(session, ApiConnector, org, connector_id, "API connector"))
@@ -275,7 +224,7 @@ class CertificateUpload(GraphModel):
     password: str | None = None
 
 
-@router.post("/{connector_id}/uploadClientCertificate")
+@router.post("/{connector_id}/uploadClientCertificate", response_model=shapes.IdentityApiConnector)
 async def upload_client_certificate(connector_id: str, body: CertificateUpload, caller: GlobalAdminCaller,
                                     session: SessionDep, org: OrganizationDep) -> dict:
     row = await get_in_org(session, ApiConnector, org, connector_id, "API connector")

@@ -9,10 +9,9 @@ organization id, so it is stable for the life of the organization and the same o
 """
 
 import uuid
-from datetime import timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 from pydantic import Field, StrictBool, field_validator
 from sqlmodel import col, func, select
 
@@ -21,18 +20,20 @@ from api.deps import (
     AdminCaller, Caller, GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org,
 )
 from api.errors import GraphError, bad_request, not_found
-from api.routers.entitlement_catalog import commit, reference_id
-from api.routers.sign_up_connectors import connector_body
+from api.graph import GraphRouter, reference_id
+from foyer.usecases.updates import commit
 from api.schemas import GraphModel, iso
-from foyer.durations import parse_duration
+from api.schemas import sign_up as shapes
+from api.schemas.sign_up import connector_body
+from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText
 from models.base import utcnow
 from models.directory import Application, Organization, User
 from models.sign_up import SIGN_UP_ENDED, ApiConnector, SignUp, UserFlow, UserFlowAttribute
 
-flows_router = APIRouter(prefix="/v1.0/identity/b2xUserFlows", tags=["self-service sign-up"])
-attributes_router = APIRouter(prefix="/v1.0/identity/userFlowAttributes", tags=["self-service sign-up"])
-policy_router = APIRouter(prefix="/v1.0/policies", tags=["policies"])
+flows_router = GraphRouter(prefix="/v1.0/identity/b2xUserFlows", tags=["self-service sign-up"])
+attributes_router = GraphRouter(prefix="/v1.0/identity/userFlowAttributes", tags=["self-service sign-up"])
+policy_router = GraphRouter(prefix="/v1.0/policies", tags=["policies"])
 routers = (flows_router, attributes_router, policy_router)
 
 # --- attributes -------------------------------------------------------------------------------
@@ -104,14 +105,14 @@ async def record(session, org: Organization, caller: Caller, activity: str, targ
                 target_id=target_id, target_name=target_name, details=details)
 
 
-@attributes_router.get("")
+@attributes_router.get("", response_model=shapes.IdentityUserFlowAttributeCollection)
 async def list_attributes(caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
     rows = (await session.exec(select(UserFlowAttribute).where(UserFlowAttribute.organization_id == org.id)
                                .order_by(UserFlowAttribute.created_date_time, UserFlowAttribute.id))).all()
     return {"value": [built_in_body(a) for a in BUILT_IN] + [custom_body(r) for r in rows]}
 
 
-@attributes_router.post("", status_code=201)
+@attributes_router.post("", status_code=201, response_model=shapes.IdentityUserFlowAttribute)
 async def create_attribute(body: AttributeCreate, caller: GlobalAdminCaller, session: SessionDep,
                            org: OrganizationDep) -> dict:
     name = body.display_name.replace(" ", "")
@@ -137,7 +138,7 @@ async def custom_attribute(session, org, attribute_id: str) -> UserFlowAttribute
     return await get_in_org(session, UserFlowAttribute, org, attribute_id, "user flow attribute")
 
 
-@attributes_router.get("/{attribute_id}")
+@attributes_router.get("/{attribute_id}", response_model=shapes.IdentityUserFlowAttribute)
 async def get_attribute(attribute_id: str, caller: AdminCaller, session: SessionDep,
                         org: OrganizationDep) -> dict:
     if attribute_id in BUILT_IN:
@@ -183,16 +184,14 @@ IDENTITY_PROVIDERS = {
 }
 STEPS = {"postFederationSignup": "post_federation_signup_connector_id",
          "postAttributeCollection": "post_attribute_collection_connector_id"}
-MAX_DURATION = timedelta(days=90)
 
 
-def duration(value: str, field: str, at_most: timedelta = MAX_DURATION) -> str:
+def duration(value: str, field: str) -> str:
+    """A timeout or reminder of the flow's steps: PT1M to P90D (the one duration rule), a 400."""
     try:
-        delta = parse_duration(value)
-    except (ValueError, TypeError):
-        raise bad_request(f"{field}: {value!r} is not an ISO 8601 duration such as P2D or PT12H") from None
-    if not timedelta(minutes=1) <= delta <= at_most:
-        raise bad_request(f"{field} must be between PT1M and P{at_most.days}D")
+        check_duration(value, field, at_least="PT1M", at_most="P90D")
+    except ValueError as error:
+        raise bad_request(str(error)) from None
     return value
 
 
@@ -314,7 +313,7 @@ async def save_flow(session, org, caller, row: UserFlow, activity: str, **change
     await commit(session, "the user flow could not be saved")
 
 
-@flows_router.post("", status_code=201)
+@flows_router.post("", status_code=201, response_model=shapes.B2xIdentityUserFlow)
 async def create_flow(body: FlowCreate, caller: GlobalAdminCaller, session: SessionDep,
                       org: OrganizationDep) -> dict:
     flow_id = body.id.strip()
@@ -351,7 +350,7 @@ async def create_flow(body: FlowCreate, caller: GlobalAdminCaller, session: Sess
     return flow_body(row)
 
 
-@flows_router.get("")
+@flows_router.get("", response_model=shapes.B2xIdentityUserFlowCollection)
 async def list_flows(caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
     rows = (await session.exec(select(UserFlow).where(UserFlow.organization_id == org.id)
                                .order_by(UserFlow.created_date_time, UserFlow.id))).all()
@@ -361,7 +360,7 @@ async def list_flows(caller: AdminCaller, session: SessionDep, org: Organization
 EXPANDABLE = ("apiConnectorConfiguration", "identityProviders", "userAttributeAssignments")
 
 
-@flows_router.get("/{flow_id}")
+@flows_router.get("/{flow_id}", response_model=shapes.B2xIdentityUserFlow)
 async def get_flow_route(flow_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                          expand: str | None = Query(None, alias="$expand")) -> dict:
     """Graph's `$expand`: identityProviders, userAttributeAssignments, apiConnectorConfiguration
@@ -481,13 +480,15 @@ def find_assignment(row: UserFlow, assignment_id: str) -> int:
     raise not_found(f"user attribute assignment {assignment_id}")
 
 
-@flows_router.get("/{flow_id}/userAttributeAssignments")
+@flows_router.get("/{flow_id}/userAttributeAssignments",
+                  response_model=shapes.IdentityUserFlowAttributeAssignmentCollection)
 async def list_assignments(flow_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep) -> dict:
     row = await get_flow(session, org, flow_id)
     return {"value": [assignment_body(a) for a in row.user_attribute_assignments]}
 
 
-@flows_router.post("/{flow_id}/userAttributeAssignments", status_code=201)
+@flows_router.post("/{flow_id}/userAttributeAssignments", status_code=201,
+                   response_model=shapes.IdentityUserFlowAttributeAssignment)
 async def create_assignment(flow_id: str, body: AssignmentCreate, caller: GlobalAdminCaller,
                             session: SessionDep, org: OrganizationDep) -> dict:
     row = await get_flow(session, org, flow_id)
@@ -525,7 +526,8 @@ async def set_order(flow_id: str, caller: GlobalAdminCaller, session: SessionDep
     return Response(status_code=204)
 
 
-@flows_router.get("/{flow_id}/userAttributeAssignments/{assignment_id}")
+@flows_router.get("/{flow_id}/userAttributeAssignments/{assignment_id}",
+                  response_model=shapes.IdentityUserFlowAttributeAssignment)
 async def get_assignment(flow_id: str, assignment_id: str, caller: AdminCaller, session: SessionDep,
                          org: OrganizationDep) -> dict:
     row = await get_flow(session, org, flow_id)
@@ -567,7 +569,7 @@ async def delete_assignment(flow_id: str, assignment_id: str, caller: GlobalAdmi
 
 # --- apiConnectorConfiguration -----------------------------------------------------------------
 
-@flows_router.get("/{flow_id}/apiConnectorConfiguration")
+@flows_router.get("/{flow_id}/apiConnectorConfiguration", response_model=shapes.UserFlowApiConnectorConfiguration)
 async def get_connector_configuration(flow_id: str, caller: AdminCaller, session: SessionDep,
                                       org: OrganizationDep, expand: str | None = Query(None, alias="$expand")) -> dict:
     row = await get_flow(session, org, flow_id)
@@ -622,7 +624,7 @@ async def remove_step_connector(flow_id: str, step: str, caller: GlobalAdminCall
 
 # --- identityProviders -------------------------------------------------------------------------
 
-@flows_router.get("/{flow_id}/identityProviders")
+@flows_router.get("/{flow_id}/identityProviders", response_model=shapes.IdentityProviderCollection)
 async def list_identity_providers(flow_id: str, caller: AdminCaller, session: SessionDep,
                                   org: OrganizationDep) -> dict:
     return {"value": identity_providers_body(await get_flow(session, org, flow_id))}
@@ -676,7 +678,7 @@ class AuthenticationFlowsUpdate(GraphModel):
     self_service_sign_up: SelfServiceSignUp
 
 
-@policy_router.get("/authenticationFlowsPolicy")
+@policy_router.get("/authenticationFlowsPolicy", response_model=shapes.AuthenticationFlowsPolicy)
 async def get_authentication_flows_policy(caller: MemberCaller, org: OrganizationDep) -> dict:
     return authentication_flows_body(org)
 

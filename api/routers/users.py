@@ -6,61 +6,28 @@ pending invitation through its workflow first, so nothing keeps running for a us
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import Field, PrivateAttr, StrictBool, field_validator, model_validator
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
-from foyer.audit import audit
-from workflows.client.access_requests import end_access_of
 from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from api.errors import GraphError, bad_request
-from foyer.errors import Refused
+from api.graph import GraphRouter
 from api.odata import collection, list_page
-from workflows.client.invitations import revoke
-from api.schemas import GraphModel, iso, normalize_email
+from api.schemas import GraphModel
+from api.schemas import directory as shapes
+from api.schemas.directory import GROUP_FIELDS, USER_FIELDS, directory_group_body, user_body
+from foyer.audit import audit
+from foyer.rules.emails import normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
-from models.directory import AppRoleAssignment, Group, GroupMember, User
-from models.enums import InvitationState, UserType
-from models.invitation import Invitation, Passcode
-from models.token import ApiToken
-from workflows.invitation import RevokeRequest
+from foyer.usecases.updates import update_with_audit
+from models.directory import Group, GroupMember, User
+from models.enums import UserType
+from workflows.client import directory
 
-router = APIRouter(prefix="/v1.0/users", tags=["users"])
-
-USER_FIELDS = {
-    "id": "id", "displayName": "display_name", "givenName": "given_name", "surname": "surname",
-    "mail": "mail", "userPrincipalName": "user_principal_name", "userType": "user_type",
-    "externalUserState": "external_user_state",
-    "externalUserStateChangeDateTime": "external_user_state_change_date_time",
-    "creationType": "creation_type", "accountEnabled": "account_enabled",
-    "createdDateTime": "created_date_time",
-}
-
-
-def user_body(user: User) -> dict:
-    return {
-        "id": user.id,
-        "displayName": user.display_name,
-        "givenName": user.given_name,
-        "surname": user.surname,
-        "mail": user.mail,
-        "userPrincipalName": user.user_principal_name,
-        "userType": user.user_type,
-        "externalUserState": user.external_user_state,
-        "externalUserStateChangeDateTime": iso(user.external_user_state_change_date_time),
-        "creationType": user.creation_type,
-        "identities": user.identities,
-        "accountEnabled": user.account_enabled,
-        "createdDateTime": iso(user.created_date_time),
-    }
-
-
-def directory_user_body(user: User) -> dict:
-    """A user inside a directoryObject collection (group members), typed as Graph types it."""
-    return {"@odata.type": "#microsoft.graph.user", **user_body(user)}
+router = GraphRouter(prefix="/v1.0/users", tags=["users"])
 
 
 def Name():  # noqa: N802 - reads as a type in the models below
@@ -166,14 +133,14 @@ async def get_user(session, org, user_id: str) -> User:
 
 
 
-@router.get("")
+@router.get("", response_model=shapes.UserCollection)
 async def list_users(request: Request, caller: MemberCaller, session: SessionDep,
                      org: OrganizationDep) -> dict:
     page = await list_page(request, session, User, USER_FIELDS, where=[User.organization_id == org.id])
     return collection(request, page, user_body)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=shapes.User)
 async def create_user(body: UserCreate, caller: AdminCaller, session: SessionDep,
                       org: OrganizationDep) -> dict:
     domains = {d["name"].lower() for d in org.verified_domains}
@@ -210,7 +177,7 @@ def _conflict(clash: User, body: UserCreate) -> GraphError:
                       f"Another object with the same value for property {prop} already exists.")
 
 
-@router.get("/{user_id}")
+@router.get("/{user_id}", response_model=shapes.User)
 async def get_user_by_id(user_id: str, caller: MemberCaller, session: SessionDep,
                          org: OrganizationDep) -> dict:
     return user_body(await get_user(session, org, user_id))
@@ -225,14 +192,10 @@ async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, sessi
         return Response(status_code=204)
     if not changes:
         raise bad_request("nothing to update: give displayName, givenName, surname or accountEnabled")
-    for name, value in changes.items():
-        setattr(user, name, value)
-    session.add(user)
-    await audit(session, key=None, category="UserManagement", activity="Update user",
-                organization_id=org.id, **caller.actor, target_type="User", target_id=user.id,
-                target_name=user.user_principal_name,
-                details={"modifiedProperties": ",".join(body.model_dump(by_alias=True, exclude_unset=True))})
-    await session.commit()
+    await update_with_audit(session, user, changes,
+                            modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
+                            category="UserManagement", activity="Update user", organization_id=org.id,
+                            actor=caller.actor, target_type="User", target_name=user.user_principal_name)
     return Response(status_code=204)
 
 
@@ -240,57 +203,16 @@ async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, sessi
 async def delete_user(user_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                       client: TemporalDep) -> Response:
     """Deleting a guest ends their open workflows and removes their memberships."""
-    user = await get_user(session, org, user_id)
-    pending = (await session.exec(select(Invitation.id, Invitation.workflow_id).where(
-        Invitation.user_id == user.id, Invitation.state == InvitationState.pending))).all()
-    # The workflows write to the database themselves: hold no transaction open meanwhile.
-    await session.rollback()  # (this expires what the session loaded: `org` is reloaded below)
-    for invitation_id, workflow_id in pending:
-        try:
-            await revoke(client, workflow_id, RevokeRequest(
-                invitation_id=invitation_id, **caller.actor, reason="user deleted"))
-        except Refused as error:
-            if error.status != 409:  # 409: it stopped being pending meanwhile; nothing to end
-                raise
-    canceled_requests, removed_assignments = await end_access_of(client, session, user_id)
-    await session.rollback()
-
-    await session.refresh(org)
-    user = await get_user(session, org, user_id)
-    record = {"target_id": user.id, "target_name": user.user_principal_name,
-              "details": {"userType": user.user_type, "mail": user.mail or "",
-                          "revokedInvitations": ",".join(i for i, _ in pending),
-                          "canceledRequests": canceled_requests,
-                          "removedAssignments": removed_assignments}}
-    invitation_ids = select(Invitation.id).where(Invitation.user_id == user.id)
-    for statement in (
-        delete(Passcode).where(col(Passcode.invitation_id).in_(invitation_ids)),
-        delete(Invitation).where(Invitation.user_id == user.id),
-        delete(GroupMember).where(GroupMember.user_id == user.id),
-        delete(AppRoleAssignment).where(AppRoleAssignment.principal_id == user.id),
-        delete(ApiToken).where(ApiToken.user_id == user.id),
-        delete(User).where(User.id == user.id),
-    ):
-        await session.exec(statement)  # type: ignore[call-overload]
-    await audit(session, key=None, category="UserManagement", activity="Delete user",
-                organization_id=org.id, **caller.actor, target_type="User", **record)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise GraphError(409, "Request_BadRequest",
-                         "the user is still referenced by other directory objects; "
-                         "remove those references first") from None
+    await get_user(session, org, user_id)
+    await directory.delete_user(client, session, org.id, user_id, actor=caller.actor)
     return Response(status_code=204)
 
 
-@router.get("/{user_id}/memberOf")
+@router.get("/{user_id}/memberOf", response_model=shapes.GroupCollection)
 async def list_member_of(user_id: str, request: Request, caller: MemberCaller, session: SessionDep,
                          org: OrganizationDep) -> dict:
-    from api.routers.groups import GROUP_FIELDS, group_body  # groups imports this module
-
     user = await get_user(session, org, user_id)
     groups = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
     page = await list_page(request, session, Group, GROUP_FIELDS, where=[
         Group.organization_id == org.id, col(Group.id).in_(groups)])
-    return collection(request, page, lambda g: {"@odata.type": "#microsoft.graph.group", **group_body(g)})
+    return collection(request, page, directory_group_body)

@@ -1,24 +1,12 @@
 """Request and response shapes shared by routers: camelCase on the wire, as Graph spells it."""
 
-import re
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-# The local part holds no blank, quote, bracket, separator or control character: an address goes
-# into a mail header as it is.
-EMAIL_PATTERN = re.compile(r"^[^@\s\"<>,;\x00-\x1f\x7f-\x9f]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-
 Item = TypeVar("Item", bound=BaseModel)
-
-
-def normalize_email(value: str, field: str = "email address") -> str:
-    value = (value or "").strip()
-    if len(value) > 254 or not EMAIL_PATTERN.match(value):
-        raise ValueError(f"{value!r} is not a valid {field}")
-    return value.lower()
 
 
 class GraphModel(BaseModel):

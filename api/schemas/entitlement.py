@@ -16,9 +16,10 @@ from urllib.parse import urlparse
 
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
-from api.schemas import GraphModel, utc
-from foyer.durations import parse_duration
+from api.schemas import GraphModel, iso, utc
+from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText, control_character_in_text
+from models.base import utcnow
 
 GRAPH = "#microsoft.graph."
 
@@ -119,24 +120,6 @@ def _references(sets: list[dict], path: str) -> list[tuple[str, str, str]]:
             if key in item:
                 found.append((kind, item[key], path))
     return found
-
-
-# --- durations ----------------------------------------------------------------------------------
-
-def iso_duration(value: Any, *, minimum: str | None = None, maximum: str | None = None) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 duration such as P14D or PT12H")
-    try:
-        delta = parse_duration(value)  # ValueError names the text
-    except OverflowError:
-        raise ValueError(f"{value!r} is far too long") from None
-    if delta <= timedelta(0):
-        raise ValueError(f"{value!r} must be longer than zero")
-    if minimum and delta < parse_duration(minimum):
-        raise ValueError(f"{value!r} is shorter than {minimum}")
-    if maximum and delta > parse_duration(maximum):
-        raise ValueError(f"{value!r} is longer than {maximum}")
-    return value
 
 
 # --- catalogs -----------------------------------------------------------------------------------
@@ -284,7 +267,9 @@ class Expiration(GraphModel):
     @field_validator("duration")
     @classmethod
     def _duration(cls, value):
-        return None if value is None else iso_duration(value, maximum="P3650D")
+        if value is not None:
+            check_duration(value, at_most="P3650D")
+        return value
 
     @field_validator("end_date_time")
     @classmethod
@@ -354,12 +339,15 @@ class ApprovalStage(GraphModel):
     @field_validator("duration_before_automatic_denial")
     @classmethod
     def _denial(cls, value):
-        return iso_duration(value, minimum="PT1H", maximum="P14D")
+        check_duration(value, at_least="PT1H", at_most="P14D")
+        return value
 
     @field_validator("duration_before_escalation")
     @classmethod
     def _escalation(cls, value):
-        return None if value is None else iso_duration(value, maximum="P14D")
+        if value is not None:
+            check_duration(value, at_most="P14D")
+        return value
 
     @field_validator("primary_approvers", mode="before")
     @classmethod
@@ -686,3 +674,123 @@ class ConnectedOrganizationUpdate(GraphModel):
     @classmethod
     def _sources(cls, value):
         return identity_sources(value)
+
+
+# --- assignment requests and approval decisions ------------------------------------------------
+
+USER_TYPES = ("userAdd", "userUpdate", "userRemove")
+ADMIN_TYPES = ("adminAdd", "adminUpdate", "adminRemove")
+EXPIRATION_TYPES = ("notSpecified", "noExpiration", "afterDateTime", "afterDuration")
+LONGEST_SCHEDULE = timedelta(days=3650)
+START_TOLERANCE = timedelta(minutes=5)
+
+IDENTIFIER = Field(min_length=1, max_length=100)
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} needs a time zone, such as 2030-01-31T00:00:00Z")
+    return utc(value, name) if value else None
+
+
+class ScheduleExpiration(GraphModel):
+    type: Literal[EXPIRATION_TYPES] = "notSpecified"  # type: ignore[valid-type]
+    end_date_time: datetime | None = None
+    duration: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        self.end_date_time = _aware(self.end_date_time, "endDateTime")
+        now = utcnow()
+        if self.type == "afterDuration":
+            if not self.duration:
+                raise ValueError("expiration of type afterDuration needs a duration such as P30D")
+            check_duration(self.duration, "duration", at_most="P3650D")
+        if self.type == "afterDateTime":
+            if self.end_date_time is None:
+                raise ValueError("expiration of type afterDateTime needs an endDateTime")
+            if self.end_date_time <= now:
+                raise ValueError("endDateTime is in the past")
+            if self.end_date_time > now + LONGEST_SCHEDULE:
+                raise ValueError("endDateTime is more than ten years away")
+        return self
+
+
+class Schedule(GraphModel):
+    start_date_time: datetime | None = None
+    expiration: ScheduleExpiration | None = None
+    recurrence: None = None  # Graph SDKs send it empty; Foyer has no recurring assignments
+
+    @model_validator(mode="after")
+    def _start(self):
+        self.start_date_time = _aware(self.start_date_time, "startDateTime")
+        if self.start_date_time and self.start_date_time > utcnow() + START_TOLERANCE:
+            raise ValueError("startDateTime in the future is not supported: an assignment starts "
+                             "when it is delivered")
+        return self
+
+    def stored(self) -> dict:
+        """Graph's entitlementManagementSchedule, as the workflow reads it. An expiration of type
+        notSpecified leaves the policy's."""
+        stored: dict[str, Any] = {}
+        if self.start_date_time:
+            stored["startDateTime"] = iso(self.start_date_time)
+        expiration = self.expiration
+        if expiration and expiration.type != "notSpecified":
+            stored["expiration"] = {"type": expiration.type}
+            if expiration.type == "afterDateTime":
+                stored["expiration"]["endDateTime"] = iso(expiration.end_date_time)
+            if expiration.type == "afterDuration":
+                stored["expiration"]["duration"] = expiration.duration
+        return stored
+
+
+class AssignmentReference(GraphModel):
+    access_package_id: str = IDENTIFIER
+    assignment_policy_id: str | None = Field(default=None, min_length=1, max_length=100)
+    target_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+def _answer(item: Any, index: int) -> dict:
+    """One answer, as the workflow reads it: {"question": {"id"}, "answeredValue"}. Graph's
+    spellings are accepted: answeredQuestion for question, value for answeredValue."""
+    where = f"answers[{index}]"
+    if not isinstance(item, dict):
+        raise ValueError(f"{where} must be an object with question and answeredValue")
+    question = item.get("question", item.get("answeredQuestion"))
+    question_id = question.get("id") if isinstance(question, dict) else item.get("questionId")
+    if not isinstance(question_id, str) or not question_id.strip() or len(question_id) > 200:
+        raise ValueError(f"{where}.question.id must name one of the policy's questions")
+    value = item.get("answeredValue", item.get("value"))
+    values = value if isinstance(value, list) else [value]
+    if value is not None and not all(isinstance(v, str) and len(v) <= 4000 for v in values):
+        raise ValueError(f"{where}.answeredValue must be text (or a list of texts for a "
+                         "multiple-choice question that allows several)")
+    if isinstance(value, list) and len(value) > 100:
+        raise ValueError(f"{where}.answeredValue has too many choices")
+    answer = {"question": {"id": question_id}, "answeredValue": value}
+    if isinstance(item.get("@odata.type"), str):
+        answer["@odata.type"] = item["@odata.type"]
+    return answer
+
+
+class AssignmentRequestCreate(GraphModel):
+    request_type: Literal[USER_TYPES + ADMIN_TYPES]  # type: ignore[valid-type]
+    assignment: AssignmentReference
+    justification: MultilineText | None = Field(default=None, max_length=4000)
+    answers: list[Any] = Field(default_factory=list, max_length=100)
+    schedule: Schedule | None = None
+
+    @field_validator("answers")
+    @classmethod
+    def _answers(cls, value: list[Any]) -> list[dict]:
+        answers = [_answer(item, index) for index, item in enumerate(value)]
+        ids = [a["question"]["id"] for a in answers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("answers: each question is answered once")
+        return answers
+
+
+class StageDecision(GraphModel):
+    review_result: Literal["Approve", "Deny"]
+    justification: MultilineText | None = Field(default=None, max_length=4000)

@@ -1,8 +1,11 @@
-"""Invitation use cases shared beyond the invitation activities (sign-up grants the same way)."""
+"""Invitation use cases shared beyond the invitation activities (sign-up grants the same way; the
+API shows the redeem link the invitation mail carries)."""
 
 from sqlmodel import col, select
 
+from foyer import security
 from foyer.audit import insert_ignore
+from foyer.settings import get_settings
 from models.base import utcnow
 from models.directory import AppRoleAssignment, Application, Group, GroupMember
 
@@ -21,3 +24,10 @@ async def grant_memberships(session, user_id: str, group_ids: list[str], applica
         rows = [AppRoleAssignment(application_id=a, principal_id=user_id).model_dump() for a in live]
         await insert_ignore(session, AppRoleAssignment, rows,
                             ["application_id", "principal_id", "app_role_id"])
+
+
+def redeem_url(link_id: str) -> str:
+    """The invitation's redeem link: what its mails carry and what `POST /v1.0/invitations`
+    shows its inviter once (`inviteRedeemUrl`). The token is derived from the link id with the
+    current secret key, so a rotated key makes the next mail's link (and this) use the new one."""
+    return f"{get_settings().public_url.rstrip('/')}/redeem/{security.link_token(link_id)}"

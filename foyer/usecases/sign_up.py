@@ -2,9 +2,30 @@
 
 from sqlmodel import select
 
+from foyer import security
+from foyer.db import session_scope
+from foyer.rules.codes import MAX_WRONG_TRIES
+from models.base import utcnow
 from models.directory import Organization
+from models.sign_in import SignInChallenge
 from models.sign_up import UserFlow, UserFlowAttribute
-from workflows.messages.sign_up import SignUpFlow
+from workflows.messages.sign_up import CodeVerdict, SignUpFlow
+
+EMAIL_OTP = "EmailOtpSignup-OAUTH"
+
+
+def challenge_id(sign_up_id: str) -> str:
+    """The sign-up's SignInChallenge row: its own id space, so no sign-in attempt can reach it."""
+    return f"signup-{sign_up_id}"
+
+
+async def email_otp_flow(session, org: Organization, flow_id: str) -> UserFlow | None:
+    """The organization's user flow that offers sign-up with an email one-time passcode (the only
+    way the page proves an address), or None: the page shows it, the workflow starts from it."""
+    flow = await session.get(UserFlow, flow_id)
+    if flow is None or flow.organization_id != org.id or EMAIL_OTP not in (flow.identity_provider_ids or []):
+        return None
+    return flow
 
 
 async def snapshot_flow(session, org: Organization, flow: UserFlow) -> SignUpFlow:
@@ -23,3 +44,32 @@ async def snapshot_flow(session, org: Organization, flow: UserFlow) -> SignUpFlo
         post_federation_signup_connector_id=flow.post_federation_signup_connector_id,
         post_attribute_collection_connector_id=flow.post_attribute_collection_connector_id,
         identity_verification=flow.identity_verification, approval=flow.approval)
+
+
+async def record_sign_up_code_attempt(sign_up_id: str, code: str) -> CodeVerdict:
+    """The sign-up page's half of a code check, done against the database so that the code never
+    enters Temporal's history: a matching code marks the challenge accepted (`consumed_date_time`),
+    a wrong one counts (five lock the code). The row is locked, so concurrent attempts cannot
+    count past the limit. The page then sends the workflow's `verify` Update (unless the code was
+    merely wrong), and `check_sign_up_code` tells the workflow what was recorded."""
+    now = utcnow()
+    key = challenge_id(sign_up_id)
+    async with session_scope() as session:
+        challenge = await session.get(SignInChallenge, key, with_for_update=True)
+        if challenge is None:
+            return CodeVerdict(outcome="codeLocked", attempts_left=0)
+        if challenge.failed_attempts >= MAX_WRONG_TRIES:
+            return CodeVerdict(outcome="codeLocked", attempts_left=0)
+        if challenge.consumed_date_time is None and challenge.expires_date_time <= now:
+            return CodeVerdict(outcome="codeExpired")
+        # No code (an address already in the directory): every code is a wrong code.
+        if challenge.code_hash is not None and security.passcode_matches(key, code.strip(), challenge.code_hash):
+            # A repeat (the Update failed, the form was sent twice) is accepted again; the
+            # workflow moves past the code once.
+            challenge.consumed_date_time = challenge.consumed_date_time or now
+            session.add(challenge)
+            return CodeVerdict(outcome="accepted")
+        challenge.failed_attempts += 1
+        session.add(challenge)
+        left = MAX_WRONG_TRIES - challenge.failed_attempts
+        return CodeVerdict(outcome="wrongCode" if left > 0 else "codeLocked", attempts_left=left)

@@ -33,6 +33,12 @@ async def update_with_audit(session: AsyncSession, row: SQLModel, changes: Mappi
                 **actor, target_type=target_type, target_id=row.id,
                 target_name=target_name if target_name is not None else getattr(row, "display_name", None),
                 details={"modifiedProperties": ",".join(modified_properties)})
+    await commit(session, conflict)
+
+
+async def commit(session: AsyncSession, conflict: str) -> None:
+    """Commit; a concurrent change that breaks a constraint is Refused("conflictingObject",
+    `conflict`) (a 409 at the API), never a 500."""
     try:
         await session.commit()
     except IntegrityError:

@@ -12,7 +12,7 @@ from sqlmodel import select
 from foyer.db import session_scope
 from models.directory import GroupMember
 from models.enums import Role
-from tests.support import create_group_and_app
+from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"
 
@@ -34,7 +34,7 @@ async def test_catalog_owner_cannot_add_directory_groups_or_apps(api, admin, mak
     owner_headers = await make_token(Role.member, user_id=owner.id, name="catalog owner")
     catalog = (await api.post(f"{BASE}/catalogs", headers=admin, json={
         "displayName": f"Owned {uuid.uuid4().hex[:6]}", "foyerOwnerIds": [owner.id]})).json()
-    privileged, app = await create_group_and_app(organization_id, "Privileged admins")
+    privileged, app = await make_group_and_app(organization_id, "Privileged admins")
 
     for system, origin in (("AadGroup", privileged.id), ("AadApplication", app.id), ("AadApplication", app.app_id)):
         refused = await api.post(f"{BASE}/resourceRequests", headers=owner_headers, json=_add(catalog["id"], system, origin))
@@ -66,7 +66,7 @@ async def test_administrators_add_directory_groups_and_apps_to_any_catalog(api, 
     owner_headers = await make_token(Role.member, user_id=owner.id)
     catalog = (await api.post(f"{BASE}/catalogs", headers=admin, json={
         "displayName": f"Delegated {uuid.uuid4().hex[:6]}", "foyerOwnerIds": [owner.id]})).json()
-    group, app = await create_group_and_app(organization_id, "Delegated")
+    group, app = await make_group_and_app(organization_id, "Delegated")
     user_admin = await make_token(Role.user_administrator)
 
     group_added = await api.post(f"{BASE}/resourceRequests", headers=admin, json=_add(catalog["id"], "AadGroup", group.id))

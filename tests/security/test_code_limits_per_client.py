@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import httpx
 
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.portal_support import age_challenges, challenge_in
-from tests.sign_up_support import ask_code, make_flow
+from tests.sign_up_support import ask_code
+from tests.factories import make_flow
 from tests.support import age_passcodes, ask_for_code, invite, link_in, passcode_in
 
 CODES_PER_ADDRESS_PER_HOUR = 30  # activities.sign_in's ceiling, as the README documents it

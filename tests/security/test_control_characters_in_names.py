@@ -19,7 +19,7 @@ from models.audit import AuditRecord
 from models.directory import Organization, User
 from models.entitlement import AccessPackage
 from models.outbox import OutboxMessage
-from tests.entitlement_support import make_package, make_user, self_service, stage
+from tests.factories import make_package, make_user, self_service, stage
 from tests.support import invite, until
 from workflows.access_request import AccessRequestWorkflow
 
@@ -190,7 +190,8 @@ async def test_sign_up_form_refuses_control_characters_in_names(server, mail, or
     with the field's error, and what is right goes through."""
     import httpx
 
-    from tests.sign_up_support import make_flow, result_state, submit_attributes, through_code
+    from tests.sign_up_support import result_state, submit_attributes, through_code
+    from tests.factories import make_flow
     from tests.support import find_user, unique_email
 
     flow_id = await make_flow(organization_id)
@@ -212,7 +213,8 @@ async def test_sign_up_callbacks_and_decisions_refuse_control_characters(server,
     import httpx
 
     from tests.connector_server import connector_server
-    from tests.sign_up_support import callback, make_flow, sign_up_row, submit_attributes, through_code
+    from tests.sign_up_support import callback, sign_up_row, submit_attributes, through_code
+    from tests.factories import make_flow
     from tests.support import unique_email
 
     async with connector_server() as connectors:
@@ -253,7 +255,7 @@ def test_cli_token_name_refuses_control_characters():
         created = foyer("token", "create", "--name", bad, "--role", "member")
         assert created.returncode == 2, (bad, created.stdout, created.stderr)
         assert "control character" in created.stderr
-    from foyer.cli import create_token
+    from foyer.tokens import create_token
 
     with pytest.raises(ValueError):
         create_token("ops\r\nscript", "member")

@@ -17,7 +17,7 @@ from sqlmodel import select
 from workflows.messages.invitation import InvitationSpec
 from api.campaign_rows import judge, parse_json
 from foyer.errors import Refused
-from workflows.client.invitations import invite as start_invitation
+from workflows.client.invitations import invite_guest as start_invitation
 from foyer.db import session_scope
 from foyer.settings import get_settings
 from models.audit import AuditRecord
@@ -25,8 +25,9 @@ from models.campaign import Campaign, CampaignRow
 from models.directory import AppRoleAssignment, GroupMember, Organization
 from models.enums import Role
 from models.invitation import Invitation
-from tests.entitlement_support import make_user
-from tests.support import create_group_and_app, emailed_code, find_user, invite, link_in, submit_code
+from tests.factories import make_user
+from tests.support import emailed_code, find_user, invite, link_in, submit_code
+from tests.factories import make_group_and_app
 from tests.test_campaign_end_to_end import wait_for_state
 from workflows.campaign import CampaignWorkflow
 from workflows.messages import CampaignInput, campaign_workflow_id
@@ -72,7 +73,7 @@ def _denied(response) -> None:
 @pytest.mark.parametrize("role", ROLES)
 async def test_role_by_preassignment_matrix(api, make_token, make_member, organization_id, new_email,
                                             role, field):
-    group, app = await create_group_and_app(organization_id, "Privileged")
+    group, app = await make_group_and_app(organization_id, "Privileged")
     extra = {"none": {}, "foyerPreAssignedGroupIds": {"foyerPreAssignedGroupIds": [group.id]},
              "foyerPreAssignedApplicationIds": {"foyerPreAssignedApplicationIds": [app.id]},
              "invitedUserType": {"invitedUserType": "Member"}}[field]
@@ -99,7 +100,7 @@ async def test_role_by_preassignment_matrix(api, make_token, make_member, organi
 
 
 async def test_refused_preassignment_names_the_field(api, make_token, organization_id, new_email):
-    group, app = await create_group_and_app(organization_id, "Named")
+    group, app = await make_group_and_app(organization_id, "Named")
     inviter = await make_token(Role.guest_inviter)
     response = await api.post("/v1.0/invitations", headers=inviter, json={
         "invitedUserEmailAddress": new_email(), "inviteRedirectUrl": "https://app.contoso.test/",
@@ -120,7 +121,7 @@ async def test_reinviting_an_accepted_guest_grants_only_for_administrators(api, 
                                                                            organization_id):
     """Re-inviting a guest who already redeemed answers Completed and grants at once: only an
     administrator's invitation may carry groups or applications then."""
-    group, app = await create_group_and_app(organization_id, "Re-invite")
+    group, app = await make_group_and_app(organization_id, "Re-invite")
     guest = await make_user(organization_id, "Accepted Guest", guest=True)
     inviter = await make_token(Role.guest_inviter)
     member = await make_token(Role.member, user_id=(await make_user(organization_id, "Mo Member")).id)
@@ -147,7 +148,7 @@ async def test_the_recording_activity_refuses_what_the_inviter_may_not(temporal,
     """The activity that records an invitation (and grants at once to an accepted guest) checks
     the rule itself, from the inviter's role in the spec: a spec that reaches the workflow some
     other way than the API is refused just the same."""
-    group, app = await create_group_and_app(organization_id, "Activity")
+    group, app = await make_group_and_app(organization_id, "Activity")
     accepted = await make_user(organization_id, "Already Here", guest=True)
 
     def spec(email: str, role: str | None, **extra) -> InvitationSpec:
@@ -180,7 +181,7 @@ async def test_redemption_applies_no_grant_the_inviter_may_not_make(api, make_to
                                                                     organization_id, new_email):
     """Apply-time enforcement: even if a member's invitation row somehow carries groups,
     applications and Member type, redeeming it grants none of them."""
-    group, app = await create_group_and_app(organization_id, "Smuggled")
+    group, app = await make_group_and_app(organization_id, "Smuggled")
     member = await make_token(Role.member, user_id=(await make_user(organization_id, "Meg Member")).id)
     email = new_email()
     created = await invite(api, member, email)
@@ -209,7 +210,7 @@ async def test_redemption_applies_no_grant_the_inviter_may_not_make(api, make_to
 
 
 async def test_resend_is_checked_against_whoever_resends(api, admin, make_token, organization_id, new_email):
-    group, _ = await create_group_and_app(organization_id, "Resent")
+    group, _ = await make_group_and_app(organization_id, "Resent")
     created = await invite(api, admin, new_email(), sendInvitationMessage=False,
                            foyerPreAssignedGroupIds=[group.id])
     inviter = await make_token(Role.guest_inviter)
@@ -227,7 +228,7 @@ async def test_campaign_rows_follow_the_creators_role(api, admin, temporal, orga
     """A campaign row that pre-assigns what the campaign's creator may not is refused in the dry
     run and, should such a row be stored, fails when invited, with the reason; the creator's other
     rows go through."""
-    group, app = await create_group_and_app(organization_id, "Campaign")
+    group, app = await make_group_and_app(organization_id, "Campaign")
     rows = parse_json([
         {"invitedUserEmailAddress": new_email(), "inviteRedirectUrl": "https://app.test/",
          "foyerPreAssignedGroupIds": [group.id]},

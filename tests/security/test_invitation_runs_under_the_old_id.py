@@ -24,7 +24,7 @@ def old_workflow_id(organization_id: str, email: str) -> str:
 
 
 async def start_under_old_id(client, organization_id: str, email: str) -> str:
-    """What `workflows.client.invitations.invite` did before: update-with-start under the address's id."""
+    """What `workflows.client.invitations.invite_guest` did before: update-with-start under the address's id."""
     workflow_id = old_workflow_id(organization_id, email)
     spec = InvitationSpec(invitation_id=str(uuid.uuid4()), organization_id=organization_id, email=email,
                           proposed_user_id=str(uuid.uuid4()), invite_redirect_url="https://app.contoso.test/",

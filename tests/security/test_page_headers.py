@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from api.main import create_app
 from foyer import sessions
 from foyer.settings import get_settings
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.support import invite, link_in
 
 REQUIRED_DIRECTIVES = ("default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'",

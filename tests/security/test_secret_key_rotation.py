@@ -11,11 +11,11 @@ import time
 
 import httpx
 
-from activities.invitations import redeem_url
+from foyer.usecases.invitations import redeem_url
 from foyer import security, sessions
 from foyer.db import session_scope
 from models.invitation import Invitation
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.portal_support import challenge_in
 from tests.support import ask_for_code, invite, link_in, passcode_in, submit_code, unique_email
 
@@ -124,7 +124,8 @@ async def test_callback_signed_with_the_secret_derived_from_the_old_key(keys, ap
     rotation: accepted while the old key is listed. The body's decision is invalid on purpose: a
     callback whose signature is accepted is answered 400 (bad decision), a refused one 401."""
     from tests.connector_server import connector_server
-    from tests.sign_up_support import callback, make_flow
+    from tests.sign_up_support import callback
+    from tests.factories import make_flow
 
     async with connector_server() as connectors:
         system = await connectors.connector(organization_id)
@@ -175,7 +176,7 @@ async def test_extension_resume_signed_with_the_secret_derived_from_the_old_key(
     """The extension's receiver was given its foyerSigningSecret before the rotation and keeps
     signing its resume callbacks with it."""
     from workflows.client import access_requests
-    from tests.entitlement_support import request
+    from tests.factories import request
     from tests.extension_receiver import ExtensionReceiver, resume
     from tests.test_custom_extension_resume import configure
 
@@ -184,7 +185,7 @@ async def test_extension_resume_signed_with_the_secret_derived_from_the_old_key(
         package, policy, extension = await configure(api, admin, organization_id, receiver)
         guests = [await make_user(organization_id, name, guest=True) for name in ("Lee Listed", "Una Unlisted")]
         for guest in guests:
-            await access_requests.submit(temporal.client, request(organization_id, package, policy, guest))
+            await access_requests.submit_request(temporal.client, request(organization_id, package, policy, guest))
         listed, unlisted = [await created_event(receiver, guest.id) for guest in guests]
         assert receiver.bad_signatures == 0  # Foyer's own calls were signed with the old key's secret
 
@@ -232,7 +233,7 @@ async def test_receiver_holding_the_old_secret_verifies_foyers_calls_until_the_k
     verifies Foyer's callouts made after the rotation while the old key is listed, and stops
     verifying them once the old key is retired (it must then be given the new secret)."""
     from workflows.client import access_requests
-    from tests.entitlement_support import request
+    from tests.factories import request
     from tests.extension_receiver import ExtensionReceiver
     from tests.test_custom_extension_resume import configure
 
@@ -241,13 +242,13 @@ async def test_receiver_holding_the_old_secret_verifies_foyers_calls_until_the_k
         package, policy, _ = await configure(api, admin, organization_id, receiver)
         keys(None, OLD_KEY)
         listed = await make_user(organization_id, "Vic Verified", guest=True)
-        await access_requests.submit(temporal.client, request(organization_id, package, policy, listed))
+        await access_requests.submit_request(temporal.client, request(organization_id, package, policy, listed))
         await created_event(receiver, listed.id)
         assert receiver.bad_signatures == 0
 
         keys(None)
         retired = await make_user(organization_id, "Ray Retired", guest=True)
-        await access_requests.submit(temporal.client, request(organization_id, package, policy, retired))
+        await access_requests.submit_request(temporal.client, request(organization_id, package, policy, retired))
         deadline = time.monotonic() + 30
         while receiver.bad_signatures == 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

@@ -3,7 +3,7 @@ cannot sign a person out with a link or an image; a GET is 405 and changes nothi
 
 import httpx
 
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.portal_support import csrf_in, sign_in
 
 

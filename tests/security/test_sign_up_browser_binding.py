@@ -5,7 +5,8 @@ to that browser with a cookie only Foyer can make."""
 
 import httpx
 
-from tests.sign_up_support import make_flow, result_state, submit_attributes, through_code
+from tests.sign_up_support import result_state, submit_attributes, through_code
+from tests.factories import make_flow
 from tests.support import find_user, unique_email
 
 

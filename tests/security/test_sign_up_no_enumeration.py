@@ -13,8 +13,9 @@ from sqlmodel import func, select
 from foyer.db import session_scope
 from models.directory import User
 from models.outbox import OutboxMessage
-from tests.entitlement_support import make_user
-from tests.sign_up_support import ask_code, make_flow, sign_up_id_in, sign_up_row
+from tests.factories import make_user
+from tests.sign_up_support import ask_code, sign_up_id_in, sign_up_row
+from tests.factories import make_flow
 from tests.support import passcode_in, unique_email
 
 

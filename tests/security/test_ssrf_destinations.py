@@ -25,9 +25,10 @@ from foyer.settings import get_settings
 from models.audit import AuditRecord
 from models.entitlement import AssignmentPolicy, AssignmentRequest, Catalog, CustomExtensionCall
 from tests.connector_server import call, connector_server
-from tests.entitlement_support import make_package, make_user, request, self_service
+from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver
-from tests.sign_up_support import make_flow, result_state, sign_up_row, submit_attributes, through_code
+from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
+from tests.factories import make_flow
 from tests.support import unique_email
 from workflows.access_request import AccessRequestWorkflow
 
@@ -265,7 +266,7 @@ async def request_with_extension(api, temporal, owner_catalog, target_url: str, 
     before_call()
     guest = await make_user(package.organization_id, "Ivo Guest", guest=True)
     spec = request(package.organization_id, package, policy, guest)
-    await access_requests.submit(temporal.client, spec)
+    await access_requests.submit_request(temporal.client, spec)
     handle = temporal.client.get_workflow_handle_for(AccessRequestWorkflow.run,
                                                      f"access-request:{package.id}:{guest.id}")
     final = await handle.result()

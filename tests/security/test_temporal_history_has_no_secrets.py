@@ -17,11 +17,12 @@ from sqlmodel import select
 
 from foyer.db import session_scope
 from models.invitation import Invitation, Passcode
-from tests.entitlement_support import make_user
+from tests.factories import make_user
 from tests.portal_support import challenge_in
 from tests.sign_up_support import (
-    ask_code, make_flow, result_state, sign_up_id_in, sign_up_row, submit_attributes, through_code,
+    ask_code, result_state, sign_up_id_in, sign_up_row, submit_attributes, through_code,
 )
+from tests.factories import make_flow
 from tests.support import emailed_code, find_user, invite, link_in, passcode_in, submit_code, unique_email
 from tests.test_campaign_end_to_end import wait_for_state
 from workflows.messages import sign_in_workflow_id, sign_up_workflow_id

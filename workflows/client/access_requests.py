@@ -1,4 +1,7 @@
-"""Starting and steering AccessRequestWorkflows: used by the API, campaigns, tests and benchmarks."""
+"""Starting and steering AccessRequestWorkflows: used by the API, the pages, campaigns, tests and
+benchmarks. The two use cases of a request are here, once each: `submit_request` (ask for an
+access package) and `decide_stage` (an approver's decision); both check the database first
+(foyer.usecases.access) and leave the last word to the workflow's Update and its validator."""
 
 import asyncio
 
@@ -12,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from foyer.db import reading
 from foyer.errors import Refused
 from foyer.settings import get_settings
+from foyer.usecases.access import check_request_references, open_stage_workflow
 from models.entitlement import Assignment, AssignmentRequest
 from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
 from workflows.access_request import AccessRequestWorkflow
@@ -59,9 +63,14 @@ async def _closing(client: Client, workflow_id: str, spec: AccessRequestSpec) ->
         return True  # it closed between the two calls: try again
 
 
-async def submit(client: Client, spec: AccessRequestSpec) -> RequestPlan:
-    """Update-with-start on the (package, target) request workflow. An open request for the same
-    package and person answers 409 pendingRequestExists."""
+async def submit_request(client: Client, spec: AccessRequestSpec) -> RequestPlan:
+    """The one way to ask for an access package (Graph's POST assignmentRequests, the My Access
+    page, a campaign row, the bench and the tests): check that the request names things of its
+    organization, then Update-with-start the (package, target) request workflow, whose `submit`
+    Update and record_request activity check the policy. An open request for the same package
+    and person answers 409 pendingRequestExists."""
+    async with reading() as session:
+        await check_request_references(session, spec)
     workflow_id = access_request_workflow_id(spec.access_package_id, spec.target_id)
     attempts = 8
     for attempt in range(attempts):
@@ -104,7 +113,15 @@ async def _state_after(handle) -> RequestStatus | None:
         return None
 
 
-async def decide(client: Client, workflow_id: str, decision: Decision) -> DecisionResult:
+async def decide_stage(client: Client, decision: Decision, *, request_id: str | None = None,
+                       organization_id: str | None = None) -> DecisionResult:
+    """The one way an approver decides a stage (Graph's PATCH …/stages/{id}, the approval page,
+    the bench and the tests): find the open stage's request workflow (404 for a stage of another
+    request or organization, 409 stageAlreadyDecided once decided), then send its `decide`
+    Update, whose validator has the last word."""
+    async with reading() as session:
+        workflow_id = await open_stage_workflow(session, decision.stage_id, request_id=request_id,
+                                                organization_id=organization_id)
     handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
     try:
         return await handle.execute_update(AccessRequestWorkflow.decide, decision)

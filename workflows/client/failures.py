@@ -3,7 +3,7 @@ code; the workflow service not answering, or a workflow failing, is a transient 
 
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from foyer.errors import REFUSAL_STATUS, Refused
 
@@ -14,13 +14,22 @@ def refusal(error: BaseException | None, also: dict[str, int] | None = None) -> 
     seen = 0
     while error is not None and seen < 10:
         if isinstance(error, ApplicationError):
+            # The first detail, when it is a mapping, is what the refusal carries (field errors).
+            details = error.details[0] if error.details and isinstance(error.details[0], dict) else None
             if error.type in REFUSAL_STATUS:
-                return Refused(error.type, error.message)
+                return Refused(error.type, error.message, details=details)
             if also and error.type in also:
-                return Refused(error.type, error.message, status_hint=also[error.type])
+                return Refused(error.type, error.message, status_hint=also[error.type], details=details)
         error = error.__cause__
         seen += 1
     return None
+
+
+def run_closed(error: BaseException) -> bool:
+    """The workflow run an Update or query was sent to has ended (or never existed)."""
+    return isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND,
+                                                            RPCStatusCode.FAILED_PRECONDITION) \
+        or "already completed" in str(error)
 
 
 def workflow_failed(error: WorkflowUpdateFailedError) -> Refused:

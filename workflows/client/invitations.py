@@ -1,4 +1,5 @@
-"""Starting and steering InvitationWorkflows: used by the API, campaigns, tests and benchmarks."""
+"""Starting and steering InvitationWorkflows: used by the API, the redemption page, campaigns,
+tests and benchmarks. Every failure is raised as `Refused`."""
 
 import asyncio
 
@@ -11,17 +12,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from foyer.errors import Refused
 from foyer.settings import get_settings
-from workflows.client.failures import refusal, unavailable, workflow_failed
+from workflows.client.failures import refusal, refused_or_failed, unavailable, workflow_failed
 from workflows.invitation import InvitationWorkflow
 from workflows.messages.invitation import (
-    CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, InviteResult, RecordedInvitation,
-    RevokeRequest, invitation_workflow_id,
+    CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, InviteResult, PasscodeIssued,
+    PasscodeRequest, RecordedInvitation, RedeemOutcome, RedeemRequest, RevokeRequest, invitation_workflow_id,
 )
 
 
-async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
-    """Update-with-start on the address's InvitationWorkflow: one workflow per address, however
-    many times (or how concurrently) it is invited."""
+async def invite_guest(client: Client, spec: InvitationSpec) -> InviteResult:
+    """Invite a guest: the one way, for `POST /v1.0/invitations` (and its resend), a campaign row
+    (activities.campaigns) and bench. Update-with-start on the address's InvitationWorkflow: one
+    workflow per address, however many times (or how concurrently) it is invited; the workflow
+    records the invitation (the `record_invitation` activity: the guest, the row, its link, its
+    mail and audit record, with the rules checked again there), then keeps its timers. Refusals
+    come back as `Refused` with the Graph code."""
     workflow_id = invitation_workflow_id(spec.organization_id, spec.email)
     for attempt in range(3):
         operation = WithStartWorkflowOperation(
@@ -48,7 +53,7 @@ async def invite(client: Client, spec: InvitationSpec) -> InviteResult:
 async def start_holding(client: Client, spec: InvitationSpec, recorded: RecordedInvitation) -> bool:
     """Start the address's InvitationWorkflow with the invitation already recorded (a campaign's
     batch path records many in one transaction); False when a run for the address exists (the
-    one-row path, `invite`, then hands the invitation to it)."""
+    one-row path, `invite_guest`, then hands the invitation to it)."""
     try:
         await client.start_workflow(
             InvitationWorkflow.run,
@@ -78,3 +83,24 @@ async def revoke(client: Client, workflow_id: str, request: RevokeRequest) -> In
         raise refusal(error) or workflow_failed(error) from error
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
         raise temporal_unavailable(error) from error
+
+
+async def request_passcode(client: Client, workflow_id: str, request: PasscodeRequest) -> PasscodeIssued:
+    """Mail a one-time passcode for the redemption page's challenge. `linkNotValid` for a link
+    the workflow no longer honours; the code limits' and the policy's refusals keep their codes;
+    the workflow service not answering is transient (5xx)."""
+    handle = client.get_workflow_handle_for(InvitationWorkflow.run, workflow_id)
+    try:
+        return await handle.execute_update(InvitationWorkflow.request_passcode, request)
+    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise refused_or_failed(error) from error
+
+
+async def redeem(client: Client, workflow_id: str, request: RedeemRequest) -> RedeemOutcome:
+    """Redeem with the challenge whose code the page recorded as accepted
+    (foyer.usecases.redemption.record_passcode_attempt). Refusals as for `request_passcode`."""
+    handle = client.get_workflow_handle_for(InvitationWorkflow.run, workflow_id)
+    try:
+        return await handle.execute_update(InvitationWorkflow.redeem, request)
+    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        raise refused_or_failed(error) from error

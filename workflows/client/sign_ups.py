@@ -1,23 +1,34 @@
-"""Sign-up decisions and verification outcomes, sent to a SignUpWorkflow as Updates; shared by
-the Graph-shaped API (approvers, external systems' callbacks) and the approval page.
+"""Starting and steering SignUpWorkflows: the sign-up page's steps (the email step starts the
+workflow with update-with-start, then the code, the form, the status), and decisions and
+verification outcomes, shared by the Graph-shaped API (approvers, external systems' callbacks)
+and the approval page. Every failure is raised as `Refused`.
 
-A workflow that has already ended answers from the SignUp row: the same decision as the one
-recorded is accepted again (the recorded decision); anything else is refused (409).
+A workflow that has already ended answers a decision from the SignUp row: the same decision as
+the one recorded is accepted again (the recorded decision); anything else is refused (409).
 """
 
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import (
+    Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 
 from foyer.db import reading
 from foyer.errors import Refused
+from foyer.settings import get_settings
 from models.sign_up import SignUp
-from workflows.client.failures import refusal
-from workflows.messages.sign_up import SignUpDecision, SignUpStatus, SignUpVerification, sign_up_workflow_id
+from workflows.client.failures import refusal, run_closed
+from workflows.messages.sign_in import VerifyRequest
+from workflows.messages.sign_up import (
+    SignUpAttributes, SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpStatus, SignUpVerification,
+    sign_up_workflow_id,
+)
 from workflows.sign_up import SignUpWorkflow
 
 DECIDED = {"completed": "approve", "denied": "deny"}
 # The SignUpWorkflow's own refusals, besides the shared table (foyer.errors.REFUSAL_STATUS).
 EXTRA_STATUS = {"signUpNotPending": 409, "invalidAttributes": 400, "signUpEnded": 409}
+UPDATE_ERRORS = (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError)
 
 
 def failure(error: BaseException) -> Refused:
@@ -25,10 +36,50 @@ def failure(error: BaseException) -> Refused:
         "serviceUnavailable", "the sign-up could not be reached; try again", status_hint=503)
 
 
-def _closed(error: BaseException) -> bool:
-    return isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND,
-                                                            RPCStatusCode.FAILED_PRECONDITION) \
-        or "already completed" in str(error)
+def _handle(client: Client, sign_up_id: str):
+    return client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
+
+
+async def request_code(client: Client, sign_up_id: str, organization_id: str, user_flow_id: str,
+                       request: SignUpCodeRequest) -> SignUpStatus:
+    """Start the sign-up's workflow with its email step (update-with-start: one new run per
+    attempt). `invalidRequest` for an address the workflow will not take."""
+    operation = WithStartWorkflowOperation(
+        SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=organization_id,
+                                        user_flow_id=user_flow_id),
+        id=sign_up_workflow_id(sign_up_id), task_queue=get_settings().task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    try:
+        return await client.execute_update_with_start_workflow(
+            SignUpWorkflow.request_code, request, start_workflow_operation=operation)
+    except UPDATE_ERRORS as error:
+        raise failure(error) from error
+
+
+async def verify(client: Client, sign_up_id: str) -> SignUpStatus:
+    """Move past the code the page recorded as accepted (foyer.usecases.sign_up)."""
+    try:
+        return await _handle(client, sign_up_id).execute_update(SignUpWorkflow.verify, VerifyRequest())
+    except UPDATE_ERRORS as error:
+        raise failure(error) from error
+
+
+async def submit_attributes(client: Client, sign_up_id: str, values: dict) -> SignUpStatus:
+    """The form's values; `invalidAttributes` with `details["fieldErrors"]` when some need correcting."""
+    try:
+        return await _handle(client, sign_up_id).execute_update(
+            SignUpWorkflow.submit_attributes, SignUpAttributes(values=values))
+    except UPDATE_ERRORS as error:
+        raise failure(error) from error
+
+
+async def status(client: Client, workflow_id: str) -> SignUpStatus:
+    """The running sign-up's status (its `status` query); `serviceUnavailable` when the run
+    cannot be reached (the SignUp row then has the last word)."""
+    try:
+        return await client.get_workflow_handle_for(SignUpWorkflow.run, workflow_id).query(SignUpWorkflow.status)
+    except RPCError as error:
+        raise failure(error) from error
 
 
 async def _row(sign_up_id: str) -> SignUp | None:
@@ -38,11 +89,10 @@ async def _row(sign_up_id: str) -> SignUp | None:
 
 
 async def decide(client: Client, sign_up_id: str, decision: SignUpDecision) -> SignUpStatus:
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     try:
-        return await handle.execute_update(SignUpWorkflow.decide, decision)
-    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-        if not _closed(error):
+        return await _handle(client, sign_up_id).execute_update(SignUpWorkflow.decide, decision)
+    except UPDATE_ERRORS as error:
+        if not run_closed(error):
             raise failure(error) from error
     row = await _row(sign_up_id)
     recorded = DECIDED.get(row.state) if row else None
@@ -54,10 +104,9 @@ async def decide(client: Client, sign_up_id: str, decision: SignUpDecision) -> S
 
 
 async def record_verification(client: Client, sign_up_id: str, result: SignUpVerification) -> SignUpStatus:
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     try:
-        return await handle.execute_update(SignUpWorkflow.verification_result, result)
-    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
-        if _closed(error):
+        return await _handle(client, sign_up_id).execute_update(SignUpWorkflow.verification_result, result)
+    except UPDATE_ERRORS as error:
+        if run_closed(error):
             raise Refused("signUpNotPending", "this sign-up is no longer waiting", status_hint=409) from error
         raise failure(error) from error

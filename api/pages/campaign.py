@@ -5,28 +5,27 @@ Who may open it: there is no page-role model yet, so an administrator is a signe
 whose behalf an API token with an admin role exists (api_tokens: user_id = the user, role Global
 Administrator or User Administrator, not revoked, same organization). Anyone else signed in gets a
 403 page; nobody signed in is sent to the sign-in page. The page's JSON (`/progress`) and its
-forms use the same session (and, for forms, CSRF tokens), never the bearer API. The actions and
-the figures are the API's own (api.routers.campaigns), so both always agree.
+forms use the same session (and, for forms, CSRF tokens), never the bearer API. The figures, the
+results file and the actions are the ones the API uses too (foyer.usecases.campaigns,
+workflows.client.campaigns), so both always agree.
 """
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from api.deps import Caller, SessionDep, TemporalDep
-from api.errors import GraphError
+from api.deps import SessionDep, TemporalDep
+from api.pages.deps import PageUser, SignedIn, forbidden_form, page
 from foyer.errors import Refused
-from api.page_deps import PageUser, SignedIn, forbidden_form, page
-from api.routers import campaigns as campaign_api
+from foyer.usecases.campaigns import campaign_body, refuse_ended, result_rows, results_csv, results_filename
 from models.campaign import Campaign
-from models.directory import Organization
 from models.enums import ADMIN_ROLES
 from models.token import ApiToken
+from workflows.client import campaigns
 
 router = APIRouter(prefix="/campaigns", tags=["pages"], include_in_schema=False)
 
-ACTIONS = {"pause": campaign_api.pause_campaign, "resume": campaign_api.resume_campaign,
-           "cancel": campaign_api.cancel_campaign}
+ACTIONS = {"pause": campaigns.pause, "resume": campaigns.resume, "cancel": campaigns.cancel}
 NOTICES = {
     "pause": "Paused: no new rows start until you resume. Rows already in flight finish.",
     "resume": "Resumed: rows start again.",
@@ -69,11 +68,6 @@ async def _load(session, me: SignedIn, campaign_id: str) -> tuple[ApiToken | Non
     return token, campaign
 
 
-def _caller(me: SignedIn, token: ApiToken) -> Caller:
-    return Caller(token_id=token.id, name=me.user.display_name or me.user.mail or token.name,
-                  role=token.role, user_id=me.id, organization_id=token.organization_id)
-
-
 @router.get("/{campaign_id}")
 async def campaign_page(campaign_id: str, me: PageUser, session: SessionDep, notice: str = "",
                         error: str = "") -> HTMLResponse:
@@ -82,7 +76,7 @@ async def campaign_page(campaign_id: str, me: PageUser, session: SessionDep, not
         return _forbidden(me)
     if campaign is None:
         return _not_found(me)
-    body = await campaign_api.campaign_body(session, campaign)
+    body = await campaign_body(session, campaign)
     return page("campaign", me=me, campaign=body,
                 csrf={name: me.csrf(f"campaign-{name}:{campaign.id}") for name in ACTIONS},
                 notice=NOTICES.get(notice), error=(ERRORS.get(error, UNKNOWN_ERROR) if error else None))
@@ -96,7 +90,7 @@ async def campaign_progress(campaign_id: str, me: PageUser, session: SessionDep)
         status, code = (403, "Authorization_RequestDenied") if token is None else (404, "Request_ResourceNotFound")
         return JSONResponse({"error": {"code": code, "message": "not available"}}, status_code=status,
                             headers={"Cache-Control": "no-store"})
-    return JSONResponse(await campaign_api.campaign_body(session, campaign),
+    return JSONResponse(await campaign_body(session, campaign),
                         headers={"Cache-Control": "no-store"})
 
 
@@ -107,8 +101,8 @@ async def campaign_results(campaign_id: str, me: PageUser, session: SessionDep) 
         return _forbidden(me)
     if campaign is None:
         return _not_found(me)
-    org = await session.get(Organization, campaign.organization_id)
-    return await campaign_api.campaign_results(campaign.id, _caller(me, token), session, org)
+    return Response(results_csv(await result_rows(session, campaign)), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{results_filename(campaign)}"'})
 
 
 @router.post("/{campaign_id}/{action}")
@@ -123,10 +117,10 @@ async def campaign_action(campaign_id: str, action: str, me: PageUser, session: 
         return _forbidden(me)
     if campaign is None:
         return _not_found(me)
-    org = await session.get(Organization, campaign.organization_id)
     try:
-        await ACTIONS[action](campaign.id, _caller(me, token), session, org, client)
-    except (GraphError, Refused) as failure:
+        refuse_ended(campaign)
+        await ACTIONS[action](client, campaign.workflow_id)
+    except Refused as failure:
         code = failure.code if failure.code in ERRORS else "other"
         return RedirectResponse(f"/campaigns/{campaign.id}?error={code}", status_code=303)
     return RedirectResponse(f"/campaigns/{campaign.id}?notice={action}", status_code=303)

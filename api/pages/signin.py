@@ -10,24 +10,21 @@ only a user who may sign in receives a code. The challenge is bound to the brows
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
 
-from activities.sign_in import record_sign_in_code_attempt
 from api.deps import OrganizationDep, SessionDep, TemporalDep
-from api.page_deps import code_requester, failure_type, page
+from api.pages.deps import code_requester, page
 from foyer import sessions
+from foyer.errors import Refused
+from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
-from foyer.settings import get_settings
+from foyer.usecases.sign_in import record_sign_in_code_attempt
 from models.directory import User
-from workflows.sign_in import CodeRequest, SignInInput, SignInWorkflow, VerifyRequest
-from workflows.messages import sign_in_workflow_id
+from workflows.client import sign_in as sign_in_client
+from workflows.messages.sign_in import CodeRequest
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CHALLENGE_COOKIE = "foyer_signin"
-WORKFLOW_ERRORS = (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError)
+BUSY = "The service is busy. Try again in a moment."
 SENT = "If {email} belongs to someone who can sign in here, we emailed a code to it. It expires in 10 minutes."
 
 
@@ -52,23 +49,16 @@ async def send_code(request: Request, org: OrganizationDep, client: TemporalDep,
                     next: str = Form("")) -> HTMLResponse:
     target = sessions.safe_next(next)
     email = email.strip()
-    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+    if not is_email_address(email):
         return _form(status=400, next=target, email=email, error="Enter your email address.")
     challenge = new_challenge_id()
-    operation = WithStartWorkflowOperation(
-        SignInWorkflow.run, SignInInput(challenge_id=challenge, organization_id=org.id),
-        id=sign_in_workflow_id(challenge), task_queue=get_settings().task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
     try:
-        issued = await client.execute_update_with_start_workflow(
-            SignInWorkflow.request_code, CodeRequest(email=email, **code_requester(request, email)),
-            start_workflow_operation=operation)
-    except WORKFLOW_ERRORS as error:
-        kind, message = failure_type(error)
-        if kind == "invalidRequest":
-            return _form(status=400, next=target, email=email, error=message)
-        return _form(status=503, next=target, email=email,
-                     error="The service is busy. Try again in a moment.")
+        issued = await sign_in_client.request_code(
+            client, challenge, org.id, CodeRequest(email=email, **code_requester(request, email)))
+    except Refused as error:
+        if error.code == "invalidRequest":
+            return _form(status=400, next=target, email=email, error=error.message)
+        return _form(status=503, next=target, email=email, error=BUSY)
     if issued.outcome == "tooManyRequests":
         # Counted whether or not the address is known: this tells nobody anything.
         return _form(status=429, next=target, email=email, error=issued.message)
@@ -96,14 +86,11 @@ async def verify_code(request: Request, client: TemporalDep, session: SessionDep
         return _ended(target, email, "This sign-in attempt has ended. Ask for a new code.")
     if checked.outcome != "accepted":
         return _refused(checked, target, email, challenge)
-    handle = client.get_workflow_handle_for(SignInWorkflow.run, sign_in_workflow_id(challenge))
     try:
-        checked = await handle.execute_update(SignInWorkflow.verify, VerifyRequest())
-    except WORKFLOW_ERRORS as error:
-        kind, _ = failure_type(error)
-        if kind is None and not isinstance(error, RPCError):
-            return _form(status=503, step="code", next=target, email=email, challenge=challenge,
-                         error="The service is busy. Try again in a moment.")
+        checked = await sign_in_client.verify(client, challenge)
+    except Refused as error:
+        if error.transient:
+            return _form(status=503, step="code", next=target, email=email, challenge=challenge, error=BUSY)
         # The attempt ended (locked, used, or older than 15 minutes) or never existed.
         return _ended(target, email, "This sign-in attempt has ended. Ask for a new code.")
     if checked.outcome == "signedIn":

@@ -1,6 +1,6 @@
 """Approvals: the requests waiting for the signed-in user's decision, and the decision form that
 approvers' mail links to (/approvals/{requestId}). A decision is an Update on the request's
-AccessRequestWorkflow (through `workflows.client.access_requests.decide`), whose validator has the last word:
+AccessRequestWorkflow (through `workflows.client.access_requests.decide_stage`), whose validator has the last word:
 the page only decides what to offer."""
 
 import asyncio
@@ -14,11 +14,11 @@ from api import sign_ups
 from workflows.client import access_requests
 from api.deps import SessionDep, TemporalDep
 from foyer.errors import Refused
-from api.page_deps import PageUser, SignedIn, forbidden_form, page
+from api.pages.deps import PageUser, SignedIn, forbidden_form, page
 from models.directory import User
 from models.base import utcnow
 from models.entitlement import AccessPackage, ApprovalStage, AssignmentPolicy, AssignmentRequest
-from workflows.access_request import Decision
+from workflows.messages.access import Decision
 
 router = APIRouter(prefix="/approvals", tags=["pages"], include_in_schema=False)
 
@@ -195,12 +195,11 @@ async def decide(request_id: str, me: PageUser, session: SessionDep, client: Tem
     if _justification_required(view, stage) and not reason:
         return _detail(me, view, status=400, reason=reason,
                        error="Give a reason: this stage requires one from its approvers.")
-    workflow_id = view["request"].workflow_id
     await session.close()
     try:
-        await access_requests.decide(client, workflow_id, Decision(
+        await access_requests.decide_stage(client, Decision(
             stage_id=stage.id, approver_id=me.id, approver_name=me.user.display_name or me.user.mail,
-            review_result=decision, justification=reason or None))
+            review_result=decision, justification=reason or None), request_id=request_id)
     except Refused as error:
         if not await _recorded(session, stage.id, me.id, decision, error):
             view = await _load(session, me, request_id)

@@ -1,7 +1,7 @@
 """My Access: what a signed-in member or guest may request, their requests and assignments.
 
 Reading is plain SQL; every change (request, extend, remove) goes through
-`workflows.client.access_requests.submit`, i.e. the (package, person) AccessRequestWorkflow, which checks the
+`workflows.client.access_requests.submit_request`, i.e. the (package, person) AccessRequestWorkflow, which checks the
 policy again: this page only decides what to offer.
 """
 
@@ -16,7 +16,7 @@ from workflows.messages.access import AccessRequestSpec
 from workflows.client import access_requests
 from api.deps import SessionDep, TemporalDep
 from foyer.errors import Refused
-from api.page_deps import PageUser, SignedIn, forbidden_form, page
+from api.pages.deps import PageUser, SignedIn, forbidden_form, page
 from models.entitlement import AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog
 from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, UserType
 
@@ -185,7 +185,7 @@ async def _submit_form(form, me, session, client, package, policy, request_type:
         access_package_id=package.id, assignment_policy_id=policy.id, requestor_id=me.id,
         target_id=me.id, justification=justification or None, answers=answers)
     try:
-        plan = await access_requests.submit(client, spec)
+        plan = await access_requests.submit_request(client, spec)
     except Refused as error:
         return _form_page(me, package, policy, **page, status=error.status, values=values,
                           justification=justification, error=_refusal_text(error))
@@ -253,7 +253,7 @@ async def remove(assignment_id: str, request: Request, me: PageUser, session: Se
         request_id=str(uuid.uuid4()), organization_id=me.user.organization_id, request_type="userRemove",
         access_package_id=package.id, assignment_policy_id=policy.id, requestor_id=me.id, target_id=me.id)
     try:
-        plan = await access_requests.submit(client, spec)
+        plan = await access_requests.submit_request(client, spec)
     except Refused as error:
         return await _overview(me, session, status=error.status, error=_refusal_text(error))
     return _submitted(me, package, plan, "remove")

@@ -2,8 +2,9 @@
 
 The page reads the directory to show the invitation; every step that changes anything (asking for
 a code, redeeming) is an Update on the address's InvitationWorkflow. A typed code is checked here
-against the database first (`record_passcode_attempt` counts wrong tries), so that it never enters
-the workflow's history; only an accepted code leads to the `redeem` Update.
+against the database first (foyer.usecases.redemption's `record_passcode_attempt` counts wrong
+tries), so that it never enters the workflow's history; only an accepted code leads to the `redeem`
+Update (through workflows.client.invitations).
 """
 
 import re
@@ -12,21 +13,20 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
 
-from activities.invitations import ADDRESS_LOCK_AFTER_FAILURES, record_passcode_attempt
 from api.deps import SessionDep, TemporalDep
-from api.errors import refusal
-from api.page_deps import code_requester
+from api.pages.deps import code_requester
 from foyer import sessions
+from foyer.errors import Refused
 from foyer.security import accepted_link_token_hashes, new_challenge_id
 from foyer.templating import allow_form_target, render
+from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, record_passcode_attempt
 from models.base import utcnow
 from models.directory import Organization
 from models.enums import InvitationState
 from models.invitation import Invitation
-from workflows.invitation import InvitationWorkflow, PasscodeRequest, RedeemRequest
+from workflows.client import invitations as invitation_client
+from workflows.messages.invitation import PasscodeRequest, RedeemRequest
 
 router = APIRouter(prefix="/redeem", tags=["redemption"], include_in_schema=False)
 CHALLENGE_COOKIE = "foyer_challenge"
@@ -119,13 +119,11 @@ async def send_passcode(request: Request, token: str, session: SessionDep, clien
             token, invitation, org, step="consent", error="Accept the permissions to continue."))
     await session.close()
     challenge = new_challenge_id()
-    handle = client.get_workflow_handle(invitation.workflow_id)
     try:
-        await handle.execute_update(InvitationWorkflow.request_passcode,
-                                    PasscodeRequest(link_token_hash=invitation.link_token_hash,
-                                                    challenge_id=challenge,
-                                                    client=code_requester(request, invitation.email)["client"]))
-    except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        await invitation_client.request_passcode(client, invitation.workflow_id, PasscodeRequest(
+            link_token_hash=invitation.link_token_hash, challenge_id=challenge,
+            client=code_requester(request, invitation.email)["client"]))
+    except Refused as error:
         return _workflow_refused(error, token, invitation, org, step="consent")
     response = _page("redeem", **_consent_context(
         token, invitation, org, step="code", challenge=challenge,
@@ -154,12 +152,10 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
             error="Enter the digits from the email."))
     outcome = await record_passcode_attempt(invitation.id, challenge, code)
     if outcome.outcome == "accepted":
-        handle = client.get_workflow_handle(invitation.workflow_id)
         try:
-            outcome = await handle.execute_update(
-                InvitationWorkflow.redeem,
-                RedeemRequest(link_token_hash=invitation.link_token_hash, challenge_id=challenge))
-        except (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            outcome = await invitation_client.redeem(client, invitation.workflow_id, RedeemRequest(
+                link_token_hash=invitation.link_token_hash, challenge_id=challenge))
+        except Refused as error:
             return _workflow_refused(error, token, invitation, org, step="code", challenge=challenge)
 
     if outcome.outcome == "redeemed":
@@ -185,13 +181,12 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
         error=messages.get(outcome.outcome, "The code could not be checked. Ask for a new code.")))
 
 
-def _workflow_refused(error: Exception, token, invitation, org, **context) -> HTMLResponse:
-    found = refusal(error)
-    if found is not None and found.code == "linkNotValid":
+def _workflow_refused(error: Refused, token, invitation, org, **context) -> HTMLResponse:
+    if error.code == "linkNotValid":
         return _ended("missing", invitation, org)
-    if found is None:
+    if error.transient:
         status, message = 503, "The service is busy. Try again in a moment."
     else:
-        status, message = found.status, found.message
+        status, message = error.status, error.message
     return _page("redeem", status=status,
                  **_consent_context(token, invitation, org, error=message, **context))

@@ -9,33 +9,22 @@ workflow's Update validator has the last word on what is valid (the page shows i
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
-from temporalio.client import (
-    WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 
-from activities.sign_up import EMAIL_OTP, record_sign_up_code_attempt
-from foyer.usecases.sign_up import snapshot_flow
 from api import sign_ups
-from workflows.client import sign_ups as sign_up_client
 from api.deps import OrganizationDep, SessionDep, TemporalDep
-from foyer.errors import Refused
-from api.page_deps import PageUser, code_requester, forbidden_form, page
+from api.pages.deps import PageUser, code_requester, forbidden_form, page
 from foyer import sessions
+from foyer.errors import Refused
+from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
-from foyer.settings import get_settings
 from foyer.sign_up_forms import attribute_id, fields
+from foyer.usecases.sign_up import email_otp_flow, record_sign_up_code_attempt, snapshot_flow
 from models.sign_up import SIGN_UP_ENDED, SignUp, UserFlow
-from workflows.messages import (
-    SignUpAttributes, SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpStatus, VerifyRequest, sign_up_workflow_id,
-)
-from workflows.sign_up import SignUpWorkflow
+from workflows.client import sign_ups as sign_up_client
+from workflows.messages.sign_up import SignUpCodeRequest, SignUpDecision, SignUpStatus
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 COOKIE = "foyer_signup"
-WORKFLOW_ERRORS = (WorkflowUpdateFailedError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError)
 RESULTS = {
     "completed": ("Welcome", "Your account is ready. We emailed you a welcome message."),
     "pendingApproval": ("Your sign-up waits for approval",
@@ -53,21 +42,9 @@ RESULTS = {
 }
 
 
-def _details(error: BaseException | None) -> tuple[str | None, str | None, dict]:
-    seen = 0
-    while error is not None and seen < 10:
-        if isinstance(error, ApplicationError):
-            details = error.details[0] if error.details and isinstance(error.details[0], dict) else {}
-            return error.type, error.message, details
-        error, seen = error.__cause__, seen + 1
-    return None, None, {}
-
-
 async def _flow(session, org, flow_id: str):
-    flow = await session.get(UserFlow, flow_id)
-    if flow is None or flow.organization_id != org.id or EMAIL_OTP not in (flow.identity_provider_ids or []):
-        return None
-    return await snapshot_flow(session, org, flow)
+    flow = await email_otp_flow(session, org, flow_id)
+    return await snapshot_flow(session, org, flow) if flow else None
 
 
 def _page(flow, step: str, status: int = 200, **context) -> HTMLResponse:
@@ -117,21 +94,15 @@ async def send_code(flow_id: str, request: Request, session: SessionDep, org: Or
         return _missing()
     await session.close()
     email = email.strip()
-    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+    if not is_email_address(email):
         return _page(flow, "email", status=400, email=email, error="Enter your email address.")
     sign_up_id = new_challenge_id()
-    operation = WithStartWorkflowOperation(
-        SignUpWorkflow.run, SignUpInput(sign_up_id=sign_up_id, organization_id=org.id, user_flow_id=flow.id),
-        id=sign_up_workflow_id(sign_up_id), task_queue=get_settings().task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
     try:
-        status = await client.execute_update_with_start_workflow(
-            SignUpWorkflow.request_code, SignUpCodeRequest(email=email, **code_requester(request, email)),
-            start_workflow_operation=operation)
-    except WORKFLOW_ERRORS as error:
-        kind, message, _ = _details(error)
-        if kind == "invalidRequest":
-            return _page(flow, "email", status=400, email=email, error=message)
+        status = await sign_up_client.request_code(
+            client, sign_up_id, org.id, flow.id, SignUpCodeRequest(email=email, **code_requester(request, email)))
+    except Refused as error:
+        if error.code == "invalidRequest":
+            return _page(flow, "email", status=400, email=email, error=error.message)
         return _page(flow, "email", status=503, email=email, error="The service is busy. Try again in a moment.")
     # An address already in the directory is answered as a new one (its mail says the rest).
     if status.state != "codeSent":
@@ -164,10 +135,9 @@ async def verify(flow_id: str, request: Request, session: SessionDep, org: Organ
         left = verdict.attempts_left
         return _page(flow, "code", status=400, email=email, sign_up_id=sign_up_id,
                      error=f"That code is not right. {left} tr{'y' if left == 1 else 'ies'} left.")
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     try:
-        status = await handle.execute_update(SignUpWorkflow.verify, VerifyRequest())
-    except WORKFLOW_ERRORS:
+        status = await sign_up_client.verify(client, sign_up_id)
+    except Refused:
         return _lost(flow)
     if status.state == "codeSent":
         left = status.attempts_left
@@ -203,14 +173,12 @@ async def submit(flow_id: str, request: Request, session: SessionDep, org: Organ
             values[key] = [str(v) for v in form.getlist(key)]
         elif key in form:
             values[key] = str(form.get(key))
-    handle = client.get_workflow_handle_for(SignUpWorkflow.run, sign_up_workflow_id(sign_up_id))
     try:
-        status = await handle.execute_update(SignUpWorkflow.submit_attributes, SignUpAttributes(values=values))
-    except WORKFLOW_ERRORS as error:
-        kind, message, details = _details(error)
-        if kind == "invalidAttributes":
+        status = await sign_up_client.submit_attributes(client, sign_up_id, values)
+    except Refused as error:
+        if error.code == "invalidAttributes":
             return _page(flow, "attributes", status=400, email=email, sign_up_id=sign_up_id, values=values,
-                         field_errors=details.get("fieldErrors") or {}, error="Some fields need correcting.")
+                         field_errors=error.details.get("fieldErrors") or {}, error="Some fields need correcting.")
         return _lost(flow)
     if status.state == "collectingAttributes":  # the connector's ValidationError: correct, resubmit
         return _page(flow, "attributes", status=400, email=email, sign_up_id=sign_up_id,
@@ -232,9 +200,8 @@ async def current(flow_id: str, request: Request, session: SessionDep, org: Orga
     if row.state in SIGN_UP_ENDED:  # written by the workflow's last step: the outcome is known
         return _result(flow, SignUpStatus(state=row.state, message=row.reason))
     try:
-        status = await client.get_workflow_handle_for(
-            SignUpWorkflow.run, row.workflow_id).query(SignUpWorkflow.status)
-    except RPCError:  # an unreachable run: the row is the truth
+        status = await sign_up_client.status(client, row.workflow_id)
+    except Refused:  # an unreachable run: the row is the truth
         status = SignUpStatus(state=row.state, message=row.reason)
     return _result(flow, status)
 

@@ -7,11 +7,10 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException
-from temporalio.exceptions import ApplicationError
 
-from activities.sign_in import may_sign_in
 from api.deps import SessionDep
 from foyer import sessions
+from foyer.rules.sign_in import may_sign_in
 from foyer.security import client_key
 from foyer.templating import render
 from models.directory import User
@@ -79,14 +78,3 @@ def forbidden_form(me: SignedIn) -> HTMLResponse:
     return page("message", status=403, me=me, headline="This form has expired",
                 explanation="The page was opened in another session or is too old. Go back, "
                             "reload it and try again.", link="/myaccess", link_text="Back to My Access")
-
-
-def failure_type(error: BaseException | None) -> tuple[str | None, str | None]:
-    """(type, message) of the ApplicationError inside a Temporal failure, if there is one."""
-    seen = 0
-    while error is not None and seen < 10:
-        if isinstance(error, ApplicationError):
-            return error.type, error.message
-        error = error.__cause__
-        seen += 1
-    return None, None
