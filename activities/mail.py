@@ -166,8 +166,9 @@ async def _claim(keys: list[str]) -> tuple[list[OutboxMessage], list[str]]:
     now = utcnow()
     claimed, held = [], []
     async with session_scope() as session:
+        # Locked in key order, so two attempts claiming overlapping batches cannot deadlock.
         rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys))
-                                   .with_for_update())).all()
+                                   .order_by(OutboxMessage.key).with_for_update())).all()
         missing = set(keys) - {row.key for row in rows}
         if missing:
             raise LookupError(f"no outbox message {sorted(missing)[0]!r}" + (
