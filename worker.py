@@ -4,7 +4,9 @@
 """
 
 import asyncio
+import contextlib
 import logging
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -33,17 +35,69 @@ def activities_for(client: Client) -> list:
             inviter.invite_row, inviter.invite_rows]
 
 
-def build_worker(client: Client, task_queue: str | None = None, **options) -> Worker:
-    return Worker(
-        client,
-        task_queue=task_queue or get_settings().task_queue,
-        workflows=WORKFLOWS,
-        activities=activities_for(client),
-        max_concurrent_activities=options.pop("max_concurrent_activities", 100),
-        # Activities raise foyer.errors.Refused; this records it as a non-retryable failure.
-        interceptors=[RefusalInterceptor(), *options.pop("interceptors", [])],
-        **options,
+# How often at most the SDK passes an activity's heartbeats on to the server. Its default, 0.8 of
+# the heartbeat timeout, leaves a busy worker only a fifth of the timeout of slack; beats every
+# 2 s (activities.store.heartbeating) flushed every 5 s leave HEARTBEAT_TIMEOUT − 7 s.
+HEARTBEAT_FLUSH = timedelta(seconds=5)
+
+
+class FoyerWorker:
+    """One process's share of the task queue: two SDK workers on it, one running the workflows and
+    their local activities, the other the (remote) activities.
+
+    Why two: the SDK's core hands a worker's local activities to Python ahead of its remote
+    activity tasks (a biased select), so in one worker a steady stream of local activities (each
+    invitation records itself in one) held back the remote tasks the worker had already taken
+    from the server, whose heartbeat and start-to-close clocks were running there. Under the
+    invitation benchmark that held every activity slot's task for ~40 s, past its heartbeat
+    timeout: the server retried them while this worker still ran them (66-100 of 500 mails a
+    run). An activity-only worker has no local activities to put first.
+
+    `async with` starts both (and stops them), like a Worker; `run()` runs both until cancelled.
+    """
+
+    def __init__(self, *workers: Worker):
+        self.workers = workers
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for worker in self.workers:
+                group.create_task(worker.run())
+
+    async def __aenter__(self) -> "FoyerWorker":
+        async with contextlib.AsyncExitStack() as stack:
+            for worker in self.workers:
+                await stack.enter_async_context(worker)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.__aexit__(*exc)
+
+
+def workers_for(client: Client, task_queue: str, workflows: list, activities: list, **options) -> FoyerWorker:
+    """The workflows (with `activities` for their local activities, never polling for remote ones)
+    and `activities` on an activity-only worker, both on `task_queue`. `options` go to both."""
+    activity_options = {
+        "max_concurrent_activities": options.pop("max_concurrent_activities", 100),
+        "max_heartbeat_throttle_interval": options.pop("max_heartbeat_throttle_interval", HEARTBEAT_FLUSH),
+    }
+    return FoyerWorker(
+        Worker(client, task_queue=task_queue, workflows=workflows, activities=activities,
+               no_remote_activities=True, **options),
+        Worker(client, task_queue=task_queue, activities=activities, **activity_options, **options),
     )
+
+
+def build_worker(client: Client, task_queue: str | None = None, **options) -> FoyerWorker:
+    # Activities raise foyer.errors.Refused; RefusalInterceptor records it as a non-retryable
+    # failure (in both SDK workers: local activities run in the first, remote ones in the second).
+    options["interceptors"] = [RefusalInterceptor(), *options.pop("interceptors", [])]
+    return workers_for(client, task_queue or get_settings().task_queue, WORKFLOWS, activities_for(client),
+                       **options)
 
 
 async def run_worker() -> None:

@@ -1,9 +1,13 @@
 """Email outbox and delivery over SMTP (aiosmtplib).
 
 A message is first written to the outbox under an idempotency key, then delivered; delivering a
-key that is already marked sent does nothing, so a retried activity never mails twice. The one
-window left is SMTP accepting the message and the worker dying before the row is marked sent: the
-Message-ID is derived from the key so the receiving side can drop that duplicate.
+key that is already marked sent does nothing, so a retried activity never mails twice. Retries can
+overlap the attempt they replace (Temporal retries an attempt whose heartbeat it missed while the
+worker, only busy, still runs it), so an attempt first claims the row; another attempt waits for
+the claim instead of sending too, and a cancelled attempt still writes down what the SMTP server
+answered. The one window left is SMTP accepting the message and the worker dying before the row
+is marked sent: the claim runs out, the message is sent again with the same Message-ID (derived
+from the key), and the receiving side can drop that duplicate.
 
 A message that cannot even be built (an address holding a line break, a body that cannot be
 encoded) would fail the same way on every retry: it is marked `failed` with the reason on its
@@ -15,16 +19,18 @@ subject are folded into one line first, so a name stored with CR/LF does not get
 import asyncio
 import hashlib
 import logging
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
 from activities.store import audit, insert_ignore
-from foyer.db import reading, session_scope
+from foyer.db import session_scope
 from foyer.names import one_line
 from foyer.settings import get_settings
 from models.base import utcnow
@@ -136,6 +142,7 @@ async def _record_build_failure(key: str, reason: str) -> None:
         if row is None or row.state != "pending":
             return
         row.state = "failed"
+        row.claimed_until = None
         row.attempts += 1
         row.last_error = reason
         session.add(row)
@@ -145,27 +152,109 @@ async def _record_build_failure(key: str, reason: str) -> None:
                     details={"to": ", ".join(row.to_addresses)[:500]})
 
 
+def claim_seconds() -> float:
+    """How long an attempt holds a message it is sending: longer than the SMTP client can take
+    (connect, a stale pooled connection replaced once, the transaction) plus marking it sent."""
+    return 4 * get_settings().smtp_timeout_seconds + 20
+
+
+async def _claim(keys: list[str]) -> tuple[list[OutboxMessage], list[str]]:
+    """Claim the pending messages among `keys` for this attempt, in one transaction (row locks on
+    PostgreSQL, the writer lock on SQLite, so two attempts never both claim one message).
+    Returns ([rows claimed now], [keys another attempt holds]); messages already sent or failed
+    are in neither."""
+    now = utcnow()
+    claimed, held = [], []
+    async with session_scope() as session:
+        # Locked in key order, so two attempts claiming overlapping batches cannot deadlock.
+        rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys))
+                                   .order_by(OutboxMessage.key).with_for_update())).all()
+        missing = set(keys) - {row.key for row in rows}
+        if missing:
+            raise LookupError(f"no outbox message {sorted(missing)[0]!r}" + (
+                f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        for row in sorted(rows, key=lambda row: keys.index(row.key)):
+            if row.state != "pending":
+                continue
+            if row.claimed_until is not None and row.claimed_until > now:
+                held.append(row.key)
+                continue
+            row.claimed_until = now + timedelta(seconds=claim_seconds())
+            session.add(row)
+            claimed.append(row)
+    return claimed, held
+
+
+async def _release(keys: list[str]) -> None:
+    """Give back claims this attempt will not use (it failed or was cancelled before sending)."""
+    if keys:
+        async with session_scope() as session:
+            await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+                col(OutboxMessage.key).in_(keys), OutboxMessage.state == "pending").values(claimed_until=None))
+
+
+async def _to_the_end(awaitable):
+    """Await `awaitable` to its end even if the caller is cancelled meanwhile, then re-raise the
+    cancellation. Once a message is handed to the SMTP server its outcome must be written down
+    (sent, or the claim given back): a retry that finds it neither would send it again. Temporal
+    cancels an attempt whose heartbeat it missed; the SMTP timeout bounds the wait."""
+    task = asyncio.ensure_future(awaitable)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            if task.done():
+                raise
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError()
+    return result
+
+
 async def deliver(key: str) -> bool:
     """Send the outbox message `key` unless it was sent already (or cannot be built: see the
-    module's docstring). Returns True if sent now."""
-    async with reading() as session:
-        row = await session.get(OutboxMessage, key)
-        if row is None:
-            raise LookupError(f"no outbox message {key!r}")
-        if row.state != "pending":
-            return False
-        message, failure = _built(row)
-        recipients = row.to_addresses + row.cc_addresses
-    if failure:
-        await _record_build_failure(key, failure)
-        return False
-    await _send(key, message, recipients)
-    return True
+    module's docstring). Returns True if this call sent it."""
+    return await deliver_many([key]) == 1
+
+
+async def deliver_many(keys: list[str]) -> int:
+    """Send the pending messages among `keys`, each over a pooled SMTP connection and each marked
+    sent as soon as the server accepts it. A message another attempt is sending (a retry whose
+    predecessor still runs: Temporal gave up on its heartbeat, the worker did not) is waited for
+    rather than sent again; it is taken over only once that attempt's claim has run out (it
+    died). Stops at the first SMTP failure and raises: the caller's activity retries the rest.
+    Returns how many messages this call sent."""
+    keys = list(dict.fromkeys(keys))
+    sent = 0
+    pause = 0.1
+    while keys:
+        claimed, held = await _claim(keys)
+        for index, row in enumerate(claimed):
+            # Built one at a time, just before sending: the email package takes a few ms of CPU
+            # per message, and a batch built at once would hold the event loop for all of them.
+            message, failure = _built(row)
+            try:
+                if failure:
+                    await _to_the_end(_record_build_failure(row.key, failure))
+                    continue
+                await _to_the_end(_send(row.key, message, row.to_addresses + row.cc_addresses))
+            except BaseException:
+                await _to_the_end(_release([later.key for later in claimed[index + 1:]]))
+                raise
+            sent += 1
+        keys = held
+        if keys:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+    return sent
 
 
 async def _send(key: str, message: EmailMessage, recipients: list[str]) -> None:
     """One message over a pooled connection, marked sent once the server accepts it; a failure
-    is counted on the outbox row and raised (the caller's activity retries)."""
+    is counted on the outbox row, the claim given back, and raised (the caller's activity
+    retries)."""
     try:
         await pool().send(message, recipients)
     except Exception as error:
@@ -174,30 +263,9 @@ async def _send(key: str, message: EmailMessage, recipients: list[str]) -> None:
             if row is not None:
                 row.attempts += 1
                 row.last_error = f"{type(error).__name__}: {error}"[:500]
+                row.claimed_until = None
         raise
     await mark_sent(key)
-
-
-async def deliver_many(keys: list[str]) -> int:
-    """Send many outbox messages over one pooled SMTP connection: one read for all of them, and
-    each marked sent as soon as the server accepts it (so a crash re-sends at most the message in
-    flight). Stops at the first SMTP failure and raises: the caller retries the rest later."""
-    if not keys:
-        return 0
-    async with reading() as session:
-        rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys)))).all()
-        built = [(row.key, *_built(row), row.to_addresses + row.cc_addresses)
-                 for row in rows if row.state == "pending"]
-        missing = set(keys) - {row.key for row in rows}
-    if missing:
-        raise LookupError(f"no outbox messages {sorted(missing)[:3]!r}…")
-    for key, _, failure, _ in built:
-        if failure:
-            await _record_build_failure(key, failure)
-    due = [(key, message, recipients) for key, message, failure, recipients in built if not failure]
-    for key, message, recipients in due:
-        await _send(key, message, recipients)
-    return len(due)
 
 
 async def mark_sent(key: str) -> None:
@@ -209,6 +277,7 @@ async def mark_sent(key: str) -> None:
         row.attempts += 1
         row.sent_date_time = utcnow()
         row.last_error = None
+        row.claimed_until = None
         if row.sensitive:
             # The body held a link token or a passcode: keep the envelope, drop the secret.
             row.text_body = None

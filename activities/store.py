@@ -14,12 +14,17 @@ __all__ = ["audit", "heartbeating", "insert_ignore"]
 @asynccontextmanager
 async def heartbeating(every: float = 2.0) -> AsyncIterator[None]:
     """Heartbeat while the block runs, so a worker that dies is noticed within the activity's
-    heartbeat timeout (seconds) rather than its start-to-close timeout (minutes)."""
+    heartbeat timeout (seconds) rather than its start-to-close timeout (minutes).
+
+    The first beat comes after `every`, not at once: the server counts the heartbeat timeout from
+    the start anyway, and most activities (a mail, a row) are done before it, so they cost the
+    server no heartbeat at all. The beat is a task on the event loop: a loop kept busy delays it,
+    which is why HEARTBEAT_TIMEOUT (workflows/retries.py) leaves room for a busy worker."""
 
     async def beat() -> None:
         while True:
-            activity.heartbeat()
             await asyncio.sleep(every)
+            activity.heartbeat()
 
     task = asyncio.create_task(beat())
     try:

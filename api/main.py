@@ -19,7 +19,7 @@ from api.routers import (
     entitlement_packages, entitlement_policies, entitlement_requests,
 )
 from foyer.settings import check_secret_key, get_settings
-from foyer.temporal import connect_client
+from foyer.temporal import connect_client, connect_options
 
 
 @asynccontextmanager
@@ -33,6 +33,8 @@ async def lifespan(app: FastAPI):
 def create_app(temporal_client=None) -> FastAPI:
     # Also when served without `foyer api` (e.g. `uvicorn --factory api.main:create_app`).
     check_secret_key()
+    if temporal_client is None:
+        connect_options()  # unusable FOYER_TEMPORAL_* settings fail here, not at the first request
     app = FastAPI(title="Foyer", version="0.1.0", lifespan=lifespan,
                   description="Guest onboarding and access governance, Graph-shaped.")
     app.state.temporal = temporal_client

@@ -33,7 +33,9 @@ from temporalio.worker import Worker  # noqa: E402
 
 from bench import entitlement, profiling, raw  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
-from bench.measure import Result, accounted, admin_headers, bounded, heading, report, table  # noqa: E402
+from bench.measure import (  # noqa: E402
+    Result, accounted, admin_headers, bounded, duplicated, heading, report, table,
+)
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
@@ -151,11 +153,13 @@ async def invitations(client: Client, catcher: MailCatcher, organization_id: str
             latencies = await bounded(n, c, one)
             answered = time.perf_counter() - started
             deadline = started + timeout
-            expected = already + n - len(failures)
-            while len(catcher.messages) < expected and time.perf_counter() < deadline:
+            # Counted by Message-ID (one per outbox message): a message sent twice counts once
+            # here and shows below as a failure, never as one more mail caught.
+            expected = n - len(failures)
+            while len(catcher.message_ids(already)) < expected and time.perf_counter() < deadline:
                 await asyncio.sleep(0.01)
             delivered = time.perf_counter() - started
-            mailed = len(catcher.messages) - already
+            mailed = len(catcher.message_ids(already))
             # Let the last mail activities mark their rows sent before the worker shuts down.
             settle = time.perf_counter() + 30
             while (len(profiling.SPANS.get("activity run: send_invitation_mail", [])) < n - len(failures)
@@ -164,8 +168,10 @@ async def invitations(client: Client, catcher: MailCatcher, organization_id: str
 
     async with session_scope() as session:
         rows = (await session.exec(select(func.count()).select_from(Invitation))).one()
-    facts = {"failures": failures, "mailed": mailed, "rows": rows}
+    duplicates = catcher.duplicates(already)
+    facts = {"failures": failures, "mailed": mailed, "rows": rows, "duplicates": duplicates}
     note = "" if mailed == n and not failures else f" INCOMPLETE: {mailed}/{n} mailed, {len(failures)} failed"
+    note += duplicated(duplicates)
     return (Result("POST /v1.0/invitations answered 201 (guest row written)", n - len(failures),
                    answered, latencies, "req/s"),
             Result("(b) invitations end to end (201 + mail accepted by SMTP)", mailed, delivered,
@@ -271,7 +277,8 @@ async def main(args: argparse.Namespace) -> None:
         lines.append(f"- POST 201 throughput / raw update-with-start (same Temporal round trip) = "
                      f"{posted.rate / shape_answered.rate:.2f}; (b) / raw invitation shape = "
                      f"{end_to_end.rate / shape_done.rate:.2f}")
-    lines.append(f"- Invitation rows in SQLite: {facts['rows']}; mails caught: {facts['mailed']}; "
+    lines.append(f"- Invitation rows in SQLite: {facts['rows']}; mails caught: {facts['mailed']} distinct "
+                 f"Message-IDs, {len(facts['duplicates'])} received more than once; "
                  f"non-201 answers: {len(facts['failures'])}"
                  + (f" (first: {facts['failures'][0]})" if facts["failures"] else ""))
     lines += entitlement_lines
@@ -310,6 +317,9 @@ async def main(args: argparse.Namespace) -> None:
                 + f". CPU columns: % of one core over the phase (load from other processes on the "
                 f"machine during the run: {os.getloadavg()[0]:.1f} 1-min load average at the end)")
     report(header, settings, lines, write=not args.no_write)
+    if facts["duplicates"]:
+        raise SystemExit(f"FAILED: {len(facts['duplicates'])} invitation mails reached the SMTP server "
+                         "more than once")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -31,7 +31,9 @@ from sqlmodel import select  # noqa: E402
 
 from bench import raw  # noqa: E402
 from bench.devserver import dev_server, process_cpu_seconds  # noqa: E402
-from bench.measure import Result, accounted, admin_headers, bounded, heading, report, table  # noqa: E402
+from bench.measure import (  # noqa: E402
+    Result, accounted, admin_headers, bounded, duplicated, heading, report, table,
+)
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, reading  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
@@ -116,7 +118,7 @@ async def campaign(client, catcher: MailCatcher, worker: WorkerProcess, organiza
         campaign_id = response.json()["id"]
         deadline = started + timeout
         while time.perf_counter() < deadline:
-            mailed = len(catcher.messages) - already
+            mailed = len(catcher.message_ids(already))  # by Message-ID: a duplicate is not one more
             samples.append((time.perf_counter() - started, mailed, rss_mib(worker.pid)))
             if mailed >= n and await invited_rows(campaign_id) >= n:
                 break
@@ -127,15 +129,17 @@ async def campaign(client, catcher: MailCatcher, worker: WorkerProcess, organiza
             if status.get("state") == "completed":
                 break
             await asyncio.sleep(0.5)
-    mailed = len(catcher.messages) - already
+    mailed = len(catcher.message_ids(already))
+    duplicates = catcher.duplicates(already)
     recipients = [r for m in catcher.messages[already:] for r in m.recipients]
     async with reading() as session:
         outbox_sent = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.state == "sent"))).one()
     facts = {"campaign_id": campaign_id, "accepted": accepted, "mailed": mailed,
              "distinct": len(set(recipients)), "invited": await invited_rows(campaign_id),
-             "status": status, "samples": samples, "outbox_sent": outbox_sent}
+             "status": status, "samples": samples, "outbox_sent": outbox_sent, "duplicates": duplicates}
     note = "" if mailed == n and facts["distinct"] == n else f" INCOMPLETE: {mailed} mails, {facts['distinct']} addresses"
+    note += duplicated(duplicates)
     return (Result("(b) campaign end to end (POST → every guest written + mail accepted by SMTP)", mailed,
                    elapsed, None, "rows/s", note),
             Result("    of which: rows after the POST answered (validation + row insert excluded)", mailed,
@@ -198,7 +202,8 @@ async def main(args: argparse.Namespace) -> None:
         f"invitation API allows 30 requests/s per tenant.",
         f"- Campaign POST answered 201 in {facts['accepted']:.1f} s ({n} rows validated and stored); "
         f"final state {facts['status'].get('state')}; rows invited {facts['invited']}; mails caught "
-        f"{facts['mailed']} to {facts['distinct']} distinct addresses; outbox rows sent {facts['outbox_sent']}.",
+        f"{facts['mailed']} (distinct Message-IDs; {len(facts['duplicates'])} received more than once) to "
+        f"{facts['distinct']} distinct addresses; outbox rows sent {facts['outbox_sent']}.",
         f"- Worker process CPU: {100 * ceiling_worker_cpu / ceiling.seconds:.0f}% of a core in (a), "
         f"{100 * campaign_worker_cpu / end_to_end.seconds:.0f}% in (b).",
         f"- Worker RSS (MiB): idle {idle_rss:.0f}; after (a) and at 10% / 50% / 100% of the rows "
@@ -216,6 +221,8 @@ async def main(args: argparse.Namespace) -> None:
                 f"(httpx over ASGITransport) in the bench process; 1-min load average at the end "
                 f"{os.getloadavg()[0]:.1f}")
     report(header, settings, lines, write=not args.no_write)
+    if facts["duplicates"]:
+        raise SystemExit(f"FAILED: {len(facts['duplicates'])} campaign mails reached the SMTP server more than once")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -14,6 +14,15 @@ from bench.devserver import DevServer
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
+def duplicated(duplicates: dict[str, int]) -> str:
+    """The note that fails a phase whose SMTP server received some message more than once
+    (`duplicates` from MailCatcher.duplicates: Message-ID → times received)."""
+    if not duplicates:
+        return ""
+    return (f" FAILED: {len(duplicates)} messages received more than once "
+            f"({sum(duplicates.values()) - len(duplicates)} extra sends)")
+
+
 async def bounded(n: int, concurrency: int, one) -> list[float]:
     """Run one(i) for i in range(n), `concurrency` at a time; returns each call's latency."""
     latencies: list[float] = []

@@ -78,6 +78,18 @@ def unsafe_secret_key(command: str) -> bool:
     return False
 
 
+def unusable_temporal_settings(command: str) -> bool:
+    """Print why FOYER_TEMPORAL_* cannot be used, if so (then exit with code 2)."""
+    from foyer.temporal import TemporalSettingsError, connect_options
+
+    try:
+        connect_options()
+    except TemporalSettingsError as error:
+        print(f"foyer {command}: refusing to start: {error}", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from foyer.devstack import run
 
@@ -89,7 +101,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from foyer.settings import get_settings
 
-    if unsafe_secret_key("api"):
+    if unsafe_secret_key("api") or unusable_temporal_settings("api"):
         return 2
     uvicorn.run("api.main:create_app", factory=True, host="127.0.0.1",
                 port=get_settings().api_port, log_level=args.log_level)
@@ -97,7 +109,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    if unsafe_secret_key("worker"):
+    if unsafe_secret_key("worker") or unusable_temporal_settings("worker"):
         return 2
     from worker import run_worker
 

@@ -4,6 +4,7 @@ the tests' mail server. Messages are kept in memory and, when given a folder, in
 
 import asyncio
 import email
+from collections import Counter
 import email.policy
 import mailbox
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class CaughtMessage:
     envelope_from: str
     recipients: list[str]
     message: EmailMessage
+    message_id: str = ""  # read once on arrival: the benchmarks count by it while mail pours in
 
     @property
     def subject(self) -> str:
@@ -40,16 +42,22 @@ class CatchingHandler:
     messages: list[CaughtMessage] = field(default_factory=list)
     # Tests flip this to make the server refuse mail (as a provider outage would).
     refuse: bool = False
+    # Tests set this to make the server slow to say so once it has kept a message: a client that
+    # gives up waiting for the "250" has had its message accepted all the same.
+    reply_delay: float = 0.0
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.refuse:
             return "451 4.3.0 mail service unavailable, try again later"
         parsed = email.message_from_bytes(envelope.original_content or envelope.content,
                                           policy=email.policy.default)
-        self.messages.append(CaughtMessage(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        self.messages.append(CaughtMessage(envelope.mail_from, list(envelope.rcpt_tos), parsed,
+                                           str(parsed.get("Message-ID", "")).strip()))
         if self.maildir is not None:
             box = mailbox.Maildir(self.maildir, create=True)
             box.add(envelope.original_content or envelope.content)
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
         return "250 Message accepted for delivery"
 
 
@@ -68,6 +76,15 @@ class MailCatcher:
 
     def stop(self) -> None:
         self.controller.stop()
+
+    def message_ids(self, since: int = 0) -> Counter[str]:
+        """How many times each Message-ID arrived (in messages[since:]). Foyer derives it from
+        the outbox key, so a count above one is a message sent twice."""
+        return Counter(caught.message_id for caught in self.messages[since:])
+
+    def duplicates(self, since: int = 0) -> dict[str, int]:
+        """{Message-ID: times received} for those received more than once."""
+        return {mid: count for mid, count in self.message_ids(since).items() if count > 1}
 
     def to(self, address: str) -> list[CaughtMessage]:
         return [m for m in self.messages if address.lower() in (r.lower() for r in m.recipients)]

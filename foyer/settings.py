@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +41,25 @@ class Settings(BaseSettings):
                                       hide_input_in_errors=True)
 
     database_url: str = f"sqlite:///{STATE_DIR / 'foyer.db'}"
+    # The Temporal server every process talks to (API, worker, CLI; foyer.temporal.connect_client).
+    # The defaults are the dev server of `foyer dev`: plaintext, namespace "default".
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "foyer"
+    # A cluster or Temporal Cloud. TLS is on when any of these is set (or FOYER_TEMPORAL_TLS=true,
+    # which alone verifies the server against the system's roots); FOYER_TEMPORAL_TLS=false
+    # turns it off and may not be combined with the TLS paths.
+    temporal_tls: bool | None = None
+    # mTLS: the client certificate and its private key (PEM files; both or neither).
+    temporal_tls_client_cert_path: Path | None = None
+    temporal_tls_client_key_path: Path | None = None
+    # The CA (PEM) that signed the server's certificate, when the system's roots do not.
+    temporal_tls_server_ca_path: Path | None = None
+    # The name the server's certificate is checked against (and the SNI sent), when it is not the
+    # host of FOYER_TEMPORAL_ADDRESS (an IP address, a load balancer).
+    temporal_tls_server_name: str | None = None
+    # Temporal Cloud API key (sent as "Authorization: Bearer …"; implies TLS).
+    temporal_api_key: SecretStr | None = None
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -88,6 +104,14 @@ class Settings(BaseSettings):
     # `foyer dev` allow loopback ("127.0.0.0/8,::1/128"); production should not. Read at every
     # check, so a test can change it on the cached Settings.
     outbound_allowed_networks: str = ""
+
+    @field_validator("temporal_tls_client_cert_path", "temporal_tls_client_key_path",
+                     "temporal_tls_server_ca_path", "temporal_tls_server_name", "temporal_api_key",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        # FOYER_TEMPORAL_TLS_SERVER_CA_PATH= (say, from a template) means "not set", not ".".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("outbound_allowed_networks")
     @classmethod

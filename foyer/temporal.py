@@ -1,13 +1,20 @@
-"""Temporal client and the bundled server binaries (nothing is downloaded at run time)."""
+"""Temporal client and the bundled server binaries (nothing is downloaded at run time).
+
+Every process reaches Temporal through `connect_client`, configured by FOYER_TEMPORAL_* (see
+foyer/settings.py): the dev server in plaintext by default; a cluster over TLS or mTLS; Temporal
+Cloud with an API key or mTLS. Unusable settings (a missing certificate file, half of a key pair)
+raise TemporalSettingsError naming the setting, before any connection is tried."""
 
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
 
-from foyer.settings import get_settings
+from foyer.settings import Settings, get_settings
 
 
 def bundled_binary(name: str) -> str:
@@ -21,13 +28,64 @@ def bundled_binary(name: str) -> str:
     return found
 
 
-async def connect_client() -> Client:
-    settings = get_settings()
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+class TemporalSettingsError(ValueError):
+    """The Temporal connection settings cannot be used; str() names the setting and the problem."""
+
+
+def _pem(setting: str, path: Path) -> bytes:
+    """The PEM file `path` of FOYER_`setting`, or TemporalSettingsError saying what is wrong."""
+    name = f"FOYER_{setting.upper()}"
+    try:
+        content = path.expanduser().read_bytes()
+    except FileNotFoundError:
+        raise TemporalSettingsError(f"{name}: {path} does not exist") from None
+    except IsADirectoryError:
+        raise TemporalSettingsError(f"{name}: {path} is a directory, not a PEM file") from None
+    except OSError as error:
+        raise TemporalSettingsError(f"{name}: {path} cannot be read ({error.strerror})") from None
+    if b"-----BEGIN " not in content:
+        raise TemporalSettingsError(f"{name}: {path} is not a PEM file (no -----BEGIN line)")
+    return content
+
+
+def tls_option(settings: Settings) -> bool | TLSConfig:
+    """The `tls` argument of Client.connect for `settings`: False (the dev server), True (the
+    system's roots) or a TLSConfig with the files read; TemporalSettingsError if they cannot be."""
+    cert, key = settings.temporal_tls_client_cert_path, settings.temporal_tls_client_key_path
+    if (cert is None) != (key is None):
+        raise TemporalSettingsError(
+            "FOYER_TEMPORAL_TLS_CLIENT_CERT_PATH and FOYER_TEMPORAL_TLS_CLIENT_KEY_PATH go together "
+            f"(mTLS): set both or neither (only the {'certificate' if key is None else 'key'} is set)")
+    configured = any(value is not None for value in (cert, settings.temporal_tls_server_ca_path,
+                                                     settings.temporal_tls_server_name))
+    if settings.temporal_tls is False:
+        if configured:
+            raise TemporalSettingsError(
+                "FOYER_TEMPORAL_TLS is false but TLS settings are given (FOYER_TEMPORAL_TLS_*): "
+                "remove them, or FOYER_TEMPORAL_TLS")
+        return False
+    if not configured:
+        return bool(settings.temporal_tls) or settings.temporal_api_key is not None
+    return TLSConfig(
+        client_cert=_pem("temporal_tls_client_cert_path", cert) if cert else None,
+        client_private_key=_pem("temporal_tls_client_key_path", key) if key else None,
+        server_root_ca_cert=(_pem("temporal_tls_server_ca_path", settings.temporal_tls_server_ca_path)
+                             if settings.temporal_tls_server_ca_path else None),
+        domain=settings.temporal_tls_server_name or None,
     )
+
+
+def connect_options(settings: Settings | None = None) -> dict[str, Any]:
+    """Client.connect's arguments for the configured server (raises TemporalSettingsError)."""
+    settings = settings or get_settings()
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+    return {"target_host": settings.temporal_address, "namespace": settings.temporal_namespace,
+            "tls": tls_option(settings), "api_key": api_key or None}
+
+
+async def connect_client() -> Client:
+    """The one way the API, the worker and the CLI connect to Temporal."""
+    return await Client.connect(**connect_options(), data_converter=pydantic_data_converter)
 
 
 # The dev server keeps its state in one SQLite file; WAL with NORMAL sync roughly doubles what it

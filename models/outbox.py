@@ -20,5 +20,10 @@ class OutboxMessage(SQLModel, table=True):
     state: str = Field(default="pending", index=True)  # pending | sent | failed (not buildable: last_error)
     attempts: int = 0
     last_error: str | None = None
+    # Set while one activity attempt is handing the message to the SMTP server: another attempt
+    # (a retry whose predecessor is still running) waits for it instead of sending a second copy.
+    # Past this time the claimer is taken for dead and the message may be sent again, under the
+    # same Message-ID.
+    claimed_until: datetime | None = utc_field()
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
     sent_date_time: datetime | None = utc_field()
