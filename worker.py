@@ -14,7 +14,7 @@ from temporalio.worker import Worker
 from activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
 from activities import sign_up
 from foyer.settings import check_secret_key, get_settings
-from foyer.temporal import connect_client
+from foyer.temporal import connect_client, worker_runtime
 from workflows.access_request import AccessRequestWorkflow
 from workflows.assignment import AssignmentWorkflow
 from workflows.campaign import CampaignWorkflow
@@ -102,7 +102,7 @@ def build_worker(client: Client, task_queue: str | None = None, **options) -> Fo
 
 async def run_worker() -> None:
     check_secret_key()  # also for `python worker.py`
-    client = await connect_client()
+    client = await connect_client(runtime=worker_runtime())  # FOYER_WORKER_METRICS_ADDRESS
     worker = build_worker(client)
     logging.getLogger("foyer").info("worker polling %s", get_settings().task_queue)
     await worker.run()

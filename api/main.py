@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api import errors
+from api import errors, metrics
 from api.limits import BodyLimits
 from api.security_headers import SecurityHeaders
 from api.pages import approvals, campaign, devmail, myaccess, redeem, sign_up, signin
@@ -70,6 +70,9 @@ def create_app(temporal_client=None) -> FastAPI:
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))
+    if get_settings().metrics_enabled:
+        # Outside shed_load, so its 429s are counted too; inside SecurityHeaders.
+        metrics.install(app)
     # Added last, so outermost: every answer gets the headers, the 429 of shed_load included.
     app.add_middleware(SecurityHeaders)
     return app

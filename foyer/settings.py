@@ -105,6 +105,16 @@ class Settings(BaseSettings):
     # check, so a test can change it on the cached Settings.
     outbound_allowed_networks: str = ""
 
+    # Prometheus. The API serves /metrics (HTTP metrics and the directory's gauges, foyer.metrics)
+    # unless this is false; nothing in it is secret, but do not expose it publicly: let the proxy
+    # refuse /metrics from outside, or set FOYER_METRICS_TOKEN, which it then requires as
+    # "Authorization: Bearer <token>" (Prometheus: `authorization: {credentials: ...}`).
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+    # The worker's Temporal SDK metrics (temporal_*), served by the SDK's runtime on this
+    # host:port (e.g. "0.0.0.0:9464"); unset, the default, serves none.
+    worker_metrics_address: str | None = None
+
     @field_validator("temporal_tls_client_cert_path", "temporal_tls_client_key_path",
                      "temporal_tls_server_ca_path", "temporal_tls_server_name", "temporal_api_key",
                      mode="before")

@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
 from foyer.settings import Settings, get_settings
@@ -83,9 +84,20 @@ def connect_options(settings: Settings | None = None) -> dict[str, Any]:
             "tls": tls_option(settings), "api_key": api_key or None}
 
 
-async def connect_client() -> Client:
-    """The one way the API, the worker and the CLI connect to Temporal."""
-    return await Client.connect(**connect_options(), data_converter=pydantic_data_converter)
+def worker_runtime(settings: Settings | None = None) -> Runtime | None:
+    """The SDK runtime that serves the worker's Temporal metrics (temporal_*, Prometheus text) on
+    FOYER_WORKER_METRICS_ADDRESS, or None (the SDK's default runtime, no metrics endpoint) when
+    that is unset. Create it once per process: each Runtime is a thread pool and binds its port."""
+    address = (settings or get_settings()).worker_metrics_address
+    if not address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
+async def connect_client(runtime: Runtime | None = None) -> Client:
+    """The one way the API, the worker and the CLI connect to Temporal. `runtime`: the worker's
+    metrics runtime (worker_runtime), else the SDK's default."""
+    return await Client.connect(**connect_options(), data_converter=pydantic_data_converter, runtime=runtime)
 
 
 # The dev server keeps its state in one SQLite file; WAL with NORMAL sync roughly doubles what it
