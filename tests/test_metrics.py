@@ -8,6 +8,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+import foyer.metrics
 from api.main import create_app
 from foyer.settings import get_settings
 from foyer.temporal import connect_client, worker_runtime
@@ -107,3 +108,13 @@ async def test_worker_serves_temporal_sdk_metrics_on_its_address(temporal, monke
                 break
             await asyncio.sleep(0.1)
     assert "temporal_request" in text
+
+
+async def test_a_directory_outage_still_serves_the_http_metrics(api, monkeypatch):
+    async def unreachable():
+        raise ConnectionRefusedError("database down")
+    monkeypatch.setattr(foyer.metrics, "read_directory", unreachable)
+    figures = await scrape(api)
+    assert figures[("foyer_directory_read_ok", frozenset())] == 0
+    assert not any(name.startswith("foyer_invitations") for name, _labels in figures)
+    assert any(name == "http_requests_total" for name, _labels in figures)
