@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import httpx
 from temporalio import activity
 
+from activities.outcomes import count_call
 from activities.store import audit
 from foyer import outbound
 from foyer.db import reading, session_scope
@@ -240,6 +241,8 @@ async def call_api_connector(call: ConnectorCall) -> ConnectorOutcome:
                                        detail=f"destination refused: {refused}" if refused
                                        else describe(failure)[:1000])
 
+    count_call("foyer_api_connector_call_outcomes", "API connector calls by the action they led to",
+               action=outcome.action)
     async with session_scope() as session:
         await audit(session, key=None, category="SelfServiceSignUp", activity="Call API connector",
                     organization_id=connector["organization_id"] if connector else None,

@@ -8,6 +8,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.outcomes import count_call
 from activities.store import insert_ignore
 from foyer import outbound
 from foyer.db import session_scope
@@ -91,6 +92,8 @@ async def call_custom_extension(data: CalloutInput) -> CalloutResult:
         call.response_status, call.error = status, error
         call.state = "failed" if error else ("sent" if call.state == "failed" else call.state)
         session.add(call)
+    count_call("foyer_custom_extension_call_outcomes", "Custom extension calls by outcome",
+               outcome="refused" if refused else ("failed" if error else "sent"))
     if error:
         # Retried by Temporal; a stage that must wait fails closed once the retries run out. A
         # refused destination is not retried: the call was not made, and will not be.

@@ -7,12 +7,15 @@ import secrets
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
+from temporalio.testing import ActivityEnvironment
 
 import foyer.metrics
+from activities.api_connectors import call_api_connector
 from api.main import create_app
 from foyer.settings import get_settings
 from foyer.temporal import connect_client, worker_runtime
 from tests.conftest import _free_port
+from workflows.messages.sign_up import ConnectorCall
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -118,3 +121,24 @@ async def test_a_directory_outage_still_serves_the_http_metrics(api, monkeypatch
     assert figures[("foyer_directory_read_ok", frozenset())] == 0
     assert not any(name.startswith("foyer_invitations") for name, _labels in figures)
     assert any(name == "http_requests_total" for name, _labels in figures)
+
+
+async def test_worker_metrics_count_api_connector_outcomes(organization_id, monkeypatch):
+    # The activity as the worker runs it, with the meter of a runtime serving metrics.
+    address = f"127.0.0.1:{_free_port()}"
+    monkeypatch.setattr(get_settings(), "worker_metrics_address", address)
+    environment = ActivityEnvironment()
+    runtime = worker_runtime()  # kept: the endpoint lives as long as the runtime
+    environment.metric_meter = runtime.metric_meter
+    outcome = await environment.run(call_api_connector, ConnectorCall(
+        connector_id="no-such-connector", step="postAttributeCollection", sign_up_id="s1",
+        user_flow_id="f1", payload={}))
+    assert outcome.action == "block"
+    async with httpx.AsyncClient() as http:
+        for _ in range(50):
+            text = (await http.get(f"http://{address}/metrics")).text
+            if "foyer_api_connector_call_outcomes" in text:
+                break
+            await asyncio.sleep(0.1)
+    [line] = [line for line in text.splitlines() if line.startswith("foyer_api_connector_call_outcomes")]
+    assert 'action="block"' in line and line.endswith(" 1")
