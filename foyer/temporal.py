@@ -83,9 +83,11 @@ def connect_options(settings: Settings | None = None) -> dict[str, Any]:
             "tls": tls_option(settings), "api_key": api_key or None}
 
 
-async def connect_client() -> Client:
-    """The one way the API, the worker and the CLI connect to Temporal."""
-    return await Client.connect(**connect_options(), data_converter=pydantic_data_converter)
+async def connect_client(lazy: bool = False) -> Client:
+    """The one way the API, the worker and the CLI connect to Temporal. `lazy`: connect at the
+    first call instead (and again at the next one if that fails), for a process that should start,
+    and say it is not ready, while Temporal is away."""
+    return await Client.connect(**connect_options(), data_converter=pydantic_data_converter, lazy=lazy)
 
 
 # The dev server keeps its state in one SQLite file; WAL with NORMAL sync roughly doubles what it
