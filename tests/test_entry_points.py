@@ -10,18 +10,23 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.common import RetryPolicy
+from temporalio.worker import UnsandboxedWorkflowRunner
 
 from api.main import create_app
 from foyer import health
 from foyer.cli import build_parser, uvicorn_options
 from foyer.db import make_engine
 from foyer.settings import PROJECT_ROOT, Settings
+from worker import workers_for
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 
@@ -236,3 +241,48 @@ async def test_worker_health_server_names_what_is_down():
             assert (await client.post(f"{base}/readyz")).status_code == 405
     finally:
         await server.stop()
+
+
+# --- graceful shutdown lets a running activity finish ---------------------------------------------
+
+SLOW_STEP_STARTED: list[asyncio.Event] = []  # the running test's event (activities run in its loop)
+
+
+@activity.defn(name="entry_points_slow_step")
+async def slow_step(seconds: float) -> str:
+    SLOW_STEP_STARTED[-1].set()
+    await asyncio.sleep(seconds)
+    return "finished"
+
+
+@workflow.defn(name="EntryPointsSlowWorkflow")
+class SlowWorkflow:
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        return await workflow.execute_activity(slow_step, seconds, start_to_close_timeout=timedelta(seconds=30),
+                                               retry_policy=RetryPolicy(maximum_attempts=1))
+
+
+async def test_a_stopped_worker_finishes_its_running_activity(temporal):
+    """Cancelling FoyerWorker.run (what SIGTERM does to `foyer worker`) stops polling but lets the
+    running activity complete within the grace period: the workflow sees its result, not a
+    cancellation, and the run ends once the activity has."""
+    queue = f"foyer-graceful-{uuid.uuid4().hex[:8]}"
+    SLOW_STEP_STARTED.append(asyncio.Event())
+    workers = workers_for(temporal.client, queue, [SlowWorkflow], [slow_step],
+                          graceful_shutdown_timeout=timedelta(seconds=20),
+                          workflow_runner=UnsandboxedWorkflowRunner())
+    running = asyncio.create_task(workers.run())
+    handle = await temporal.client.start_workflow(SlowWorkflow.run, 3.0, id=f"graceful-{queue}", task_queue=queue)
+
+    await asyncio.wait_for(SLOW_STEP_STARTED[-1].wait(), 30)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    history = await handle.fetch_history()
+    completed = [event for event in history.events if event.HasField("activity_task_completed_event_attributes")]
+    assert len(completed) == 1  # finished after the stop, within the grace period
+    # The workflow task that follows needs a worker: a new one finishes the run with the result.
+    async with workers_for(temporal.client, queue, [SlowWorkflow], [slow_step],
+                           workflow_runner=UnsandboxedWorkflowRunner()):
+        assert await handle.result() == "finished"
