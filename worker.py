@@ -6,6 +6,7 @@
 import asyncio
 import contextlib
 import logging
+import sys
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -13,6 +14,7 @@ from temporalio.worker import Worker
 
 from activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
 from activities import sign_up
+from foyer import health
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, worker_runtime
 from workflows.access_request import AccessRequestWorkflow
@@ -60,6 +62,11 @@ class FoyerWorker:
         self.workers = workers
         self._stack: contextlib.AsyncExitStack | None = None
 
+    @property
+    def running(self) -> bool:
+        """Both SDK workers started and not shut down (for /readyz)."""
+        return all(worker.is_running for worker in self.workers)
+
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:
             for worker in self.workers:
@@ -100,14 +107,38 @@ def build_worker(client: Client, task_queue: str | None = None, **options) -> Fo
                        **options)
 
 
-async def run_worker() -> None:
+async def run_worker(health_port: int | None = None) -> None:
+    """Connect, poll until cancelled (then shut down gracefully). With a `health_port` (or
+    FOYER_WORKER_HEALTH_PORT), /healthz and /readyz answer there from the start: ready once the
+    database and Temporal answer and both SDK workers run."""
     check_secret_key()  # also for `python worker.py`
-    client = await connect_client(runtime=worker_runtime())  # FOYER_WORKER_METRICS_ADDRESS
-    worker = build_worker(client)
-    logging.getLogger("foyer").info("worker polling %s", get_settings().task_queue)
-    await worker.run()
+    settings = get_settings()
+    state: dict = {"client": None, "worker": None}
+
+    async def readiness() -> list[str]:
+        found = await health.problems(state["client"])
+        if state["worker"] is None or not state["worker"].running:
+            found.append("worker not polling")
+        return found
+
+    port = health_port if health_port is not None else settings.worker_health_port
+    server = await health.HealthServer(settings.worker_health_host, port, readiness).start() \
+        if port is not None else None
+    try:
+        state["client"] = await connect_client(runtime=worker_runtime())  # FOYER_WORKER_METRICS_ADDRESS
+        # Stopped (SIGTERM, Ctrl-C: run() cancelled), both SDK workers stop polling and let running
+        # activities finish for this long before cancelling them, so a deploy cuts no mail short.
+        state["worker"] = build_worker(state["client"], graceful_shutdown_timeout=timedelta(
+            seconds=settings.worker_shutdown_seconds))
+        logging.getLogger("foyer").info("worker polling %s", settings.task_queue)
+        await state["worker"].run()
+    finally:
+        if server is not None:
+            await server.stop()
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(run_worker())
+    # The same as `foyer worker` (its checks, logging and SIGTERM handling).
+    from foyer.cli import main
+
+    sys.exit(main(["worker", *sys.argv[1:]]))

@@ -18,15 +18,17 @@ from api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
 )
+from foyer import health
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, connect_options
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    # Tests hand in their own client; otherwise connect once per process.
+    # Tests hand in their own client; otherwise connect once per process, lazily: an API replica
+    # starts (alive, not ready: /readyz says so) while Temporal is away, and connects when it is back.
     if getattr(app.state, "temporal", None) is None:
-        app.state.temporal = await connect_client()
+        app.state.temporal = await connect_client(lazy=True)
     yield
 
 
@@ -53,7 +55,17 @@ def create_app(temporal_client=None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz():
+        # Alive: the process answers (a restart is what a failing liveness probe asks for).
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request):
+        # Ready: the database and Temporal answer; a 503 names which does not (take this replica
+        # out of the proxy's rotation, do not restart it).
+        found = await health.problems(request.app.state.temporal)
+        if found:
+            return JSONResponse(health.not_ready_body(found), status_code=503)
+        return {"status": "ready"}
 
     for router in (invitations.router, redeem.router, users.router, groups.router,
                    applications.router, *organization.routers, audit.router,

@@ -1,10 +1,15 @@
 """The `foyer` command: dev stack, API, worker, migrations and API tokens.
 
     foyer dev                                   everything on embedded defaults (Ctrl-C stops it)
-    foyer api                                   the HTTP API on 127.0.0.1:FOYER_API_PORT
+    foyer api [--host H] [--port P] [--workers N] [--forwarded-allow-ips IPS]
+                                                the HTTP API (defaults: FOYER_API_HOST=127.0.0.1,
+                                                FOYER_API_PORT, FOYER_API_WORKERS=1, no proxy
+                                                trusted); /healthz alive, /readyz database+Temporal
                                                 (api, worker and db upgrade refuse to run on the
                                                 default or a weak FOYER_SECRET_KEY in production)
-    foyer worker                                the Temporal worker (same as `python worker.py`)
+    foyer worker [--health-port N]              the Temporal worker (same as `python worker.py`);
+                                                /healthz and /readyz on N if given; SIGTERM lets
+                                                running activities finish (FOYER_WORKER_SHUTDOWN_SECONDS)
     foyer db upgrade                            migrate the database; prints the organization id
     foyer token create --name N --role R [--user ID_OR_MAIL]
                                                 prints a bearer token once; only its hash is kept
@@ -96,15 +101,46 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return run()
 
 
+def parse_forwarded_allow_ips(value: str) -> str:
+    from foyer.settings import check_forwarded_allow_ips
+
+    try:
+        return check_forwarded_allow_ips(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("FOYER_FORWARDED_ALLOW_IPS", "--forwarded-allow-ips"))
+
+
+def positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
+def uvicorn_options(args: argparse.Namespace) -> dict:
+    """uvicorn.run's keywords for `foyer api`: the flags, else the FOYER_API_* settings."""
+    from foyer.settings import get_settings
+
+    settings = get_settings()
+    trusted = settings.forwarded_allow_ips if args.forwarded_allow_ips is None else args.forwarded_allow_ips
+    return {
+        "host": args.host or settings.api_host,
+        "port": args.port if args.port is not None else settings.api_port,
+        "workers": args.workers or settings.api_workers,
+        # Forwarded headers only from the proxies named; none by default (uvicorn alone would
+        # trust 127.0.0.1, or $FORWARDED_ALLOW_IPS, which Foyer does not read).
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+        "log_level": args.log_level,
+    }
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from foyer.settings import get_settings
-
     if unsafe_secret_key("api") or unusable_temporal_settings("api"):
         return 2
-    uvicorn.run("api.main:create_app", factory=True, host="127.0.0.1",
-                port=get_settings().api_port, log_level=args.log_level)
+    # An import string and a factory: each of --workers N processes builds its own app.
+    uvicorn.run("api.main:create_app", factory=True, **uvicorn_options(args))
     return 0
 
 
@@ -114,8 +150,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Cancelling Worker.run() shuts the worker down gracefully.
-    _run_until_signal(run_worker())
+    # Cancelling Worker.run() shuts the worker down gracefully (FOYER_WORKER_SHUTDOWN_SECONDS).
+    _run_until_signal(run_worker(health_port=args.health_port))
     return 0
 
 
@@ -183,11 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("dev", help="run everything on embedded defaults; Ctrl-C stops it all") \
         .set_defaults(func=cmd_dev)
-    api = commands.add_parser("api", help="run the HTTP API on 127.0.0.1:FOYER_API_PORT")
+    api = commands.add_parser("api", help="run the HTTP API (FOYER_API_HOST:FOYER_API_PORT, 127.0.0.1:8000)")
+    api.add_argument("--host", help="address to listen on (FOYER_API_HOST; default 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port to listen on (FOYER_API_PORT; default 8000)")
+    api.add_argument("--workers", type=positive_int, metavar="N",
+                     help="uvicorn worker processes (FOYER_API_WORKERS; default 1)")
+    api.add_argument("--forwarded-allow-ips", type=parse_forwarded_allow_ips, metavar="IPS",
+                     help='proxies whose X-Forwarded-For/-Proto are believed: IPs, CIDRs or "*" '
+                          "(FOYER_FORWARDED_ALLOW_IPS; default none)")
     api.add_argument("--log-level", default="info",
                      choices=["critical", "error", "warning", "info", "debug", "trace"])
     api.set_defaults(func=cmd_api)
-    commands.add_parser("worker", help="run the Temporal worker").set_defaults(func=cmd_worker)
+    worker = commands.add_parser("worker", help="run the Temporal worker")
+    worker.add_argument("--health-port", type=int, metavar="N",
+                        help="serve /healthz and /readyz on N (FOYER_WORKER_HEALTH_PORT; default off)")
+    worker.set_defaults(func=cmd_worker)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True, metavar="COMMAND")

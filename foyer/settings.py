@@ -81,6 +81,21 @@ class Settings(BaseSettings):
     # and to decrypt, never to sign or encrypt. Comma- or space-separated, or a JSON list.
     previous_secret_keys: Annotated[list[str], NoDecode] = []
     api_port: int = 8000
+    # Where `foyer api` listens: loopback unless told otherwise (0.0.0.0 behind a proxy or in a
+    # container), and how many uvicorn worker processes it runs (each one a full API).
+    api_host: str = "127.0.0.1"
+    api_workers: int = Field(default=1, ge=1)
+    # The proxies whose X-Forwarded-For/-Proto `foyer api` believes (client address, https):
+    # comma-separated IPs or CIDRs, or "*" for any. Empty, the default, trusts none (a client could
+    # otherwise claim any address or scheme).
+    forwarded_allow_ips: str = ""
+
+    # `foyer worker`: /healthz and /readyz on this port (off when unset) and host.
+    worker_health_port: int | None = None
+    worker_health_host: str = "127.0.0.1"
+    # On SIGTERM the worker stops polling, then waits this long for running activities to finish
+    # before cancelling them (they retry elsewhere).
+    worker_shutdown_seconds: float = Field(default=30.0, ge=0)
 
     state_dir: Path = STATE_DIR
     # Ports of what `foyer dev` starts itself: Temporal dev server (gRPC, Web UI), mail catcher.
@@ -123,6 +138,16 @@ class Settings(BaseSettings):
         # FOYER_TEMPORAL_TLS_SERVER_CA_PATH= (say, from a template) means "not set", not ".".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("worker_health_port", mode="before")
+    @classmethod
+    def _empty_port_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        return check_forwarded_allow_ips(value)
+
     @field_validator("outbound_allowed_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
@@ -146,6 +171,21 @@ class Settings(BaseSettings):
                 return json.loads(stripped)
             return [key for key in stripped.replace(",", " ").split() if key]
         return value
+
+
+def check_forwarded_allow_ips(value: str) -> str:
+    """FOYER_FORWARDED_ALLOW_IPS / --forwarded-allow-ips: "*", or IPs and CIDRs separated by
+    commas. Checked here because uvicorn silently keeps a malformed entry as a literal that
+    never matches."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if parts == ["*"]:
+        return "*"
+    for part in parts:
+        try:
+            ipaddress.ip_network(part) if "/" in part else ipaddress.ip_address(part)
+        except ValueError as error:
+            raise ValueError(f"FOYER_FORWARDED_ALLOW_IPS: {error} (use IPs, CIDRs or \"*\")") from None
+    return ",".join(parts)
 
 
 @lru_cache

@@ -94,10 +94,13 @@ def worker_runtime(settings: Settings | None = None) -> Runtime | None:
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
 
 
-async def connect_client(runtime: Runtime | None = None) -> Client:
+async def connect_client(runtime: Runtime | None = None, lazy: bool = False) -> Client:
     """The one way the API, the worker and the CLI connect to Temporal. `runtime`: the worker's
-    metrics runtime (worker_runtime), else the SDK's default."""
-    return await Client.connect(**connect_options(), data_converter=pydantic_data_converter, runtime=runtime)
+    metrics runtime (worker_runtime), else the SDK's default. `lazy`: connect at the first call
+    instead (and again at the next one if that fails), for a process that should start, and say it
+    is not ready, while Temporal is away."""
+    return await Client.connect(**connect_options(), data_converter=pydantic_data_converter,
+                                runtime=runtime, lazy=lazy)
 
 
 # The dev server keeps its state in one SQLite file; WAL with NORMAL sync roughly doubles what it
