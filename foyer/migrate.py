@@ -33,6 +33,9 @@ def upgrade(database_url: str | None = None) -> str:
     """Migrate to head and seed the organization; returns the organization id."""
     settings = get_settings()
     url = database_url or settings.database_url
+    if url == f"sqlite:///{Path(settings.state_dir) / 'foyer.db'}":
+        # The default database lives in the state directory, which a fresh install has not made yet.
+        Path(settings.state_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")
     engine = create_engine(sync_url(url))
     try:

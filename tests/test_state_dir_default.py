@@ -34,3 +34,12 @@ def test_foyer_state_dir_wins_and_the_default_database_follows_it(tmp_path):
                          check=True).stdout.splitlines()
     assert Path(out[0]) == tmp_path / "state"
     assert out[1] == f"sqlite:///{tmp_path / 'state' / 'foyer.db'}"
+
+
+def test_db_upgrade_on_the_default_database_makes_the_state_directory(tmp_path):
+    state = tmp_path / "fresh" / "state"
+    env = {"FOYER_STATE_DIR": str(state), "FOYER_ENV": "test", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "foyer", "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True,
+                   text=True, check=True)
+    assert (state / "foyer.db").is_file()
+    assert state.stat().st_mode & 0o777 == 0o700
