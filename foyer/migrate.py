@@ -2,6 +2,7 @@
 stored connector credentials still sealed under a previous secret key (after a key rotation)."""
 
 import logging
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -9,13 +10,20 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from foyer.db import sync_url
-from foyer.settings import PROJECT_ROOT, get_settings
+from foyer.settings import get_settings
+import models
 from models.directory import Organization
 
 
+# The migrations travel inside the models package (a checkout and an installed wheel alike).
+MIGRATIONS_DIR = Path(models.__file__).resolve().parent / "migrations"
+
+
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "models" / "migrations"))
+    """Alembic configured in code, from where the migrations are installed: no alembic.ini needed
+    (that file is only for running `alembic revision` by hand in a checkout)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
     config.attributes["configure_logger"] = False
     return config
@@ -25,6 +33,9 @@ def upgrade(database_url: str | None = None) -> str:
     """Migrate to head and seed the organization; returns the organization id."""
     settings = get_settings()
     url = database_url or settings.database_url
+    if url == f"sqlite:///{Path(settings.state_dir) / 'foyer.db'}":
+        # The default database lives in the state directory, which a fresh install has not made yet.
+        Path(settings.state_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")
     engine = create_engine(sync_url(url))
     try:

@@ -10,10 +10,27 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The directory above the foyer package: the checkout, or site-packages when Foyer is installed.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A checkout has its pyproject.toml next to the packages; site-packages never does.
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
+
+
+def default_state_dir() -> Path:
+    """Where local state goes when FOYER_STATE_DIR is not set: .foyer/ in a checkout (as `make dev`
+    always had it), else $XDG_STATE_HOME/foyer (~/.local/state/foyer), never into site-packages."""
+    if IN_CHECKOUT:
+        return PROJECT_ROOT / ".foyer"
+    xdg_state_home = os.environ.get("XDG_STATE_HOME", "").strip()
+    # The XDG spec: a relative value is invalid and is ignored.
+    base = Path(xdg_state_home) if xdg_state_home and Path(xdg_state_home).is_absolute() \
+        else Path.home() / ".local" / "state"
+    return base / "foyer"
+
+
 # Local state of `foyer dev` (SQLite file, Temporal state, caught mail, secret key, admin token).
 # Read here, not only as a field, so the default database file follows it.
-STATE_DIR = Path(os.environ.get("FOYER_STATE_DIR") or PROJECT_ROOT / ".foyer")
+STATE_DIR = Path(os.environ.get("FOYER_STATE_DIR") or default_state_dir())
 # FOYER_OUTBOUND_ALLOWED_NETWORKS of `foyer dev` (and the tests): loopback, IPv4 and IPv6.
 LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 

@@ -3,12 +3,16 @@
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from foyer.settings import PROJECT_ROOT
 
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+# The repository keeps templates/ at the top; the wheel carries it as foyer/templates/
+# (pyproject.toml's package-dir), since site-packages has no place for a bare "templates".
+PACKAGED_TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = PACKAGED_TEMPLATES_DIR if PACKAGED_TEMPLATES_DIR.is_dir() else PROJECT_ROOT / "templates"
 
 
 @dataclass
