@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from api.errors import bad_request
-from api.odata import Page, collection
+from api.odata import Page, collection, refuse_unknown_select, selected_names
 from api.schemas import Collection
 
 
@@ -26,12 +26,8 @@ def _select_check(properties: set[str]):
         # Against the declared shape, so an unknown name is refused even when the page is empty
         # (api.odata.select_fields can only check the rows it has).
         wanted = request.query_params.get("$select")
-        if not wanted:
-            return
-        unknown = {name.strip() for name in wanted.split(",") if name.strip()} - properties
-        if unknown:
-            raise bad_request(f"$select: unknown propert{'ies' if len(unknown) > 1 else 'y'} "
-                              f"{', '.join(sorted(unknown))}")
+        if wanted:
+            refuse_unknown_select(selected_names(wanted) - properties)
     return Depends(check_select)
 
 

@@ -257,17 +257,26 @@ async def list_page(request: Request, session: AsyncSession, model: type[SQLMode
     return Page(rows=rows, next_link=next_link, count=count)
 
 
+def selected_names(wanted: str) -> set[str]:
+    """The property names of a `$select` value (comma-separated camelCase names)."""
+    return {name.strip() for name in wanted.split(",") if name.strip()}
+
+
+def refuse_unknown_select(unknown: set[str]) -> None:
+    """400 naming the `$select` properties the resource does not have, if any."""
+    if unknown:
+        raise bad_request(f"$select: unknown propert{'ies' if len(unknown) > 1 else 'y'} "
+                          f"{', '.join(sorted(unknown))}")
+
+
 def select_fields(params, item: dict) -> dict:
     """Apply $select (comma-separated camelCase names) to one serialized item; id and @odata.*
     annotations always stay."""
     wanted = params.get("$select")
     if not wanted:
         return item
-    names = {name.strip() for name in wanted.split(",") if name.strip()}
-    unknown = names - item.keys()
-    if unknown:
-        raise bad_request(f"$select: unknown propert{'ies' if len(unknown) > 1 else 'y'} "
-                          f"{', '.join(sorted(unknown))}")
+    names = selected_names(wanted)
+    refuse_unknown_select(names - item.keys())
     return {k: v for k, v in item.items() if k in names or k == "id" or k.startswith("@odata.")}
 
 
