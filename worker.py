@@ -1,28 +1,27 @@
 """The Temporal worker: runs every Foyer workflow and activity on FOYER_TASK_QUEUE.
 
-`python worker.py` and `foyer worker` are the same thing.
+Run it with `foyer worker` (foyer/cli.py: its checks, logging and SIGTERM handling).
 """
 
 import asyncio
 import contextlib
 import logging
-import sys
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
-from activities import sign_up
+from foyer.activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
+from foyer.activities import sign_up
 from foyer import health
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, worker_runtime
-from workflows.access_request import AccessRequestWorkflow
-from workflows.assignment import AssignmentWorkflow
-from workflows.campaign import CampaignWorkflow
-from workflows.invitation import InvitationWorkflow
-from workflows.sign_in import SignInWorkflow
-from workflows.sign_up import SignUpWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.assignment import AssignmentWorkflow
+from foyer.workflows.campaign import CampaignWorkflow
+from foyer.workflows.invitation import InvitationWorkflow
+from foyer.workflows.sign_in import SignInWorkflow
+from foyer.workflows.sign_up import SignUpWorkflow
 
 WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow,
              SignUpWorkflow]
@@ -135,10 +134,3 @@ async def run_worker(health_port: int | None = None) -> None:
     finally:
         if server is not None:
             await server.stop()
-
-
-if __name__ == "__main__":
-    # The same as `foyer worker` (its checks, logging and SIGTERM handling).
-    from foyer.cli import main
-
-    sys.exit(main(["worker", *sys.argv[1:]]))

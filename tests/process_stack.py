@@ -3,7 +3,7 @@
 - Temporal: the bundled dev server, file-backed (bench.devserver.dev_server), on a free port with
   its SQLite file in the test's own folder, so it can be SIGKILLed and started again on the same
   file and port.
-- The worker: `python worker.py` in a process group of its own, pointed at that server, a task
+- The worker: `python -m foyer worker` in a process group of its own, pointed at that server, a task
   queue of its own, the suite's database (FOYER_DATABASE_URL from tests/conftest.py) and a mail
   server on a port this stack owns; SIGKILLed and restarted at will.
 - Mail: foyer.mailcatcher.MailCatcher on that port; stopped and started again (a new instance on
@@ -32,15 +32,15 @@ import httpx
 import pytest
 from sqlmodel import col, func, select
 
-from activities.invitations import invitation_mail_key
-from api.main import create_app
+from foyer.activities.invitations import invitation_mail_key
+from foyer.api.main import create_app
 from bench.devserver import DevServer, dev_server
 from foyer.db import session_scope
 from foyer.mailcatcher import CaughtMessage, MailCatcher
 from foyer.settings import PROJECT_ROOT, get_settings
-from models.campaign import CampaignRow
-from models.invitation import Invitation
-from models.outbox import OutboxMessage
+from foyer.models.campaign import CampaignRow
+from foyer.models.invitation import Invitation
+from foyer.models.outbox import OutboxMessage
 
 
 def free_port() -> int:
@@ -102,7 +102,7 @@ class MailServer:
 
 
 class WorkerProcess:
-    """`python worker.py` with the stack's settings, in a process group of its own."""
+    """`python -m foyer worker` with the stack's settings, in a process group of its own."""
 
     def __init__(self, env: dict, log_dir: Path):
         self.env = env
@@ -120,7 +120,7 @@ class WorkerProcess:
         self.generation += 1
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=self.env, stdout=log,
+                [sys.executable, "-m", "foyer", "worker"], cwd=PROJECT_ROOT, env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         self.pids.append(self.process.pid)
 

@@ -5,9 +5,9 @@ recorded histories know."""
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities import RefusalInterceptor
+from foyer.activities import RefusalInterceptor
 from foyer.errors import Refused
-from worker import build_worker
+from foyer.worker import build_worker
 
 
 class _Next:

@@ -24,9 +24,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["foyer", "api", "models", "workflows", "activities"]
-# What the build reads; copied to a temporary directory so the build leaves nothing in the checkout.
+# The checkout's folders and where each lands in the wheel: everything under the one name `foyer`
+# (foyer/api, foyer/models, ... are symlinks to the design card's folders; see pyproject.toml).
+PACKAGES = {"foyer": "foyer", "api": "foyer/api", "models": "foyer/models", "workflows": "foyer/workflows",
+            "activities": "foyer/activities"}
+# What the build reads; copied to a temporary directory (symlinks copied as what they point to)
+# so the build leaves nothing in the checkout.
 BUILD_INPUTS = ["pyproject.toml", "worker.py", "templates", *PACKAGES]
+
+
+def shipped_sources() -> dict[Path, str]:
+    """Every .py file of the checkout that the wheel ships, with its name inside the wheel."""
+    files = {ROOT / "worker.py": "foyer/worker.py"}
+    for package, inside in PACKAGES.items():
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT / package)
+            if "__pycache__" in path.parts or (ROOT / package / relative.parts[0]).is_symlink():
+                continue  # a symlinked folder is listed under its own name
+            files[path] = f"{inside}/{relative.as_posix()}"
+    return files
 
 
 def run(args, **kwargs) -> subprocess.CompletedProcess:
@@ -53,30 +69,29 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_every_module_template_and_migration(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {"worker.py"}
-    for package in PACKAGES:
-        expected |= {path.relative_to(ROOT).as_posix() for path in (ROOT / package).rglob("*.py")
-                     if "__pycache__" not in path.parts}
+    expected = set(shipped_sources().values())
     expected |= {"foyer/templates/" + path.relative_to(ROOT / "templates").as_posix()
                  for path in (ROOT / "templates").rglob("*") if path.is_file()}
-    expected.add("models/migrations/script.py.mako")
+    expected.add("foyer/models/migrations/script.py.mako")
     assert not expected - names, f"missing from the wheel: {sorted(expected - names)}"
     assert any(name.startswith("foyer/templates/mail/invitation.") for name in names)
-    assert any(name.startswith("models/migrations/versions/0001") for name in names)
+    assert any(name.startswith("foyer/models/migrations/versions/0001") for name in names)
+    # One top-level name in site-packages: nothing generic (api, models, worker) collides with
+    # other installed software.
+    top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert top_level == {"foyer"}, top_level
 
 
 def _third_party_imports() -> set[str]:
     """Top-level modules imported by the code the wheel ships, other than its own and the stdlib."""
-    own = {*PACKAGES, "worker"}
     found: set[str] = set()
-    files = [ROOT / "worker.py", *[p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]]
-    for path in files:
+    for path in shipped_sources():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
-    return {name for name in found if name not in own and name not in sys.stdlib_module_names}
+    return {name for name in found if name != "foyer" and name not in sys.stdlib_module_names}
 
 
 def _requirement_closure(wheel: Path) -> set[str]:
@@ -146,12 +161,17 @@ def test_installed_wheel_migrates_renders_mail_and_runs_without_the_checkout(whe
     # The editable finder of the checkout is not loaded, and everything comes from the new venv.
     paths = in_venv(python, "-c", "import sys; print('\\n'.join(sys.path))").stdout.split()
     assert str(ROOT) not in paths
-    where = in_venv(python, "-c", "import foyer, api, models, workflows, activities, worker, sys; "
-                                  "print(*[m.__file__ for m in (foyer, api, models, workflows, activities, worker)]); "
+    where = in_venv(python, "-c", "import sys, foyer, foyer.api, foyer.models, foyer.workflows, foyer.activities, "
+                                  "foyer.worker as w; f = foyer; "
+                                  "print(*[m.__file__ for m in (f, f.api, f.models, f.workflows, f.activities, w)]); "
                                   "print(any('__editable__' in m for m in sys.modules))").stdout.split()
     assert where[-1] == "False"
     for file in where[:-1]:
         assert Path(file).resolve().is_relative_to(site_packages.resolve()), file
+    # The generic names are not installed.
+    generic = "'api', 'models', 'workflows', 'activities', 'worker'"
+    missing = in_venv(python, "-c", f"import importlib.util as u; print(*[u.find_spec(n) is None for n in ({generic})])")
+    assert missing.stdout.split() == ["True"] * 5
 
     organization_id = in_venv(env_dir / "bin" / "foyer", "db", "upgrade").stdout.strip()
     heads = sorted(path.name.split("_")[0] for path in (ROOT / "models" / "migrations" / "versions").glob("[0-9]*.py"))
