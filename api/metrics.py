@@ -7,10 +7,12 @@ FOYER_METRICS_ENABLED=false removes it, FOYER_METRICS_TOKEN makes it require a b
 """
 
 import hmac
+import os
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from foyer.api import errors
@@ -26,6 +28,11 @@ def install(app: FastAPI) -> None:
     # Handlers are labelled by route template (/v1.0/users/{id}), never by the path itself, so
     # no id or token in a URL reaches a label; unmatched paths share the handler label "none".
     Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # `foyer api --workers N` (foyer.cli.shared_metrics_directory): every worker process writes
+        # its samples to that directory and a scrape, whichever process answers it, adds them up.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
     directory = DirectoryCollector()
     registry.register(directory)
 

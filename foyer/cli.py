@@ -22,10 +22,13 @@
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import os
+import shutil
 import sys
+import tempfile
 
 from foyer.tokens import check_token_name, create_token
 from foyer.models.enums import Role
@@ -140,9 +143,29 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     if unsafe_secret_key("api") or unusable_temporal_settings("api"):
         return 2
-    # An import string and a factory: each of --workers N processes builds its own app.
-    uvicorn.run("foyer.api.main:create_app", factory=True, **uvicorn_options(args))
+    options = uvicorn_options(args)
+    with shared_metrics_directory(options["workers"]):
+        # An import string and a factory: each of --workers N processes builds its own app.
+        uvicorn.run("foyer.api.main:create_app", factory=True, **options)
     return 0
+
+
+@contextlib.contextmanager
+def shared_metrics_directory(workers: int):
+    """With several uvicorn workers, a scrape of /metrics reaches one of them: they must count into
+    one place. prometheus_client's multiprocess mode keeps each process's samples in files of
+    PROMETHEUS_MULTIPROC_DIR and adds them up at scrape time (api/metrics.py); the directory is this
+    run's own and is removed when `foyer api` exits. An operator's own directory is kept as given."""
+    if workers < 2 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="foyer-api-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # read by each worker process as it starts
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
