@@ -55,7 +55,7 @@ def test_every_worker_has_it(monkeypatch):
         def __init__(self, client, **options):
             seen.update(options)
 
-    monkeypatch.setattr("worker.Worker", FakeWorker)
+    monkeypatch.setattr("foyer.worker.Worker", FakeWorker)
     extra = object()
     build_worker(client=None, task_queue="q", interceptors=[extra])
     assert isinstance(seen["interceptors"][0], RefusalInterceptor) and seen["interceptors"][1] is extra
