@@ -15,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
+from foyer import tracing
 from foyer.settings import Settings, get_settings
 
 
@@ -98,9 +99,10 @@ async def connect_client(runtime: Runtime | None = None, lazy: bool = False) -> 
     """The one way the API, the worker and the CLI connect to Temporal. `runtime`: the worker's
     metrics runtime (worker_runtime), else the SDK's default. `lazy`: connect at the first call
     instead (and again at the next one if that fails), for a process that should start, and say it
-    is not ready, while Temporal is away."""
+    is not ready, while Temporal is away. With tracing on (foyer.tracing.setup ran first), the
+    client carries the SDK's TracingInterceptor, and so do the workers built on it."""
     return await Client.connect(**connect_options(), data_converter=pydantic_data_converter,
-                                runtime=runtime, lazy=lazy)
+                                runtime=runtime, lazy=lazy, interceptors=tracing.client_interceptors())
 
 
 # The dev server keeps its state in one SQLite file; WAL with NORMAL sync roughly doubles what it

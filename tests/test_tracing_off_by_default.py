@@ -1,0 +1,67 @@
+"""Without an OTLP endpoint, tracing is off: no OpenTelemetry SDK, exporter or instrumentation is
+even imported, the app has no tracing middleware, httpx's transport is not wrapped, foyer.db's
+engine has no tracing listener, and the Temporal client carries no interceptor. The same probe
+with FOYER_OTLP_ENDPOINT set sees all of them, so it can tell the difference."""
+
+import json
+import os
+import subprocess
+import sys
+
+from foyer.settings import PROJECT_ROOT
+from tests.otlp_receiver import OtlpReceiver
+
+PROBE = """
+import asyncio, json, sys
+import httpx
+from api.main import create_app
+from foyer import tracing
+from foyer.db import get_engine
+from foyer.temporal import connect_client
+
+async def main():
+    app = create_app()
+    client = await connect_client(lazy=True)
+    imported = sorted(m for m in ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http",
+                                  "opentelemetry.instrumentation.fastapi", "opentelemetry.instrumentation.httpx",
+                                  "opentelemetry.instrumentation.sqlalchemy") if m in sys.modules)
+    listeners = get_engine().sync_engine.dispatch.before_cursor_execute
+    return {
+        "sdk_imported": imported,
+        "app_instrumented": bool(getattr(app, "_is_instrumented_by_opentelemetry", False)),
+        "httpx_wrapped": hasattr(httpx.AsyncHTTPTransport.handle_async_request, "__wrapped__"),
+        "engine_traced": any(type(getattr(f, "__self__", None)).__name__ == "EngineTracer" for f in listeners),
+        "interceptors": [type(i).__name__ for i in client.config()["interceptors"]],
+        "workflow_runner": bool(tracing.workflow_runner_options()),
+        "enabled": tracing.enabled(),
+    }
+
+print("PROBE " + json.dumps(asyncio.run(main())))
+"""
+
+OTEL = ("FOYER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED")
+
+
+def probe(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in OTEL} | extra
+    result = subprocess.run([sys.executable, "-c", PROBE], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
+    return json.loads(line.removeprefix("PROBE "))
+
+
+def test_tracing_is_off_unless_an_endpoint_is_configured():
+    off = probe()
+    assert off == {"sdk_imported": [], "app_instrumented": False, "httpx_wrapped": False, "engine_traced": False,
+                   "interceptors": [], "workflow_runner": False, "enabled": False}
+    with OtlpReceiver(keep=False) as otlp:
+        on = probe(FOYER_OTLP_ENDPOINT=otlp.endpoint)
+        # The standard variable turns it on too; OTEL_SDK_DISABLED=true turns it off again.
+        assert probe(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint)["enabled"] is True
+        assert probe(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, OTEL_SDK_DISABLED="true")["enabled"] is False
+    assert on == {"sdk_imported": ["opentelemetry.exporter.otlp.proto.http", "opentelemetry.instrumentation.fastapi",
+                                   "opentelemetry.instrumentation.httpx", "opentelemetry.instrumentation.sqlalchemy",
+                                   "opentelemetry.sdk"],
+                  "app_instrumented": True, "httpx_wrapped": True, "engine_traced": True,
+                  "interceptors": ["TracingInterceptor"], "workflow_runner": True, "enabled": True}
