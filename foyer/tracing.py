@@ -9,8 +9,9 @@ the SDK the sampler (OTEL_TRACES_SAMPLER) and the batch settings (OTEL_BSP_*). T
 is the process's (foyer-api, foyer-worker) unless OTEL_SERVICE_NAME says otherwise.
 
 What is traced when on:
-- FastAPI: one server span per request, named by route template; the path attribute is the
-  template's redacted form for the redemption pages (their path carries the link token);
+- FastAPI: one server span per request, named by route template; the recorded path and URL
+  carry no query string ($filter values hold addresses) and, on the redemption pages, no link
+  token (the path's token is replaced by "{token}");
 - httpx: every outbound call (custom extensions, API connectors; foyer.outbound's transport is an
   httpx.AsyncHTTPTransport, whose handle_async_request the instrumentation wraps), the query
   string dropped from the recorded URL;
@@ -121,9 +122,11 @@ def instrument_app(app: Any) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    # /metrics and the probes are scraped every few seconds: no span each time.
+    # /metrics and the probes are scraped every few seconds: no span each time. No internal span
+    # per ASGI receive and send either (two or three a request, for nothing a reader needs).
     FastAPIInstrumentor.instrument_app(app, server_request_hook=_server_request_hook,
-                                       excluded_urls="/metrics,/healthz,/readyz")
+                                       excluded_urls="/metrics,/healthz,/readyz",
+                                       exclude_spans=["receive", "send"])
 
 
 def client_interceptors() -> list:
@@ -160,18 +163,21 @@ _URL_ATTRIBUTES = ("http.url", "url.full")
 
 
 def _server_request_hook(span, scope: dict) -> None:
+    # The recorded path and URL lose the query string ($filter values carry addresses and names)
+    # and, on the redemption pages, the link token.
     if span is None or not span.is_recording():
         return
     path = scope.get("path", "")
     redacted = redact_path(path)
-    if redacted != path:
-        for name in _PATH_ATTRIBUTES:
-            span.set_attribute(name, redacted)
-        base = f"{scope.get('scheme', 'http')}://{dict(scope.get('headers') or []).get(b'host', b'').decode()}"
-        for name in _URL_ATTRIBUTES:
-            span.set_attribute(name, base + redacted)
-        if span.name.endswith(path):  # a span not named by a route template
-            span.update_name(span.name[: -len(path)] + redacted)
+    for name in _PATH_ATTRIBUTES:
+        span.set_attribute(name, redacted)
+    host = next((value.decode("latin-1") for key, value in scope.get("headers") or [] if key == b"host"), "")
+    for name in _URL_ATTRIBUTES:
+        span.set_attribute(name, f"{scope.get('scheme', 'http')}://{host}{redacted}")
+    if "url.query" in (getattr(span, "attributes", None) or {}):  # the stable conventions' query
+        span.set_attribute("url.query", "")
+    if redacted != path and span.name.endswith(path):  # a span not named by a route template
+        span.update_name(span.name[: -len(path)] + redacted)
 
 
 def _httpx_request_hook(span, request) -> None:

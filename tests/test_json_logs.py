@@ -35,7 +35,7 @@ def json_lines(text: str) -> list[dict]:
 
 async def test_foyer_api_logs_json_with_request_and_trace_ids_and_no_secrets(temporal, organization_id, tmp_path):
     port = free_port()
-    with OtlpReceiver(keep=False) as otlp:
+    with OtlpReceiver() as otlp:
         env = {**os.environ, "FOYER_TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
                "FOYER_LOG_FORMAT": "json", "FOYER_OTLP_ENDPOINT": otlp.endpoint, "PYTHONUNBUFFERED": "1"}
         log = tmp_path / "api.log"
@@ -55,9 +55,15 @@ async def test_foyer_api_logs_json_with_request_and_trace_ids_and_no_secrets(tem
                                                                  "Authorization": f"Bearer {TOKEN}"})
                 made = await client.get(f"/redeem/{TOKEN}", params={"code": PASSCODE})
                 odd = await client.get("/healthz", headers={"X-Request-ID": "not ok\tat all"})
+            # Nor does either reach the tracing backend: the redemption page's server span.
+            redeem = await eventually(lambda: [s for s in otlp.snapshot() if s.name.startswith("GET /redeem/")],
+                                      "the redemption page's span", 30)
         finally:
             api.terminate()
             api.wait(timeout=30)
+    assert redeem[0].name == "GET /redeem/{token}"
+    recorded = repr([(s.name, s.attributes) for s in otlp.snapshot()])
+    assert TOKEN not in recorded and PASSCODE not in recorded, recorded
     text = log.read_text()
     assert api.returncode == 0, text
     assert given.status_code == 401 and given.headers["X-Request-ID"] == "req-7f3a"

