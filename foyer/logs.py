@@ -47,6 +47,9 @@ _PATTERNS = [
 ]
 # Record attributes logging itself sets: never rewritten, never copied into the JSON as extras.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Extras not worth a key: the SDK's own dicts (flattened into the context keys) and uvicorn's
+# coloured copy of the message.
+_DROPPED = {"temporal_workflow", "temporal_activity", "color_message"}
 _CONTEXT = ("request_id", "trace_id", "span_id", "workflow_id", "run_id", "workflow_type",
             "activity_type", "activity_id", "attempt")
 
@@ -151,7 +154,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in _CONTEXT and key not in entry \
-                    and key not in ("temporal_workflow", "temporal_activity") and not key.startswith("_"):
+                    and key not in _DROPPED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)

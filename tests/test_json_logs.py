@@ -65,7 +65,7 @@ async def test_foyer_api_logs_json_with_request_and_trace_ids_and_no_secrets(tem
     recorded = repr([(s.name, s.attributes) for s in otlp.snapshot()])
     assert TOKEN not in recorded and PASSCODE not in recorded, recorded
     text = log.read_text()
-    assert api.returncode == 0, text
+    assert "color_message" not in text  # uvicorn's coloured copy of the message is dropped
     assert given.status_code == 401 and given.headers["X-Request-ID"] == "req-7f3a"
     generated = made.headers["X-Request-ID"]
     assert len(generated) == 32 and generated != "req-7f3a"
