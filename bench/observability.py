@@ -10,6 +10,8 @@ dev server, database and mail catcher:
        metrics served on FOYER_WORKER_METRICS_ADDRESS and scraped every 5 s as Prometheus would,
        and tracing on (FastAPI, httpx, SQLAlchemy, Temporal interceptor) exporting every span over
        OTLP/HTTP to a local receiver that decodes and drops them.
+  SAMPLED (with --sampled RATIO, default 0.1): ON, but with the standard head sampler
+       OTEL_TRACES_SAMPLER=parentbased_traceidratio, so only that share of traces is recorded.
 
 Prints (and appends to bench/RESULTS.md) both figures per round and ON/OFF; the goal is ON no
 more than 5 % slower. Timings are noisy on a shared machine: see the load average printed.
@@ -37,7 +39,7 @@ async def child(mode: str, n: int, c: int, timeout: float) -> dict:
     import httpx
 
     on = tracing.setup("foyer-bench")
-    assert on == (mode == "on"), f"tracing {'on' if on else 'off'} in the {mode} round"
+    assert on == (mode != "off"), f"tracing {'on' if on else 'off'} in the {mode} round"
     organization_id = migrate.upgrade(bench.ENV.database_url)
     catcher = MailCatcher(port=bench.ENV.smtp_port).start()
     bench.profiling.instrument()
@@ -79,9 +81,11 @@ def run_round(mode: str, args: argparse.Namespace, endpoint: str) -> dict:
 
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("OTEL_") and k not in ("FOYER_OTLP_ENDPOINT", "FOYER_WORKER_METRICS_ADDRESS")}
-    if mode == "on":
+    if mode in ("on", "sampled"):
         env.update(FOYER_METRICS_ENABLED="true", FOYER_OTLP_ENDPOINT=endpoint,
                    FOYER_WORKER_METRICS_ADDRESS=f"127.0.0.1:{free_port()}")
+    if mode == "sampled":
+        env.update(OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG=str(args.sampled))
     else:
         env.update(FOYER_METRICS_ENABLED="false")
     command = [sys.executable, "-m", "bench.observability", "--child", mode, "--invitations", str(args.invitations),
@@ -101,31 +105,36 @@ def main(args: argparse.Namespace) -> None:
 
     rounds: list[dict] = []
     print(f"Observability overhead: {args.invitations} invitations, {args.concurrency} in flight, "
-          f"{args.rounds} round(s) of OFF then ON", flush=True)
+          f"{args.rounds} round(s) of OFF, ON" + (f", SAMPLED ({args.sampled:g})" if args.sampled else ""), flush=True)
     with OtlpReceiver(keep=False) as receiver:
+        modes = ("off", "on", "sampled") if args.sampled else ("off", "on")
         for _ in range(args.rounds):
-            for mode in ("off", "on"):
+            for mode in modes:
                 rounds.append(run_round(mode, args, receiver.endpoint))
         exports = receiver.requests
     lines = ["| round | observability | (b) invitations end to end | POST 201 rate | POST p50 ms | "
              "bench CPU s | mails | non-201 | sent twice | SDK metrics scrapes |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for index, r in enumerate(rounds):
-        lines.append(f"| {index // 2 + 1} | {r['mode'].upper()} | {r['end_to_end']:.1f} inv/s | {r['posted']:.1f} req/s "
+        lines.append(f"| {index // len(modes) + 1} | {r['mode'].upper()} | {r['end_to_end']:.1f} inv/s | {r['posted']:.1f} req/s "
                      f"| {r['p50']:.0f} | {r['cpu']:.1f} | {r['mailed']} | {r['failures']} | {r['duplicates']} "
                      f"| {r['scrapes']} |")
-    off = sum(r["end_to_end"] for r in rounds if r["mode"] == "off") / args.rounds
-    on = sum(r["end_to_end"] for r in rounds if r["mode"] == "on") / args.rounds
-    cpu_off = sum(r["cpu"] for r in rounds if r["mode"] == "off") / args.rounds
-    cpu_on = sum(r["cpu"] for r in rounds if r["mode"] == "on") / args.rounds
-    lines += ["", f"- **ON/OFF = {on / off:.2f}** (invitations end to end, mean over {args.rounds} round(s); "
-              f"goal ≥ 0.95, i.e. at most 5 % slower); bench-process CPU ON/OFF = {cpu_on / cpu_off:.2f}",
-              f"- OTLP export requests received during the ON rounds: {exports}"]
+    def mean(mode: str, key: str) -> float:
+        return sum(r[key] for r in rounds if r["mode"] == mode) / args.rounds
+
+    lines.append("")
+    for mode in modes[1:]:
+        lines.append(f"- **{mode.upper()}/OFF = {mean(mode, 'end_to_end') / mean('off', 'end_to_end'):.2f}** "
+                     f"(invitations end to end, mean over {args.rounds} round(s); goal ≥ 0.95, i.e. at most 5 % "
+                     f"slower); CPU of the bench process (API + worker) per invitation "
+                     f"{mode.upper()}/OFF = {mean(mode, 'cpu') / mean('off', 'cpu'):.2f}")
+    lines.append(f"- OTLP export requests received during the ON and SAMPLED rounds: {exports}")
     settings = (f"N={args.invitations} invitations, {args.concurrency} in flight, as `python -m bench` phase (b), "
                 f"each round in its own process with its own dev server and SQLite file; OFF = "
                 f"FOYER_METRICS_ENABLED=false, no tracing; ON = /metrics instrumentator + SDK metrics scraped "
                 f"every 5 s + tracing (FastAPI, httpx, SQLAlchemy, Temporal) exported over OTLP/HTTP to a "
-                f"local receiver. 1-min load average at the end: {os.getloadavg()[0]:.1f}")
+                f"local receiver; SAMPLED = ON with OTEL_TRACES_SAMPLER=parentbased_traceidratio at {args.sampled:g}. "
+                f"1-min load average at the end: {os.getloadavg()[0]:.1f}")
     report(heading("observability overhead"), settings, lines, write=not args.no_write)
 
 
@@ -133,10 +142,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.observability", description=__doc__.split("\n\n")[0])
     parser.add_argument("--invitations", type=int, default=300, help="invitations per round (default 300)")
     parser.add_argument("--concurrency", type=int, default=50, help="requests in flight")
-    parser.add_argument("--rounds", type=int, default=2, help="OFF/ON pairs (default 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="OFF/ON(/SAMPLED) rounds (default 2)")
+    parser.add_argument("--sampled", type=float, default=0.1, metavar="RATIO",
+                        help="also a SAMPLED round per round, recording this share of traces (0: none)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for all mail")
     parser.add_argument("--no-write", action="store_true", help="do not append to bench/RESULTS.md")
-    parser.add_argument("--child", choices=["on", "off"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["on", "off", "sampled"], help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
