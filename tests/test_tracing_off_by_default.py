@@ -38,26 +38,33 @@ async def main():
     }
 
 print("PROBE " + json.dumps(asyncio.run(main())))
+# The same process, now with an endpoint: the first app's engine is traced from now on too.
+import os
+from foyer.settings import get_settings
+if len(sys.argv) > 1:
+    os.environ["FOYER_OTLP_ENDPOINT"] = sys.argv[1]
+    get_settings.cache_clear()
+    print("PROBE " + json.dumps(asyncio.run(main())))
 """
 
 OTEL = ("FOYER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED")
 
 
-def probe(**extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in OTEL} | extra
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+def probe(endpoint: str) -> list[dict]:
+    """What a fresh process sees without an endpoint, then (same process) with `endpoint`."""
+    env = {k: v for k, v in os.environ.items() if k not in OTEL}
+    result = subprocess.run([sys.executable, "-c", PROBE, endpoint], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
-    return json.loads(line.removeprefix("PROBE "))
+    return [json.loads(line.removeprefix("PROBE ")) for line in result.stdout.splitlines()
+            if line.startswith("PROBE ")]
 
 
-def test_tracing_is_off_unless_an_endpoint_is_configured(monkeypatch):
-    off = probe()
+def test_tracing_is_off_unless_an_endpoint_is_configured():
+    with OtlpReceiver(keep=False) as otlp:
+        off, on = probe(otlp.endpoint)
     assert off == {"sdk_imported": [], "app_instrumented": False, "httpx_wrapped": False, "engine_traced": False,
                    "interceptors": [], "workflow_runner": False, "enabled": False}
-    with OtlpReceiver(keep=False) as otlp:
-        on = probe(FOYER_OTLP_ENDPOINT=otlp.endpoint)
     assert on == {"sdk_imported": ["opentelemetry.exporter.otlp.proto.http", "opentelemetry.instrumentation.fastapi",
                                    "opentelemetry.instrumentation.httpx", "opentelemetry.instrumentation.sqlalchemy",
                                    "opentelemetry.sdk"],
