@@ -47,9 +47,9 @@ _PATTERNS = [
 ]
 # Record attributes logging itself sets: never rewritten, never copied into the JSON as extras.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-# Extras not worth a key: the SDK's own dicts (flattened into the context keys) and uvicorn's
-# coloured copy of the message.
-_DROPPED = {"temporal_workflow", "temporal_activity", "color_message"}
+# Extras not worth a key: the SDK's own dicts (flattened into the context keys; the core's log
+# fields are in the message already) and uvicorn's coloured copy of the message.
+_DROPPED = {"temporal_workflow", "temporal_activity", "temporal_log", "color_message"}
 _CONTEXT = ("request_id", "trace_id", "span_id", "workflow_id", "run_id", "workflow_type",
             "activity_type", "activity_id", "attempt")
 
