@@ -123,6 +123,10 @@ def main(args: argparse.Namespace) -> None:
         return sum(r[key] for r in rounds if r["mode"] == mode) / args.rounds
 
     lines.append("")
+    broken = [r["mode"] for r in rounds if r["failures"] or r["mailed"] < args.invitations or r["duplicates"]]
+    if broken:
+        lines.append(f"- **NOT COMPARABLE**: round(s) {', '.join(broken)} did not deliver every invitation once "
+                     "(non-201 answers, missing or duplicate mail): the ratios below compare unlike work")
     for mode in modes[1:]:
         lines.append(f"- **{mode.upper()}/OFF = {mean(mode, 'end_to_end') / mean('off', 'end_to_end'):.2f}** "
                      f"(invitations end to end, mean over {args.rounds} round(s); goal ≥ 0.95, i.e. at most 5 % "
