@@ -22,7 +22,7 @@ from tests.factories import make_user, request
 from tests.otlp_receiver import OtlpReceiver
 from tests.process_stack import eventually
 from tests.test_custom_extension_timeout_and_failure import with_extension
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 TOKEN = "Zm9vYmFyLWxpbmstdG9rZW4tc2VjcmV0"

@@ -15,7 +15,7 @@ from tests.otlp_receiver import OtlpReceiver
 PROBE = """
 import asyncio, json, sys
 import httpx
-from api.main import create_app
+from foyer.api.main import create_app
 from foyer import tracing
 from foyer.db import get_engine
 from foyer.temporal import connect_client
