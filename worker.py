@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 
 from foyer.activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
 from foyer.activities import sign_up
-from foyer import health
+from foyer import health, tracing
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, worker_runtime
 from foyer.workflows.access_request import AccessRequestWorkflow
@@ -91,9 +91,11 @@ def workers_for(client: Client, task_queue: str, workflows: list, activities: li
         "max_concurrent_activities": options.pop("max_concurrent_activities", 100),
         "max_heartbeat_throttle_interval": options.pop("max_heartbeat_throttle_interval", HEARTBEAT_FLUSH),
     }
+    # With tracing on, OpenTelemetry passes through the workflow sandbox (foyer.tracing).
+    workflow_options = {**tracing.workflow_runner_options(), **options}
     return FoyerWorker(
         Worker(client, task_queue=task_queue, workflows=workflows, activities=activities,
-               no_remote_activities=True, **options),
+               no_remote_activities=True, **workflow_options),
         Worker(client, task_queue=task_queue, activities=activities, **activity_options, **options),
     )
 
@@ -112,6 +114,7 @@ async def run_worker(health_port: int | None = None) -> None:
     database and Temporal answer and both SDK workers run."""
     check_secret_key()  # also for `python worker.py`
     settings = get_settings()
+    tracing.setup("foyer-worker")  # before the client: it carries the tracing interceptor
     state: dict = {"client": None, "worker": None}
 
     async def readiness() -> list[str]:

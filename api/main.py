@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from foyer.api import errors, metrics
 from foyer.api.limits import BodyLimits
+from foyer.api.request_id import RequestId
 from foyer.api.security_headers import SecurityHeaders
 from foyer.api.pages import approvals, campaign, devmail, myaccess, redeem, sign_up, signin
 from foyer.api.routers import applications, audit, groups, invitations, organization, users
@@ -18,7 +19,7 @@ from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
 )
-from foyer import health
+from foyer import health, tracing
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, connect_options
 
@@ -30,11 +31,15 @@ async def lifespan(app: FastAPI):
     if getattr(app.state, "temporal", None) is None:
         app.state.temporal = await connect_client(lazy=True)
     yield
+    tracing.shutdown()  # export the spans still buffered (no-op when tracing is off)
 
 
 def create_app(temporal_client=None) -> FastAPI:
     # Also when served without `foyer api` (e.g. `uvicorn --factory api.main:create_app`).
     check_secret_key()
+    # Before any client or engine: with an OTLP endpoint configured, the Temporal client made in
+    # the lifespan carries the tracing interceptor and foyer.db's engine is traced (foyer.tracing).
+    tracing.setup("foyer-api")
     if temporal_client is None:
         connect_options()  # unusable FOYER_TEMPORAL_* settings fail here, not at the first request
     app = FastAPI(title="Foyer", version="0.1.0", lifespan=lifespan,
@@ -87,4 +92,7 @@ def create_app(temporal_client=None) -> FastAPI:
         metrics.install(app)
     # Added last, so outermost: every answer gets the headers, the 429 of shed_load included.
     app.add_middleware(SecurityHeaders)
+    # Outside even SecurityHeaders: every answer, whoever made it, carries X-Request-ID.
+    app.add_middleware(RequestId)
+    tracing.instrument_app(app)  # server spans, outermost (when tracing is on)
     return app

@@ -124,8 +124,11 @@ def uvicorn_options(args: argparse.Namespace) -> dict:
     """uvicorn.run's keywords for `foyer api`: the flags, else the FOYER_API_* settings."""
     from foyer.settings import get_settings
 
+    from foyer.logs import dict_config
+
     settings = get_settings()
     trusted = settings.forwarded_allow_ips if args.forwarded_allow_ips is None else args.forwarded_allow_ips
+    level = args.log_level or settings.log_level
     return {
         "host": args.host or settings.api_host,
         "port": args.port if args.port is not None else settings.api_port,
@@ -134,7 +137,10 @@ def uvicorn_options(args: argparse.Namespace) -> dict:
         # trust 127.0.0.1, or $FORWARDED_ALLOW_IPS, which Foyer does not read).
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or None,
-        "log_level": args.log_level,
+        "log_level": level,
+        # FOYER_LOG_FORMAT (text or JSON, with request and trace ids, secrets redacted) for every
+        # logger, uvicorn's access log included; applied in each worker process.
+        "log_config": dict_config(settings.log_format, "debug" if level == "trace" else level, "foyer-api"),
     }
 
 
@@ -171,15 +177,20 @@ def shared_metrics_directory(workers: int):
 def cmd_worker(args: argparse.Namespace) -> int:
     if unsafe_secret_key("worker") or unusable_temporal_settings("worker"):
         return 2
+    from foyer import logs, tracing
+    from foyer.settings import get_settings
     from foyer.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # FOYER_LOG_FORMAT / FOYER_LOG_LEVEL: text or JSON lines carrying workflow, run and trace ids.
+    logs.configure(get_settings().log_format, get_settings().log_level, "foyer-worker")
     # Cancelling Worker.run() shuts the worker down gracefully (FOYER_WORKER_SHUTDOWN_SECONDS).
     _run_until_signal(run_worker(health_port=args.health_port))
     # The worker has shut down (running activities finished or were cancelled). Leave without
     # interpreter finalization: the Temporal SDK's core threads may still be releasing Python
     # objects then, which crashed the process with "Fatal Python error: PyGILState_Release"
-    # (exit -6) in about one SIGTERM in twenty in tests/test_entry_points.py.
+    # (exit -6) in about one SIGTERM in twenty in tests/test_entry_points.py. os._exit skips
+    # atexit, so the spans still buffered are exported here.
+    tracing.shutdown()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -258,8 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--forwarded-allow-ips", type=parse_forwarded_allow_ips, metavar="IPS",
                      help='proxies whose X-Forwarded-For/-Proto are believed: IPs, CIDRs or "*" '
                           "(FOYER_FORWARDED_ALLOW_IPS; default none)")
-    api.add_argument("--log-level", default="info",
-                     choices=["critical", "error", "warning", "info", "debug", "trace"])
+    api.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug", "trace"],
+                     help="FOYER_LOG_LEVEL; default info (FOYER_LOG_FORMAT=json for JSON lines)")
     api.set_defaults(func=cmd_api)
     worker = commands.add_parser("worker", help="run the Temporal worker")
     worker.add_argument("--health-port", type=int, metavar="N",

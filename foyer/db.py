@@ -13,9 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url, URL
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from foyer import tracing
 from foyer.settings import get_settings
 
 
@@ -53,13 +55,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str) -> AsyncEngine:
+    # Traced when tracing is on (now or once foyer.tracing.setup runs); nothing otherwise.
+    # create_async_engine is looked up on its module at each call, so that the tracing
+    # instrumentation's wrapper of it applies.
+    engine = _make_engine(url)
+    tracing.instrument_engine(engine)
+    return engine
+
+
+def _make_engine(url: str) -> AsyncEngine:
     target = async_url(url)
     if target.get_backend_name() == "sqlite" and target.database:
         Path(target.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(target, connect_args={"timeout": 30})
+        engine = sqlalchemy_asyncio.create_async_engine(target, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return sqlalchemy_asyncio.create_async_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 @lru_cache

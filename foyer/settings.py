@@ -147,12 +147,32 @@ class Settings(BaseSettings):
     # host:port (e.g. "0.0.0.0:9464"); unset, the default, serves none.
     worker_metrics_address: str | None = None
 
+    # OpenTelemetry tracing (foyer.tracing): off unless an OTLP/HTTP endpoint is configured, here
+    # (the collector's base URL, e.g. "http://otel-collector:4318"; spans go to <it>/v1/traces) or
+    # by the standard OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. The other
+    # OTEL_* variables (headers, sampler, batch delays, OTEL_SERVICE_NAME) are honoured as usual.
+    otlp_endpoint: str | None = None
+    # Logs of `foyer api` and `foyer worker` (foyer.logs): "text" (one human line) or "json" (one
+    # object a line with request id, trace and span id, workflow and run id when known).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+
     @field_validator("temporal_tls_client_cert_path", "temporal_tls_client_key_path",
                      "temporal_tls_server_ca_path", "temporal_tls_server_name", "temporal_api_key",
                      mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         # FOYER_TEMPORAL_TLS_SERVER_CA_PATH= (say, from a template) means "not set", not ".".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _empty_endpoint_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("worker_health_port", mode="before")

@@ -5,6 +5,7 @@ foyer/settings.py): the dev server in plaintext by default; a cluster over TLS o
 Cloud with an API key or mTLS. Unusable settings (a missing certificate file, half of a key pair)
 raise TemporalSettingsError naming the setting, before any connection is tried."""
 
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -12,9 +13,12 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig, LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig, TelemetryFilter,
+)
 from temporalio.service import TLSConfig
 
+from foyer import tracing
 from foyer.settings import Settings, get_settings
 
 
@@ -87,20 +91,30 @@ def connect_options(settings: Settings | None = None) -> dict[str, Any]:
 def worker_runtime(settings: Settings | None = None) -> Runtime | None:
     """The SDK runtime that serves the worker's Temporal metrics (temporal_*, Prometheus text) on
     FOYER_WORKER_METRICS_ADDRESS, or None (the SDK's default runtime, no metrics endpoint) when
-    that is unset. Create it once per process: each Runtime is a thread pool and binds its port."""
-    address = (settings or get_settings()).worker_metrics_address
-    if not address:
+    that is unset. Create it once per process: each Runtime is a thread pool and binds its port.
+    With FOYER_LOG_FORMAT=json the SDK core's own log lines (otherwise written to stderr in its own
+    format) are forwarded to the Python logger "temporalio.core", so they come out as JSON too."""
+    settings = settings or get_settings()
+    address = settings.worker_metrics_address
+    forward = settings.log_format == "json"
+    if not address and not forward:
         return None
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    logging_config = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),  # the SDK's default levels
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core"))) if forward \
+        else LoggingConfig.default
+    return Runtime(telemetry=TelemetryConfig(
+        logging=logging_config, metrics=PrometheusConfig(bind_address=address) if address else None))
 
 
 async def connect_client(runtime: Runtime | None = None, lazy: bool = False) -> Client:
     """The one way the API, the worker and the CLI connect to Temporal. `runtime`: the worker's
     metrics runtime (worker_runtime), else the SDK's default. `lazy`: connect at the first call
     instead (and again at the next one if that fails), for a process that should start, and say it
-    is not ready, while Temporal is away."""
+    is not ready, while Temporal is away. With tracing on (foyer.tracing.setup ran first), the
+    client carries the SDK's TracingInterceptor, and so do the workers built on it."""
     return await Client.connect(**connect_options(), data_converter=pydantic_data_converter,
-                                runtime=runtime, lazy=lazy)
+                                runtime=runtime, lazy=lazy, interceptors=tracing.client_interceptors())
 
 
 # The dev server keeps its state in one SQLite file; WAL with NORMAL sync roughly doubles what it
