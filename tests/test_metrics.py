@@ -124,6 +124,8 @@ async def test_a_directory_outage_still_serves_the_http_metrics(api, monkeypatch
     async def unreachable():
         raise ConnectionRefusedError("database down")
     monkeypatch.setattr(foyer.metrics, "read_directory", unreachable)
+    # One request counted first: in a fresh app no HTTP sample exists until something is served.
+    assert (await api.get("/v1.0/organization")).status_code == 401
     figures = await scrape(api)
     assert figures[("foyer_directory_read_ok", frozenset())] == 0
     assert not any(name.startswith("foyer_invitations") for name, _labels in figures)
