@@ -27,6 +27,10 @@ NOTICE_STAGES = {14: "assignmentFourteenDaysBeforeExpiration", 1: "assignmentOne
 # A resource that could not be delivered is tried again later, a few times, then left reported.
 REDELIVERY_DELAYS = [timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1)]
 NOTICES = (14, 1)
+# Runs that deliver after this was deployed do it in a local activity (run by the worker that runs
+# the workflow task, no round trip through the task queue): the assignment is live one workflow
+# task after the run starts. Older runs keep the remote activity their histories hold.
+LOCAL_DELIVERY = "local-delivery"
 
 
 @workflow.defn
@@ -95,14 +99,17 @@ class AssignmentWorkflow:
         return AssignmentStatus(state=self.state, end_at=self.end_at, notices_sent=self.notices_sent)
 
     async def _deliver(self, data: AssignmentInput) -> DeliveryResult:
-        result = await workflow.execute_activity(
-            acts.deliver_assignment,
-            DeliverInput(assignment_id=data.assignment_id, request_id=data.request_id,
-                         organization_id=data.organization_id, access_package_id=data.access_package_id,
-                         assignment_policy_id=data.assignment_policy_id, target_id=data.target_id,
-                         start_at=workflow.now(), end_at=self.end_at,
-                         workflow_id=workflow.info().workflow_id),
-            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        delivery = DeliverInput(assignment_id=data.assignment_id, request_id=data.request_id,
+                                organization_id=data.organization_id, access_package_id=data.access_package_id,
+                                assignment_policy_id=data.assignment_policy_id, target_id=data.target_id,
+                                start_at=workflow.now(), end_at=self.end_at,
+                                workflow_id=workflow.info().workflow_id)
+        if workflow.patched(LOCAL_DELIVERY):
+            result = await workflow.execute_local_activity(
+                acts.deliver_assignment, delivery, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        else:
+            result = await workflow.execute_activity(
+                acts.deliver_assignment, delivery, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         self.state = result.state
         return result
 
