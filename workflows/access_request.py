@@ -32,13 +32,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.assignment import AssignmentWorkflow
 
 SUBMIT_WAIT = timedelta(minutes=10)
-# Runs that reach a decision or a state change after this was deployed record the decision, set
-# the request's states and start the assignment's workflow in local activities (run by the worker
-# that runs the workflow task, no round trip through the server's task queue): the approver's
-# PATCH is answered once the decision is on record, one workflow task after it arrived, and
-# delivery starts without two more activity dispatches. Older runs keep the remote activities
-# their histories hold.
-LOCAL_STEPS = "local-decision-steps"
+# Runs that change state after this was deployed set the request's states and start the
+# assignment's workflow in local activities (run by the worker that runs the workflow task, no
+# round trip through the server's task queue), so an approved request starts delivery without two
+# more activity dispatches. Older runs keep the remote activities their histories hold.
+# Never in the workflow task that accepts an Update (see `_local`): the decision itself stays a
+# remote activity, scheduled once its acceptance is in history.
+LOCAL_STEPS = "local-state-steps"
 CANCELABLE = ("submitted", "pendingApproval")
 # A submission is answered synchronously: retry a database hiccup, not forever.
 SUBMIT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=5)
@@ -56,6 +56,8 @@ class AccessRequestWorkflow:
         self.canceled = False
         self.delivery: DeliveryResult | None = None
         self.resumes: dict[str, str] = {}
+        # History length at the workflow task in which the latest Update was accepted (`_local`).
+        self.update_task = -1
 
     @workflow.run
     async def run(self, data: AccessRequestInput) -> RequestStatus:
@@ -124,6 +126,16 @@ class AccessRequestWorkflow:
             return "deny"
         return "continue"
 
+    def _local(self) -> bool:
+        """Whether this step may run as a local activity. Not in the workflow task that accepts an
+        Update: a local activity's write is made before that task completes, and if the task is
+        lost (it timed out on a starved worker) the Update is lost with it while the write stays
+        (a stage recorded as decided whose workflow never heard the decision). Steps that follow
+        history events (an activity's result, a signal, a timer) are simply repeated on retry, and
+        every one of them is idempotent."""
+        return workflow.patched(LOCAL_STEPS) and \
+            workflow.info().get_current_history_length() != self.update_task
+
     # --- approval stages ----------------------------------------------------------------------
 
     async def _run_stage(self, stage: StagePlan) -> str:
@@ -175,7 +187,7 @@ class AccessRequestWorkflow:
     async def _set_state(self, state: str, status: str, expired_stage_id: str | None = None) -> None:
         change = RequestStateInput(request_id=self.plan.request_id, state=state, status=status,
                                    workflow_id=workflow.info().workflow_id, stage_id=expired_stage_id)
-        if workflow.patched(LOCAL_STEPS):
+        if self._local():
             await workflow.execute_local_activity(acts.set_request_state, change,
                                                   start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         else:
@@ -194,7 +206,7 @@ class AccessRequestWorkflow:
                 request_workflow_id=workflow.info().workflow_id, organization_id=self.spec.organization_id,
                 access_package_id=data.access_package_id, assignment_policy_id=self.spec.assignment_policy_id,
                 target_id=data.target_id, end_at=plan.end_at, extension_stages=plan.extension_stages)
-            if workflow.patched(LOCAL_STEPS):
+            if self._local():
                 await workflow.execute_local_activity_method(
                     acts.AssignmentStarter.start_assignment_workflow, assignment,
                     start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
@@ -223,6 +235,7 @@ class AccessRequestWorkflow:
 
     @workflow.update
     async def submit(self, spec: AccessRequestSpec) -> RequestPlan:
+        self.update_task = workflow.info().get_current_history_length()
         plan = await workflow.execute_activity(
             acts.record_request,
             RecordRequestInput(spec=spec, workflow_id=workflow.info().workflow_id, now=workflow.now()),
@@ -241,22 +254,19 @@ class AccessRequestWorkflow:
 
     @workflow.update
     async def decide(self, decision: Decision) -> DecisionResult:
+        self.update_task = workflow.info().get_current_history_length()
         # Re-checked after the validator: two approvers deciding at once both pass validation,
         # but only the first to reach here decides the stage.
         if self.claimed or self.stage is None or decision.stage_id != self.stage.stage_id:
             raise ApplicationError("this stage was already decided", type="stageAlreadyDecided")
         self.claimed = True  # from here on the stage has its decision; the record follows
-        record = DecisionInput(request_id=self.plan.request_id, stage_id=decision.stage_id,
-                               approver_id=decision.approver_id, approver_name=decision.approver_name,
-                               review_result=decision.review_result, justification=decision.justification,
-                               workflow_id=workflow.info().workflow_id)
-        if workflow.patched(LOCAL_STEPS):
-            # Local: the Update (the approver's PATCH) is answered in the workflow task it arrived in.
-            await workflow.execute_local_activity(acts.record_decision, record,
-                                                  start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
-        else:
-            await workflow.execute_activity(acts.record_decision, record,
-                                            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+        await workflow.execute_activity(
+            acts.record_decision,
+            DecisionInput(request_id=self.plan.request_id, stage_id=decision.stage_id,
+                          approver_id=decision.approver_id, approver_name=decision.approver_name,
+                          review_result=decision.review_result, justification=decision.justification,
+                          workflow_id=workflow.info().workflow_id),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         # Only now does the stage loop act on it: the decision is on record before anything follows.
         self.decision = decision
         return DecisionResult(stage_id=decision.stage_id, review_result=decision.review_result,
@@ -281,6 +291,7 @@ class AccessRequestWorkflow:
 
     @workflow.update
     async def resume(self, request: ResumeRequest) -> str:
+        self.update_task = workflow.info().get_current_history_length()
         if request.instance_id in self.resumes:
             return self.resumes[request.instance_id]  # the same answer again: accepted once
         self.resumes[request.instance_id] = request.state
@@ -303,6 +314,7 @@ class AccessRequestWorkflow:
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> RequestStatus:
+        self.update_task = workflow.info().get_current_history_length()
         self.canceled = True
         # Canceled — or it moved on (approved and delivering) before the cancel could land.
         await workflow.wait_condition(lambda: self.status.state not in CANCELABLE)
