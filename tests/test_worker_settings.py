@@ -8,7 +8,7 @@ import pytest
 
 from foyer.cli import build_parser, worker_sizes
 from foyer.settings import Settings
-from worker import build_worker
+from foyer.worker import build_worker
 
 
 def configured(worker, name: str):
@@ -21,7 +21,7 @@ async def test_settings_reach_both_sdk_workers(temporal, monkeypatch):
     monkeypatch.setenv("FOYER_WORKER_WORKFLOW_TASK_POLLS", "3")
     monkeypatch.setenv("FOYER_WORKER_ACTIVITY_TASK_POLLS", "4")
     monkeypatch.setenv("FOYER_WORKER_MAX_CACHED_WORKFLOWS", "")  # empty = unset: the SDK's default
-    monkeypatch.setattr("worker.get_settings", lambda: Settings(_env_file=None))
+    monkeypatch.setattr("foyer.worker.get_settings", lambda: Settings(_env_file=None))
     workflows, activities = build_worker(temporal.client, task_queue=f"sizes-{uuid.uuid4().hex[:8]}").workers
     assert configured(workflows, "workflows") and configured(workflows, "no_remote_activities")
     assert (configured(workflows, "max_concurrent_workflow_tasks"),
@@ -36,7 +36,7 @@ async def test_settings_reach_both_sdk_workers(temporal, monkeypatch):
 
 
 async def test_defaults_and_flags_win_over_settings(temporal, monkeypatch):
-    monkeypatch.setattr("worker.get_settings", lambda: Settings(_env_file=None, worker_max_concurrent_activities=40))
+    monkeypatch.setattr("foyer.worker.get_settings", lambda: Settings(_env_file=None, worker_max_concurrent_activities=40))
     workflows, activities = build_worker(temporal.client, task_queue=f"sizes-{uuid.uuid4().hex[:8]}").workers
     assert configured(activities, "max_concurrent_activities") == 40
     assert configured(workflows, "max_concurrent_workflow_tasks") is None  # the SDK's own default
