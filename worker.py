@@ -84,15 +84,39 @@ class FoyerWorker:
             await stack.__aexit__(*exc)
 
 
+# Options only one of the two SDK workers takes (the rest go to both).
+WORKFLOW_WORKER_OPTIONS = ("max_concurrent_workflow_tasks", "max_concurrent_local_activities",
+                           "max_concurrent_workflow_task_polls", "max_cached_workflows")
+ACTIVITY_WORKER_OPTIONS = ("max_concurrent_activities", "max_concurrent_activity_task_polls",
+                           "max_heartbeat_throttle_interval")
+
+
+def concurrency_options(settings=None) -> dict:
+    """The FOYER_WORKER_* concurrency settings as SDK Worker options (unset ones are left to the
+    SDK's defaults, except max_concurrent_activities, Foyer's 100)."""
+    settings = settings or get_settings()
+    chosen = {
+        "max_concurrent_activities": settings.worker_max_concurrent_activities,
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        "max_concurrent_local_activities": settings.worker_max_concurrent_local_activities,
+        "max_concurrent_workflow_task_polls": settings.worker_workflow_task_polls,
+        "max_concurrent_activity_task_polls": settings.worker_activity_task_polls,
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+    }
+    return {key: value for key, value in chosen.items() if value is not None}
+
+
 def workers_for(client: Client, task_queue: str, workflows: list, activities: list, **options) -> FoyerWorker:
     """The workflows (with `activities` for their local activities, never polling for remote ones)
-    and `activities` on an activity-only worker, both on `task_queue`. `options` go to both."""
-    activity_options = {
-        "max_concurrent_activities": options.pop("max_concurrent_activities", 100),
-        "max_heartbeat_throttle_interval": options.pop("max_heartbeat_throttle_interval", HEARTBEAT_FLUSH),
-    }
+    and `activities` on an activity-only worker, both on `task_queue`. Of `options`, the
+    workflow-only and activity-only ones (WORKFLOW_WORKER_OPTIONS, ACTIVITY_WORKER_OPTIONS) go to
+    their worker, the rest to both."""
+    workflow_options = {key: options.pop(key) for key in WORKFLOW_WORKER_OPTIONS if key in options}
+    activity_options = {key: options.pop(key) for key in ACTIVITY_WORKER_OPTIONS if key in options}
+    activity_options.setdefault("max_concurrent_activities", 100)
+    activity_options.setdefault("max_heartbeat_throttle_interval", HEARTBEAT_FLUSH)
     # With tracing on, OpenTelemetry passes through the workflow sandbox (foyer.tracing).
-    workflow_options = {**tracing.workflow_runner_options(), **options}
+    workflow_options = {**tracing.workflow_runner_options(), **workflow_options, **options}
     return FoyerWorker(
         Worker(client, task_queue=task_queue, workflows=workflows, activities=activities,
                no_remote_activities=True, **workflow_options),
@@ -101,17 +125,20 @@ def workers_for(client: Client, task_queue: str, workflows: list, activities: li
 
 
 def build_worker(client: Client, task_queue: str | None = None, **options) -> FoyerWorker:
+    """Foyer's workers on `task_queue` (default FOYER_TASK_QUEUE), sized by the FOYER_WORKER_*
+    settings; `options` (tests, bench) win over the settings."""
     # Activities raise foyer.errors.Refused; RefusalInterceptor records it as a non-retryable
     # failure (in both SDK workers: local activities run in the first, remote ones in the second).
     options["interceptors"] = [RefusalInterceptor(), *options.pop("interceptors", [])]
     return workers_for(client, task_queue or get_settings().task_queue, WORKFLOWS, activities_for(client),
-                       **options)
+                       **{**concurrency_options(), **options})
 
 
-async def run_worker(health_port: int | None = None) -> None:
+async def run_worker(health_port: int | None = None, **sizes) -> None:
     """Connect, poll until cancelled (then shut down gracefully). With a `health_port` (or
     FOYER_WORKER_HEALTH_PORT), /healthz and /readyz answer there from the start: ready once the
-    database and Temporal answer and both SDK workers run."""
+    database and Temporal answer and both SDK workers run. `sizes` (`foyer worker`'s flags) win
+    over the FOYER_WORKER_* concurrency settings."""
     check_secret_key()  # also for `python worker.py`
     settings = get_settings()
     tracing.setup("foyer-worker")  # before the client: it carries the tracing interceptor
@@ -131,7 +158,7 @@ async def run_worker(health_port: int | None = None) -> None:
         # Stopped (SIGTERM, Ctrl-C: run() cancelled), both SDK workers stop polling and let running
         # activities finish for this long before cancelling them, so a deploy cuts no mail short.
         state["worker"] = build_worker(state["client"], graceful_shutdown_timeout=timedelta(
-            seconds=settings.worker_shutdown_seconds))
+            seconds=settings.worker_shutdown_seconds), **sizes)
         logging.getLogger("foyer").info("worker polling %s", settings.task_queue)
         await state["worker"].run()
     finally:

@@ -277,7 +277,7 @@ async def main(args: argparse.Namespace) -> None:
         lines.append(f"- POST 201 throughput / raw update-with-start (same Temporal round trip) = "
                      f"{posted.rate / shape_answered.rate:.2f}; (b) / raw invitation shape = "
                      f"{end_to_end.rate / shape_done.rate:.2f}")
-    lines.append(f"- Invitation rows in SQLite: {facts['rows']}; mails caught: {facts['mailed']} distinct "
+    lines.append(f"- Invitation rows in the database: {facts['rows']}; mails caught: {facts['mailed']} distinct "
                  f"Message-IDs, {len(facts['duplicates'])} received more than once; "
                  f"non-201 answers: {len(facts['failures'])}"
                  + (f" (first: {facts['failures'][0]})" if facts["failures"] else ""))
@@ -309,7 +309,8 @@ async def main(args: argparse.Namespace) -> None:
                 f"the rest {args.decision_concurrency} in flight); "
                 f"httpx.AsyncClient over "
                 f"ASGITransport (no socket) into create_app(); worker.build_worker in the same process "
-                f"and event loop; MailCatcher (aiosmtpd thread); dev server `start-dev --db-filename`"
+                f"and event loop; database {ENV.database_label}; "
+                f"MailCatcher (aiosmtpd thread); dev server `start-dev --db-filename`"
                 + (f" {' '.join(args.server_arg)}" if args.server_arg else "")
                 + (f"; EXPERIMENT: workers use the {args.runner} workflow runner"
                    if args.runner != "sandboxed" else "")
@@ -355,6 +356,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="experiment: integer Worker option for both workers, e.g. "
                              "max_concurrent_workflow_task_polls=20")
     parser.add_argument("--cprofile", metavar="FILE", help="cProfile the invitation phase into FILE")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default=ENV.database,
+                        help="Foyer's database: a fresh SQLite file (default), or a fresh schema on "
+                             "FOYER_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test), "
+                             "dropped at the end; FOYER_BENCH_DATABASE sets the default (bench/env.py)")
+    parser.add_argument("--keep-schema", action="store_true",
+                        help="with --database postgres: keep the run's schema afterwards")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for all mail")
     parser.add_argument("--no-write", action="store_true", help="do not append to bench/RESULTS.md")
     return parser.parse_args(argv)

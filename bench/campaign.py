@@ -218,7 +218,7 @@ async def main(args: argparse.Namespace) -> None:
                 f"campaign window {args.window} rows in flight, ratePerMinute 100,000 (the send-rate "
                 f"limit is not what is measured); raw ceiling {args.workflows} workflows, {c} in "
                 f"flight; one worker process for both phases; MailCatcher (aiosmtpd) and the API "
-                f"(httpx over ASGITransport) in the bench process; 1-min load average at the end "
+                f"(httpx over ASGITransport) in the bench process; database {ENV.database_label}; 1-min load average at the end "
                 f"{os.getloadavg()[0]:.1f}")
     report(header, settings, lines, write=not args.no_write)
     if facts["duplicates"]:
@@ -233,6 +233,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=200, help="the campaign's concurrency (rows in flight)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the campaign")
     parser.add_argument("--no-write", action="store_true", help="do not append to bench/RESULTS.md")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default=ENV.database,
+                        help="Foyer's database (see bench/env.py; read before this parser runs)")
+    parser.add_argument("--keep-schema", action="store_true",
+                        help="with --database postgres: keep the run's schema afterwards")
     return parser.parse_args(argv)
 
 

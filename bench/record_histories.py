@@ -9,7 +9,8 @@ then saves each closed run's history as tests/histories/<workflow>_<scenario>.js
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
 pages and the signUps API drive them (`--only signup` records just those; `--only invitation`
-just the InvitationWorkflow scenarios). Codes are checked as the pages check them, against the
+just the InvitationWorkflow scenarios, `--only access` the AccessRequestWorkflow and
+AssignmentWorkflow ones). Codes are checked as the pages check them, against the
 database (`record_passcode_attempt`, `record_sign_up_code_attempt`), before the Update.
 
 Recorded histories are append-only: to add recordings of today's code next to the old ones, give
@@ -397,7 +398,7 @@ async def main(out: Path, only: str | None = None) -> None:
                                          recorder.revoked(), recorder.expired())
                     # Alone: it changes the organization's reminder schedule while it runs.
                     await recorder.reminded_then_expired()
-                if only is not None:
+                if only not in (None, "access"):
                     return
                 access = AccessRecorder(client, organization_id, out)
                 await asyncio.gather(access.delivered_then_removed(), access.decided("Approve"),
@@ -410,7 +411,7 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["campaign", "invitation", "signup"],
+    parser.add_argument("--only", choices=["access", "campaign", "invitation", "signup"],
                         help="record only these scenarios")
     parser.add_argument("--tag", default="", help="append _TAG to each file name (never overwrite)")
     arguments = parser.parse_args()

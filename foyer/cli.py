@@ -7,7 +7,9 @@
                                                 trusted); /healthz alive, /readyz database+Temporal
                                                 (api, worker and db upgrade refuse to run on the
                                                 default or a weak FOYER_SECRET_KEY in production)
-    foyer worker [--health-port N]              the Temporal worker (worker.py);
+    foyer worker [--health-port N] [--max-concurrent-activities N] [--max-concurrent-workflow-tasks N]
+                 [--max-concurrent-local-activities N]
+                                                the Temporal worker (worker.py);
                                                 /healthz and /readyz on N if given; SIGTERM lets
                                                 running activities finish (FOYER_WORKER_SHUTDOWN_SECONDS)
     foyer db upgrade                            migrate the database; prints the organization id
@@ -174,6 +176,15 @@ def shared_metrics_directory(workers: int):
         shutil.rmtree(directory, ignore_errors=True)
 
 
+WORKER_SIZE_FLAGS = ("max_concurrent_activities", "max_concurrent_workflow_tasks", "max_concurrent_local_activities")
+
+
+def worker_sizes(args: argparse.Namespace) -> dict:
+    """`foyer worker`'s concurrency flags that were given, as SDK Worker options; they win over
+    the FOYER_WORKER_* settings (worker.concurrency_options)."""
+    return {option: getattr(args, option) for option in WORKER_SIZE_FLAGS if getattr(args, option, None) is not None}
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     if unsafe_secret_key("worker") or unusable_temporal_settings("worker"):
         return 2
@@ -184,7 +195,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # FOYER_LOG_FORMAT / FOYER_LOG_LEVEL: text or JSON lines carrying workflow, run and trace ids.
     logs.configure(get_settings().log_format, get_settings().log_level, "foyer-worker")
     # Cancelling Worker.run() shuts the worker down gracefully (FOYER_WORKER_SHUTDOWN_SECONDS).
-    _run_until_signal(run_worker(health_port=args.health_port))
+    _run_until_signal(run_worker(health_port=args.health_port, **worker_sizes(args)))
     # The worker has shut down (running activities finished or were cancelled). Leave without
     # interpreter finalization: the Temporal SDK's core threads may still be releasing Python
     # objects then, which crashed the process with "Fatal Python error: PyGILState_Release"
@@ -275,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run the Temporal worker")
     worker.add_argument("--health-port", type=int, metavar="N",
                         help="serve /healthz and /readyz on N (FOYER_WORKER_HEALTH_PORT; default off)")
+    worker.add_argument("--max-concurrent-activities", type=positive_int, metavar="N",
+                        help="activities run at once (FOYER_WORKER_MAX_CONCURRENT_ACTIVITIES; default 100)")
+    worker.add_argument("--max-concurrent-workflow-tasks", type=positive_int, metavar="N",
+                        help="workflow tasks run at once (FOYER_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS; "
+                             "default the SDK's, 100)")
+    worker.add_argument("--max-concurrent-local-activities", type=positive_int, metavar="N",
+                        help="local activities run at once (FOYER_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES; "
+                             "default the SDK's, 100)")
     worker.set_defaults(func=cmd_worker)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(

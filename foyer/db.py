@@ -70,7 +70,10 @@ def _make_engine(url: str) -> AsyncEngine:
         engine = sqlalchemy_asyncio.create_async_engine(target, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return sqlalchemy_asyncio.create_async_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings = get_settings()
+    return sqlalchemy_asyncio.create_async_engine(target, pool_size=settings.database_pool_size,
+                                                 max_overflow=settings.database_max_overflow,
+                                                 pool_timeout=settings.database_pool_timeout_seconds, pool_pre_ping=True)
 
 
 @lru_cache

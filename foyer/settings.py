@@ -113,6 +113,26 @@ class Settings(BaseSettings):
     # On SIGTERM the worker stops polling, then waits this long for running activities to finish
     # before cancelling them (they retry elsewhere).
     worker_shutdown_seconds: float = Field(default=30.0, ge=0)
+    # How much one `foyer worker` process runs at once (worker.py gives them to the Temporal SDK):
+    # remote activities (mail, deliveries, callouts) on its activity worker; workflow tasks and
+    # the local activities they run (an invitation's record, a decision's record) on its workflow
+    # worker. Each local activity and activity slot may hold one database connection at a time.
+    worker_max_concurrent_activities: int = Field(default=100, ge=1)
+    worker_max_concurrent_workflow_tasks: int | None = Field(default=None, ge=2)
+    worker_max_concurrent_local_activities: int | None = Field(default=None, ge=1)
+    # How many of the SDK's long polls each worker keeps open for new tasks.
+    worker_workflow_task_polls: int | None = Field(default=None, ge=1)
+    worker_activity_task_polls: int | None = Field(default=None, ge=1)
+    # Workflows whose state a worker keeps in memory between tasks (the sticky cache); beyond it
+    # a run's history is fetched and replayed for its next task.
+    worker_max_cached_workflows: int | None = Field(default=None, ge=0)
+
+    # Connections of each process's pool on PostgreSQL (SQLite uses a connection per session):
+    # `database_pool_size` kept open, up to `database_max_overflow` more under load, and a
+    # session waits `database_pool_timeout_seconds` for one before failing.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
 
     state_dir: Path = STATE_DIR
     # Ports of what `foyer dev` starts itself: Temporal dev server (gRPC, Web UI), mail catcher.
@@ -175,7 +195,9 @@ class Settings(BaseSettings):
     def _empty_endpoint_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("worker_health_port", mode="before")
+    @field_validator("worker_health_port", "worker_max_concurrent_workflow_tasks",
+                     "worker_max_concurrent_local_activities", "worker_workflow_task_polls",
+                     "worker_activity_task_polls", "worker_max_cached_workflows", mode="before")
     @classmethod
     def _empty_port_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value

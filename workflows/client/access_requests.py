@@ -16,7 +16,7 @@ from foyer.db import reading
 from foyer.errors import Refused
 from foyer.settings import get_settings
 from foyer.usecases.access import check_request_references, open_stage_workflow
-from foyer.models.entitlement import Assignment, AssignmentRequest
+from foyer.models.entitlement import Assignment, AssignmentRequest, CustomExtensionCall
 from foyer.models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
 from foyer.workflows.access_request import AccessRequestWorkflow
 from foyer.workflows.assignment import AssignmentWorkflow
@@ -150,13 +150,23 @@ CLOSED_MEANWHILE = {"requestNotCancelable", "requestNotPending"}
 
 
 async def resume(client: Client, workflow_id: str, request: ResumeRequest) -> None:
-    """A custom extension's callback: the request workflow's `resume` Update."""
+    """A custom extension's callback: the request workflow's `resume` Update. Once the request's
+    workflow has closed, the answer recorded on the call decides: the same answer again is
+    accepted (once is enough), a different one is 409 conflictingDecision, and a call never
+    answered is 409 notWaitingForResume."""
     handle = client.get_workflow_handle_for(AccessRequestWorkflow.run, workflow_id)
     try:
         await handle.execute_update(AccessRequestWorkflow.resume, request)
     except WorkflowUpdateFailedError as error:
         raise refusal(error) or workflow_failed(error) from error
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        async with reading() as session:
+            call = await session.get(CustomExtensionCall, request.instance_id)
+            recorded = call.resumed_state if call is not None and call.state == "resumed" else None
+        if recorded == request.state:
+            return
+        if recorded is not None:
+            raise Refused("conflictingDecision", f"this stage was already resumed with '{recorded}'") from error
         raise Refused("notWaitingForResume", "the request is no longer waiting") from error
 
 
