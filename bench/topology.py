@@ -47,10 +47,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def schema_url(base: str, schema: str) -> str:
-    """`base` with every connection's search_path set to `schema` (libpq `options`)."""
+def schema_url(base: str, schema: str, *settings: str) -> str:
+    """`base` with every connection's search_path set to `schema`, and any other server
+    `settings` ("name=value"), through libpq's `options`."""
     separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    options = " ".join(f"-c{setting}" for setting in (f"search_path={schema}", *settings))
+    return f"{base}{separator}options={quote(options)}"
 
 
 class Service:
@@ -133,12 +135,14 @@ class Topology:
     """PostgreSQL schema + Temporal + mail + N APIs + M workers. `async with Topology(...) as t`."""
 
     def __init__(self, root: Path, postgres_url: str = DEFAULT_POSTGRES_URL, *, apis: int = 2, workers: int = 2,
-                 env: dict | None = None):
+                 env: dict | None = None, database_settings: tuple[str, ...] = ()):
         self.root = root
         self.run_id = uuid.uuid4().hex[:8]
         self.postgres_url = postgres_url
         self.schema = f"foyer_topology_{self.run_id}"
-        self.database_url = schema_url(postgres_url, self.schema)
+        # database_settings: e.g. ("synchronous_commit=off",) for a throwaway test schema, as
+        # tests/conftest.py does; an operator's database keeps the server's defaults.
+        self.database_url = schema_url(postgres_url, self.schema, *database_settings)
         self.task_queue = f"foyer-topology-{self.run_id}"
         self.temporal_port = free_port()
         self.mail = MailCatcher(port=free_port())
