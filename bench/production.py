@@ -92,10 +92,14 @@ async def invitations(api: RoundRobin, admin: dict, n: int, c: int, timeout: flo
     already = len(TOPOLOGY.mail.messages)
 
     async def one(i: int) -> None:
-        response = await api.post("/v1.0/invitations", headers=admin, json={
-            "invitedUserEmailAddress": f"guest{i:05d}-{ENV.run_id}@fabrikam.example",
-            "inviteRedirectUrl": "https://app.bench.test/welcome", "invitedUserDisplayName": f"Guest {i}",
-            "sendInvitationMessage": True})
+        try:
+            response = await api.post("/v1.0/invitations", headers=admin, json={
+                "invitedUserEmailAddress": f"guest{i:05d}-{ENV.run_id}@fabrikam.example",
+                "inviteRedirectUrl": "https://app.bench.test/welcome", "invitedUserDisplayName": f"Guest {i}",
+                "sendInvitationMessage": True})
+        except httpx.HTTPError as error:
+            failures.append(repr(error))
+            return
         if response.status_code != 201:
             failures.append(f"{response.status_code} {response.text[:200]}")
 
@@ -174,6 +178,7 @@ async def main(args: argparse.Namespace) -> None:
                 print("  (a) raw ceiling …", flush=True)
                 ceiling = await accounted(server, raw_ceiling(server.client, args.workflows or n, c))
             results.append(ceiling)
+            print(f"    {ceiling.rate:.1f} wf/s", flush=True)
 
             if n:
                 print("  (b) invitations …", flush=True)
@@ -181,6 +186,7 @@ async def main(args: argparse.Namespace) -> None:
                 posted, end_to_end, facts = await accounted(server, invitations(api, admin, n, c, args.timeout))
                 cpu_lines.append(f"(b) {100 * (processes_cpu() - cpu) / end_to_end.seconds:.0f}%")
                 results += [end_to_end, posted]
+                print(f"    {end_to_end.rate:.1f} inv/s{end_to_end.note}", flush=True)
                 lines += [f"- **(b)/(a) = {end_to_end.rate / ceiling.rate:.2f}** (goal ≥ 0.8; one process on "
                           f"PostgreSQL before: 0.36)",
                           f"- (b) non-201 answers {len(facts['failures'])}"
@@ -192,11 +198,15 @@ async def main(args: argparse.Namespace) -> None:
                 entitlement.settle = outbox_drained
                 cpu = processes_cpu()
                 started = time.perf_counter()
-                *made, facts = await entitlement.decisions(
-                    server, api, stack.organization_id, ENV.run_id, args.decisions, c, args.decision_concurrency,
-                    args.sequential_decisions, args.timeout)
+                try:
+                    *made, facts = await entitlement.decisions(
+                        server, api, stack.organization_id, ENV.run_id, args.decisions, c,
+                        args.decision_concurrency, args.sequential_decisions, args.timeout)
+                except (httpx.HTTPError, AssertionError) as error:  # reported, and the campaign still runs
+                    made, facts = [], {"recorded": [], "delivered": "?", "failures": [f"phase aborted: {error!r}"]}
                 cpu_lines.append(f"(e)+(f) {100 * (processes_cpu() - cpu) / (time.perf_counter() - started):.0f}%")
                 results += made
+                print("    " + "; ".join(f"{r.name[:40]} p95 {pct(r.latencies, 0.95):.0f} ms" for r in made), flush=True)
                 for patched, live in zip(made[1::2], made[2::2]):
                     lines.append(f"- **{patched.name.removeprefix('(e) ')}: PATCH p50 {pct(patched.latencies, 0.5):.0f} "
                                  f"ms, p95 {pct(patched.latencies, 0.95):.0f} ms** (goal p95 ≤ 300 ms); "
@@ -216,6 +226,7 @@ async def main(args: argparse.Namespace) -> None:
                                                                      args.campaign_timeout))
                 cpu_lines.append(f"(g) {100 * (processes_cpu() - cpu) / row_result.seconds:.0f}%")
                 results.append(row_result)
+                print(f"    {row_result.rate:.1f} rows/s{row_result.note}", flush=True)
                 lines += [f"- **(g)/(a) = {row_result.rate / ceiling.rate:.2f}** (one process on SQLite before: 0.84)",
                           f"- (g) POST answered 201 in {facts['accepted']:.1f} s; rows invited {facts['invited']}; "
                           f"messages received more than once: {len(facts['duplicates'])}"]
