@@ -156,7 +156,7 @@ async def run_scenario(stack, admin: dict, watch: Watch) -> None:
             return body if body["counts"]["invited"] >= count else None
 
         # Mid-campaign: SIGKILL the first worker, start a third.
-        await eventually(lambda: invited_at_least(300), "300 rows invited", timeout=90, interval=0.1)
+        await eventually(lambda: invited_at_least(300), "300 rows invited", timeout=300, interval=0.1)
         mid = await scrape(http, f"{second.url}/metrics")
         doomed = stack.workers[0]
         assert doomed.alive()
