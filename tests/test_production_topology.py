@@ -11,6 +11,10 @@ worker SDK) shows the work moving.
 After the SIGKILL, the dead worker's activities are retried once their heartbeat timeout (30 s)
 has passed; its invitation mails being handed to SMTP are re-sent once their claim ends
 (4 × FOYER_SMTP_TIMEOUT_SECONDS + 20 s, set to 3 s here: 32 s).
+
+Wall time: 236 s on the shared 2-core machine (load average 7-12), over the 90 s budget; almost all
+of it is the 2,000 rows themselves (8-13 rows/s there), not the waits after the kill. The waits
+are bounds, not timings: nothing here asserts how fast anything was.
 """
 
 import asyncio
