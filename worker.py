@@ -12,17 +12,17 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
-from activities import sign_up
+from foyer.activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
+from foyer.activities import sign_up
 from foyer import health
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, worker_runtime
-from workflows.access_request import AccessRequestWorkflow
-from workflows.assignment import AssignmentWorkflow
-from workflows.campaign import CampaignWorkflow
-from workflows.invitation import InvitationWorkflow
-from workflows.sign_in import SignInWorkflow
-from workflows.sign_up import SignUpWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.assignment import AssignmentWorkflow
+from foyer.workflows.campaign import CampaignWorkflow
+from foyer.workflows.invitation import InvitationWorkflow
+from foyer.workflows.sign_in import SignInWorkflow
+from foyer.workflows.sign_up import SignUpWorkflow
 
 WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow,
              SignUpWorkflow]

@@ -8,26 +8,26 @@ from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
 
-from activities import mail
-from activities.store import audit, insert_ignore
+from foyer.activities import mail
+from foyer.activities.store import audit, insert_ignore
 from foyer.db import session_scope
 from foyer.errors import Refused
 from foyer.durations import parse_duration
 from foyer.settings import get_settings
 from foyer.templating import render_mail
 from foyer.usecases.access import subjects, target_allowed
-from models.base import utcnow
-from models.directory import AppRoleAssignment, Application, Group, GroupMember, User
-from models.entitlement import (
+from foyer.models.base import utcnow
+from foyer.models.directory import AppRoleAssignment, Application, Group, GroupMember, User
+from foyer.models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest,
 )
-from models.enums import LIVE_ASSIGNMENT_STATES
-from workflows.client.assignments import start_assignment
-from workflows.messages.access import (
+from foyer.models.enums import LIVE_ASSIGNMENT_STATES
+from foyer.workflows.client.assignments import start_assignment
+from foyer.workflows.messages.access import (
     ADD_TYPES, REMOVE_TYPES, UPDATE_TYPES, AccessRequestSpec, DecisionInput, RecordRequestInput, RequestPlan,
     RequestStateInput, StageEventInput, StagePlan,
 )
-from workflows.messages.assignment import (
+from foyer.workflows.messages.assignment import (
     AssignmentInput, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput, RemoveInput,
     assignment_id_for_request,
 )

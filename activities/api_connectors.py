@@ -44,13 +44,13 @@ from urllib.parse import urlsplit
 import httpx
 from temporalio import activity
 
-from activities.outcomes import count_call
-from activities.store import audit
+from foyer.activities.outcomes import count_call
+from foyer.activities.store import audit
 from foyer import outbound
 from foyer.db import reading, session_scope
 from foyer.security import SIGNATURE_HEADER, SealedValueError, connector_secrets, sign
-from models.sign_up import ApiConnector, UserFlow
-from workflows.messages.sign_up import ConnectorCall, ConnectorOutcome, sign_up_workflow_id
+from foyer.models.sign_up import ApiConnector, UserFlow
+from foyer.workflows.messages.sign_up import ConnectorCall, ConnectorOutcome, sign_up_workflow_id
 
 GENERIC_MESSAGE = "We can't complete your sign-up right now. Please try again later."
 DURABLE_STEPS = ("identityVerification", "approvalRequested")

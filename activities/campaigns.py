@@ -10,23 +10,23 @@ from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import Client
 
-from activities import mail
-from activities.invitations import record_in_session
-from activities.store import heartbeating
+from foyer.activities import mail
+from foyer.activities.invitations import record_in_session
+from foyer.activities.store import heartbeating
 from foyer.db import reading, session_scope
 from foyer.errors import Refused
-from models.base import utcnow
-from models.campaign import Campaign, CampaignRow
-from models.entitlement import AssignmentRequest
-from models.directory import Organization, User
-from workflows.client import access_requests
-from workflows.client.invitations import invite_guest, start_holding
-from workflows.messages.access import AccessRequestSpec
-from workflows.messages.campaign import (
+from foyer.models.base import utcnow
+from foyer.models.campaign import Campaign, CampaignRow
+from foyer.models.entitlement import AssignmentRequest
+from foyer.models.directory import Organization, User
+from foyer.workflows.client import access_requests
+from foyer.workflows.client.invitations import invite_guest, start_holding
+from foyer.workflows.messages.access import AccessRequestSpec
+from foyer.workflows.messages.campaign import (
     BatchInput, BatchOutcome, CampaignStateInput, NextRowsInput, RowInput, RowOutcome, row_invitation_id,
     row_package_request_id,
 )
-from workflows.messages.invitation import (
+from foyer.workflows.messages.invitation import (
     InvitationSpec, RecordedInvitation, RecordInvitationInput, invitation_workflow_id,
 )
 

@@ -8,18 +8,18 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.outcomes import count_call
-from activities.store import insert_ignore
+from foyer.activities.outcomes import count_call
+from foyer.activities.store import insert_ignore
 from foyer import outbound
 from foyer.db import session_scope
 from foyer.durations import parse_duration
 from foyer.security import SIGNATURE_HEADER, extension_secrets, sign
 from foyer.settings import get_settings
-from models.base import utcnow
-from models.entitlement import (
+from foyer.models.base import utcnow
+from foyer.models.entitlement import (
     AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, CustomExtension, CustomExtensionCall,
 )
-from workflows.messages.extensions import (
+from foyer.workflows.messages.extensions import (
     BLOCKING_STAGES, CalloutInput, CalloutResult, ResumeRecord, callout_instance_id,
 )
 

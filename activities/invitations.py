@@ -5,8 +5,8 @@ from datetime import timedelta
 from sqlmodel import select
 from temporalio import activity
 
-from activities import mail
-from activities.store import audit, heartbeating
+from foyer.activities import mail
+from foyer.activities.store import audit, heartbeating
 from foyer import security
 from foyer.db import session_scope
 from foyer.errors import Refused
@@ -16,11 +16,11 @@ from foyer.rules.codes import CODE_LIFETIME, code_limit
 from foyer.templating import render_mail
 from foyer.usecases.invitations import grant_memberships, redeem_url
 from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, attempt_ended, locked_attempt
-from models.base import utcnow
-from models.directory import Organization, User
-from models.enums import ExternalUserState, InvitationState, UserType
-from models.invitation import Invitation, Passcode
-from workflows.messages.invitation import (
+from foyer.models.base import utcnow
+from foyer.models.directory import Organization, User
+from foyer.models.enums import ExternalUserState, InvitationState, UserType
+from foyer.models.invitation import Invitation, Passcode
+from foyer.workflows.messages.invitation import (
     InvitationEventInput, InvitationMailInput, IssuePasscodeInput, PasscodeIssued, RecordedInvitation,
     RecordInvitationInput, RedeemInput, RedeemOutcome,
 )

@@ -29,12 +29,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from activities.store import audit, insert_ignore
+from foyer.activities.store import audit, insert_ignore
 from foyer.db import session_scope
 from foyer.names import one_line
 from foyer.settings import get_settings
-from models.base import utcnow
-from models.outbox import OutboxMessage
+from foyer.models.base import utcnow
+from foyer.models.outbox import OutboxMessage
 
 
 async def enqueue(session: AsyncSession, *, key: str, to: list[str], subject: str, text: str,

@@ -15,17 +15,17 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 from temporalio import activity
 
-from activities import mail
+from foyer.activities import mail
 from foyer import security
 from foyer.db import session_scope
 from foyer.rules.codes import CODE_LIFETIME, MAX_WRONG_TRIES, code_limit
 from foyer.rules.sign_in import may_sign_in
 from foyer.templating import render_mail
 from foyer.usecases.sign_in import code_hash
-from models.base import utcnow
-from models.directory import Organization, User
-from models.sign_in import SignInChallenge
-from workflows.messages.sign_in import CodeChecked, CodeIssued, IssueCodeInput, VerifyCodeInput
+from foyer.models.base import utcnow
+from foyer.models.directory import Organization, User
+from foyer.models.sign_in import SignInChallenge
+from foyer.workflows.messages.sign_in import CodeChecked, CodeIssued, IssueCodeInput, VerifyCodeInput
 
 HOURLY_LIMIT = "Too many codes were asked for this address in the last hour. Try again later."
 RESEND_LIMIT = ("A code was asked for this address less than a minute ago. Check your mail, "

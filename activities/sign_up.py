@@ -15,9 +15,9 @@ None), so every code typed for it fails as a wrong code does and the attempt goe
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities import mail
-from activities.sign_in import find_user, rate_limited
-from activities.store import audit, insert_ignore
+from foyer.activities import mail
+from foyer.activities.sign_in import find_user, rate_limited
+from foyer.activities.store import audit, insert_ignore
 from foyer import policy, security
 from foyer.db import session_scope
 from foyer.rules.codes import CODE_LIFETIME, MAX_WRONG_TRIES
@@ -26,12 +26,12 @@ from foyer.sign_up_forms import USER_COLUMNS
 from foyer.templating import render_mail
 from foyer.usecases.invitations import grant_memberships
 from foyer.usecases.sign_up import challenge_id, email_otp_flow, snapshot_flow
-from models.base import utcnow
-from models.directory import Organization, User
-from models.enums import ExternalUserState, UserType
-from models.sign_in import SignInChallenge
-from models.sign_up import SignUp
-from workflows.messages.sign_up import (
+from foyer.models.base import utcnow
+from foyer.models.directory import Organization, User
+from foyer.models.enums import ExternalUserState, UserType
+from foyer.models.sign_in import SignInChallenge
+from foyer.models.sign_up import SignUp
+from foyer.workflows.messages.sign_up import (
     CheckCodeInput, CodeVerdict, GuestInput, SignUpMailInput, SignUpStarted, SignUpStep, StartSignUpInput,
     sign_up_workflow_id,
 )

@@ -16,10 +16,10 @@ from sqlmodel import col, select
 from foyer.rules.emails import normalize_email
 from foyer.names import control_character_in_name, control_character_in_text
 from foyer.policy import domain_allowed, email_domain, may_preassign
-from models.directory import Application, Group, Organization, User
-from models.entitlement import AccessPackage, AssignmentPolicy
-from models.enums import InvitationState, UserType
-from models.invitation import Invitation
+from foyer.models.directory import Application, Group, Organization, User
+from foyer.models.entitlement import AccessPackage, AssignmentPolicy
+from foyer.models.enums import InvitationState, UserType
+from foyer.models.invitation import Invitation
 
 MAX_ROWS = 100_000
 # Entra's template has 4 columns and Foyer adds 4: a header or a row wider than this is not a

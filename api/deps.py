@@ -9,12 +9,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.errors import GraphError, not_found
+from foyer.api.errors import GraphError, not_found
 from foyer.db import get_sessionmaker
 from foyer.security import api_token_hash
-from models.directory import Organization, User
-from models.enums import ADMIN_ROLES, Role
-from models.token import ApiToken
+from foyer.models.directory import Organization, User
+from foyer.models.enums import ADMIN_ROLES, Role
+from foyer.models.token import ApiToken
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:

@@ -6,9 +6,9 @@ from typing import Any, get_args
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from api.errors import bad_request
-from api.odata import Page, collection, refuse_unknown_select, selected_names
-from api.schemas import Collection
+from foyer.api.errors import bad_request
+from foyer.api.odata import Page, collection, refuse_unknown_select, selected_names
+from foyer.api.schemas import Collection
 
 
 def shape_properties(model: Any) -> set[str] | None:

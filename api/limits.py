@@ -17,8 +17,8 @@ Both answers carry Graph's error body. Graph itself refuses bodies over 4 MB.
 import json
 import re
 
-from api.errors import NUL_MESSAGE, nul_in_body
-from api.errors import body as error_body
+from foyer.api.errors import NUL_MESSAGE, nul_in_body
+from foyer.api.errors import body as error_body
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 # The campaign's CSV may be 64 MiB (api.routers.campaigns.MAX_UPLOAD_BYTES), plus the form around it.

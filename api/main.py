@@ -6,15 +6,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api import errors, metrics
-from api.limits import BodyLimits
-from api.security_headers import SecurityHeaders
-from api.pages import approvals, campaign, devmail, myaccess, redeem, sign_up, signin
-from api.routers import applications, audit, groups, invitations, organization, users
-from api.routers import campaigns, entitlement_extensions
-from api.routers import sign_up_connectors, sign_up_flows
-from api.routers import identity_sign_ups
-from api.routers import (
+from foyer.api import errors, metrics
+from foyer.api.limits import BodyLimits
+from foyer.api.security_headers import SecurityHeaders
+from foyer.api.pages import approvals, campaign, devmail, myaccess, redeem, sign_up, signin
+from foyer.api.routers import applications, audit, groups, invitations, organization, users
+from foyer.api.routers import campaigns, entitlement_extensions
+from foyer.api.routers import sign_up_connectors, sign_up_flows
+from foyer.api.routers import identity_sign_ups
+from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
 )

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from api import errors
+from foyer.api import errors
 from foyer.metrics import DirectoryCollector
 from foyer.settings import get_settings
 

@@ -23,9 +23,9 @@ from sqlalchemy.exc import (
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.errors import bad_request
-from api.schemas import utc
-from models.base import UTCDateTime
+from foyer.api.errors import bad_request
+from foyer.api.schemas import utc
+from foyer.models.base import UTCDateTime
 
 DEFAULT_TOP = 100
 MAX_TOP = 999

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from models.audit import AuditRecord
-from models.sign_up import SignUp, UserFlow
+from foyer.models.audit import AuditRecord
+from foyer.models.sign_up import SignUp, UserFlow
 
 
 def approver_ids(flow: UserFlow | None) -> list[str]:

@@ -39,7 +39,7 @@ from bench.measure import (  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
-from models.invitation import Invitation  # noqa: E402
+from foyer.models.invitation import Invitation  # noqa: E402
 
 
 
@@ -127,8 +127,8 @@ def invitee(i: int) -> str:
 
 async def invitations(client: Client, catcher: MailCatcher, organization_id: str, n: int, c: int,
                       timeout: float, runner: str) -> tuple[Result, Result, dict]:
-    from api.main import create_app
-    from worker import build_worker
+    from foyer.api.main import create_app
+    from foyer.worker import build_worker
 
     headers = await admin_headers(organization_id)
     app = create_app(temporal_client=client)
@@ -251,7 +251,7 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"  cProfile of the invitation phase written to {args.cprofile}")
             spans = profiling.summary()  # before the SMTP micro-bench adds its own calls
             counts = dict(profiling.COUNTS)
-            from workflows.messages import invitation_workflow_id
+            from foyer.workflows.messages import invitation_workflow_id
             invitation_steps = await profiling.sample_histories(
                 client, [invitation_workflow_id(organization_id, invitee(i)) for i in sample(n)])
             entitlement_rows, entitlement_lines = await entitlement.run(

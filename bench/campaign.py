@@ -37,8 +37,8 @@ from bench.measure import (  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, reading  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
-from models.campaign import CampaignRow  # noqa: E402
-from models.outbox import OutboxMessage  # noqa: E402
+from foyer.models.campaign import CampaignRow  # noqa: E402
+from foyer.models.outbox import OutboxMessage  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,7 @@ async def invited_rows(campaign_id: str) -> int:
 
 async def campaign(client, catcher: MailCatcher, worker: WorkerProcess, organization_id: str, n: int,
                    concurrency: int, timeout: float) -> tuple[Result, Result, dict]:
-    from api.main import create_app
+    from foyer.api.main import create_app
 
     headers = await admin_headers(organization_id)
     rows = [{"invitedUserEmailAddress": f"row{i:06d}-{ENV.run_id}@contoso-partner.example",

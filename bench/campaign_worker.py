@@ -9,7 +9,7 @@ from temporalio.worker import Worker
 from bench import raw
 from foyer.settings import get_settings
 from foyer.temporal import connect_client
-from worker import build_worker
+from foyer.worker import build_worker
 
 
 async def main() -> None:

@@ -37,12 +37,12 @@ from bench import profiling
 from bench.devserver import DevServer
 from bench.measure import Result, accounted, bounded, cpu_mark, cpu_since, pct
 from foyer.db import get_sessionmaker
-from models.directory import GroupMember
-from models.entitlement import Assignment, AssignmentRequest
+from foyer.models.directory import GroupMember
+from foyer.models.entitlement import Assignment, AssignmentRequest
 from tests.entitlement_support import stage_open
 from tests.factories import make_package, make_people, self_service, stage
-from workflows.messages.access import access_request_workflow_id
-from workflows.messages.assignment import assignment_id_for_request
+from foyer.workflows.messages.access import access_request_workflow_id
+from foyer.workflows.messages.assignment import assignment_id_for_request
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 POLL = 0.02  # the live-in-the-directory watcher's interval
@@ -79,7 +79,7 @@ def request_body(package_id: str, policy_id: str) -> dict:
 
 async def auto_approved(client, api: httpx.AsyncClient, organization_id: str, run_id: str, n: int, c: int,
                         timeout: float) -> tuple[Result, dict]:
-    from workflows.access_request import AccessRequestWorkflow
+    from foyer.workflows.access_request import AccessRequestWorkflow
 
     guests = await people(organization_id, f"req{run_id}g", n, guest=True)
     package_id, policy_id, group_id = await package_with(organization_id, f"auto {run_id}", NO_APPROVAL)
@@ -280,8 +280,8 @@ async def run(server: DevServer, organization_id: str, run_id: str, *, requests:
               concurrency: int, decide_concurrency: int, sequential: int, timeout: float, ceiling: Result,
               worker_options: dict) -> tuple[list[Result], list[str]]:
     """Both phases with the project's worker and API in this process; (table rows, report lines)."""
-    from api.main import create_app
-    from worker import build_worker
+    from foyer.api.main import create_app
+    from foyer.worker import build_worker
 
     client = server.client
     app = create_app(temporal_client=client)

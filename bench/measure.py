@@ -90,7 +90,7 @@ def table(results: list[Result]) -> list[str]:
 
 
 async def admin_headers(organization_id: str) -> dict:
-    from models.enums import Role
+    from foyer.models.enums import Role
     from tests.factories import make_token
 
     return await make_token(organization_id, Role.global_administrator, name="Bench Admin")

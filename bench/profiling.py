@@ -91,20 +91,20 @@ def instrument() -> None:
     """Patch, in this process only, the few calls whose time we want to see."""
     import aiosmtplib
 
-    import activities.invitations
-    import activities.mail
-    import api.routers.invitations
+    import foyer.activities.invitations
+    import foyer.activities.mail
+    import foyer.api.routers.invitations
 
     smtp = aiosmtplib.SMTP
     smtp.connect = _timed_async("smtp connect (new connection per message)", smtp.connect)
     smtp.send_message = _timed_async("smtp send_message", smtp.send_message)
     smtp.quit = _timed_async("smtp quit", smtp.quit)
-    activities.invitations.session_scope = _timed_scope(
-        "db transaction (activities.invitations)", activities.invitations.session_scope)
-    activities.mail.session_scope = _timed_scope(
-        "db transaction (activities.mail outbox)", activities.mail.session_scope)
-    api.routers.invitations.invite_guest = _timed_async(
-        "api: update-with-start round trip (invite_guest())", api.routers.invitations.invite_guest)
+    foyer.activities.invitations.session_scope = _timed_scope(
+        "db transaction (activities.invitations)", foyer.activities.invitations.session_scope)
+    foyer.activities.mail.session_scope = _timed_scope(
+        "db transaction (activities.mail outbox)", foyer.activities.mail.session_scope)
+    foyer.api.routers.invitations.invite_guest = _timed_async(
+        "api: update-with-start round trip (invite_guest())", foyer.api.routers.invitations.invite_guest)
 
 
 def history_breakdown(events) -> dict[str, list[float]]:

@@ -33,20 +33,20 @@ from temporalio.client import Client  # noqa: E402
 
 from foyer.usecases.redemption import record_passcode_attempt  # noqa: E402
 from foyer.usecases.sign_up import record_sign_up_code_attempt  # noqa: E402
-from workflows.client.invitations import invite_guest  # noqa: E402
-from workflows.client import access_requests, invitations, sign_ups  # noqa: E402
+from foyer.workflows.client.invitations import invite_guest  # noqa: E402
+from foyer.workflows.client import access_requests, invitations, sign_ups  # noqa: E402
 from foyer.errors import Refused  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import new_challenge_id  # noqa: E402
-from models.campaign import Campaign, CampaignRow  # noqa: E402
-from worker import build_worker  # noqa: E402
-from workflows.campaign import CampaignWorkflow  # noqa: E402
-from workflows.invitation import InvitationWorkflow  # noqa: E402
-from workflows.sign_up import SignUpWorkflow  # noqa: E402
-from workflows.messages import (  # noqa: E402
+from foyer.models.campaign import Campaign, CampaignRow  # noqa: E402
+from foyer.worker import build_worker  # noqa: E402
+from foyer.workflows.campaign import CampaignWorkflow  # noqa: E402
+from foyer.workflows.invitation import InvitationWorkflow  # noqa: E402
+from foyer.workflows.sign_up import SignUpWorkflow  # noqa: E402
+from foyer.workflows.messages import (  # noqa: E402
     InvitationSpec, CampaignInput, CancelRequest, Decision, PasscodeRequest, RedeemRequest, RevokeRequest,
     SignUpCodeRequest, SignUpDecision, SignUpVerification, access_request_workflow_id, assignment_workflow_id,
     campaign_workflow_id, invitation_workflow_id, sign_up_workflow_id,

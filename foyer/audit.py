@@ -8,7 +8,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 
 
 async def insert_ignore(session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]],

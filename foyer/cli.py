@@ -28,7 +28,7 @@ import os
 import sys
 
 from foyer.tokens import check_token_name, create_token
-from models.enums import Role
+from foyer.models.enums import Role
 
 ROLES = [role.value for role in Role]
 
@@ -141,14 +141,14 @@ def cmd_api(args: argparse.Namespace) -> int:
     if unsafe_secret_key("api") or unusable_temporal_settings("api"):
         return 2
     # An import string and a factory: each of --workers N processes builds its own app.
-    uvicorn.run("api.main:create_app", factory=True, **uvicorn_options(args))
+    uvicorn.run("foyer.api.main:create_app", factory=True, **uvicorn_options(args))
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     if unsafe_secret_key("worker") or unusable_temporal_settings("worker"):
         return 2
-    from worker import run_worker
+    from foyer.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Cancelling Worker.run() shuts the worker down gracefully (FOYER_WORKER_SHUTDOWN_SECONDS).
@@ -192,8 +192,8 @@ def signing_secret(connector: str | None = None, extension: str | None = None,
     from foyer.db import sync_url
     from foyer.security import connector_secret, extension_secret
     from foyer.settings import get_settings
-    from models.entitlement import CustomExtension
-    from models.sign_up import ApiConnector
+    from foyer.models.entitlement import CustomExtension
+    from foyer.models.sign_up import ApiConnector
 
     table, row_id, derive = ((ApiConnector, connector, connector_secret) if connector
                              else (CustomExtension, extension, extension_secret))

@@ -221,7 +221,7 @@ class DevStack:
     def admin_token(self, settings: Settings) -> tuple[str, bool]:
         """The dev admin token kept in STATE_DIR/admin_token; a new one if the database lacks it."""
         from foyer.tokens import create_token, token_is_valid
-        from models.enums import Role
+        from foyer.models.enums import Role
 
         path = Path(settings.state_dir) / "admin_token"
         token = _read_private(path)

@@ -17,10 +17,10 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from foyer.db import reading
-from models.campaign import CampaignRow
-from models.entitlement import ApprovalStage, AssignmentRequest, CustomExtensionCall
-from models.invitation import Invitation
-from models.outbox import OutboxMessage
+from foyer.models.campaign import CampaignRow
+from foyer.models.entitlement import ApprovalStage, AssignmentRequest, CustomExtensionCall
+from foyer.models.invitation import Invitation
+from foyer.models.outbox import OutboxMessage
 
 log = logging.getLogger("foyer.metrics")
 

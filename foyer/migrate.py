@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from foyer.db import sync_url
 from foyer.settings import get_settings
-import models
-from models.directory import Organization
+from foyer import models
+from foyer.models.directory import Organization
 
 
 # The migrations travel inside the models package (a checkout and an installed wheel alike).
@@ -60,7 +60,7 @@ def reseal_connector_credentials(engine) -> int:
     so that key can then be removed from FOYER_PREVIOUS_SECRET_KEYS. Returns how many changed; a
     value no accepted key opens is left alone (and logged)."""
     from foyer.security import SealedValueError, is_sealed, sealed_with_current_key
-    from models.sign_up import SEALED_CONNECTOR_COLUMNS, ApiConnector
+    from foyer.models.sign_up import SEALED_CONNECTOR_COLUMNS, ApiConnector
 
     changed = 0
     with Session(engine) as session, session.begin():

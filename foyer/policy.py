@@ -5,7 +5,7 @@ Used by the API (to refuse early with a clear error) and by the activities (auth
 policy changed while a workflow waits is still enforced at redemption).
 """
 
-from models.enums import ADMIN_ROLES, AllowInvitesFrom, DomainListMode, Role
+from foyer.models.enums import ADMIN_ROLES, AllowInvitesFrom, DomainListMode, Role
 
 
 def email_domain(email: str) -> str:
@@ -93,7 +93,7 @@ async def sign_up_allowed(session, organization_id: str, email: str) -> str | No
     """Whether `email` may sign up by itself (self-service sign-up), by the organization's
     settings as they are now: None if it may, else the reason it may not (self-service sign-up
     off, a blocked domain, a domain not on the allow list)."""
-    from models.directory import Organization
+    from foyer.models.directory import Organization
 
     org = await session.get(Organization, organization_id)
     if org is None:

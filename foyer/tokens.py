@@ -2,7 +2,7 @@
 `foyer token create` (foyer.cli) and the dev stack's own admin token (foyer.devstack) both use
 these; synchronous, as a command runs them once before any event loop."""
 
-from models.enums import Role
+from foyer.models.enums import Role
 
 
 def check_token_name(value: str) -> str:
@@ -32,8 +32,8 @@ def create_token(name: str, role: Role | str, user: str | None = None,
     from foyer.db import sync_url
     from foyer.security import api_token_hash, new_api_token
     from foyer.settings import get_settings
-    from models.directory import Organization, User
-    from models.token import ApiToken
+    from foyer.models.directory import Organization, User
+    from foyer.models.token import ApiToken
 
     engine = create_engine(sync_url(database_url or get_settings().database_url))
     try:
@@ -65,7 +65,7 @@ def token_is_valid(token: str, database_url: str | None = None) -> bool:
     from foyer.db import sync_url
     from foyer.security import api_token_hash
     from foyer.settings import get_settings
-    from models.token import ApiToken
+    from foyer.models.token import ApiToken
 
     engine = create_engine(sync_url(database_url or get_settings().database_url))
     try:

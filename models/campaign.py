@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import json_field, new_id, utc_field
+from foyer.models.base import json_field, new_id, utc_field
 
 
 class Campaign(SQLModel, table=True):

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import json_field, new_id, utc_field
-from models.enums import AllowInvitesFrom, DomainListMode, UserType
+from foyer.models.base import json_field, new_id, utc_field
+from foyer.models.enums import AllowInvitesFrom, DomainListMode, UserType
 
 
 class Organization(SQLModel, table=True):

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import json_field, new_id, utc_field
-from models.enums import InvitationState
+from foyer.models.base import json_field, new_id, utc_field
+from foyer.models.enums import InvitationState
 
 
 class Invitation(SQLModel, table=True):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import json_field, utc_field
+from foyer.models.base import json_field, utc_field
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import utc_field
+from foyer.models.base import utc_field
 
 
 class SignInChallenge(SQLModel, table=True):

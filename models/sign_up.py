@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from foyer.security import seal, unseal
-from models.base import json_field, new_id, utc_field
+from foyer.models.base import json_field, new_id, utc_field
 
 # The connector credentials Foyer must keep to send: stored sealed (foyer.security.seal).
 SEALED_CONNECTOR_COLUMNS = ("basic_password", "certificate_pkcs12", "certificate_password")

@@ -2,18 +2,18 @@
 
 from sqlmodel import SQLModel
 
-from models.audit import AuditRecord
-from models.campaign import Campaign, CampaignRow
-from models.entitlement import (
+from foyer.models.audit import AuditRecord
+from foyer.models.campaign import Campaign, CampaignRow
+from foyer.models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog,
     CatalogResource, ConnectedOrganization, CustomExtension, CustomExtensionCall,
 )
-from models.directory import Application, AppRoleAssignment, Group, GroupMember, Organization, User
-from models.invitation import Invitation, Passcode
-from models.outbox import OutboxMessage
-from models.sign_in import SignInChallenge
-from models.sign_up import ApiConnector, CallbackReceipt, SignUp, UserFlow, UserFlowAttribute
-from models.token import ApiToken
+from foyer.models.directory import Application, AppRoleAssignment, Group, GroupMember, Organization, User
+from foyer.models.invitation import Invitation, Passcode
+from foyer.models.outbox import OutboxMessage
+from foyer.models.sign_in import SignInChallenge
+from foyer.models.sign_up import ApiConnector, CallbackReceipt, SignUp, UserFlow, UserFlowAttribute
+from foyer.models.token import ApiToken
 
 metadata = SQLModel.metadata
 

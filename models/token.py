@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from models.base import new_id, utc_field
+from foyer.models.base import new_id, utc_field
 
 
 class ApiToken(SQLModel, table=True):

@@ -70,19 +70,19 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.service import RPCError, RPCStatusCode  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from api.main import create_app  # noqa: E402
+from foyer.api.main import create_app  # noqa: E402
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.settings import get_settings  # noqa: E402
 from foyer.temporal import bundled_binary  # noqa: E402
-from models.directory import User  # noqa: E402
-from models.enums import Role  # noqa: E402
+from foyer.models.directory import User  # noqa: E402
+from foyer.models.enums import Role  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.browser import close_chromium  # noqa: E402
 from tests.factories import update_organization  # noqa: E402
 from tests.support import unique_email  # noqa: E402
-from worker import build_worker  # noqa: E402
+from foyer.worker import build_worker  # noqa: E402
 
 
 def _create_pg_schema(drop: bool) -> None:

@@ -204,7 +204,7 @@ class ConnectorServer:
         """A connector row (written to the directory) whose targetUrl is `url_for(its id)`, so this
         server checks Foyer's signature on its calls with that connector's secret."""
         from foyer.security import connector_secret
-        from models.base import new_id
+        from foyer.models.base import new_id
         from tests.factories import make_connector
 
         connector_id = new_id()
@@ -292,8 +292,8 @@ async def call(connector_id: str, *, step: str = "postAttributeCollection", payl
 
     from temporalio.testing import ActivityEnvironment
 
-    from activities.api_connectors import call_api_connector
-    from workflows.messages import ConnectorCall
+    from foyer.activities.api_connectors import call_api_connector
+    from foyer.workflows.messages import ConnectorCall
 
     return await ActivityEnvironment().run(call_api_connector, ConnectorCall(
         connector_id=connector_id, step=step, sign_up_id=sign_up_id or uuid.uuid4().hex,

@@ -3,7 +3,7 @@ tests/factories.py)."""
 
 import asyncio
 
-from workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
 
 
 async def stage_open(client, workflow_id: str, index: int = 0, seconds: float = 10.0):

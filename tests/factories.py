@@ -14,12 +14,12 @@ from sqlmodel import select
 from foyer.db import session_scope
 from foyer.security import api_token_hash, new_api_token
 from foyer.settings import get_settings
-from models.directory import Application, Group, Organization, User
-from models.entitlement import AccessPackage, AssignmentPolicy, Catalog, CatalogResource
-from models.enums import Role, UserType
-from models.sign_up import ApiConnector, UserFlow, UserFlowAttribute
-from models.token import ApiToken
-from workflows.messages.access import AccessRequestSpec
+from foyer.models.directory import Application, Group, Organization, User
+from foyer.models.entitlement import AccessPackage, AssignmentPolicy, Catalog, CatalogResource
+from foyer.models.enums import Role, UserType
+from foyer.models.sign_up import ApiConnector, UserFlow, UserFlowAttribute
+from foyer.models.token import ApiToken
+from foyer.workflows.messages.access import AccessRequestSpec
 
 GUEST_DOMAIN = "fabrikam.example"
 

@@ -8,8 +8,8 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.entitlement import AssignmentRequest
-from models.sign_in import SignInChallenge
+from foyer.models.entitlement import AssignmentRequest
+from foyer.models.sign_in import SignInChallenge
 from tests.support import passcode_in
 
 

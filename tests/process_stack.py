@@ -32,15 +32,15 @@ import httpx
 import pytest
 from sqlmodel import col, func, select
 
-from activities.invitations import invitation_mail_key
-from api.main import create_app
+from foyer.activities.invitations import invitation_mail_key
+from foyer.api.main import create_app
 from bench.devserver import DevServer, dev_server
 from foyer.db import session_scope
 from foyer.mailcatcher import CaughtMessage, MailCatcher
 from foyer.settings import PROJECT_ROOT, get_settings
-from models.campaign import CampaignRow
-from models.invitation import Invitation
-from models.outbox import OutboxMessage
+from foyer.models.campaign import CampaignRow
+from foyer.models.invitation import Invitation
+from foyer.models.outbox import OutboxMessage
 
 
 def free_port() -> int:

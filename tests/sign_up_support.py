@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from foyer.db import session_scope
 from foyer.security import SIGNATURE_HEADER, connector_secret, sign
-from models.sign_up import SignUp
+from foyer.models.sign_up import SignUp
 from tests.support import passcode_in
 
 
@@ -72,9 +72,9 @@ async def start_on(client, mail, organization_id: str, flow_id: str, email: str,
     as the pages do: returns (sign-up id, handle, status after the form)."""
     from foyer.security import new_challenge_id
     from foyer.usecases.sign_up import record_sign_up_code_attempt
-    from workflows.client import sign_ups
-    from workflows.messages import SignUpCodeRequest, sign_up_workflow_id
-    from workflows.sign_up import SignUpWorkflow
+    from foyer.workflows.client import sign_ups
+    from foyer.workflows.messages import SignUpCodeRequest, sign_up_workflow_id
+    from foyer.workflows.sign_up import SignUpWorkflow
 
     sign_up_id = new_challenge_id()
     before = len(mail.to(email))

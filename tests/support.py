@@ -9,7 +9,7 @@ from sqlalchemy import or_
 from sqlmodel import col, func, select
 
 from foyer.db import session_scope
-from models.directory import User
+from foyer.models.directory import User
 
 
 def unique_email(domain: str = "fabrikam.example") -> str:
@@ -63,7 +63,7 @@ async def submit_code(browser_client, link: str, challenge: str, code: str):
 
 async def age_passcodes(email: str, by: timedelta) -> None:
     """Move this address's passcodes into the past (as if time went by) without waiting."""
-    from models.invitation import Passcode
+    from foyer.models.invitation import Passcode
 
     async with session_scope() as session:
         for row in (await session.exec(select(Passcode).where(Passcode.email == email.lower()))).all():
@@ -95,8 +95,8 @@ def getter(api, path: str, headers: dict):
 async def invitation_mail_settled(emails: list[str], seconds: float = 20.0) -> None:
     """Until every invitation mail queued for these addresses is marked sent. A sent outbox key is
     never mailed again, so after this no later copy can arrive (rather than sleeping to see none)."""
-    from models.invitation import Invitation
-    from models.outbox import OutboxMessage
+    from foyer.models.invitation import Invitation
+    from foyer.models.outbox import OutboxMessage
 
     wanted = [email.lower() for email in emails]
 

@@ -5,11 +5,11 @@ import asyncio
 
 import pytest
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.errors import Refused
 from tests.entitlement_support import stage_open
 from tests.factories import make_package, make_user, request, self_service, stage
-from workflows.access_request import AccessRequestWorkflow, Decision
+from foyer.workflows.access_request import AccessRequestWorkflow, Decision
 
 
 async def test_requestor_cannot_approve_their_own_request(time_env, organization_id):

@@ -4,10 +4,10 @@ who may request, the target's scope, required answers and justification."""
 import pytest
 from sqlmodel import select
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.errors import Refused
 from foyer.db import session_scope
-from models.entitlement import AccessPackage, AssignmentPolicy
+from foyer.models.entitlement import AccessPackage, AssignmentPolicy
 from tests.factories import make_package, make_user, request, self_service
 
 

@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.errors import Refused
 from foyer.db import session_scope
-from models.entitlement import ApprovalStage, AssignmentRequest
+from foyer.models.entitlement import ApprovalStage, AssignmentRequest
 from tests.entitlement_support import stage_open
 from tests.factories import make_package, make_user, request, self_service, stage
-from workflows.access_request import AccessRequestWorkflow, Decision
+from foyer.workflows.access_request import AccessRequestWorkflow, Decision
 
 
 async def test_escalation_then_automatic_denial(time_env, organization_id, mail):

@@ -5,9 +5,9 @@ recorded histories know."""
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities import RefusalInterceptor
+from foyer.activities import RefusalInterceptor
 from foyer.errors import Refused
-from worker import build_worker
+from foyer.worker import build_worker
 
 
 class _Next:
@@ -55,7 +55,7 @@ def test_every_worker_has_it(monkeypatch):
         def __init__(self, client, **options):
             seen.update(options)
 
-    monkeypatch.setattr("worker.Worker", FakeWorker)
+    monkeypatch.setattr("foyer.worker.Worker", FakeWorker)
     extra = object()
     build_worker(client=None, task_queue="q", interceptors=[extra])
     assert isinstance(seen["interceptors"][0], RefusalInterceptor) and seen["interceptors"][1] is extra

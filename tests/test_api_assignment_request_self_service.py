@@ -4,7 +4,7 @@ assignment, and gives it back; a second request while one is open is refused."""
 from datetime import datetime, timedelta, timezone
 
 from foyer.db import session_scope
-from models.directory import GroupMember
+from foyer.models.directory import GroupMember
 from tests.support import until, getter
 from tests.factories import make_package, make_user, self_service, stage
 

@@ -6,7 +6,7 @@ X-Foyer-Signature header verifies with the foyerSigningSecret the create returne
 import base64
 import time
 
-from activities.api_connectors import GENERIC_MESSAGE
+from foyer.activities.api_connectors import GENERIC_MESSAGE
 from foyer.security import SIGNATURE_HEADER, signature_valid
 from tests.connector_server import call, connector_server
 

@@ -4,7 +4,7 @@ activity calls a real HTTP server, and the call is audited with the sign-up's wo
 from sqlmodel import select
 
 from foyer.db import reading
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.connector_server import call, connector_server
 from tests.factories import make_connector, make_flow
 

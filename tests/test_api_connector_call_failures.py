@@ -4,9 +4,9 @@ gets a generic message, the audit log the precise reason. Real HTTP server, real
 import pytest
 from sqlmodel import select
 
-from activities.api_connectors import GENERIC_MESSAGE
+from foyer.activities.api_connectors import GENERIC_MESSAGE
 from foyer.db import reading
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.connector_server import call, connector_server
 from tests.factories import make_connector
 from tests.extension_receiver import free_port

@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from foyer.db import reading
 from foyer.security import connector_secret
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.connector_server import ConnectorServer
 
 URL = "/v1.0/identity/apiConnectors"

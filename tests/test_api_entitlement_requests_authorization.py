@@ -5,8 +5,8 @@ valid token, 403 for admin-only request types, 404 for what is someone else's.""
 import pytest
 
 from foyer.db import session_scope
-from models.entitlement import Catalog
-from models.enums import Role
+from foyer.models.entitlement import Catalog
+from foyer.models.enums import Role
 from tests.support import until
 from tests.factories import make_package, make_user, self_service, single, stage
 

@@ -5,7 +5,7 @@ import uuid
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.directory import Application, AppRoleAssignment
+from foyer.models.directory import Application, AppRoleAssignment
 
 DEFAULT_ROLE = "00000000-0000-0000-0000-000000000000"
 

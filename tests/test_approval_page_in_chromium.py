@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 from sqlmodel import select
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.db import session_scope
-from models.directory import GroupMember
-from models.entitlement import ApprovalStage
+from foyer.models.directory import GroupMember
+from foyer.models.entitlement import ApprovalStage
 from tests.browser import chromium_page
 from tests.factories import make_package, make_user, request, self_service, stage
 from tests.portal_support import sign_in, wait_for_state

@@ -5,10 +5,10 @@ request I do not approve staying invisible to me."""
 
 import httpx
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer import sessions
 from foyer.db import session_scope
-from models.entitlement import AssignmentRequest
+from foyer.models.entitlement import AssignmentRequest
 from tests.factories import make_package, make_user, request, self_service, single, stage
 from tests.portal_support import csrf_in, sign_in, wait_for_state
 

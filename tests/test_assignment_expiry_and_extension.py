@@ -5,13 +5,13 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.db import session_scope
-from models.directory import AppRoleAssignment, GroupMember
-from models.entitlement import Assignment, AssignmentRequest
+from foyer.models.directory import AppRoleAssignment, GroupMember
+from foyer.models.entitlement import Assignment, AssignmentRequest
 from tests.factories import make_package, make_user, request, self_service
-from workflows.access_request import AccessRequestWorkflow
-from workflows.assignment import AssignmentWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.assignment import AssignmentWorkflow
 
 
 async def has_access(user_id: str, group_id: str, app_id: str) -> tuple[bool, bool]:

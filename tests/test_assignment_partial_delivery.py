@@ -4,12 +4,12 @@ rest is delivered, and the failed part is retried later rather than silently dro
 import uuid
 from datetime import timedelta
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.db import session_scope
-from models.directory import Group, GroupMember
-from models.entitlement import Assignment, AssignmentRequest
+from foyer.models.directory import Group, GroupMember
+from foyer.models.entitlement import Assignment, AssignmentRequest
 from tests.factories import make_package, make_user, request, self_service
-from workflows.assignment import AssignmentWorkflow
+from foyer.workflows.assignment import AssignmentWorkflow
 
 
 async def test_partial_delivery_is_reported_and_retried(time_env, organization_id):

@@ -7,8 +7,8 @@ import pytest
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.directory import Group, User
-from models.token import ApiToken
+from foyer.models.directory import Group, User
+from foyer.models.token import ApiToken
 
 X = "00000000-0000-0000-0000-000000000001"
 

@@ -7,8 +7,8 @@ import uuid
 from sqlmodel import select
 
 from foyer.db import reading, session_scope
-from models.directory import AppRoleAssignment, GroupMember
-from models.entitlement import Assignment, AssignmentPolicy
+from foyer.models.directory import AppRoleAssignment, GroupMember
+from foyer.models.entitlement import Assignment, AssignmentPolicy
 from tests.factories import make_package, self_service
 from tests.support import until
 from tests.test_campaign_end_to_end import wait_for_state

@@ -8,7 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from models.enums import Role
+from foyer.models.enums import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ("version:v1.0\n"

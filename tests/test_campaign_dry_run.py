@@ -3,7 +3,7 @@
 from sqlmodel import func, select
 
 from foyer.db import session_scope
-from models.campaign import Campaign
+from foyer.models.campaign import Campaign
 from tests.factories import update_organization
 from tests.support import invite
 

@@ -8,7 +8,7 @@ import io
 from sqlmodel import func, select
 
 from foyer.db import session_scope
-from models.directory import User
+from foyer.models.directory import User
 from tests.support import invitation_mail_settled, unique_email
 
 

@@ -14,9 +14,9 @@ from sqlmodel import select
 
 from foyer import sessions
 from foyer.db import session_scope
-from models.campaign import Campaign
-from models.enums import Role
-from models.token import ApiToken
+from foyer.models.campaign import Campaign
+from foyer.models.enums import Role
+from foyer.models.token import ApiToken
 from tests.browser import chromium_page
 from tests.factories import make_user
 from tests.portal_support import sign_in

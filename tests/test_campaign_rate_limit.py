@@ -10,9 +10,9 @@ from sqlmodel import func, select
 
 from foyer.db import session_scope
 from foyer.settings import get_settings
-from models.campaign import Campaign, CampaignRow
-from workflows.campaign import CampaignWorkflow
-from workflows.messages import CampaignInput, campaign_workflow_id
+from foyer.models.campaign import Campaign, CampaignRow
+from foyer.workflows.campaign import CampaignWorkflow
+from foyer.workflows.messages import CampaignInput, campaign_workflow_id
 
 
 async def invited(campaign_id: str) -> int:

@@ -6,8 +6,8 @@ from sqlalchemy import String, cast
 from sqlmodel import col, func, select
 
 from foyer.db import session_scope
-from models.base import utcnow
-from models.outbox import OutboxMessage
+from foyer.models.base import utcnow
+from foyer.models.outbox import OutboxMessage
 from tests.process_stack import campaign_emails, eventually, stack  # noqa: F401
 
 ROWS = 150

@@ -4,7 +4,7 @@ invited and every address mailed exactly once."""
 
 import pytest
 
-from models.base import utcnow
+from foyer.models.base import utcnow
 from tests.process_stack import campaign_emails, stack  # noqa: F401
 
 ROWS = 150

@@ -7,7 +7,7 @@ hence the long, bounded waits."""
 
 import pytest
 
-from models.base import utcnow
+from foyer.models.base import utcnow
 from tests.process_stack import campaign_emails, stack  # noqa: F401
 
 ROWS = 150

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 from sqlmodel import select
 
-from api.main import create_app
+from foyer.api.main import create_app
 from foyer.db import session_scope
 from foyer.security import api_token_hash
-from models.token import ApiToken
+from foyer.models.token import ApiToken
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 

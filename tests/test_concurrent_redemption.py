@@ -7,7 +7,7 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.support import age_passcodes, emailed_code, find_user, invite, link_in, submit_code
 
 

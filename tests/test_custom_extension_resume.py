@@ -7,12 +7,12 @@ import time
 
 import httpx
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.db import session_scope
-from models.entitlement import AssignmentPolicy, AssignmentRequest, CustomExtensionCall
+from foyer.models.entitlement import AssignmentPolicy, AssignmentRequest, CustomExtensionCall
 from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver, resume
-from workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
 
 PREFIX = "/v1.0/identityGovernance/entitlementManagement"
 

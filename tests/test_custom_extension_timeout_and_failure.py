@@ -3,15 +3,15 @@ denied (time-skipping server); one that cannot be reached denies it too (fail cl
 
 from datetime import timedelta
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.db import session_scope
 from foyer.security import extension_secret
-from models.entitlement import (
+from foyer.models.entitlement import (
     Assignment, AssignmentPolicy, AssignmentRequest, CustomExtension, CustomExtensionCall,
 )
 from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver, free_port
-from workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
 
 
 async def with_extension(organization_id: str, target_url: str, timeout: str | None = "PT2H"):

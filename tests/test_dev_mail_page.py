@@ -8,8 +8,8 @@ from email.message import EmailMessage
 import httpx
 from fastapi import FastAPI
 
-from api.main import create_app
-from api.pages.devmail import make_router
+from foyer.api.main import create_app
+from foyer.api.pages.devmail import make_router
 from foyer.mailcatcher import MailCatcher
 
 

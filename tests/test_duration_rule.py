@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from api.errors import GraphError
-from api.routers.entitlement_extensions import CallbackConfiguration
-from api.schemas.entitlement import ScheduleExpiration
-from api.routers.invitations import InvitationCreate
-from api.routers.organization import ExternalCollaborationUpdate
-from api.routers.sign_up_flows import duration
-from api.schemas.entitlement import Expiration
+from foyer.api.errors import GraphError
+from foyer.api.routers.entitlement_extensions import CallbackConfiguration
+from foyer.api.schemas.entitlement import ScheduleExpiration
+from foyer.api.routers.invitations import InvitationCreate
+from foyer.api.routers.organization import ExternalCollaborationUpdate
+from foyer.api.routers.sign_up_flows import duration
+from foyer.api.schemas.entitlement import Expiration
 from foyer.durations import check_duration
 
 

@@ -11,14 +11,14 @@ import pytest
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
-from api.campaign_rows import parse_json
-from api.routers.invitations import InvitationCreate
+from foyer.api.campaign_rows import parse_json
+from foyer.api.routers.invitations import InvitationCreate
 from foyer.rules.emails import is_email_address, normalize_email
 from foyer.sign_up_forms import check
-from workflows.messages.sign_in import CodeRequest
-from workflows.messages.sign_up import SignUpCodeRequest
-from workflows.sign_in import SignInWorkflow
-from workflows.sign_up import SignUpWorkflow
+from foyer.workflows.messages.sign_in import CodeRequest
+from foyer.workflows.messages.sign_up import SignUpCodeRequest
+from foyer.workflows.sign_in import SignInWorkflow
+from foyer.workflows.sign_up import SignUpWorkflow
 
 LONG = "a" * 243 + "@contoso.com"  # 255 characters: over SMTP's 254, under the old 320
 REFUSED = [

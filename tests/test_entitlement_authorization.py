@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from models.enums import Role
+from foyer.models.enums import Role
 from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"

@@ -5,8 +5,8 @@ import uuid
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.entitlement import Catalog
+from foyer.models.audit import AuditRecord
+from foyer.models.entitlement import Catalog
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"
 

@@ -4,7 +4,7 @@ and groups, and deletion refused while assignments are active."""
 import uuid
 
 from foyer.db import session_scope
-from models.entitlement import AccessPackage, Assignment, AssignmentPolicy
+from foyer.models.entitlement import AccessPackage, Assignment, AssignmentPolicy
 from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"

@@ -6,8 +6,8 @@ import uuid
 import pytest
 
 from foyer.db import session_scope
-from models.directory import Group
-from models.entitlement import AssignmentPolicy, ConnectedOrganization
+from foyer.models.directory import Group
+from foyer.models.entitlement import AssignmentPolicy, ConnectedOrganization
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"
 SINGLE = "#microsoft.graph.singleUser"

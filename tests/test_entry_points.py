@@ -21,12 +21,12 @@ from temporalio.client import Client
 from temporalio.common import RetryPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner
 
-from api.main import create_app
+from foyer.api.main import create_app
 from foyer import health
 from foyer.cli import build_parser, uvicorn_options
 from foyer.db import make_engine
 from foyer.settings import PROJECT_ROOT, Settings
-from worker import workers_for
+from foyer.worker import workers_for
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 

@@ -11,8 +11,8 @@ from msgraph.generated.models.user import User
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.directory import User as UserRow
+from foyer.models.audit import AuditRecord
+from foyer.models.directory import User as UserRow
 from tests.graph_sdk import graph_client
 
 

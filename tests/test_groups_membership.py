@@ -5,7 +5,7 @@ import uuid
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.directory import Group, GroupMember
+from foyer.models.directory import Group, GroupMember
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 

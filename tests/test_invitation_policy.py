@@ -5,8 +5,8 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.enums import Role
+from foyer.models.audit import AuditRecord
+from foyer.models.enums import Role
 from tests.factories import update_organization
 from tests.support import ask_for_code, find_user, invite, link_in
 

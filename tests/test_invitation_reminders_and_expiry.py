@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import httpx
 
-from workflows.messages.invitation import InvitationSpec
-from workflows.client.invitations import invite_guest
+from foyer.workflows.messages.invitation import InvitationSpec
+from foyer.workflows.client.invitations import invite_guest
 from foyer.db import session_scope
-from models.invitation import Invitation
+from foyer.models.invitation import Invitation
 from tests.support import find_user, link_in
-from workflows.invitation import InvitationWorkflow
-from workflows.messages import invitation_workflow_id
+from foyer.workflows.invitation import InvitationWorkflow
+from foyer.workflows.messages import invitation_workflow_id
 
 
 def spec_for(organization_id: str, email: str, **extra) -> InvitationSpec:

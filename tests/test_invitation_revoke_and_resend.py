@@ -3,7 +3,7 @@
 import httpx
 
 from tests.support import invite, link_in
-from workflows.invitation import InvitationWorkflow
+from foyer.workflows.invitation import InvitationWorkflow
 
 
 async def test_revoke_kills_the_link(api, admin, mail, server, temporal, new_email):

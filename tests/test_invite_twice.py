@@ -7,7 +7,7 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.directory import User
+from foyer.models.directory import User
 from tests.support import invite, link_in
 
 

@@ -5,7 +5,7 @@ import asyncio
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.outbox import OutboxMessage
+from foyer.models.outbox import OutboxMessage
 from tests.support import invite, until
 
 

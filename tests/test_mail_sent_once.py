@@ -16,14 +16,14 @@ from temporalio.client import WorkflowHistoryEventFilterType
 from temporalio.common import RetryPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities import mail as outbox
-from activities.invitations import send_invitation_mail
+from foyer.activities import mail as outbox
+from foyer.activities.invitations import send_invitation_mail
 from foyer.db import session_scope
-from models.base import utcnow
-from models.outbox import OutboxMessage
+from foyer.models.base import utcnow
+from foyer.models.outbox import OutboxMessage
 from tests.support import unique_email
-from worker import HEARTBEAT_FLUSH
-from workflows.messages.invitation import InvitationMailInput
+from foyer.worker import HEARTBEAT_FLUSH
+from foyer.workflows.messages.invitation import InvitationMailInput
 
 
 async def queued(count: int = 1) -> list[tuple[str, str]]:

@@ -10,12 +10,12 @@ from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
 import foyer.metrics
-from activities.api_connectors import call_api_connector
-from api.main import create_app
+from foyer.activities.api_connectors import call_api_connector
+from foyer.api.main import create_app
 from foyer.settings import get_settings
 from foyer.temporal import connect_client, worker_runtime
 from tests.conftest import _free_port
-from workflows.messages.sign_up import ConnectorCall
+from foyer.workflows.messages.sign_up import ConnectorCall
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:

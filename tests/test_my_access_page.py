@@ -9,8 +9,8 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.directory import GroupMember
-from models.entitlement import AccessPackage, Assignment, AssignmentRequest
+from foyer.models.directory import GroupMember
+from foyer.models.entitlement import AccessPackage, Assignment, AssignmentRequest
 from tests.factories import make_package, make_user, self_service
 from tests.portal_support import csrf_in, sign_in
 

@@ -3,7 +3,7 @@ properties (api/schemas/), so the document can generate a client and check respo
 
 import pytest
 
-from api.main import create_app
+from foyer.api.main import create_app
 
 
 def _spec() -> dict:

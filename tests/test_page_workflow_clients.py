@@ -11,9 +11,9 @@ from temporalio.exceptions import ApplicationError
 from foyer.errors import Refused
 from foyer.security import new_challenge_id
 from tests.support import unique_email
-from workflows.client import invitations, sign_in, sign_ups
-from workflows.client.failures import refusal
-from workflows.messages import InvitationSpec, PasscodeRequest, RedeemRequest, invitation_workflow_id
+from foyer.workflows.client import invitations, sign_in, sign_ups
+from foyer.workflows.client.failures import refusal
+from foyer.workflows.messages import InvitationSpec, PasscodeRequest, RedeemRequest, invitation_workflow_id
 
 
 def test_a_refusal_keeps_its_details_and_only_known_codes_are_refusals():

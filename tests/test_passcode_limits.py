@@ -6,7 +6,7 @@ from datetime import timedelta
 import httpx
 
 from foyer.db import session_scope
-from models.invitation import Invitation
+from foyer.models.invitation import Invitation
 from tests.support import age_passcodes, ask_for_code, emailed_code, find_user, invite, link_in, submit_code
 
 

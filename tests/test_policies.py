@@ -4,8 +4,8 @@ a Global Administrator, validated, audited, and enforced on the next invitation.
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.directory import Organization
+from foyer.models.audit import AuditRecord
+from foyer.models.directory import Organization
 from tests.support import invite
 
 EXTERNAL = "/v1.0/policies/externalCollaborationPolicy"

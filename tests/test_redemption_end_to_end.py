@@ -6,8 +6,8 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.directory import AppRoleAssignment, GroupMember
+from foyer.models.audit import AuditRecord
+from foyer.models.directory import AppRoleAssignment, GroupMember
 from tests.support import ask_for_code, find_user, invite, link_in, passcode_in, submit_code
 from tests.factories import make_group_and_app
 

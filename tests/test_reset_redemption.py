@@ -6,8 +6,8 @@ from datetime import timedelta
 import httpx
 
 from foyer.db import session_scope
-from models.directory import GroupMember
-from models.enums import Role
+from foyer.models.directory import GroupMember
+from foyer.models.enums import Role
 from tests.support import age_passcodes, ask_for_code, find_user, invite, link_in, passcode_in, submit_code
 from tests.factories import make_group_and_app
 

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from foyer import sessions
 from foyer.db import session_scope
-from models.directory import User
-from models.outbox import OutboxMessage
-from models.sign_in import SignInChallenge
+from foyer.models.directory import User
+from foyer.models.outbox import OutboxMessage
+from foyer.models.sign_in import SignInChallenge
 from tests.factories import make_user
 from tests.portal_support import age_challenges, challenge_in, csrf_in, sign_in
 from tests.support import passcode_in, unique_email

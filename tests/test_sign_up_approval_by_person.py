@@ -9,7 +9,7 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.directory import AppRoleAssignment
+from foyer.models.directory import AppRoleAssignment
 from tests.factories import make_user
 from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
 from tests.factories import make_flow

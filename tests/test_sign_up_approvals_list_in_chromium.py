@@ -11,7 +11,7 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.browser import chromium_page
 from tests.factories import make_user
 from tests.sign_up_support import sign_up_row

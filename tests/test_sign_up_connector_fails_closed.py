@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from activities.api_connectors import GENERIC_MESSAGE
+from foyer.activities.api_connectors import GENERIC_MESSAGE
 from foyer.db import session_scope
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.connector_server import connector_server
 from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
 from tests.factories import make_flow

@@ -7,8 +7,8 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.directory import AppRoleAssignment, User
+from foyer.models.audit import AuditRecord
+from foyer.models.directory import AppRoleAssignment, User
 from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
 from tests.factories import LOYALTY, make_flow
 from tests.support import find_user, unique_email

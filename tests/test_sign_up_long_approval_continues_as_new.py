@@ -5,13 +5,13 @@ latest run still takes the approver's decision: the guest is created."""
 
 from datetime import timedelta
 
-from workflows.client import sign_ups
+from foyer.workflows.client import sign_ups
 from tests.factories import make_user
 from tests.sign_up_support import sign_up_row, start_on
 from tests.factories import make_flow
 from tests.support import find_user, unique_email, until
-from workflows.messages import SignUpDecision
-from workflows.sign_up import REMINDERS_PER_RUN, SignUpWorkflow
+from foyer.workflows.messages import SignUpDecision
+from foyer.workflows.sign_up import REMINDERS_PER_RUN, SignUpWorkflow
 
 REMINDERS = 2 * REMINDERS_PER_RUN + 3  # two continues-as-new, and a third run under way
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from foyer.db import session_scope
 from foyer.security import connector_secret
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.connector_server import connector_server
 from tests.sign_up_support import callback, result_state, sign_up_row, submit_attributes, through_code
 from tests.factories import make_flow

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from temporalio.service import TLSConfig
 
-from api.main import create_app
+from foyer.api.main import create_app
 from foyer.settings import Settings
 from foyer.temporal import TemporalSettingsError, connect_options
 

@@ -1,13 +1,13 @@
 """Deleting a user ends their access workflows too: a pending request is canceled and a live
 assignment's workflow takes the access back and ends."""
 
-from workflows.client import access_requests
+from foyer.workflows.client import access_requests
 from foyer.db import session_scope
-from models.entitlement import Assignment, AssignmentRequest
+from foyer.models.entitlement import Assignment, AssignmentRequest
 from tests.entitlement_support import stage_open
 from tests.factories import make_package, make_user, request, self_service, stage
-from workflows.access_request import AccessRequestWorkflow
-from workflows.assignment import AssignmentWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.assignment import AssignmentWorkflow
 
 
 async def test_delete_user_cancels_requests_and_removes_assignments(api, admin, temporal, organization_id):

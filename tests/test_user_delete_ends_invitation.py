@@ -4,13 +4,13 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.directory import AppRoleAssignment, GroupMember, User
-from models.invitation import Invitation, Passcode
-from models.token import ApiToken
+from foyer.models.audit import AuditRecord
+from foyer.models.directory import AppRoleAssignment, GroupMember, User
+from foyer.models.invitation import Invitation, Passcode
+from foyer.models.token import ApiToken
 from tests.support import ask_for_code, invite, link_in
 from tests.factories import make_group_and_app
-from workflows.invitation import InvitationWorkflow
+from foyer.workflows.invitation import InvitationWorkflow
 
 
 async def test_deleting_pending_guest_revokes_invitation_and_memberships(

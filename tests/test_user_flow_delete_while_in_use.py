@@ -4,7 +4,7 @@ verifiers act against it); once they have ended, it can."""
 import uuid
 
 from foyer.db import session_scope
-from models.sign_up import SignUp
+from foyer.models.sign_up import SignUp
 from tests.test_user_flows_crud import new_flow
 
 

@@ -8,7 +8,7 @@ import uuid
 from sqlmodel import select
 
 from foyer.db import reading
-from models.audit import AuditRecord
+from foyer.models.audit import AuditRecord
 from tests.factories import make_group_and_app
 
 FLOWS = "/v1.0/identity/b2xUserFlows"

@@ -5,8 +5,8 @@ import uuid
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.directory import User
+from foyer.models.audit import AuditRecord
+from foyer.models.directory import User
 
 
 def _member_body(**extra) -> dict:

@@ -15,7 +15,7 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from worker import workers_for
+from foyer.worker import workers_for
 
 LOCAL_RUNS = {"count": 0}
 

@@ -17,19 +17,19 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages.access import (
+    from foyer.workflows.messages.access import (
         ADD_TYPES, DELIVERY_FINISHED, REMOVE_TYPES, AccessRequestInput, AccessRequestSpec, CancelRequest, Decision, DecisionInput,
         DecisionResult, RecordRequestInput, RequestPlan, RequestStateInput, RequestStatus, ResumeRequest,
         StageEventInput, StagePlan,
     )
-    from workflows.messages.assignment import (
+    from foyer.workflows.messages.assignment import (
         AssignmentInput, DeliveryResult, ExtendSignal, RemoveSignal, assignment_workflow_id,
     )
-    from workflows.messages.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
-    from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT, MAIL_RETRY
-    from activities import access as acts
-    from activities import extensions
-    from workflows.assignment import AssignmentWorkflow
+    from foyer.workflows.messages.extensions import BLOCKING_STAGES, CalloutInput, ResumeRecord
+    from foyer.workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT, MAIL_RETRY
+    from foyer.activities import access as acts
+    from foyer.activities import extensions
+    from foyer.workflows.assignment import AssignmentWorkflow
 
 SUBMIT_WAIT = timedelta(minutes=10)
 CANCELABLE = ("submitted", "pendingApproval")

@@ -13,15 +13,15 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import access as acts
-    from activities import extensions
-    from workflows.messages.access import DELIVERY_FINISHED
-    from workflows.messages.assignment import (
+    from foyer.activities import access as acts
+    from foyer.activities import extensions
+    from foyer.workflows.messages.access import DELIVERY_FINISHED
+    from foyer.workflows.messages.assignment import (
         EXTEND, REMOVE, AssignmentInput, AssignmentStatus, DeliverInput, DeliveryResult, ExpiryNoticeInput, ExtendInput,
         ExtendSignal, RemoveInput, RemoveSignal,
     )
-    from workflows.messages.extensions import CalloutInput
-    from workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT
+    from foyer.workflows.messages.extensions import CalloutInput
+    from foyer.workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT
 
 NOTICE_STAGES = {14: "assignmentFourteenDaysBeforeExpiration", 1: "assignmentOneDayBeforeExpiration"}
 # A resource that could not be delivered is tried again later, a few times, then left reported.

@@ -16,11 +16,11 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import campaigns as acts
-    from workflows.messages.campaign import (
+    from foyer.activities import campaigns as acts
+    from foyer.workflows.messages.campaign import (
         PAUSE, RESUME, BatchInput, CampaignInput, CampaignStateInput, CampaignStatus, NextRowsInput, RowInput,
     )
-    from workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT
+    from foyer.workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT
 
 PAGE = 100
 # Rows started per run before continuing as new: ~6 events a row keeps a run under 4,096 events.

@@ -19,13 +19,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages.invitation import (
+    from foyer.workflows.messages.invitation import (
         CarriedState, InvitationEventInput, InvitationMailInput, InvitationSpec, InvitationStatus,
         InvitationWorkflowInput, InviteResult, IssuePasscodeInput, PasscodeIssued, PasscodeRequest,
         RecordInvitationInput, RedeemInput, RedeemOutcome, RedeemRequest, RevokeRequest,
     )
-    from workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT, MAIL_RETRY
-    from activities import invitations as acts
+    from foyer.workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT, MAIL_RETRY
+    from foyer.activities import invitations as acts
 
 MAIL_TIMEOUT = timedelta(seconds=60)
 FIRST_INVITE_WAIT = timedelta(minutes=10)

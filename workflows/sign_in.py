@@ -15,9 +15,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import sign_in as acts
+    from foyer.activities import sign_in as acts
     from foyer.rules.emails import is_email_address
-    from workflows.messages.sign_in import (
+    from foyer.workflows.messages.sign_in import (
         CodeChecked, CodeIssued, CodeRequest, IssueCodeInput, SignInInput, SignInStatus, VerifyCodeInput,
         VerifyRequest,
     )

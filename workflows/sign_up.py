@@ -26,18 +26,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import api_connectors
-    from activities import sign_up as acts
+    from foyer.activities import api_connectors
+    from foyer.activities import sign_up as acts
     from foyer.durations import parse_duration
     from foyer.rules.emails import is_email_address
     from foyer.sign_up_forms import check, overwrite
-    from workflows.messages.sign_up import (
+    from foyer.workflows.messages.sign_up import (
         CheckCodeInput, ConnectorCall, ConnectorOutcome, GuestInput, SignUpAttributes, SignUpCarried,
         SignUpCodeRequest, SignUpDecision, SignUpFlow, SignUpInput, SignUpMailInput, SignUpStatus, SignUpStep,
         SignUpVerification, StartSignUpInput,
     )
-    from workflows.messages.sign_in import VerifyRequest
-    from workflows.retries import DB_RETRY, DB_TIMEOUT, MAIL_RETRY
+    from foyer.workflows.messages.sign_in import VerifyRequest
+    from foyer.workflows.retries import DB_RETRY, DB_TIMEOUT, MAIL_RETRY
 
 # Before the durable steps: the code, the form and the connectors take an hour at most.
 LIFETIME = timedelta(hours=1)

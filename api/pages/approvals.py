@@ -10,15 +10,15 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import String, cast
 from sqlmodel import col, select
 
-from api import sign_ups
-from workflows.client import access_requests
-from api.deps import SessionDep, TemporalDep
+from foyer.api import sign_ups
+from foyer.workflows.client import access_requests
+from foyer.api.deps import SessionDep, TemporalDep
 from foyer.errors import Refused
-from api.pages.deps import PageUser, SignedIn, forbidden_form, page
-from models.directory import User
-from models.base import utcnow
-from models.entitlement import AccessPackage, ApprovalStage, AssignmentPolicy, AssignmentRequest
-from workflows.messages.access import Decision
+from foyer.api.pages.deps import PageUser, SignedIn, forbidden_form, page
+from foyer.models.directory import User
+from foyer.models.base import utcnow
+from foyer.models.entitlement import AccessPackage, ApprovalStage, AssignmentPolicy, AssignmentRequest
+from foyer.workflows.messages.access import Decision
 
 router = APIRouter(prefix="/approvals", tags=["pages"], include_in_schema=False)
 

@@ -14,14 +14,14 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from api.deps import SessionDep, TemporalDep
-from api.pages.deps import PageUser, SignedIn, forbidden_form, page
+from foyer.api.deps import SessionDep, TemporalDep
+from foyer.api.pages.deps import PageUser, SignedIn, forbidden_form, page
 from foyer.errors import Refused
 from foyer.usecases.campaigns import campaign_body, refuse_ended, result_rows, results_csv, results_filename
-from models.campaign import Campaign
-from models.enums import ADMIN_ROLES
-from models.token import ApiToken
-from workflows.client import campaigns
+from foyer.models.campaign import Campaign
+from foyer.models.enums import ADMIN_ROLES
+from foyer.models.token import ApiToken
+from foyer.workflows.client import campaigns
 
 router = APIRouter(prefix="/campaigns", tags=["pages"], include_in_schema=False)
 

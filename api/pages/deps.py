@@ -8,12 +8,12 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException
 
-from api.deps import SessionDep
+from foyer.api.deps import SessionDep
 from foyer import sessions
 from foyer.rules.sign_in import may_sign_in
 from foyer.security import client_key
 from foyer.templating import render
-from models.directory import User
+from foyer.models.directory import User
 
 
 class SignInRequired(HTTPException):

@@ -12,13 +12,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import col, or_, select
 
 from foyer.usecases.access import target_allowed
-from workflows.messages.access import AccessRequestSpec
-from workflows.client import access_requests
-from api.deps import SessionDep, TemporalDep
+from foyer.workflows.messages.access import AccessRequestSpec
+from foyer.workflows.client import access_requests
+from foyer.api.deps import SessionDep, TemporalDep
 from foyer.errors import Refused
-from api.pages.deps import PageUser, SignedIn, forbidden_form, page
-from models.entitlement import AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog
-from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, UserType
+from foyer.api.pages.deps import PageUser, SignedIn, forbidden_form, page
+from foyer.models.entitlement import AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog
+from foyer.models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES, UserType
 
 router = APIRouter(prefix="/myaccess", tags=["pages"], include_in_schema=False)
 MC = "MultipleChoiceQuestion"

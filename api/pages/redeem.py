@@ -14,19 +14,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 
-from api.deps import SessionDep, TemporalDep
-from api.pages.deps import code_requester
+from foyer.api.deps import SessionDep, TemporalDep
+from foyer.api.pages.deps import code_requester
 from foyer import sessions
 from foyer.errors import Refused
 from foyer.security import accepted_link_token_hashes, new_challenge_id
 from foyer.templating import allow_form_target, render
 from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, record_passcode_attempt
-from models.base import utcnow
-from models.directory import Organization
-from models.enums import InvitationState
-from models.invitation import Invitation
-from workflows.client import invitations as invitation_client
-from workflows.messages.invitation import PasscodeRequest, RedeemRequest
+from foyer.models.base import utcnow
+from foyer.models.directory import Organization
+from foyer.models.enums import InvitationState
+from foyer.models.invitation import Invitation
+from foyer.workflows.client import invitations as invitation_client
+from foyer.workflows.messages.invitation import PasscodeRequest, RedeemRequest
 
 router = APIRouter(prefix="/redeem", tags=["redemption"], include_in_schema=False)
 CHALLENGE_COOKIE = "foyer_challenge"

@@ -10,18 +10,18 @@ workflow's Update validator has the last word on what is valid (the page shows i
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from api import sign_ups
-from api.deps import OrganizationDep, SessionDep, TemporalDep
-from api.pages.deps import PageUser, code_requester, forbidden_form, page
+from foyer.api import sign_ups
+from foyer.api.deps import OrganizationDep, SessionDep, TemporalDep
+from foyer.api.pages.deps import PageUser, code_requester, forbidden_form, page
 from foyer import sessions
 from foyer.errors import Refused
 from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
 from foyer.sign_up_forms import attribute_id, fields
 from foyer.usecases.sign_up import email_otp_flow, record_sign_up_code_attempt, snapshot_flow
-from models.sign_up import SIGN_UP_ENDED, SignUp, UserFlow
-from workflows.client import sign_ups as sign_up_client
-from workflows.messages.sign_up import SignUpCodeRequest, SignUpDecision, SignUpStatus
+from foyer.models.sign_up import SIGN_UP_ENDED, SignUp, UserFlow
+from foyer.workflows.client import sign_ups as sign_up_client
+from foyer.workflows.messages.sign_up import SignUpCodeRequest, SignUpDecision, SignUpStatus
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 COOKIE = "foyer_signup"

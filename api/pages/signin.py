@@ -11,16 +11,16 @@ only a user who may sign in receives a code. The challenge is bound to the brows
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import OrganizationDep, SessionDep, TemporalDep
-from api.pages.deps import code_requester, page
+from foyer.api.deps import OrganizationDep, SessionDep, TemporalDep
+from foyer.api.pages.deps import code_requester, page
 from foyer import sessions
 from foyer.errors import Refused
 from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
 from foyer.usecases.sign_in import record_sign_in_code_attempt
-from models.directory import User
-from workflows.client import sign_in as sign_in_client
-from workflows.messages.sign_in import CodeRequest
+from foyer.models.directory import User
+from foyer.workflows.client import sign_in as sign_in_client
+from foyer.workflows.messages.sign_in import CodeRequest
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CHALLENGE_COOKIE = "foyer_signin"

@@ -10,16 +10,16 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
-from api.errors import GraphError, bad_request, not_found
-from api.graph import GraphRouter
-from api.odata import collection, list_page
-from api.schemas import GraphModel
-from api.schemas import directory as shapes
-from api.schemas.directory import APPLICATION_FIELDS, ASSIGNMENT_FIELDS, application_body, assignment_body
+from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import GraphRouter
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import GraphModel
+from foyer.api.schemas import directory as shapes
+from foyer.api.schemas.directory import APPLICATION_FIELDS, ASSIGNMENT_FIELDS, application_body, assignment_body
 from foyer.audit import audit
 from foyer.names import DisplayName
-from models.directory import Application, AppRoleAssignment, User
+from foyer.models.directory import Application, AppRoleAssignment, User
 
 router = GraphRouter(prefix="/v1.0/applications", tags=["applications"])
 

@@ -11,12 +11,12 @@ import json
 from fastapi import Request
 from sqlmodel import or_
 
-from api.deps import GlobalAdminCaller, OrganizationDep, SessionDep
-from api.graph import GraphRouter
-from api.odata import collection, list_page
-from api.schemas import audit as shapes
-from api.schemas import iso
-from models.audit import AuditRecord
+from foyer.api.deps import GlobalAdminCaller, OrganizationDep, SessionDep
+from foyer.api.graph import GraphRouter
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import audit as shapes
+from foyer.api.schemas import iso
+from foyer.models.audit import AuditRecord
 
 router = GraphRouter(prefix="/v1.0/auditLogs", tags=["auditLogs"])
 

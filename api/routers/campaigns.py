@@ -12,21 +12,21 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import insert
 
-from api.campaign_rows import CampaignInputError, judge, parse_csv, parse_json, verdict
-from api.deps import AdminCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
-from api.errors import GraphError, bad_request
-from api.graph import GraphRouter
-from api.odata import collection, list_page
-from api.schemas import campaigns as shapes
-from api.schemas import iso
+from foyer.api.campaign_rows import CampaignInputError, judge, parse_csv, parse_json, verdict
+from foyer.api.deps import AdminCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from foyer.api.errors import GraphError, bad_request
+from foyer.api.graph import GraphRouter
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import campaigns as shapes
+from foyer.api.schemas import iso
 from foyer.errors import Refused
 from foyer.names import check_name
 from foyer.policy import may_invite
 from foyer.usecases.campaigns import campaign_body, refuse_ended, result_rows, results_csv, results_filename
-from models.base import utcnow
-from models.campaign import Campaign, CampaignRow
-from workflows.client import campaigns
-from workflows.messages import CampaignInput, campaign_workflow_id
+from foyer.models.base import utcnow
+from foyer.models.campaign import Campaign, CampaignRow
+from foyer.workflows.client import campaigns
+from foyer.workflows.messages import CampaignInput, campaign_workflow_id
 
 router = GraphRouter(prefix="/v1.0/invitationCampaigns", tags=["campaigns"])
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024

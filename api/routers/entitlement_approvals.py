@@ -12,18 +12,18 @@ the requestor or the target, once per stage, with a justification when the stage
 from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep, person
-from api.errors import not_found
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter
-from api.odata import select_fields
-from api.schemas import iso
-from api.schemas.entitlement import StageDecision
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import Caller, CallerDep, OrganizationDep, SessionDep, TemporalDep, person
+from foyer.api.errors import not_found
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter
+from foyer.api.odata import select_fields
+from foyer.api.schemas import iso
+from foyer.api.schemas.entitlement import StageDecision
 from foyer.usecases.authz import visible_request
-from models.directory import Organization
-from models.entitlement import ApprovalStage, AssignmentRequest
-from workflows.client import access_requests
-from workflows.messages.access import Decision
+from foyer.models.directory import Organization
+from foyer.models.entitlement import ApprovalStage, AssignmentRequest
+from foyer.workflows.client import access_requests
+from foyer.workflows.messages.access import Decision
 
 approvals = GraphRouter(tags=["entitlement management"])
 

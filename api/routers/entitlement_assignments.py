@@ -7,16 +7,16 @@ from fastapi import Request
 from sqlalchemy import false, or_
 from sqlmodel import col, select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import Caller, CallerDep, OrganizationDep, SessionDep, person
-from api.errors import not_found
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter, listed
-from api.odata import list_page, select_fields
-from api.schemas import iso
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import Caller, CallerDep, OrganizationDep, SessionDep, person
+from foyer.api.errors import not_found
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter, listed
+from foyer.api.odata import list_page, select_fields
+from foyer.api.schemas import iso
 from foyer.usecases.authz import owned_packages
 from foyer.usecases.catalogs import users_by_id
-from models.directory import Organization, User
-from models.entitlement import AccessPackage, Assignment
+from foyer.models.directory import Organization, User
+from foyer.models.entitlement import AccessPackage, Assignment
 
 router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 

@@ -16,21 +16,21 @@ from fastapi import Request, Response
 from sqlalchemy import delete
 from sqlmodel import func, select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
-from api.errors import GraphError, bad_request, not_found
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter
-from api.odata import collection, list_page
-from api.schemas import iso
-from api.schemas.entitlement import CatalogCreate, CatalogUpdate, ResourceRequestCreate
-from api.schemas.entitlement_responses import catalog_body
-from models.base import utcnow
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import iso
+from foyer.api.schemas.entitlement import CatalogCreate, CatalogUpdate, ResourceRequestCreate
+from foyer.api.schemas.entitlement_responses import catalog_body
+from foyer.models.base import utcnow
 from foyer.policy import may_add_catalog_resource
 from foyer.usecases.authz import require_manage
 from foyer.usecases.catalogs import get_catalog, missing_ids, packages_using, record
 from foyer.usecases.updates import commit, update_with_audit
-from models.directory import Application, Group, User
-from models.entitlement import AccessPackage, Catalog, CatalogResource
+from foyer.models.directory import Application, Group, User
+from foyer.models.entitlement import AccessPackage, Catalog, CatalogResource
 
 router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 

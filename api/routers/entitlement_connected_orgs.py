@@ -8,17 +8,17 @@ from fastapi import Body, Request, Response
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
-from api.schemas.entitlement import ConnectedOrganizationCreate, ConnectedOrganizationUpdate
-from api.errors import GraphError, bad_request, not_found
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter, reference_id
-from api.odata import collection, list_page
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep
+from foyer.api.schemas.entitlement import ConnectedOrganizationCreate, ConnectedOrganizationUpdate
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter, reference_id
+from foyer.api.odata import collection, list_page
 from foyer.usecases.catalogs import lock_row, record
 from foyer.usecases.updates import commit, update_with_audit
-from api.schemas import iso
-from models.directory import User
-from models.entitlement import AccessPackage, AssignmentPolicy, ConnectedOrganization
+from foyer.api.schemas import iso
+from foyer.models.directory import User
+from foyer.models.entitlement import AccessPackage, AssignmentPolicy, ConnectedOrganization
 
 router = GraphRouter(prefix=f"{ENTITLEMENT_PREFIX}/connectedOrganizations", tags=["entitlement management"])
 

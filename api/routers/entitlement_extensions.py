@@ -12,11 +12,11 @@ from fastapi import Request, Response
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
-from api.errors import GraphError, bad_request, not_found
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter
-from api.schemas import GraphModel, iso
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter
+from foyer.api.schemas import GraphModel, iso
 from foyer import outbound
 from foyer.durations import check_duration
 from foyer.names import DisplayName, MultilineText
@@ -25,9 +25,9 @@ from foyer.usecases.authz import require_manage
 from foyer.usecases.catalogs import get_catalog, record
 from foyer.usecases.extensions import find_call
 from foyer.usecases.updates import commit
-from models.entitlement import AssignmentRequest, CustomExtension
-from workflows.client import access_requests
-from workflows.messages.access import ResumeRequest
+from foyer.models.entitlement import AssignmentRequest, CustomExtension
+from foyer.workflows.client import access_requests
+from foyer.workflows.messages.access import ResumeRequest
 
 router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 

@@ -9,20 +9,20 @@ from fastapi import Body, Request, Response
 from sqlalchemy import delete
 from sqlmodel import col, or_, select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import MemberCaller, OrganizationDep, SessionDep
-from api.schemas.entitlement import AccessPackageCreate, AccessPackageUpdate, ResourceRoleScopeCreate
-from api.errors import GraphError, bad_request, not_found
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter, reference_id
-from api.odata import collection, list_page
-from api.schemas import iso
-from api.schemas.entitlement_responses import catalog_body
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import MemberCaller, OrganizationDep, SessionDep
+from foyer.api.schemas.entitlement import AccessPackageCreate, AccessPackageUpdate, ResourceRoleScopeCreate
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter, reference_id
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import iso
+from foyer.api.schemas.entitlement_responses import catalog_body
 from foyer.usecases.authz import owned_catalog_ids, require_manage
 from foyer.usecases.catalogs import get_package, record, refuse_while_in_use
 from foyer.usecases.updates import commit, update_with_audit
-from models.base import utcnow
-from models.directory import Group
-from models.entitlement import (
+from foyer.models.base import utcnow
+from foyer.models.directory import Group
+from foyer.models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog,
     CatalogResource,
 )

@@ -12,21 +12,21 @@ from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import MemberCaller, OrganizationDep, SessionDep
-from api.schemas.entitlement import AssignmentPolicyCreate
-from api.errors import GraphError, bad_request, not_found
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter
-from api.odata import collection, list_page
-from api.schemas import iso
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import MemberCaller, OrganizationDep, SessionDep
+from foyer.api.schemas.entitlement import AssignmentPolicyCreate
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import iso
 from foyer.usecases.authz import owned_catalog_ids, require_manage
 from foyer.usecases.catalogs import (
     get_catalog, get_package, lock_row, missing_ids, record, refuse_while_in_use,
 )
 from foyer.usecases.updates import commit
-from models.base import utcnow
-from models.directory import Group, User
-from models.entitlement import (
+from foyer.models.base import utcnow
+from foyer.models.directory import Group, User
+from foyer.models.entitlement import (
     AccessPackage, Assignment, AssignmentPolicy, AssignmentRequest, ConnectedOrganization,
 )
 

@@ -19,20 +19,20 @@ import uuid
 from fastapi import Request
 from sqlmodel import col, select
 
-import api.schemas.entitlement_responses as shapes
-from api.deps import CallerDep, OrganizationDep, SessionDep, TemporalDep, person
-from api.errors import GraphError, bad_request
-from api.graph import ENTITLEMENT_PREFIX, GraphRouter, listed
-from api.odata import list_page, select_fields
-from api.schemas import iso
-from api.schemas.entitlement import ADMIN_TYPES, AssignmentRequestCreate
+import foyer.api.schemas.entitlement_responses as shapes
+from foyer.api.deps import CallerDep, OrganizationDep, SessionDep, TemporalDep, person
+from foyer.api.errors import GraphError, bad_request
+from foyer.api.graph import ENTITLEMENT_PREFIX, GraphRouter, listed
+from foyer.api.odata import list_page, select_fields
+from foyer.api.schemas import iso
+from foyer.api.schemas.entitlement import ADMIN_TYPES, AssignmentRequestCreate
 from foyer.usecases.authz import request_scope, visible_request
 from foyer.usecases.catalogs import users_by_id
-from models.directory import User
-from models.entitlement import Assignment, AssignmentRequest
-from workflows.client import access_requests
-from workflows.messages.access import ADD_TYPES, AccessRequestSpec, CancelRequest
-from workflows.messages.assignment import assignment_id_for_request
+from foyer.models.directory import User
+from foyer.models.entitlement import Assignment, AssignmentRequest
+from foyer.workflows.client import access_requests
+from foyer.workflows.messages.access import ADD_TYPES, AccessRequestSpec, CancelRequest
+from foyer.workflows.messages.assignment import assignment_id_for_request
 
 router = GraphRouter(prefix=ENTITLEMENT_PREFIX, tags=["entitlement management"])
 

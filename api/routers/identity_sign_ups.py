@@ -23,17 +23,17 @@ from fastapi import Query, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from api import sign_ups
-from workflows.client import sign_ups as sign_up_client
-from api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
-from api.errors import GraphError, bad_request, not_found
-from api.graph import GraphRouter
-from api.schemas import sign_up as shapes
+from foyer.api import sign_ups
+from foyer.workflows.client import sign_ups as sign_up_client
+from foyer.api.deps import MemberCaller, OrganizationDep, SessionDep, TemporalDep
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import GraphRouter
+from foyer.api.schemas import sign_up as shapes
 from foyer.errors import Refused
 from foyer.names import control_character_in_text
 from foyer.security import SIGNATURE_HEADER, connector_secrets, signature_valid
-from models.sign_up import CallbackReceipt, SignUp, UserFlow
-from workflows.messages import SignUpDecision, SignUpVerification
+from foyer.models.sign_up import CallbackReceipt, SignUp, UserFlow
+from foyer.workflows.messages import SignUpDecision, SignUpVerification
 
 router = GraphRouter(prefix="/v1.0/identity/signUps", tags=["self-service sign-up"])
 CONNECTOR_HEADER = "X-Foyer-Connector"

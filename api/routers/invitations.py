@@ -7,23 +7,23 @@ from fastapi import Request
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import col, select
 
-from api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
-from api.errors import GraphError, bad_request
-from api.graph import GraphRouter
-from api.odata import collection, list_page
-from api.schemas import GraphModel, iso
-from api.schemas import invitations as shapes
+from foyer.api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from foyer.api.errors import GraphError, bad_request
+from foyer.api.graph import GraphRouter
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import GraphModel, iso
+from foyer.api.schemas import invitations as shapes
 from foyer.audit import audit
 from foyer.durations import check_duration
 from foyer.rules.emails import normalize_email
 from foyer.names import DisplayName, MultilineText
 from foyer.policy import domain_allowed, email_domain, invitation_refusal, may_invite
 from foyer.usecases.invitations import redeem_url
-from models.directory import Application, Group, Organization, User
-from models.enums import ADMIN_ROLES, InvitationState
-from models.invitation import Invitation
-from workflows.client.invitations import invite_guest, revoke
-from workflows.messages.invitation import InvitationSpec, RevokeRequest
+from foyer.models.directory import Application, Group, Organization, User
+from foyer.models.enums import ADMIN_ROLES, InvitationState
+from foyer.models.invitation import Invitation
+from foyer.workflows.client.invitations import invite_guest, revoke
+from foyer.workflows.messages.invitation import InvitationSpec, RevokeRequest
 
 router = GraphRouter(prefix="/v1.0/invitations", tags=["invitations"])
 

@@ -16,16 +16,16 @@ from fastapi import Response
 from pydantic import AnyHttpUrl, Field, StrictBool, field_validator
 
 from foyer.audit import audit
-from api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep
-from api.errors import bad_request, not_found
-from api.graph import GraphRouter
-from api.schemas import GraphModel, iso
+from foyer.api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep
+from foyer.api.errors import bad_request, not_found
+from foyer.api.graph import GraphRouter
+from foyer.api.schemas import GraphModel, iso
 from foyer.rules.emails import normalize_email
-from api.schemas import organization as shapes
+from foyer.api.schemas import organization as shapes
 from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName
-from models.directory import Organization
-from models.enums import AllowInvitesFrom, DomainListMode
+from foyer.models.directory import Organization
+from foyer.models.enums import AllowInvitesFrom, DomainListMode
 
 organization_router = GraphRouter(prefix="/v1.0/organization", tags=["organization"])
 policies_router = GraphRouter(prefix="/v1.0/policies", tags=["policies"])

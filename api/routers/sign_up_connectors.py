@@ -20,18 +20,18 @@ from pydantic import Field, field_validator
 from sqlmodel import select
 
 from foyer.audit import audit
-from api.deps import AdminCaller, Caller, GlobalAdminCaller, OrganizationDep, SessionDep, get_in_org
-from api.errors import GraphError, bad_request
-from api.graph import GraphRouter
+from foyer.api.deps import AdminCaller, Caller, GlobalAdminCaller, OrganizationDep, SessionDep, get_in_org
+from foyer.api.errors import GraphError, bad_request
+from foyer.api.graph import GraphRouter
 from foyer.usecases.updates import commit
-from api.schemas import GraphModel
-from api.schemas import sign_up as shapes
-from api.schemas.sign_up import BASIC, CERTIFICATE, PKCS12, SIGNATURE, certificate_info, connector_body
+from foyer.api.schemas import GraphModel
+from foyer.api.schemas import sign_up as shapes
+from foyer.api.schemas.sign_up import BASIC, CERTIFICATE, PKCS12, SIGNATURE, certificate_info, connector_body
 from foyer import outbound
 from foyer.names import DisplayName
-from models.base import utcnow
-from models.directory import Organization
-from models.sign_up import ApiConnector, UserFlow
+from foyer.models.base import utcnow
+from foyer.models.directory import Organization
+from foyer.models.sign_up import ApiConnector, UserFlow
 
 router = GraphRouter(prefix="/v1.0/identity/apiConnectors", tags=["self-service sign-up"])
 

@@ -16,20 +16,20 @@ from pydantic import Field, StrictBool, field_validator
 from sqlmodel import col, func, select
 
 from foyer.audit import audit
-from api.deps import (
+from foyer.api.deps import (
     AdminCaller, Caller, GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org,
 )
-from api.errors import GraphError, bad_request, not_found
-from api.graph import GraphRouter, reference_id
+from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.graph import GraphRouter, reference_id
 from foyer.usecases.updates import commit
-from api.schemas import GraphModel, iso
-from api.schemas import sign_up as shapes
-from api.schemas.sign_up import connector_body
+from foyer.api.schemas import GraphModel, iso
+from foyer.api.schemas import sign_up as shapes
+from foyer.api.schemas.sign_up import connector_body
 from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText
-from models.base import utcnow
-from models.directory import Application, Organization, User
-from models.sign_up import SIGN_UP_ENDED, ApiConnector, SignUp, UserFlow, UserFlowAttribute
+from foyer.models.base import utcnow
+from foyer.models.directory import Application, Organization, User
+from foyer.models.sign_up import SIGN_UP_ENDED, ApiConnector, SignUp, UserFlow, UserFlowAttribute
 
 flows_router = GraphRouter(prefix="/v1.0/identity/b2xUserFlows", tags=["self-service sign-up"])
 attributes_router = GraphRouter(prefix="/v1.0/identity/userFlowAttributes", tags=["self-service sign-up"])

@@ -11,21 +11,21 @@ from pydantic import Field, PrivateAttr, StrictBool, field_validator, model_vali
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
-from api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
-from api.errors import GraphError, bad_request
-from api.graph import GraphRouter
-from api.odata import collection, list_page
-from api.schemas import GraphModel
-from api.schemas import directory as shapes
-from api.schemas.directory import GROUP_FIELDS, USER_FIELDS, directory_group_body, user_body
+from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from foyer.api.errors import GraphError, bad_request
+from foyer.api.graph import GraphRouter
+from foyer.api.odata import collection, list_page
+from foyer.api.schemas import GraphModel
+from foyer.api.schemas import directory as shapes
+from foyer.api.schemas.directory import GROUP_FIELDS, USER_FIELDS, directory_group_body, user_body
 from foyer.audit import audit
 from foyer.rules.emails import normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
 from foyer.usecases.updates import update_with_audit
-from models.directory import Group, GroupMember, User
-from models.enums import UserType
-from workflows.client import directory
+from foyer.models.directory import Group, GroupMember, User
+from foyer.models.enums import UserType
+from foyer.workflows.client import directory
 
 router = GraphRouter(prefix="/v1.0/users", tags=["users"])
 

@@ -1,6 +1,6 @@
 """Graph's directoryAudit (`/v1.0/auditLogs/directoryAudits`), with Foyer's `foyerWorkflowId`."""
 
-from api.schemas import Collection, GraphResource
+from foyer.api.schemas import Collection, GraphResource
 
 
 class UserIdentity(GraphResource):

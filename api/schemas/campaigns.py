@@ -1,7 +1,7 @@
 """Response shapes of /v1.0/invitationCampaigns (Foyer's own; Graph has no bulk invitation
 resource, so the names follow Graph's conventions: camelCase, `...DateTime`, a `value` list)."""
 
-from api.schemas import Collection, GraphResource
+from foyer.api.schemas import Collection, GraphResource
 
 
 class CampaignCounts(GraphResource):

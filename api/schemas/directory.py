@@ -6,8 +6,8 @@ lists. Here rather than in a router because /users and /groups show each other's
 (`memberOf`, `members`): neither router imports the other.
 """
 
-from api.schemas import Collection, GraphResource, iso
-from models import directory as tables
+from foyer.api.schemas import Collection, GraphResource, iso
+from foyer.models import directory as tables
 
 # --- users ----------------------------------------------------------------------------------
 

@@ -16,10 +16,10 @@ from urllib.parse import urlparse
 
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
-from api.schemas import GraphModel, iso, utc
+from foyer.api.schemas import GraphModel, iso, utc
 from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText, control_character_in_text
-from models.base import utcnow
+from foyer.models.base import utcnow
 
 GRAPH = "#microsoft.graph."
 

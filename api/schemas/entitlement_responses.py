@@ -10,8 +10,8 @@ Subject sets, questions and settings are stored as the policy body gave them onc
 
 from typing import Any
 
-from api.schemas import Collection, GraphResource, iso
-from models.entitlement import Catalog
+from foyer.api.schemas import Collection, GraphResource, iso
+from foyer.models.entitlement import Catalog
 
 
 # --- catalogs and resources ---------------------------------------------------------------------

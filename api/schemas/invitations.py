@@ -1,7 +1,7 @@
 """Graph's invitation (`/v1.0/invitations`), with Foyer's `foyer*` properties: the invitation's
 state, pre-assignments, link lifetime, inviter, dates and the id of its workflow."""
 
-from api.schemas import Collection, GraphResource
+from foyer.api.schemas import Collection, GraphResource
 
 
 class EmailAddress(GraphResource):

@@ -1,7 +1,7 @@
 """Response shapes of /v1.0/organization and /v1.0/policies (Graph's organization,
 authorizationPolicy; Foyer's externalCollaborationPolicy)."""
 
-from api.schemas import Collection, GraphResource
+from foyer.api.schemas import Collection, GraphResource
 
 
 class VerifiedDomain(GraphResource):

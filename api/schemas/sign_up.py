@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
 
-from api.schemas import Collection, GraphResource
+from foyer.api.schemas import Collection, GraphResource
 from foyer.security import SealedValueError, connector_secret
-from models.sign_up import ApiConnector
+from foyer.models.sign_up import ApiConnector
 
 BASIC = "#microsoft.graph.basicAuthentication"
 CERTIFICATE = "#microsoft.graph.clientCertificateAuthentication"

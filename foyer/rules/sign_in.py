@@ -1,7 +1,7 @@
 """Who may sign in to Foyer's pages: the sign-in activities (who gets a code, who is signed in)
 and the pages' session check (a session ends when its user may no longer sign in) ask the same."""
 
-from models.enums import ExternalUserState, UserType
+from foyer.models.enums import ExternalUserState, UserType
 
 
 def may_sign_in(user) -> bool:

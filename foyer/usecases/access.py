@@ -8,10 +8,10 @@ from sqlmodel import select
 from foyer.errors import Refused
 from foyer.policy import email_domain
 from foyer.usecases.authz import not_found
-from models.directory import GroupMember, User
-from models.entitlement import AccessPackage, ApprovalStage, AssignmentPolicy, AssignmentRequest, ConnectedOrganization
-from models.enums import UserType
-from workflows.messages.access import ADD_TYPES, AccessRequestSpec
+from foyer.models.directory import GroupMember, User
+from foyer.models.entitlement import AccessPackage, ApprovalStage, AssignmentPolicy, AssignmentRequest, ConnectedOrganization
+from foyer.models.enums import UserType
+from foyer.workflows.messages.access import ADD_TYPES, AccessRequestSpec
 
 
 async def subjects(session, subject_sets: list[dict], *, requestor: User | None, target: User) -> set[str]:

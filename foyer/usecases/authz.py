@@ -12,7 +12,7 @@ from sqlalchemy import false, or_
 from sqlmodel import col, select
 
 from foyer.errors import Refused
-from models.entitlement import AccessPackage, ApprovalStage, AssignmentRequest, Catalog
+from foyer.models.entitlement import AccessPackage, ApprovalStage, AssignmentRequest, Catalog
 
 
 class Principal(Protocol):

@@ -10,10 +10,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from foyer.errors import Refused
-from models.base import utcnow
-from models.campaign import Campaign, CampaignRow
-from models.enums import InvitationState
-from models.invitation import Invitation
+from foyer.models.base import utcnow
+from foyer.models.campaign import Campaign, CampaignRow
+from foyer.models.enums import InvitationState
+from foyer.models.invitation import Invitation
 
 ENDED_STATES = ("canceled", "completed")
 RESULT_COLUMNS = ["row", "invitedUserEmailAddress", "result", "reason", "invitationId", "userId", "redeemed"]

@@ -11,9 +11,9 @@ from sqlmodel import col, select
 from foyer.audit import audit
 from foyer.errors import Refused
 from foyer.usecases.authz import Principal, may_manage, not_found, require_manage
-from models.directory import User
-from models.entitlement import AccessPackage, Assignment, AssignmentRequest, Catalog, CatalogResource
-from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
+from foyer.models.directory import User
+from foyer.models.entitlement import AccessPackage, Assignment, AssignmentRequest, Catalog, CatalogResource
+from foyer.models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
 
 CATEGORY = "EntitlementManagement"
 

@@ -12,10 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from foyer.audit import audit
 from foyer.errors import Refused
-from models.directory import AppRoleAssignment, GroupMember, User
-from models.enums import InvitationState
-from models.invitation import Invitation, Passcode
-from models.token import ApiToken
+from foyer.models.directory import AppRoleAssignment, GroupMember, User
+from foyer.models.enums import InvitationState
+from foyer.models.invitation import Invitation, Passcode
+from foyer.models.token import ApiToken
 
 
 async def pending_invitations(session: AsyncSession, user_id: str) -> list[tuple[str, str]]:

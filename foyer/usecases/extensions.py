@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from models.entitlement import CustomExtension, CustomExtensionCall
+from foyer.models.entitlement import CustomExtension, CustomExtensionCall
 
 
 async def find_call(session, request_id: str, instance_id: str) -> tuple[CustomExtensionCall, CustomExtension] | None:

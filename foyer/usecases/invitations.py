@@ -6,8 +6,8 @@ from sqlmodel import col, select
 from foyer import security
 from foyer.audit import insert_ignore
 from foyer.settings import get_settings
-from models.base import utcnow
-from models.directory import AppRoleAssignment, Application, Group, GroupMember
+from foyer.models.base import utcnow
+from foyer.models.directory import AppRoleAssignment, Application, Group, GroupMember
 
 
 async def grant_memberships(session, user_id: str, group_ids: list[str], application_ids: list[str]) -> None:

@@ -4,10 +4,10 @@ workflow's `redeem_with_passcode` activity share, and the page's half of a code 
 from foyer import security
 from foyer.db import session_scope
 from foyer.rules.codes import MAX_WRONG_TRIES
-from models.base import utcnow
-from models.enums import InvitationState
-from models.invitation import Invitation, Passcode
-from workflows.messages.invitation import RedeemOutcome
+from foyer.models.base import utcnow
+from foyer.models.enums import InvitationState
+from foyer.models.invitation import Invitation, Passcode
+from foyer.workflows.messages.invitation import RedeemOutcome
 
 # A hundred wrong codes in a row lock the invitation itself (each code locks after five).
 ADDRESS_LOCK_AFTER_FAILURES = 100

@@ -5,10 +5,10 @@ from foyer import security
 from foyer.db import session_scope
 from foyer.rules.codes import MAX_WRONG_TRIES
 from foyer.rules.sign_in import may_sign_in
-from models.base import utcnow
-from models.directory import User
-from models.sign_in import SignInChallenge
-from workflows.messages.sign_in import CodeChecked
+from foyer.models.base import utcnow
+from foyer.models.directory import User
+from foyer.models.sign_in import SignInChallenge
+from foyer.workflows.messages.sign_in import CodeChecked
 
 
 def code_purpose(challenge_id: str) -> str:

@@ -5,11 +5,11 @@ from sqlmodel import select
 from foyer import security
 from foyer.db import session_scope
 from foyer.rules.codes import MAX_WRONG_TRIES
-from models.base import utcnow
-from models.directory import Organization
-from models.sign_in import SignInChallenge
-from models.sign_up import UserFlow, UserFlowAttribute
-from workflows.messages.sign_up import CodeVerdict, SignUpFlow
+from foyer.models.base import utcnow
+from foyer.models.directory import Organization
+from foyer.models.sign_in import SignInChallenge
+from foyer.models.sign_up import UserFlow, UserFlowAttribute
+from foyer.workflows.messages.sign_up import CodeVerdict, SignUpFlow
 
 EMAIL_OTP = "EmailOtpSignup-OAUTH"
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from foyer.audit import audit
 from foyer.errors import Refused
-from models.base import utcnow
+from foyer.models.base import utcnow
 
 
 async def update_with_audit(session: AsyncSession, row: SQLModel, changes: Mapping[str, Any], *,

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, pool
 
 from foyer.db import sync_url
 from foyer.settings import get_settings
-from models.tables import metadata
+from foyer.models.tables import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

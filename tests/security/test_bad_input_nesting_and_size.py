@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_UPLOAD_BODY_BYTES
-from api.odata import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH
+from foyer.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_UPLOAD_BODY_BYTES
+from foyer.api.odata import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 SOME_ID = str(uuid.UUID(int=7))
@@ -302,7 +302,7 @@ async def test_a_recursion_error_anywhere_is_400_not_500(organization_id):
     recurses on what it is sent."""
     import httpx
 
-    from api.main import create_app
+    from foyer.api.main import create_app
 
     app = create_app(temporal_client=object())
 
@@ -333,7 +333,7 @@ def test_an_object_with_too_many_members_is_refused_before_any_parser():
     """100,000 unknown keys cost pydantic and FastAPI seconds of CPU to list as errors, on the
     event loop: an object of more than MAX_OBJECT_MEMBERS members is refused by the body scan.
     Many small objects (a campaign's rows) and colons inside strings do not count."""
-    from api.limits import MAX_OBJECT_MEMBERS, json_shape_refusal
+    from foyer.api.limits import MAX_OBJECT_MEMBERS, json_shape_refusal
 
     def members(n: int) -> bytes:
         return ("{" + ",".join(f'"k{i}":0' for i in range(n)) + "}").encode()

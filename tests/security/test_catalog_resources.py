@@ -10,8 +10,8 @@ import uuid
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.directory import GroupMember
-from models.enums import Role
+from foyer.models.directory import GroupMember
+from foyer.models.enums import Role
 from tests.factories import make_group_and_app
 
 BASE = "/v1.0/identityGovernance/entitlementManagement"

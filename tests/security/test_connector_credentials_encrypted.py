@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import create_engine, text
 
 from foyer.db import session_scope, sync_url
-from models.sign_up import ApiConnector
+from foyer.models.sign_up import ApiConnector
 from tests.connector_server import call, connector_server
 
 URL = "/v1.0/identity/apiConnectors"

@@ -15,13 +15,13 @@ import pytest
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.audit import AuditRecord
-from models.directory import Organization, User
-from models.entitlement import AccessPackage
-from models.outbox import OutboxMessage
+from foyer.models.audit import AuditRecord
+from foyer.models.directory import Organization, User
+from foyer.models.entitlement import AccessPackage
+from foyer.models.outbox import OutboxMessage
 from tests.factories import make_package, make_user, self_service, stage
 from tests.support import invite, until
-from workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
 
 EM = "/v1.0/identityGovernance/entitlementManagement"
 # Never in a name: C0 (CR, LF, TAB, ESC, NUL), DEL, C1 (NEL), the Unicode line separator.

@@ -14,23 +14,23 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from workflows.messages.invitation import InvitationSpec
-from api.campaign_rows import judge, parse_json
+from foyer.workflows.messages.invitation import InvitationSpec
+from foyer.api.campaign_rows import judge, parse_json
 from foyer.errors import Refused
-from workflows.client.invitations import invite_guest as start_invitation
+from foyer.workflows.client.invitations import invite_guest as start_invitation
 from foyer.db import session_scope
 from foyer.settings import get_settings
-from models.audit import AuditRecord
-from models.campaign import Campaign, CampaignRow
-from models.directory import AppRoleAssignment, GroupMember, Organization
-from models.enums import Role
-from models.invitation import Invitation
+from foyer.models.audit import AuditRecord
+from foyer.models.campaign import Campaign, CampaignRow
+from foyer.models.directory import AppRoleAssignment, GroupMember, Organization
+from foyer.models.enums import Role
+from foyer.models.invitation import Invitation
 from tests.factories import make_user
 from tests.support import emailed_code, find_user, invite, link_in, submit_code
 from tests.factories import make_group_and_app
 from tests.test_campaign_end_to_end import wait_for_state
-from workflows.campaign import CampaignWorkflow
-from workflows.messages import CampaignInput, campaign_workflow_id
+from foyer.workflows.campaign import CampaignWorkflow
+from foyer.workflows.messages import CampaignInput, campaign_workflow_id
 
 ROLES = [Role.global_administrator, Role.user_administrator, Role.guest_inviter, Role.member, Role.guest]
 FIELDS = ["none", "foyerPreAssignedGroupIds", "foyerPreAssignedApplicationIds", "invitedUserType"]

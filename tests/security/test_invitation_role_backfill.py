@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from foyer.db import sync_url
 from foyer.migrate import alembic_config
-from models.directory import Organization, User
-from models.token import ApiToken
+from foyer.models.directory import Organization, User
+from foyer.models.token import ApiToken
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import httpx
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from workflows.messages.invitation import InvitationSpec
+from foyer.workflows.messages.invitation import InvitationSpec
 from foyer.db import session_scope
 from foyer.settings import get_settings
-from models.invitation import Invitation
+from foyer.models.invitation import Invitation
 from tests.support import emailed_code, find_user, invite, link_in, submit_code, unique_email
-from workflows.invitation import InvitationWorkflow
-from workflows.messages import InvitationWorkflowInput, invitation_workflow_id
+from foyer.workflows.invitation import InvitationWorkflow
+from foyer.workflows.messages import InvitationWorkflowInput, invitation_workflow_id
 
 
 def old_workflow_id(organization_id: str, email: str) -> str:

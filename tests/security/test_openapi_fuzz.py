@@ -31,8 +31,8 @@ from sqlmodel import select
 
 from foyer.db import session_scope
 from foyer.settings import get_settings
-from models.directory import Organization
-from models.enums import Role
+from foyer.models.directory import Organization
+from foyer.models.enums import Role
 
 # Operations left out, as {"METHOD /path": "why"}. Everything else in the document is fuzzed.
 EXCLUDED: dict[str, str] = {

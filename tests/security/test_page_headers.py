@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from api.main import create_app
+from foyer.api.main import create_app
 from foyer import sessions
 from foyer.settings import get_settings
 from tests.factories import make_user

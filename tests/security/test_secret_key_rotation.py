@@ -14,7 +14,7 @@ import httpx
 from foyer.usecases.invitations import redeem_url
 from foyer import security, sessions
 from foyer.db import session_scope
-from models.invitation import Invitation
+from foyer.models.invitation import Invitation
 from tests.factories import make_user
 from tests.portal_support import challenge_in
 from tests.support import ask_for_code, invite, link_in, passcode_in, submit_code, unique_email
@@ -148,8 +148,8 @@ async def test_callback_signed_with_the_secret_derived_from_the_old_key(keys, ap
 
 
 async def pending_sign_up(organization_id: str, flow_id: str) -> str:
-    from models.base import new_id
-    from models.sign_up import SignUp
+    from foyer.models.base import new_id
+    from foyer.models.sign_up import SignUp
 
     sign_up_id = new_id()
     async with session_scope() as session:
@@ -175,7 +175,7 @@ async def test_extension_resume_signed_with_the_secret_derived_from_the_old_key(
         keys, api, admin, server, temporal, organization_id):
     """The extension's receiver was given its foyerSigningSecret before the rotation and keeps
     signing its resume callbacks with it."""
-    from workflows.client import access_requests
+    from foyer.workflows.client import access_requests
     from tests.factories import request
     from tests.extension_receiver import ExtensionReceiver, resume
     from tests.test_custom_extension_resume import configure
@@ -232,7 +232,7 @@ async def test_receiver_holding_the_old_secret_verifies_foyers_calls_until_the_k
     """The extension's receiver keeps the foyerSigningSecret it was given before the rotation: it
     verifies Foyer's callouts made after the rotation while the old key is listed, and stops
     verifying them once the old key is retired (it must then be given the new secret)."""
-    from workflows.client import access_requests
+    from foyer.workflows.client import access_requests
     from tests.factories import request
     from tests.extension_receiver import ExtensionReceiver
     from tests.test_custom_extension_resume import configure

@@ -11,8 +11,8 @@ import httpx
 from sqlmodel import func, select
 
 from foyer.db import session_scope
-from models.directory import User
-from models.outbox import OutboxMessage
+from foyer.models.directory import User
+from foyer.models.outbox import OutboxMessage
 from tests.factories import make_user
 from tests.sign_up_support import ask_code, sign_up_id_in, sign_up_row
 from tests.factories import make_flow

@@ -18,19 +18,19 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from activities.api_connectors import GENERIC_MESSAGE
-from workflows.client import access_requests
+from foyer.activities.api_connectors import GENERIC_MESSAGE
+from foyer.workflows.client import access_requests
 from foyer.db import session_scope
 from foyer.settings import get_settings
-from models.audit import AuditRecord
-from models.entitlement import AssignmentPolicy, AssignmentRequest, Catalog, CustomExtensionCall
+from foyer.models.audit import AuditRecord
+from foyer.models.entitlement import AssignmentPolicy, AssignmentRequest, Catalog, CustomExtensionCall
 from tests.connector_server import call, connector_server
 from tests.factories import make_package, make_user, request, self_service
 from tests.extension_receiver import ExtensionReceiver
 from tests.sign_up_support import result_state, sign_up_row, submit_attributes, through_code
 from tests.factories import make_flow
 from tests.support import unique_email
-from workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.access_request import AccessRequestWorkflow
 
 CONNECTORS = "/v1.0/identity/apiConnectors"
 EM = "/v1.0/identityGovernance/entitlementManagement"

@@ -16,7 +16,7 @@ import httpx
 from sqlmodel import select
 
 from foyer.db import session_scope
-from models.invitation import Invitation, Passcode
+from foyer.models.invitation import Invitation, Passcode
 from tests.factories import make_user
 from tests.portal_support import challenge_in
 from tests.sign_up_support import (
@@ -25,7 +25,7 @@ from tests.sign_up_support import (
 from tests.factories import make_flow
 from tests.support import emailed_code, find_user, invite, link_in, passcode_in, submit_code, unique_email
 from tests.test_campaign_end_to_end import wait_for_state
-from workflows.messages import sign_in_workflow_id, sign_up_workflow_id
+from foyer.workflows.messages import sign_in_workflow_id, sign_up_workflow_id
 
 
 def _decoded(node, out: list[str]) -> None:

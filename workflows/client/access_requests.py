@@ -16,16 +16,16 @@ from foyer.db import reading
 from foyer.errors import Refused
 from foyer.settings import get_settings
 from foyer.usecases.access import check_request_references, open_stage_workflow
-from models.entitlement import Assignment, AssignmentRequest
-from models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
-from workflows.access_request import AccessRequestWorkflow
-from workflows.assignment import AssignmentWorkflow
-from workflows.client.failures import refusal, unavailable, workflow_failed
-from workflows.messages.access import (
+from foyer.models.entitlement import Assignment, AssignmentRequest
+from foyer.models.enums import LIVE_ASSIGNMENT_STATES, OPEN_REQUEST_STATES
+from foyer.workflows.access_request import AccessRequestWorkflow
+from foyer.workflows.assignment import AssignmentWorkflow
+from foyer.workflows.client.failures import refusal, unavailable, workflow_failed
+from foyer.workflows.messages.access import (
     AccessRequestInput, AccessRequestSpec, CancelRequest, Decision, DecisionResult, RequestPlan, RequestStatus,
     ResumeRequest, access_request_workflow_id,
 )
-from workflows.messages.assignment import RemoveSignal, assignment_workflow_id
+from foyer.workflows.messages.assignment import RemoveSignal, assignment_workflow_id
 
 
 def _failure(error: Exception) -> Refused:

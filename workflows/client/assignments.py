@@ -4,8 +4,8 @@ on behalf of the access request that granted it)."""
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from workflows.assignment import AssignmentWorkflow
-from workflows.messages.assignment import AssignmentInput, assignment_workflow_id
+from foyer.workflows.assignment import AssignmentWorkflow
+from foyer.workflows.messages.assignment import AssignmentInput, assignment_workflow_id
 
 
 async def start_assignment(client: Client, data: AssignmentInput, task_queue: str) -> None:

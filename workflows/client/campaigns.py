@@ -5,9 +5,9 @@ from temporalio.service import RPCError
 
 from foyer.errors import Refused
 from foyer.settings import get_settings
-from workflows.campaign import CampaignWorkflow
-from workflows.client.failures import refusal, unavailable
-from workflows.messages.campaign import CampaignInput
+from foyer.workflows.campaign import CampaignWorkflow
+from foyer.workflows.client.failures import refusal, unavailable
+from foyer.workflows.messages.campaign import CampaignInput
 
 
 def _ended(message: str = "the campaign's workflow has ended") -> Refused:

@@ -8,9 +8,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from foyer.errors import Refused
 from foyer.usecases.directory import pending_invitations, remove_user
-from workflows.client.access_requests import end_access_of
-from workflows.client.invitations import revoke
-from workflows.messages.invitation import RevokeRequest
+from foyer.workflows.client.access_requests import end_access_of
+from foyer.workflows.client.invitations import revoke
+from foyer.workflows.messages.invitation import RevokeRequest
 
 
 async def delete_user(client: Client, session: AsyncSession, organization_id: str, user_id: str, *,

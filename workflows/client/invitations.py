@@ -12,9 +12,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from foyer.errors import Refused
 from foyer.settings import get_settings
-from workflows.client.failures import refusal, refused_or_failed, unavailable, workflow_failed
-from workflows.invitation import InvitationWorkflow
-from workflows.messages.invitation import (
+from foyer.workflows.client.failures import refusal, refused_or_failed, unavailable, workflow_failed
+from foyer.workflows.invitation import InvitationWorkflow
+from foyer.workflows.messages.invitation import (
     CarriedState, InvitationSpec, InvitationStatus, InvitationWorkflowInput, InviteResult, PasscodeIssued,
     PasscodeRequest, RecordedInvitation, RedeemOutcome, RedeemRequest, RevokeRequest, invitation_workflow_id,
 )

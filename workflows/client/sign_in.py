@@ -11,11 +11,11 @@ from temporalio.service import RPCError
 
 from foyer.errors import Refused
 from foyer.settings import get_settings
-from workflows.client.failures import refusal, refused_or_failed, run_closed
-from workflows.messages.sign_in import (
+from foyer.workflows.client.failures import refusal, refused_or_failed, run_closed
+from foyer.workflows.messages.sign_in import (
     CodeChecked, CodeIssued, CodeRequest, SignInInput, VerifyRequest, sign_in_workflow_id,
 )
-from workflows.sign_in import SignInWorkflow
+from foyer.workflows.sign_in import SignInWorkflow
 
 # The SignInWorkflow's own refusal, besides the shared table (foyer.errors.REFUSAL_STATUS).
 EXTRA_STATUS = {"signInEnded": 409}

@@ -16,14 +16,14 @@ from temporalio.service import RPCError
 from foyer.db import reading
 from foyer.errors import Refused
 from foyer.settings import get_settings
-from models.sign_up import SignUp
-from workflows.client.failures import refusal, run_closed
-from workflows.messages.sign_in import VerifyRequest
-from workflows.messages.sign_up import (
+from foyer.models.sign_up import SignUp
+from foyer.workflows.client.failures import refusal, run_closed
+from foyer.workflows.messages.sign_in import VerifyRequest
+from foyer.workflows.messages.sign_up import (
     SignUpAttributes, SignUpCodeRequest, SignUpDecision, SignUpInput, SignUpStatus, SignUpVerification,
     sign_up_workflow_id,
 )
-from workflows.sign_up import SignUpWorkflow
+from foyer.workflows.sign_up import SignUpWorkflow
 
 DECIDED = {"completed": "approve", "denied": "deny"}
 # The SignUpWorkflow's own refusals, besides the shared table (foyer.errors.REFUSAL_STATUS).

@@ -14,33 +14,33 @@ Import from the process's module (`workflows.messages.invitation`); this package
 everything for code written before the split.
 """
 
-from workflows.messages.invitation import (
+from foyer.workflows.messages.invitation import (
     address_key, invitation_workflow_id, InvitationSpec, RecordInvitationInput, RecordedInvitation,
     InvitationMailInput, InvitationEventInput, IssuePasscodeInput, PasscodeIssued, RedeemInput, RedeemOutcome,
     InvitationWorkflowInput, InviteResult, PasscodeRequest, RedeemRequest, RevokeRequest, InvitationStatus,
     CarriedState,
 )
-from workflows.messages.access import (
+from foyer.workflows.messages.access import (
     ADD_TYPES, UPDATE_TYPES, REMOVE_TYPES, DELIVERY_FINISHED, access_request_workflow_id, AccessRequestInput,
     AccessRequestSpec, Decision, DecisionResult, CancelRequest, ResumeRequest, RequestStatus,
     RecordRequestInput, StagePlan, RequestPlan, StageEventInput, DecisionInput, RequestStateInput,
 )
-from workflows.messages.assignment import (
+from foyer.workflows.messages.assignment import (
     assignment_id_for_request, assignment_workflow_id, AssignmentInput, ExtendSignal, RemoveSignal,
     AssignmentStatus, DeliverInput, DeliveryResult, RemoveInput, ExtendInput, ExpiryNoticeInput,
 )
-from workflows.messages.extensions import (
+from foyer.workflows.messages.extensions import (
     BLOCKING_STAGES, callout_instance_id, CalloutInput, CalloutResult, ResumeRecord,
 )
-from workflows.messages.campaign import (
+from foyer.workflows.messages.campaign import (
     campaign_workflow_id, row_invitation_id, row_package_request_id, CampaignInput, CampaignStatus,
     NextRowsInput, RowInput, BatchInput, BatchOutcome, RowOutcome, CampaignStateInput,
 )
-from workflows.messages.sign_in import (
+from foyer.workflows.messages.sign_in import (
     sign_in_workflow_id, SignInInput, CodeRequest, VerifyRequest, SignInStatus, IssueCodeInput, CodeIssued,
     VerifyCodeInput, CodeChecked,
 )
-from workflows.messages.sign_up import (
+from foyer.workflows.messages.sign_up import (
     sign_up_workflow_id, ConnectorCall, ConnectorOutcome, SignUpFlow, SignUpInput, SignUpCarried,
     SignUpCodeRequest, SignUpAttributes, SignUpDecision, SignUpVerification, SignUpStatus, StartSignUpInput,
     SignUpStarted, CheckCodeInput, CodeVerdict, SignUpStep, GuestInput, SignUpMailInput,

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+import foyer.models.base
 
 
 revision: str = '0001'
@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('organization_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('activity_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('activity_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('activity_display_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('initiated_by_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('email_otp_enabled', sa.Boolean(), nullable=False),
     sa.Column('invitation_lifetime', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('invitation_reminders', sa.JSON(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('outbox_messages',
@@ -71,8 +71,8 @@ def upgrade() -> None:
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.Column('organization_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('app_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('app_id')
@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.Column('organization_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -113,12 +113,12 @@ def upgrade() -> None:
     sa.Column('user_principal_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('user_type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('external_user_state', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('external_user_state_change_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('external_user_state_change_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('creation_type', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('identities', sa.JSON(), nullable=False),
     sa.Column('account_enabled', sa.Boolean(), nullable=False),
     sa.Column('invited_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('organization_id', 'mail', name='uq_user_org_mail'),
@@ -138,7 +138,7 @@ def upgrade() -> None:
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('revoked', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
@@ -153,7 +153,7 @@ def upgrade() -> None:
     sa.Column('application_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('principal_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('app_role_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['principal_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -166,7 +166,7 @@ def upgrade() -> None:
     op.create_table('group_members',
     sa.Column('group_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('added_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['group_id'], ['groups.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('group_id', 'user_id')
@@ -196,12 +196,12 @@ def upgrade() -> None:
     sa.Column('lifetime', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('link_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('link_token_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('link_issued_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('link_issued_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('consecutive_passcode_failures', sa.Integer(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('redeemed_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('redeemed_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -220,10 +220,10 @@ def upgrade() -> None:
     sa.Column('invitation_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('expires_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
-    sa.Column('consumed_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('consumed_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

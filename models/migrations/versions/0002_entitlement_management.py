@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+import foyer.models.base
 
 
 revision: str = '0002'
@@ -29,8 +29,8 @@ def upgrade() -> None:
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('is_externally_visible', sa.Boolean(), nullable=False),
     sa.Column('owner_ids', sa.JSON(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('modified_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('modified_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('internal_sponsor_ids', sa.JSON(), nullable=False),
     sa.Column('external_sponsor_ids', sa.JSON(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -63,8 +63,8 @@ def upgrade() -> None:
     sa.Column('resource_role_scopes', sa.JSON(), nullable=False),
     sa.Column('incompatible_access_package_ids', sa.JSON(), nullable=False),
     sa.Column('incompatible_group_ids', sa.JSON(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('modified_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('modified_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['catalog_id'], ['catalogs.id'], ),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -80,7 +80,7 @@ def upgrade() -> None:
     sa.Column('origin_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('roles', sa.JSON(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['catalog_id'], ['catalogs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('catalog_id', 'origin_system', 'origin_id')
@@ -100,8 +100,8 @@ def upgrade() -> None:
     sa.Column('request_approval_settings', sa.JSON(), nullable=False),
     sa.Column('questions', sa.JSON(), nullable=False),
     sa.Column('custom_extension_stage_settings', sa.JSON(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('modified_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('modified_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['access_package_id'], ['access_packages.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -123,8 +123,8 @@ def upgrade() -> None:
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('schedule', sa.JSON(), nullable=False),
     sa.Column('workflow_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['access_package_id'], ['access_packages.id'], ),
     sa.ForeignKeyConstraint(['assignment_policy_id'], ['assignment_policies.id'], ),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
@@ -148,12 +148,12 @@ def upgrade() -> None:
     sa.Column('target_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('start_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('end_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('expired_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('start_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('end_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expired_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resource_states', sa.JSON(), nullable=False),
     sa.Column('workflow_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['access_package_id'], ['access_packages.id'], ),
     sa.ForeignKeyConstraint(['assignment_policy_id'], ['assignment_policies.id'], ),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
@@ -179,8 +179,8 @@ def upgrade() -> None:
     sa.Column('justification', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reviewed_by_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reviewed_by_name', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('reviewed_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('due_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['request_id'], ['assignment_requests.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('request_id', 'stage_index')

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+import foyer.models.base
 
 
 revision: str = '0003'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('target_url', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('callback_timeout', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['catalog_id'], ['catalogs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -44,8 +44,8 @@ def upgrade() -> None:
     sa.Column('response_status', sa.Integer(), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('resumed_state', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resumed_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resumed_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['extension_id'], ['custom_extensions.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

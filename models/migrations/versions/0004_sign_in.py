@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+import foyer.models.base
 
 
 revision: str = '0004'
@@ -26,9 +26,9 @@ def upgrade() -> None:
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
-    sa.Column('expires_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('consumed_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('consumed_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')

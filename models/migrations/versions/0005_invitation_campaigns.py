@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+import foyer.models.base
 
 
 revision: str = '0005'
@@ -31,8 +31,8 @@ def upgrade() -> None:
     sa.Column('created_by_name', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('workflow_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('invitation_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('updated_date_time', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('campaign_id', 'row_number')

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+import foyer.models.base
 
 
 revision: str = '0006'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table('callback_receipts',
     sa.Column('signature', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('connector_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('received_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('signature')
     )
     with op.batch_alter_table('callback_receipts', schema=None) as batch_op:
@@ -41,8 +41,8 @@ def upgrade() -> None:
     sa.Column('certificate_password', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('certificate_thumbprint', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('timeout_seconds', sa.Float(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('modified_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('modified_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -62,8 +62,8 @@ def upgrade() -> None:
     sa.Column('decided_by_name', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('workflow_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('data_type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('organization_id', 'name')
@@ -102,8 +102,8 @@ def upgrade() -> None:
     sa.Column('post_attribute_collection_connector_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('identity_verification', sa.JSON(), nullable=True),
     sa.Column('approval', sa.JSON(), nullable=True),
-    sa.Column('created_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('modified_date_time', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('modified_date_time', foyer.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
     sa.ForeignKeyConstraint(['post_attribute_collection_connector_id'], ['api_connectors.id'], ),
     sa.ForeignKeyConstraint(['post_federation_signup_connector_id'], ['api_connectors.id'], ),

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.base
+import foyer.models.base
 
 
 revision: str = '0007'

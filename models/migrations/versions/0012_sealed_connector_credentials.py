@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 from foyer.security import is_sealed, seal, unseal
-from models.sign_up import SEALED_CONNECTOR_COLUMNS, connector_credential_context
+from foyer.models.sign_up import SEALED_CONNECTOR_COLUMNS, connector_credential_context
 
 
 revision: str = '0012'
