@@ -62,12 +62,16 @@ test: venv chromium
 	exit $$status
 
 # Invitations and entitlement management, then a 10,000-row campaign; each against the raw
-# ceiling of its own Temporal server measured in the same run; then the invitation figure with
-# metrics and tracing off and on (bench/observability.py). Figures are appended to bench/RESULTS.md.
+# ceiling of its own Temporal server measured in the same run; the invitation figure with metrics
+# and tracing off and on (bench/observability.py); then the same on the production topology
+# (bench/topology.py: PostgreSQL, 2 `foyer api` + 2 `foyer worker` processes) at
+# FOYER_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+# Figures are appended to bench/RESULTS.md.
 bench: venv
 	$(VENV)/bin/python -m bench
 	$(VENV)/bin/python -m bench.campaign
 	$(VENV)/bin/python -m bench.observability
+	$(VENV)/bin/python -m bench.production
 
 # Build and test leftovers. The dev stack's state (.foyer/: database, Temporal, mail, admin token)
 # is kept; `rm -rf .foyer` resets it.

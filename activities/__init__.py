@@ -16,8 +16,10 @@ from foyer.errors import Refused
 
 def refusal_failure(refused: Refused) -> ApplicationError:
     """The failure a refusal is recorded as: not retried (the same input is refused again); the
-    workflow and the API read `type` as the Graph error code."""
-    return ApplicationError(refused.message, type=refused.code, non_retryable=True)
+    workflow and the API read `type` as the Graph error code. A transient refusal (the workflow
+    service did not answer, Refused.transient) is retried under the activity's retry policy, as
+    the activities that re-raise one expect (a campaign row under load was otherwise lost)."""
+    return ApplicationError(refused.message, type=refused.code, non_retryable=not refused.transient)
 
 
 class _RefusalsAsFailures(ActivityInboundInterceptor):

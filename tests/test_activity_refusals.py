@@ -59,3 +59,13 @@ def test_every_worker_has_it(monkeypatch):
     extra = object()
     build_worker(client=None, task_queue="q", interceptors=[extra])
     assert isinstance(seen["interceptors"][0], RefusalInterceptor) and seen["interceptors"][1] is extra
+
+
+async def test_a_transient_refusal_stays_retryable():
+    # The workflow service did not answer (Refused.transient): the activity's retry policy retries
+    # it, as the activities that re-raise one expect (a campaign row is never lost to a timeout).
+    interceptor = RefusalInterceptor().intercept_activity(_Next(Refused(
+        "serviceUnavailable", "the workflow service did not answer", status_hint=503)))
+    with pytest.raises(ApplicationError) as raised:
+        await interceptor.execute_activity(None)
+    assert (raised.value.type, raised.value.non_retryable) == ("serviceUnavailable", False)
