@@ -34,7 +34,7 @@ from temporalio.worker import Worker  # noqa: E402
 from bench import entitlement, profiling, raw  # noqa: E402
 from bench.devserver import dev_server  # noqa: E402
 from bench.measure import (  # noqa: E402
-    Result, accounted, admin_headers, bounded, duplicated, heading, report, table,
+    Result, accounted, admin_headers, bounded, duplicated, heading, raw_ceiling, report, table,
 )
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, session_scope  # noqa: E402
@@ -85,16 +85,6 @@ async def raw_starts(client: Client, n: int, c: int) -> Result:
     return Result("raw client.start_workflow (starts only, workflow returns at once)", n, elapsed,
                   latencies, "starts/s")
 
-
-async def raw_ceiling(client: Client, n: int, c: int) -> Result:
-    async def one(i: int) -> None:
-        await client.execute_workflow(raw.NoopWorkflow.run, str(i), id=f"bench-noop-{ENV.run_id}-{i}",
-                                      task_queue=f"{ENV.task_queue}-raw")
-
-    started = time.perf_counter()
-    latencies = await bounded(n, c, one)
-    return Result("(a) raw ceiling: 1 no-op activity, start+await", n,
-                  time.perf_counter() - started, latencies, "wf/s")
 
 
 async def raw_invite_shape(client: Client, n: int, c: int) -> tuple[Result, Result]:
@@ -230,7 +220,7 @@ async def main(args: argparse.Namespace) -> None:
                 print("  raw start_workflow …", flush=True)
                 starts = await accounted(server, raw_starts(client, n_starts, c))
                 print("  (a) raw ceiling …", flush=True)
-                ceiling = await accounted(server, raw_ceiling(client, n_raw, c))
+                ceiling = await accounted(server, raw_ceiling(client, ENV, n_raw, c))
                 raw_steps = await profiling.sample_histories(
                     client, [f"bench-noop-{ENV.run_id}-{i}" for i in sample(n_raw)])
                 if args.shape:

@@ -29,10 +29,9 @@ import httpx  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from bench import raw  # noqa: E402
 from bench.devserver import dev_server, process_cpu_seconds  # noqa: E402
 from bench.measure import (  # noqa: E402
-    Result, accounted, admin_headers, bounded, duplicated, heading, report, table,
+    Result, accounted, admin_headers, duplicated, heading, raw_ceiling, report, table,
 )
 from foyer import migrate  # noqa: E402
 from foyer.db import get_engine, reading  # noqa: E402
@@ -77,16 +76,6 @@ class WorkerProcess:
     def cpu_seconds(self) -> float:
         return process_cpu_seconds(self.pid)
 
-
-async def raw_ceiling(client, n: int, c: int) -> Result:
-    async def one(i: int) -> None:
-        await client.execute_workflow(raw.NoopWorkflow.run, str(i), id=f"bench-noop-{ENV.run_id}-{i}",
-                                      task_queue=f"{ENV.task_queue}-raw")
-
-    started = time.perf_counter()
-    latencies = await bounded(n, c, one)
-    return Result("(a) raw ceiling: 1 no-op activity, start+await", n, time.perf_counter() - started,
-                  latencies, "wf/s")
 
 
 async def invited_rows(campaign_id: str) -> int:
@@ -177,7 +166,7 @@ async def main(args: argparse.Namespace) -> None:
             idle_rss = rss_mib(worker.pid)
             print("  (a) raw ceiling …", flush=True)
             cpu = worker.cpu_seconds()
-            ceiling = await accounted(server, raw_ceiling(client, args.workflows, c))
+            ceiling = await accounted(server, raw_ceiling(client, ENV, args.workflows, c))
             ceiling_worker_cpu = worker.cpu_seconds() - cpu
             print("  (b) campaign …", flush=True)
             cpu = worker.cpu_seconds()

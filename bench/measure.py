@@ -123,3 +123,18 @@ def report(header: str, settings: str, lines: list[str], write: bool) -> None:
         with RESULTS.open("a") as out:
             out.write(f"\n{header}\n\n{settings}\n\n" + "\n".join(lines) + "\n")
         print(f"\nappended to {RESULTS}")
+
+
+async def raw_ceiling(client, env, n: int, c: int) -> Result:
+    """(a) of every bench: NoopWorkflow (one no-op activity) started and awaited, `c` in flight, on
+    the raw task queue of `env` (bench.env.BenchEnv) of the same server; wf/s."""
+    from bench import raw
+
+    async def one(i: int) -> None:
+        await client.execute_workflow(raw.NoopWorkflow.run, str(i), id=f"bench-noop-{env.run_id}-{i}",
+                                      task_queue=f"{env.task_queue}-raw")
+
+    started = time.perf_counter()
+    latencies = await bounded(n, c, one)
+    return Result("(a) raw ceiling: 1 no-op activity, start+await", n, time.perf_counter() - started,
+                  latencies, "wf/s")

@@ -42,7 +42,9 @@ from temporalio.worker import Worker  # noqa: E402
 
 from bench import entitlement, raw  # noqa: E402
 from bench.devserver import process_cpu_seconds  # noqa: E402
-from bench.measure import Result, accounted, bounded, duplicated, heading, pct, report, table  # noqa: E402
+from bench.measure import (  # noqa: E402
+    Result, accounted, bounded, duplicated, heading, pct, raw_ceiling, report, table,
+)
 from foyer.db import get_engine  # noqa: E402
 
 
@@ -69,16 +71,6 @@ def processes_cpu() -> float:
     """CPU seconds used so far by every API and worker process of the deployment."""
     return sum(process_cpu_seconds(service.pid) for service in [*TOPOLOGY.apis, *TOPOLOGY.workers])
 
-
-async def raw_ceiling(client, n: int, c: int) -> Result:
-    async def one(i: int) -> None:
-        await client.execute_workflow(raw.NoopWorkflow.run, str(i), id=f"bench-noop-{ENV.run_id}-{i}",
-                                      task_queue=f"{ENV.task_queue}-raw")
-
-    started = time.perf_counter()
-    latencies = await bounded(n, c, one)
-    return Result("(a) raw ceiling: 1 no-op activity, start+await", n, time.perf_counter() - started,
-                  latencies, "wf/s")
 
 
 async def wait_mail(expected: int, already: int, deadline: float) -> int:
@@ -176,7 +168,7 @@ async def main(args: argparse.Namespace) -> None:
             api = RoundRobin(http, urls)
             async with raw_worker:
                 print("  (a) raw ceiling …", flush=True)
-                ceiling = await accounted(server, raw_ceiling(server.client, args.workflows or n, c))
+                ceiling = await accounted(server, raw_ceiling(server.client, ENV, args.workflows or n, c))
             results.append(ceiling)
             print(f"    {ceiling.rate:.1f} wf/s", flush=True)
 
