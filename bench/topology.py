@@ -23,7 +23,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,17 +33,12 @@ from urllib.parse import quote
 import httpx
 
 from bench.devserver import DevServer, dev_server
+from bench.env import free_port
 from foyer.mailcatcher import MailCatcher
 
 # The `foyer` console script of the virtualenv running this: what `pip install` put on the PATH.
 FOYER = str(Path(sys.executable).with_name("foyer"))
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def schema_url(base: str, schema: str, *settings: str) -> str:

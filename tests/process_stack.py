@@ -298,16 +298,9 @@ class Stack:
         before the outbox row was marked sent — so only for a message whose first delivery spans
         one of `disruptions` (models.base.utcnow() moments), at most one extra copy each.
         Returns how many such extra copies arrived."""
-        problems, extra = [], 0
-        for email in emails:
-            copies = [m for m in self.mail.messages if email.lower() in (r.lower() for r in m.recipients)]
-            ids = {m.message.get("Message-ID") for m in copies}
-            if len(copies) == 1:
-                continue
-            if len(copies) == 0 or len(ids) != 1 or len(copies) > 2:
-                problems.append(f"{email}: {len(copies)} mail(s), Message-IDs {sorted(ids)}")
-                continue
-            key = copies[0].message.get("X-Foyer-Key")
+        problems, twice = mail_copies(self.mail.messages, emails)
+        extra = 0
+        for email, key in twice.items():
             async with session_scope() as session:
                 row = await session.get(OutboxMessage, key)
             spans = row is not None and row.sent_date_time is not None and any(
@@ -322,6 +315,29 @@ class Stack:
         if extra:
             print(f"\n{extra} message(s) delivered a second time (same Message-ID): in flight at a disruption")
         return extra
+
+
+def mail_copies(messages: list[CaughtMessage], emails) -> tuple[list[str], dict[str, str]]:
+    """How each address of `emails` was mailed: exactly one message is right; anything but one
+    message or two copies of the same Message-ID is a problem. Returns the problems and, for the
+    addresses that got the same message twice, its outbox key (X-Foyer-Key): the caller decides
+    whether that copy was in flight at a disruption (mail.py: SMTP accepted it and the sender died
+    before marking the row sent), the one case a second copy may happen."""
+    by_address: dict[str, list[CaughtMessage]] = {}
+    for caught in messages:
+        for recipient in caught.recipients:
+            by_address.setdefault(recipient.lower(), []).append(caught)
+    problems, twice = [], {}
+    for email in emails:
+        copies = by_address.get(email.lower(), [])
+        ids = {m.message.get("Message-ID") for m in copies}
+        if len(copies) == 1:
+            continue
+        if len(copies) != 2 or len(ids) != 1:
+            problems.append(f"{email}: {len(copies)} mail(s), Message-IDs {sorted(ids)}")
+            continue
+        twice[email] = copies[0].message.get("X-Foyer-Key")
+    return problems, twice
 
 
 def campaign_emails(count: int, label: str) -> list[str]:

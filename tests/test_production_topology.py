@@ -28,9 +28,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import DATABASE_KIND
+from tests.process_stack import eventually, mail_copies
+from tests.test_metrics import samples
 
 pytestmark = pytest.mark.skipif(
     DATABASE_KIND != "postgres",
@@ -39,11 +40,6 @@ pytestmark = pytest.mark.skipif(
 
 ROWS = 2_000
 INVITATIONS = 40
-
-
-def samples(text: str) -> dict[tuple[str, frozenset], float]:
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
 def total(figures: dict, name: str, **labels) -> float:
@@ -77,17 +73,6 @@ class Watch:
                         else:
                             self.failures.append(f"{time.strftime('%X')} {url}{path}: {detail}")
                 await asyncio.sleep(0.25)
-
-
-async def eventually(check, what: str, timeout: float, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(interval)
 
 
 @pytest.mark.timeout(1200)
@@ -176,7 +161,7 @@ async def run_scenario(stack, admin: dict, watch: Watch) -> None:
             body = await status()
             return body if body["state"] == "completed" else None
         try:
-            done = await eventually(completed, "the campaign to complete", timeout=900)
+            done = await eventually(completed, "the campaign to complete", timeout=900, interval=0.25)
         except AssertionError as error:
             raise AssertionError(f"{error}; last seen {await status()}") from None
         assert done["counts"]["invited"] == ROWS
@@ -189,7 +174,7 @@ async def run_scenario(stack, admin: dict, watch: Watch) -> None:
             reached = {r.lower() for m in stack.mail.messages for r in m.recipients}
             pending = stack.sql("SELECT count(*) FROM outbox_messages WHERE state <> 'sent'")[0][0]
             return wanted <= reached and pending == 0
-        await eventually(all_mailed, "every invitation mailed and the outbox drained", timeout=120)
+        await eventually(all_mailed, "every invitation mailed and the outbox drained", timeout=120, interval=0.25)
         await asyncio.sleep(1)  # a late duplicate would show too
         after = [await scrape(http, f"{api.url}/metrics") for api in stack.apis]
         survivor_after = samples((await http.get(stack.workers[1].metrics_url)).text)
@@ -231,20 +216,8 @@ def assert_each_mailed_once(stack, wanted: set[str], killed_at: datetime) -> Non
     """One Message-ID per address. The same message a second time only where the outbox says it
     may happen: SMTP accepted it and its sender died before marking it sent, i.e. a message queued
     before the kill and sent after it; at most one extra copy."""
-    by_address: dict[str, list] = {}
-    for caught in stack.mail.messages:
-        for recipient in caught.recipients:
-            by_address.setdefault(recipient.lower(), []).append(caught)
-    problems = []
-    for address in sorted(wanted):
-        copies = by_address.get(address, [])
-        ids = {c.message_id for c in copies}
-        if len(copies) == 1:
-            continue
-        if len(ids) != 1 or len(copies) != 2:
-            problems.append(f"{address}: {len(copies)} mail(s), Message-IDs {sorted(ids)}")
-            continue
-        key = copies[0].message.get("X-Foyer-Key")
+    problems, twice = mail_copies(stack.mail.messages, sorted(wanted))
+    for address, key in twice.items():
         spans = stack.sql("SELECT count(*) FROM outbox_messages WHERE key = %s AND created_date_time <= %s "
                           "AND sent_date_time >= %s", key, killed_at, killed_at)[0][0]
         if not spans:
