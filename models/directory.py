@@ -57,6 +57,11 @@ class User(SQLModel, table=True):
     identities: list[dict] = json_field()
     account_enabled: bool = True
     invited_by: str | None = None
+    # Graph's signInActivity: written by the OpenID Provider (foyer.usecases.sign_in_log). Access
+    # reviews find inactive guests by last_successful_sign_in_date_time.
+    last_sign_in_date_time: datetime | None = utc_field()
+    last_successful_sign_in_date_time: datetime | None = utc_field()
+    last_non_interactive_sign_in_date_time: datetime | None = utc_field()
     # Attributes with no column of their own (jobTitle, city, country, extension_<appId>_<name>),
     # as collected by a self-service sign-up user flow.
     custom_attributes: dict = json_field(dict)
@@ -80,11 +85,35 @@ class GroupMember(SQLModel, table=True):
 
 
 class Application(SQLModel, table=True):
+    """An application registration, and the relying party Foyer's OpenID Provider signs it in as
+    (its `app_id` is the OAuth client id). Graph keeps `appRoleAssignmentRequired` on the service
+    principal; Foyer has no service principals, so it lives here."""
     __tablename__ = "applications"
     id: str = Field(default_factory=new_id, primary_key=True)
     organization_id: str = Field(foreign_key="organizations.id", index=True)
     app_id: str = Field(default_factory=new_id, unique=True)
     display_name: str
+    # Graph's web.redirectUris (confidential clients: a client secret), spa.redirectUris and
+    # publicClient.redirectUris (public clients: PKCE, no secret), web.homePageUrl (My Apps' link).
+    web_redirect_uris: list[str] = json_field()
+    spa_redirect_uris: list[str] = json_field()
+    public_client_redirect_uris: list[str] = json_field()
+    home_page_url: str | None = None
+    # Graph's passwordCredentials: [{"keyId", "displayName", "hint", "startDateTime",
+    # "endDateTime", "secretHash"}]; the secret text is shown once and only its digest is kept.
+    password_credentials: list[dict] = json_field()
+    # Graph's appRoles: [{"id", "value", "displayName", "description", "isEnabled",
+    # "allowedMemberTypes", "origin"}]; the `roles` claim carries the values assigned.
+    app_roles: list[dict] = json_field()
+    # Graph's groupMembershipClaims: None (no `groups` claim), "SecurityGroup", "All",
+    # "ApplicationGroup" (only groups assigned to this app).
+    group_membership_claims: str | None = None
+    # Graph's optionalClaims: {"idToken": [{"name": ...}], "accessToken": [...]}.
+    optional_claims: dict = json_field(dict)
+    # The service principal's appRoleAssignmentRequired: a token only for those assigned, directly,
+    # through a group, or through an access package. True by default (Entra's is false; Foyer's
+    # users are mostly guests, and an app shared with guests should say who).
+    app_role_assignment_required: bool = True
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
 
@@ -97,5 +126,19 @@ class AppRoleAssignment(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     application_id: str = Field(foreign_key="applications.id", index=True, ondelete="CASCADE")
     principal_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    app_role_id: str = "00000000-0000-0000-0000-000000000000"
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class GroupAppRoleAssignment(SQLModel, table=True):
+    """A group assigned to an application (Graph appRoleAssignment with principalType Group): its
+    members get the app role."""
+    __tablename__ = "group_app_role_assignments"
+
+    __table_args__ = (UniqueConstraint("application_id", "group_id", "app_role_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    application_id: str = Field(foreign_key="applications.id", index=True, ondelete="CASCADE")
+    group_id: str = Field(foreign_key="groups.id", index=True, ondelete="CASCADE")
     app_role_id: str = "00000000-0000-0000-0000-000000000000"
     created_date_time: datetime = utc_field(default_now=True, nullable=False)

@@ -8,8 +8,11 @@ from foyer.models.entitlement import (
     AccessPackage, ApprovalStage, Assignment, AssignmentPolicy, AssignmentRequest, Catalog,
     CatalogResource, ConnectedOrganization, CustomExtension, CustomExtensionCall,
 )
-from foyer.models.directory import Application, AppRoleAssignment, Group, GroupMember, Organization, User
+from foyer.models.directory import (
+    Application, AppRoleAssignment, Group, GroupAppRoleAssignment, GroupMember, Organization, User,
+)
 from foyer.models.invitation import Invitation, Passcode
+from foyer.models.openid import AuthorizationCode, RefreshToken, RefreshTokenFamily, SignInLog, SigningKey
 from foyer.models.outbox import OutboxMessage
 from foyer.models.sign_in import SignInChallenge
 from foyer.models.sign_up import ApiConnector, CallbackReceipt, SignUp, UserFlow, UserFlowAttribute
@@ -22,5 +25,6 @@ __all__ = [
     "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
     "AccessPackage", "ApprovalStage", "Assignment", "AssignmentPolicy", "AssignmentRequest",
     "Campaign", "CampaignRow", "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
+    "GroupAppRoleAssignment", "AuthorizationCode", "RefreshToken", "RefreshTokenFamily", "SignInLog", "SigningKey",
     "SignInChallenge", "ApiConnector", "CallbackReceipt", "SignUp", "UserFlow", "UserFlowAttribute",
 ]
