@@ -246,3 +246,52 @@ async def terminate_open_workflows(client) -> None:
         if not page.next_page_token:
             return
         request.next_page_token = page.next_page_token
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip database-independent tests in the PostgreSQL pass, and order the files so that the
+    long-running ones start first, one at the head of each xdist process's share.
+
+    Why the order: pytest-xdist's worksteal scheduler hands each process a contiguous, equal share
+    of the collection and lets idle processes steal from the *tail* of the longest queue. A
+    long-running file at the tail of a share starts last and keeps the whole run waiting; several
+    at the head of one share run one after another. So the long files (`long_running(seconds)`,
+    longest first) go round-robin to the heads of the shares, and the short files fill each
+    share to its size. Whole files move, so module-scoped fixtures keep their tests together.
+    Every process computes the same order from the same collection (xdist checks they agree)."""
+    if DATABASE_KIND == "postgres":
+        skip = pytest.mark.skip(reason="database-independent: the SQLite pass ran it on the same embedded "
+                                       "defaults")
+        for item in items:
+            if item.get_closest_marker("database_independent"):
+                item.add_marker(skip)
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def seconds(group: list) -> float:
+        marks = [m for item in group if (m := item.get_closest_marker("long_running"))]
+        return float(marks[0].args[0]) if marks else 0.0
+
+    long_files = sorted((g for g in files.values() if seconds(g)), key=seconds, reverse=True)
+    short_items = [item for g in files.values() if not seconds(g) for item in g]
+    if workers < 2 or not long_files:
+        items[:] = [item for g in long_files for item in g] + short_items
+        return
+    shares: list[list] = [[] for _ in range(workers)]
+    busy = [0.0] * workers
+    for group in long_files:  # longest first, each to the share with the least long work so far
+        lightest = busy.index(min(busy))
+        shares[lightest].extend(group)
+        busy[lightest] += seconds(group)
+    # xdist's first hand-out: process i gets len(pending) // (workers - i) of what is left.
+    ordered, remaining = [], len(items)
+    for index, share in enumerate(shares):
+        size = remaining // (workers - index)
+        fill = max(0, size - len(share))
+        share.extend(short_items[:fill])
+        del short_items[:fill]
+        ordered.extend(share)
+        remaining -= len(share)
+    items[:] = ordered + short_items

@@ -1,6 +1,7 @@
 """A 200-row campaign on the dev server: every guest written, every invitation mailed exactly
 once, counts and the results CSV agree with the directory."""
 
+import pytest
 import asyncio
 import csv
 import io
@@ -10,6 +11,8 @@ from sqlmodel import func, select
 from foyer.db import session_scope
 from foyer.models.directory import User
 from tests.support import invitation_mail_settled, unique_email
+
+pytestmark = pytest.mark.long_running(26)
 
 
 async def wait_for_state(api, headers, campaign_id: str, states: set[str], timeout: float = 90) -> dict:

@@ -3,6 +3,7 @@ of their own) watches a small campaign's progress bar reach 100% without reloadi
 results CSV, and pauses, resumes and cancels a slow one (30 invitations a minute). Members
 without an admin token, and visitors not signed in, get nothing."""
 
+import pytest
 import asyncio
 import csv
 import io
@@ -21,6 +22,8 @@ from tests.browser import chromium_page
 from tests.factories import make_user
 from tests.portal_support import sign_in
 from tests.support import passcode_in
+
+pytestmark = pytest.mark.long_running(21)
 
 SHOTS = Path(__file__).resolve().parent.parent / ".foyer" / "screenshots"
 

@@ -10,6 +10,8 @@ from foyer.models.base import utcnow
 from foyer.models.outbox import OutboxMessage
 from tests.process_stack import campaign_emails, eventually, stack  # noqa: F401
 
+pytestmark = pytest.mark.long_running(35)
+
 ROWS = 150
 
 

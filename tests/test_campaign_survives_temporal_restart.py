@@ -7,6 +7,8 @@ import pytest
 from foyer.models.base import utcnow
 from tests.process_stack import campaign_emails, stack  # noqa: F401
 
+pytestmark = pytest.mark.long_running(40)
+
 ROWS = 150
 
 

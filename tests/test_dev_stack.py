@@ -6,6 +6,7 @@ The stack runs on its own embedded defaults (SQLite in a temporary FOYER_STATE_D
 not on the suite's database.
 """
 
+import pytest
 import os
 import re
 import signal
@@ -18,6 +19,8 @@ import uuid
 from pathlib import Path
 
 import httpx
+
+pytestmark = [pytest.mark.long_running(50), pytest.mark.database_independent]
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 

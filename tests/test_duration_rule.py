@@ -19,6 +19,8 @@ from foyer.api.routers.sign_up_flows import duration
 from foyer.api.schemas.entitlement import Expiration
 from foyer.durations import check_duration
 
+pytestmark = pytest.mark.database_independent
+
 
 def _model(model, build):
     def verdict(value) -> bool:

@@ -20,6 +20,8 @@ from foyer.workflows.messages.sign_up import SignUpCodeRequest
 from foyer.workflows.sign_in import SignInWorkflow
 from foyer.workflows.sign_up import SignUpWorkflow
 
+pytestmark = pytest.mark.database_independent
+
 LONG = "a" * 243 + "@contoso.com"  # 255 characters: over SMTP's 254, under the old 320
 REFUSED = [
     "someone@localhost",           # no dot in the domain: the pages and workflows took it

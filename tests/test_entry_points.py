@@ -28,6 +28,8 @@ from foyer.db import make_engine
 from foyer.settings import PROJECT_ROOT, Settings
 from foyer.worker import workers_for
 
+pytestmark = pytest.mark.long_running(36)
+
 FOYER = str(Path(sys.executable).parent / "foyer")
 
 

@@ -4,6 +4,7 @@ with tracing on, the trace and span id; inside activities the lines carry the wo
 and activity type; and a link token, passcode, bearer token or secret, in a message or an extra,
 comes out redacted."""
 
+import pytest
 import io
 import json
 import logging
@@ -23,6 +24,8 @@ from tests.otlp_receiver import OtlpReceiver
 from tests.process_stack import eventually
 from tests.test_custom_extension_timeout_and_failure import with_extension
 from foyer.workflows.client import access_requests
+
+pytestmark = pytest.mark.long_running(16)
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 TOKEN = "Zm9vYmFyLWxpbmstdG9rZW4tc2VjcmV0"

@@ -25,6 +25,8 @@ from tests.support import unique_email
 from foyer.worker import HEARTBEAT_FLUSH
 from foyer.workflows.messages.invitation import InvitationMailInput
 
+pytestmark = pytest.mark.long_running(45)
+
 
 async def queued(count: int = 1) -> list[tuple[str, str]]:
     """`count` pending outbox messages: [(key, Message-ID)]."""

@@ -2,6 +2,7 @@
 requests of both (prometheus_client's multiprocess mode in a directory of the run's own, removed
 when the API exits)."""
 
+import pytest
 import asyncio
 import glob
 import subprocess
@@ -11,6 +12,8 @@ import httpx
 from foyer.settings import PROJECT_ROOT
 from tests.test_entry_points import FOYER, answer, environment, free_port, stop
 from tests.test_metrics import samples
+
+pytestmark = pytest.mark.long_running(26)
 
 REQUESTS = 40
 

@@ -33,10 +33,10 @@ from tests.conftest import DATABASE_KIND
 from tests.process_stack import eventually, mail_copies
 from tests.test_metrics import samples
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.long_running(190), pytest.mark.skipif(
     DATABASE_KIND != "postgres",
     reason="the production topology runs on PostgreSQL: it runs in the suite's PostgreSQL pass "
-           "(FOYER_TEST_DATABASE=postgres)")
+           "(FOYER_TEST_DATABASE=postgres)")]
 
 ROWS = 2_000
 INVITATIONS = 40

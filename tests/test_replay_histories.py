@@ -17,6 +17,8 @@ from temporalio.worker import Replayer
 
 from foyer.worker import WORKFLOWS
 
+pytestmark = pytest.mark.database_independent
+
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 

@@ -1,11 +1,14 @@
 """Where local state goes when FOYER_STATE_DIR is not set: .foyer/ in a checkout, else the XDG
 state directory (never site-packages); FOYER_STATE_DIR always wins."""
 
+import pytest
 import subprocess
 import sys
 from pathlib import Path
 
 from foyer import settings
+
+pytestmark = pytest.mark.database_independent
 
 
 def test_a_checkout_keeps_its_dot_foyer(monkeypatch):

@@ -5,6 +5,7 @@ a custom extension (a real HTTP server); the receiver gets the API's server span
 workflow and activity spans, the activity's httpx span to the extension and SQLAlchemy spans, all
 under one trace id."""
 
+import pytest
 import os
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from tests.factories import make_token, make_user
 from tests.otlp_receiver import OtlpReceiver
 from tests.process_stack import eventually
 from tests.test_custom_extension_timeout_and_failure import with_extension
+
+pytestmark = pytest.mark.long_running(14)
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 EM = "/v1.0/identityGovernance/entitlementManagement"

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.long_running(26), pytest.mark.database_independent]
+
 ROOT = Path(__file__).resolve().parent.parent
 # The checkout's folders and where each lands in the wheel: everything under the one name `foyer`
 # (foyer/api, foyer/models, ... are symlinks to the design card's folders; see pyproject.toml).

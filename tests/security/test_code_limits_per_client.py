@@ -6,6 +6,7 @@ that already completed a code for the address (its signed "known device" cookie)
 ceiling, never the per-client limits. Clients are told apart by their source address: the tests
 talk to the real server from 127.0.0.x, as separate machines would."""
 
+import pytest
 from datetime import timedelta
 
 import httpx
@@ -15,6 +16,8 @@ from tests.portal_support import age_challenges, challenge_in
 from tests.sign_up_support import ask_code
 from tests.factories import make_flow
 from tests.support import age_passcodes, ask_for_code, invite, link_in, passcode_in
+
+pytestmark = pytest.mark.long_running(24)
 
 CODES_PER_ADDRESS_PER_HOUR = 30  # activities.sign_in's ceiling, as the README documents it
 

@@ -34,6 +34,8 @@ from foyer.settings import get_settings
 from foyer.models.directory import Organization
 from foyer.models.enums import Role
 
+pytestmark = pytest.mark.long_running(100)
+
 # Operations left out, as {"METHOD /path": "why"}. Everything else in the document is fuzzed.
 EXCLUDED: dict[str, str] = {
     # None today: no operation starts unbounded work on generated input (campaigns need rows the

@@ -2,6 +2,7 @@
 database, caught mail) readable by its owner only, even when started with a permissive umask, and
 tightens a state directory an older version left open."""
 
+import pytest
 import os
 import signal
 import stat
@@ -13,6 +14,8 @@ import httpx
 
 from tests import test_dev_stack
 from tests.test_dev_stack import _alive, _descendants, _free_port
+
+pytestmark = [pytest.mark.long_running(30), pytest.mark.database_independent]
 
 
 class DevStack(test_dev_stack.DevStack):
