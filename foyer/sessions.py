@@ -54,6 +54,14 @@ def read(value: str | None, now: datetime | None = None) -> SessionData | None:
     return SessionData(user_id=user_id, expires_at=expires_at)
 
 
+def set_session_cookie(response, user_id: str) -> SessionData:
+    """Sign `user_id` in on `response`'s browser: a new session cookie for the whole site."""
+    value, data = issue(user_id)
+    response.set_cookie(SESSION_COOKIE, value, expires=data.expires_at, httponly=True, samesite="lax",
+                        secure=cookie_secure(), path="/")
+    return data
+
+
 def csrf_token(session_value: str, form: str) -> str:
     return keyed_digest("csrf", f"{session_value}|{form}")
 

@@ -8,6 +8,7 @@ from sqlmodel import select
 from foyer.db import session_scope
 from foyer.models.audit import AuditRecord
 from foyer.models.directory import AppRoleAssignment, GroupMember
+from foyer import sessions
 from tests.support import ask_for_code, find_user, invite, link_in, passcode_in, submit_code
 from tests.factories import make_group_and_app
 
@@ -47,6 +48,9 @@ async def test_guest_redeems_with_emailed_passcode(api, admin, mail, server, org
         redeemed = await submit_code(browser, link, challenge, code)
         assert redeemed.status_code == 303
         assert redeemed.headers["location"] == "https://app.contoso.test/welcome"
+        # The passcode signed the guest in to Foyer: their apps open without a second code.
+        signed_in = sessions.read(redeemed.cookies.get(sessions.SESSION_COOKIE))
+        assert signed_in is not None and signed_in.user_id == created["invitedUser"]["id"]
 
         # Single use: the same link now says it was used.
         again = await browser.get(link)

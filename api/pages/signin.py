@@ -94,10 +94,8 @@ async def verify_code(request: Request, client: TemporalDep, session: SessionDep
         # The attempt ended (locked, used, or older than 15 minutes) or never existed.
         return _ended(target, email, "This sign-in attempt has ended. Ask for a new code.")
     if checked.outcome == "signedIn":
-        value, data = sessions.issue(checked.user_id)
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(sessions.SESSION_COOKIE, value, expires=data.expires_at, httponly=True,
-                            samesite="lax", secure=sessions.cookie_secure(), path="/")
+        sessions.set_session_cookie(response, checked.user_id)
         response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
         # The address the code went to (the form's email field is the browser's to change).
         user = await session.get(User, checked.user_id)
