@@ -67,13 +67,17 @@ test: venv chromium
 # ceiling of its own Temporal server measured in the same run; the invitation figure with metrics
 # and tracing off and on (bench/observability.py); then the same on the production topology
 # (bench/topology.py: PostgreSQL, 2 `foyer api` + 2 `foyer worker` processes) at
-# FOYER_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+# FOYER_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test); then the OpenID
+# Provider's token endpoint against the signing ceiling of its own process (bench/openid.py), on
+# SQLite and on PostgreSQL.
 # Figures are appended to bench/RESULTS.md.
 bench: venv
 	$(VENV)/bin/python -m bench
 	$(VENV)/bin/python -m bench.campaign
 	$(VENV)/bin/python -m bench.observability
 	$(VENV)/bin/python -m bench.production
+	$(VENV)/bin/python -m bench.openid
+	$(VENV)/bin/python -m bench.openid --database postgres
 
 # Build and test leftovers. The dev stack's state (.foyer/: database, Temporal, mail, admin token)
 # is kept; `rm -rf .foyer` resets it.
