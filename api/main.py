@@ -73,7 +73,7 @@ def create_app(temporal_client=None) -> FastAPI:
         return {"status": "ready"}
 
     for router in (invitations.router, redeem.router, users.router, groups.router,
-                   applications.router, *organization.routers, audit.router,
+                   *applications.routers, *organization.routers, audit.router,
                    entitlement_catalog.router, entitlement_packages.router,
                    entitlement_policies.router, entitlement_connected_orgs.router,
                    entitlement_requests.router, entitlement_assignments.router,

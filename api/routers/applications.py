@@ -27,6 +27,7 @@ from foyer.api.schemas import GraphModel, iso, utc
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
     APPLICATION_FIELDS, ASSIGNMENT_FIELDS, application_body, assignment_body, password_credential_body,
+    service_principal_body,
 )
 from foyer.audit import audit
 from foyer.models.base import utcnow
@@ -38,6 +39,11 @@ from foyer.usecases.openid_clients import new_client_secret
 from foyer.models.directory import Application, AppRoleAssignment, Group, GroupAppRoleAssignment, User
 
 router = GraphRouter(prefix="/v1.0/applications", tags=["applications"])
+# Graph's servicePrincipals, as a view of the same applications: a service principal's id is its
+# application's id, so `resourceId` of an assignment names both (Graph scripts look the service
+# principal up by appId, then assign through it: the SDK reaches appRoleAssignedTo only there).
+service_principals = GraphRouter(prefix="/v1.0/servicePrincipals", tags=["servicePrincipals"])
+routers = (router, service_principals)
 
 # Entra's default lifetime of a client secret, and the longest Foyer allows.
 SECRET_LIFETIME = timedelta(days=730)
@@ -235,6 +241,65 @@ async def delete_application(application_id: str, caller: AdminCaller, session: 
     return Response(status_code=204)
 
 
+# --- service principals (a view of the applications) ------------------------------------------
+
+SERVICE_PRINCIPAL_FIELDS = {"id": "id", "appId": "app_id", "displayName": "display_name"}
+
+
+class ServicePrincipalCreate(GraphModel):
+    app_id: str = Field(min_length=1, max_length=64)
+    app_role_assignment_required: StrictBool | None = None
+
+
+class ServicePrincipalUpdate(GraphModel):
+    app_role_assignment_required: StrictBool
+
+
+@service_principals.get("", response_model=shapes.ServicePrincipalCollection)
+async def list_service_principals(request: Request, caller: MemberCaller, session: SessionDep,
+                                  org: OrganizationDep) -> dict:
+    page = await list_page(request, session, Application, SERVICE_PRINCIPAL_FIELDS,
+                           where=[Application.organization_id == org.id])
+    return listed(request, page, [service_principal_body(app) for app in page.rows])
+
+
+@service_principals.post("", status_code=201, response_model=shapes.ServicePrincipal)
+async def create_service_principal(body: ServicePrincipalCreate, caller: AdminCaller, session: SessionDep,
+                                   org: OrganizationDep) -> dict:
+    """Graph scripts create the service principal after the application; in Foyer it exists with
+    the application, so this returns it (and sets appRoleAssignmentRequired when given)."""
+    app = (await session.exec(select(Application).where(
+        Application.organization_id == org.id, Application.app_id == body.app_id))).first()
+    if app is None:
+        raise bad_request(f"no application with appId {body.app_id}", code="Request_BadRequest")
+    if body.app_role_assignment_required is not None \
+            and body.app_role_assignment_required != app.app_role_assignment_required:
+        await update_with_audit(session, app, {"app_role_assignment_required": body.app_role_assignment_required},
+                                modified_properties=["appRoleAssignmentRequired"],
+                                category="ApplicationManagement", activity="Update service principal",
+                                organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal")
+    return service_principal_body(app)
+
+
+@service_principals.get("/{application_id}", response_model=shapes.ServicePrincipal)
+async def get_service_principal(application_id: str, request: Request, caller: MemberCaller,
+                                session: SessionDep, org: OrganizationDep) -> dict:
+    return select_fields(request.query_params,
+                         service_principal_body(await get_application(session, org, application_id)))
+
+
+@service_principals.patch("/{application_id}", status_code=204)
+async def update_service_principal(application_id: str, body: ServicePrincipalUpdate, caller: AdminCaller,
+                                   session: SessionDep, org: OrganizationDep) -> Response:
+    """Only appRoleAssignmentRequired: the rest of a service principal is its application's."""
+    app = await get_application(session, org, application_id, for_update=True)
+    await update_with_audit(session, app, {"app_role_assignment_required": body.app_role_assignment_required},
+                            modified_properties=["appRoleAssignmentRequired"],
+                            category="ApplicationManagement", activity="Update service principal",
+                            organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal")
+    return Response(status_code=204)
+
+
 # --- client secrets -------------------------------------------------------------------------
 
 @router.post("/{application_id}/addPassword", response_model=shapes.PasswordCredential)
@@ -307,6 +372,7 @@ def _assignments_of(app: Application):
     return aliased(AppRoleAssignment, both)
 
 
+@service_principals.get("/{application_id}/appRoleAssignedTo", response_model=shapes.AppRoleAssignmentCollection)
 @router.get("/{application_id}/appRoleAssignedTo", response_model=shapes.AppRoleAssignmentCollection)
 async def list_assignments(application_id: str, request: Request, caller: MemberCaller,
                            session: SessionDep, org: OrganizationDep) -> dict:
@@ -330,6 +396,7 @@ async def list_assignments(application_id: str, request: Request, caller: Member
     return listed(request, page, bodies)
 
 
+@service_principals.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
 @router.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
 async def create_assignment(application_id: str, body: AssignmentCreate, caller: AdminCaller,
                             session: SessionDep, org: OrganizationDep) -> dict:
@@ -378,6 +445,7 @@ async def create_assignment(application_id: str, body: AssignmentCreate, caller:
     return assignment_body(row, app, principal)
 
 
+@service_principals.delete("/{application_id}/appRoleAssignedTo/{assignment_id}", status_code=204)
 @router.delete("/{application_id}/appRoleAssignedTo/{assignment_id}", status_code=204)
 async def delete_assignment(application_id: str, assignment_id: str, caller: AdminCaller,
                             session: SessionDep, org: OrganizationDep) -> Response:

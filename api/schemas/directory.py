@@ -189,6 +189,23 @@ class Application(GraphResource):
 ApplicationCollection = Collection[Application]
 
 
+class ServicePrincipal(GraphResource):
+    """Graph's servicePrincipal, as a view of its application (same id)."""
+    id: str | None = None
+    app_id: str | None = None
+    display_name: str | None = None
+    app_display_name: str | None = None
+    account_enabled: bool | None = None
+    app_role_assignment_required: bool | None = None
+    app_roles: list[AppRole] | None = None
+    homepage: str | None = None
+    reply_urls: list[str] | None = None
+    service_principal_type: str | None = None
+
+
+ServicePrincipalCollection = Collection[ServicePrincipal]
+
+
 class AppRoleAssignment(GraphResource):
     id: str | None = None
     principal_id: str | None = None
@@ -230,6 +247,19 @@ def application_body(app: tables.Application) -> dict:
         "optionalClaims": {kind: list(claims.get(kind) or []) for kind in ("idToken", "accessToken", "saml2Token")},
         "passwordCredentials": [password_credential_body(c) for c in app.password_credentials or []],
         "appRoleAssignmentRequired": app.app_role_assignment_required,
+    }
+
+
+def service_principal_body(app: tables.Application) -> dict:
+    return {
+        "id": app.id, "appId": app.app_id, "displayName": app.display_name,
+        "appDisplayName": app.display_name, "accountEnabled": True,
+        "appRoleAssignmentRequired": app.app_role_assignment_required,
+        "appRoles": [dict(role) for role in app.app_roles or []],
+        "homepage": app.home_page_url,
+        "replyUrls": [*(app.web_redirect_uris or []), *(app.spa_redirect_uris or []),
+                      *(app.public_client_redirect_uris or [])],
+        "servicePrincipalType": "Application",
     }
 
 
