@@ -57,3 +57,31 @@ async def test_a_guest_with_no_apps_is_told_so(server, mail, organization_id):
         await sign_in(client, mail, guest.mail, next="/myapps")
         page = await client.get("/myapps")
     assert page.status_code == 200 and 'id="no-apps"' in page.text and 'class="card"' not in page.text
+
+
+async def test_a_direct_link_to_one_app(server, mail, api, admin, organization_id):
+    """/myapps/{id or appId}: what an invitation's inviteRedirectUrl can carry to share one app."""
+    guest = await make_user(organization_id, "Dora Direct", guest=True)
+    tag = uuid.uuid4().hex[:6]
+    shared = (await api.post("/v1.0/applications", headers=admin, json={
+        "displayName": f"Wiki {tag}", "web": {"homePageUrl": "https://wiki.example/start"}})).json()
+    linkless = (await api.post("/v1.0/applications", headers=admin, json={"displayName": f"Batch {tag}"})).json()
+    other = (await api.post("/v1.0/applications", headers=admin, json={
+        "displayName": f"Payroll {tag}", "web": {"homePageUrl": "https://payroll.example/"}})).json()
+    for app in (shared, linkless):
+        assert (await api.post(f"/v1.0/applications/{app['id']}/appRoleAssignedTo", headers=admin,
+                               json={"principalId": guest.id})).status_code == 201
+
+    async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+        away = await client.get(f"/myapps/{shared['appId']}")
+        assert away.status_code == 303 and unquote(away.headers["location"]) == f"/signin?next=/myapps/{shared['appId']}"
+        await sign_in(client, mail, guest.mail, next=f"/myapps/{shared['appId']}")
+        for key in (shared["appId"], shared["id"]):
+            opened = await client.get(f"/myapps/{key}")
+            assert opened.status_code == 303 and opened.headers["location"] == "https://wiki.example/start"
+        refused = await client.get(f"/myapps/{other['id']}")
+        assert refused.status_code == 403 and "not assigned" in refused.text
+        assert "payroll.example" not in refused.text
+        no_link = await client.get(f"/myapps/{linkless['id']}")
+        assert no_link.status_code == 200 and "No sign-in link" in no_link.text
+        assert (await client.get(f"/myapps/{uuid.uuid4()}")).status_code == 404

@@ -400,7 +400,8 @@ async def list_assignments(application_id: str, request: Request, caller: Member
 @router.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
 async def create_assignment(application_id: str, body: AssignmentCreate, caller: AdminCaller,
                             session: SessionDep, org: OrganizationDep) -> dict:
-    app = await get_application(session, org, application_id)
+    # Locked (PostgreSQL) as PATCH locks it: a role is not removed while it is being assigned.
+    app = await get_application(session, org, application_id, for_update=True)
     if body.resource_id is not None and body.resource_id != app.id:
         raise bad_request(f"resourceId must be this application's id ({app.id})",
                           code="Request_BadRequest")
