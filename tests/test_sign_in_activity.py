@@ -1,5 +1,5 @@
 """users' signInActivity: only when `$select` names it (as Graph), from the columns the OpenID
-Provider writes, and only to administrators."""
+Provider writes, and only to administrators; admins also filter on it (inactive guests)."""
 
 from datetime import datetime, timezone
 
@@ -31,7 +31,19 @@ async def test_sign_in_activity_when_selected(api, admin, make_token, organizati
     assert listed.json()["value"] == [{"id": never.id, "signInActivity": {
         "lastSignInDateTime": None, "lastSuccessfulSignInDateTime": None, "lastNonInteractiveSignInDateTime": None}}]
 
+    stale = await api.get("/v1.0/users", headers=admin, params={
+        "$filter": f"id in ('{user.id}', '{never.id}') and "
+                   "signInActivity/lastSuccessfulSignInDateTime le 2026-05-01T12:00:00Z", "$select": "id"})
+    assert stale.status_code == 200, stale.text
+    assert stale.json()["value"] == [{"id": user.id}]
+    recent = await api.get("/v1.0/users", headers=admin, params={
+        "$filter": f"id eq '{user.id}' and signInActivity/lastSignInDateTime ge 2026-05-03T00:00:00Z"})
+    assert recent.json()["value"] == []
+
     member = await make_token("member")
+    refused = await api.get("/v1.0/users", headers=member, params={
+        "$filter": "signInActivity/lastSignInDateTime le 2026-05-01T00:00:00Z"})
+    assert refused.status_code == 403, refused.text
     for path in (f"/v1.0/users/{user.id}", "/v1.0/users"):
         refused = await api.get(path, headers=member, params={"$select": "signInActivity"})
         assert refused.status_code == 403, refused.text

@@ -18,8 +18,8 @@ from foyer.api.odata import collection, list_page, select_fields, selected_names
 from foyer.api.schemas import GraphModel
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
-    ASSIGNMENT_FIELDS, GROUP_FIELDS, USER_FIELDS, assignment_body, directory_group_body, sign_in_activity_body,
-    user_body,
+    ASSIGNMENT_FIELDS, GROUP_FIELDS, SIGN_IN_ACTIVITY_FIELDS, USER_FIELDS, assignment_body, directory_group_body,
+    sign_in_activity_body, user_body,
 )
 from foyer.audit import audit
 from foyer.rules.emails import normalize_email
@@ -152,7 +152,13 @@ def user_serializer(request: Request, caller):
 async def list_users(request: Request, caller: MemberCaller, session: SessionDep,
                      org: OrganizationDep) -> dict:
     serialize = user_serializer(request, caller)
-    page = await list_page(request, session, User, USER_FIELDS, where=[User.organization_id == org.id])
+    fields = USER_FIELDS
+    if caller.is_admin:
+        fields = {**USER_FIELDS, **SIGN_IN_ACTIVITY_FIELDS}
+    elif "signInActivity" in (request.query_params.get("$filter") or "") + (request.query_params.get("$orderby") or ""):
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "Insufficient privileges to filter on signInActivity: it is for administrators.")
+    page = await list_page(request, session, User, fields, where=[User.organization_id == org.id])
     return collection(request, page, serialize)
 
 

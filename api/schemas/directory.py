@@ -53,6 +53,13 @@ USER_FIELDS = {
     "createdDateTime": "created_date_time",
 }
 
+# Admins may also filter and sort on signInActivity (access reviews find inactive guests so).
+SIGN_IN_ACTIVITY_FIELDS = {
+    "signInActivity/lastSignInDateTime": "last_sign_in_date_time",
+    "signInActivity/lastSuccessfulSignInDateTime": "last_successful_sign_in_date_time",
+    "signInActivity/lastNonInteractiveSignInDateTime": "last_non_interactive_sign_in_date_time",
+}
+
 
 def user_body(user: tables.User) -> dict:
     return {
