@@ -31,6 +31,7 @@ def same_id() -> list[dict]:
     pytest.param([role(allowedMemberTypes=["Device"])], id="unknown member type"),
     pytest.param([role(isEnabled="yes")], id="isEnabled not a boolean"),
     pytest.param(["Reader"], id="not an object"),
+    pytest.param([role(isDefault=True)], id="unknown property"),
 ])
 async def test_bad_app_roles_are_400(api, admin, roles):
     refused = await api.post("/v1.0/applications", headers=admin, json={"displayName": "Roles", "appRoles": roles})

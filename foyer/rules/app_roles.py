@@ -18,6 +18,7 @@ MAX_VALUE_LENGTH = 120
 MEMBER_TYPES = ("User", "Application")
 # Printable ASCII, no spaces (Entra's rule for a role's value).
 VALUE = re.compile(r"[!-~]+")
+PROPERTIES = frozenset({"id", "value", "displayName", "description", "isEnabled", "allowedMemberTypes", "origin"})
 
 
 class AppRoleError(ValueError):
@@ -39,7 +40,13 @@ def guid(value: object) -> str | None:
 
 
 def normalized_role(role: dict) -> dict:
-    """One role as stored, its `id` lower-cased; AppRoleError if it is not a valid role."""
+    """One role as stored, its `id` lower-cased; AppRoleError if it is not a valid role. `origin`
+    is read-only (always "Application"); @odata.* annotations are ignored."""
+    if not isinstance(role, dict):
+        raise AppRoleError("appRoles: each role is an object")
+    unknown = sorted(k for k in role if k not in PROPERTIES and not k.startswith("@odata."))
+    if unknown:
+        raise AppRoleError(f"appRoles: unknown propert{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}")
     role_id = guid(role.get("id"))
     if role_id is None:
         raise AppRoleError(f"appRoles: id {role.get('id')!r} is not a GUID")
