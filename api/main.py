@@ -10,7 +10,7 @@ from foyer.api import errors, metrics
 from foyer.api.limits import BodyLimits
 from foyer.api.request_id import RequestId
 from foyer.api.security_headers import SecurityHeaders
-from foyer.api.pages import approvals, campaign, devmail, myaccess, redeem, sign_up, signin
+from foyer.api.pages import approvals, campaign, devmail, myaccess, myapps, redeem, sign_up, signin
 from foyer.api.routers import applications, audit, groups, invitations, organization, users
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
@@ -73,12 +73,12 @@ def create_app(temporal_client=None) -> FastAPI:
         return {"status": "ready"}
 
     for router in (invitations.router, redeem.router, users.router, groups.router,
-                   applications.router, *organization.routers, audit.router,
+                   *applications.routers, *organization.routers, audit.router,
                    entitlement_catalog.router, entitlement_packages.router,
                    entitlement_policies.router, entitlement_connected_orgs.router,
                    entitlement_requests.router, entitlement_assignments.router,
                    entitlement_approvals.router,
-                   entitlement_extensions.router, signin.router, myaccess.router,
+                   entitlement_extensions.router, signin.router, myaccess.router, myapps.router,
                    approvals.router, campaigns.router, campaign.router):
         app.include_router(router)
     for router in (sign_up_connectors.router, *sign_up_flows.routers):

@@ -89,7 +89,7 @@ async def test_unknown_fields_are_400(api, admin, make_member, organization_id):
                                  "userPrincipalName": "x@contoso.test", "shoeSize": 42}),
         ("PATCH", f"/v1.0/users/{user.id}", {"shoeSize": 42}),
         ("PATCH", f"/v1.0/groups/{group['id']}", {"mailNickname": "x"}),
-        ("POST", "/v1.0/applications", {"displayName": "X", "web": {}}),
+        ("POST", "/v1.0/applications", {"displayName": "X", "web": {"implicitGrantSettings": {}}}),
         ("POST", f"/v1.0/applications/{X_APP}/appRoleAssignedTo", {"principalId": user.id, "x": 1}),
         ("PATCH", f"/v1.0/organization/{organization_id}", {"displayName": "X", "city": "Oslo"}),
         ("PATCH", "/v1.0/policies/externalCollaborationPolicy",
@@ -113,5 +113,5 @@ async def test_unknown_paths_and_methods(api, admin):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "Request_ResourceNotFound"
     wrong_method = await api.put("/v1.0/groups", headers=admin, json={})
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"]
-    nowhere = await api.get("/v1.0/servicePrincipals", headers=admin)
+    nowhere = await api.get("/v1.0/devices", headers=admin)
     assert nowhere.status_code == 404 and nowhere.json()["error"]["code"]

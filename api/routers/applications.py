@@ -1,33 +1,117 @@
-"""`/v1.0/applications`: the apps guests are given access to, and who is assigned to each.
+"""`/v1.0/applications`: application registrations (the relying parties Foyer's OpenID Provider
+signs people in to), their client secrets, app roles, and who is assigned to each.
 
-Foyer's applications have one role, Graph's default access role (all zeros), so an assignment is
-"this user may use this app".
+An assignment (Graph's appRoleAssignedTo) gives a user, or a group's members, one of the app's
+enabled app roles or the default access role (all zeros); foyer.usecases.app_access reads them.
+The rules for redirect URIs and app roles are in foyer.rules.redirect_uris and
+foyer.rules.app_roles. Graph keeps appRoleAssignmentRequired on the service principal; Foyer has
+no service principals, so the application carries it.
 """
 
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import uuid4
+
 from fastapi import Request, Response
-from pydantic import Field
-from sqlalchemy import delete
+from pydantic import Field, StrictBool, field_validator
+from sqlalchemy import delete, union_all
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from foyer.api.errors import GraphError, bad_request, not_found
-from foyer.api.graph import GraphRouter
-from foyer.api.odata import collection, list_page
-from foyer.api.schemas import GraphModel
+from foyer.api.graph import GraphRouter, listed
+from foyer.api.odata import list_page, select_fields
+from foyer.api.schemas import GraphModel, iso, utc
 from foyer.api.schemas import directory as shapes
-from foyer.api.schemas.directory import APPLICATION_FIELDS, ASSIGNMENT_FIELDS, application_body, assignment_body
+from foyer.api.schemas.directory import (
+    APPLICATION_FIELDS, ASSIGNMENT_FIELDS, application_body, assignment_body, password_credential_body,
+    service_principal_body,
+)
 from foyer.audit import audit
+from foyer.models.base import utcnow
+from foyer.usecases.updates import update_with_audit
 from foyer.names import DisplayName
-from foyer.models.directory import Application, AppRoleAssignment, User
+from foyer.rules.app_roles import DEFAULT_APP_ROLE_ID, AppRoleError, assignable_role_problem, checked_app_roles, guid
+from foyer.rules.redirect_uris import KINDS, home_page_url_problem, redirect_uris_problem
+from foyer.usecases.openid_clients import new_client_secret
+from foyer.models.directory import Application, AppRoleAssignment, Group, GroupAppRoleAssignment, User
 
 router = GraphRouter(prefix="/v1.0/applications", tags=["applications"])
+# Graph's servicePrincipals, as a view of the same applications: a service principal's id is its
+# application's id, so `resourceId` of an assignment names both (Graph scripts look the service
+# principal up by appId, then assign through it: the SDK reaches appRoleAssignedTo only there).
+service_principals = GraphRouter(prefix="/v1.0/servicePrincipals", tags=["servicePrincipals"])
+routers = (router, service_principals)
 
-DEFAULT_APP_ROLE_ID = "00000000-0000-0000-0000-000000000000"
+# Entra's default lifetime of a client secret, and the longest Foyer allows.
+SECRET_LIFETIME = timedelta(days=730)
+MAX_SECRET_LIFETIME = timedelta(days=3650)
+MAX_PASSWORD_CREDENTIALS = 20
+GROUP_CLAIMS = ("None", "SecurityGroup", "All", "ApplicationGroup")
 
 
-class ApplicationCreate(GraphModel):
+class WebBody(GraphModel):
+    redirect_uris: list[str] | None = Field(default=None, max_length=1000)
+    home_page_url: str | None = None
+
+
+class RedirectUrisBody(GraphModel):
+    redirect_uris: list[str] | None = Field(default=None, max_length=1000)
+
+
+class OptionalClaimBody(GraphModel):
+    name: str = Field(min_length=1, max_length=120)
+    source: None = None
+    essential: StrictBool = False
+    additional_properties: list[str] = Field(default_factory=list, max_length=20)
+
+
+class OptionalClaimsBody(GraphModel):
+    id_token: list[OptionalClaimBody] | None = Field(default=None, max_length=50)
+    access_token: list[OptionalClaimBody] | None = Field(default=None, max_length=50)
+    saml2_token: list[OptionalClaimBody] | None = Field(default=None, max_length=50)
+
+
+class ApplicationFields(GraphModel):
+    web: WebBody | None = None
+    spa: RedirectUrisBody | None = None
+    public_client: RedirectUrisBody | None = None
+    # Checked by foyer.rules.app_roles (Graph's errors, not pydantic's).
+    app_roles: list[dict] | None = Field(default=None, max_length=2000)
+    group_membership_claims: Literal["None", "SecurityGroup", "All", "ApplicationGroup"] | None = None
+    optional_claims: OptionalClaimsBody | None = None
+    app_role_assignment_required: StrictBool | None = None
+
+
+class ApplicationCreate(ApplicationFields):
     display_name: DisplayName = Field(min_length=1, max_length=256)
+
+
+class ApplicationUpdate(ApplicationFields):
+    display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
+
+    @field_validator("display_name", "app_role_assignment_required")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class PasswordCredentialBody(GraphModel):
+    display_name: DisplayName | None = Field(default=None, max_length=256)
+    start_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+
+
+class AddPassword(GraphModel):
+    password_credential: PasswordCredentialBody = Field(default_factory=PasswordCredentialBody)
+
+
+class RemovePassword(GraphModel):
+    key_id: str = Field(min_length=1, max_length=64)
 
 
 class AssignmentCreate(GraphModel):
@@ -36,9 +120,66 @@ class AssignmentCreate(GraphModel):
     app_role_id: str | None = Field(default=None, max_length=64)
 
 
-async def get_application(session, org, application_id: str) -> Application:
+async def get_application(session, org, application_id: str, *, for_update: bool = False) -> Application:
+    if for_update:  # read-modify-write of its JSON lists: one writer at a time (PostgreSQL)
+        row = (await session.exec(select(Application).where(Application.id == application_id)
+                                  .with_for_update())).first()
+        if row is None or row.organization_id != org.id:
+            raise not_found(f"application {application_id}")
+        return row
     return await get_in_org(session, Application, org, application_id, "application")
 
+
+async def roles_in_use(session, app: Application) -> set[str]:
+    users = select(AppRoleAssignment.app_role_id).where(AppRoleAssignment.application_id == app.id)
+    groups = select(GroupAppRoleAssignment.app_role_id).where(GroupAppRoleAssignment.application_id == app.id)
+    return set((await session.exec(users)).all()) | set((await session.exec(groups)).all())
+
+
+async def registration_changes(session, app: Application | None, body: ApplicationFields) -> dict:
+    """The Application attributes `body` sets, checked: GraphError 400 when Graph would refuse.
+    `app` None: a new registration. Lists (redirectUris, appRoles) are replaced as a whole, as
+    Graph replaces collections on PATCH."""
+    sent = body.model_dump(exclude_unset=True)
+    changes: dict = {}
+    kinds = {"web": body.web, "spa": body.spa, "publicClient": body.public_client}
+    uris = {kind: list(getattr(app, attribute) or []) if app else [] for kind, attribute in KINDS.items()}
+    for kind, part in kinds.items():
+        if part is not None and "redirect_uris" in part.model_fields_set:
+            uris[kind] = part.redirect_uris or []
+            changes[KINDS[kind]] = uris[kind]
+    for kind in kinds:
+        if KINDS[kind] in changes:
+            others = sum(len(v) for k, v in uris.items() if k != kind)
+            problem = redirect_uris_problem(uris[kind], others=others)
+            if problem:
+                raise bad_request(f"{kind}.redirectUris: {problem}", code="Request_BadRequest")
+    if body.web is not None and "home_page_url" in body.web.model_fields_set:
+        url = body.web.home_page_url
+        if url is not None and (problem := home_page_url_problem(url)):
+            raise bad_request(f"web.homePageUrl: {problem}", code="Request_BadRequest")
+        changes["home_page_url"] = url
+    if "app_roles" in sent:
+        try:
+            changes["app_roles"] = checked_app_roles(
+                body.app_roles or [], list(app.app_roles or []) if app else [],
+                await roles_in_use(session, app) if app else set())
+        except AppRoleError as error:
+            raise bad_request(str(error), code=error.code) from None
+    if "group_membership_claims" in sent:
+        value = body.group_membership_claims
+        changes["group_membership_claims"] = None if value in (None, "None") else value
+    if "optional_claims" in sent:
+        claims = body.optional_claims
+        changes["optional_claims"] = {} if claims is None else {
+            kind: [c.model_dump(by_alias=True) for c in getattr(claims, name) or []]
+            for kind, name in (("idToken", "id_token"), ("accessToken", "access_token"),
+                               ("saml2Token", "saml2_token"))}
+    if "app_role_assignment_required" in sent:
+        changes["app_role_assignment_required"] = body.app_role_assignment_required
+    if getattr(body, "display_name", None) is not None:
+        changes["display_name"] = body.display_name
+    return changes
 
 
 @router.get("", response_model=shapes.ApplicationCollection)
@@ -46,13 +187,15 @@ async def list_applications(request: Request, caller: MemberCaller, session: Ses
                             org: OrganizationDep) -> dict:
     page = await list_page(request, session, Application, APPLICATION_FIELDS,
                            where=[Application.organization_id == org.id])
-    return collection(request, page, application_body)
+    return listed(request, page, [application_body(app) for app in page.rows])
 
 
 @router.post("", status_code=201, response_model=shapes.Application)
 async def create_application(body: ApplicationCreate, caller: AdminCaller, session: SessionDep,
                              org: OrganizationDep) -> dict:
     app = Application(organization_id=org.id, display_name=body.display_name)
+    for name, value in (await registration_changes(session, None, body)).items():
+        setattr(app, name, value)
     session.add(app)
     await audit(session, key=None, category="ApplicationManagement", activity="Add application",
                 organization_id=org.id, **caller.actor, target_type="Application",
@@ -62,9 +205,24 @@ async def create_application(body: ApplicationCreate, caller: AdminCaller, sessi
 
 
 @router.get("/{application_id}", response_model=shapes.Application)
-async def get_application_by_id(application_id: str, caller: MemberCaller, session: SessionDep,
-                                org: OrganizationDep) -> dict:
-    return application_body(await get_application(session, org, application_id))
+async def get_application_by_id(application_id: str, request: Request, caller: MemberCaller,
+                                session: SessionDep, org: OrganizationDep) -> dict:
+    return select_fields(request.query_params,
+                         application_body(await get_application(session, org, application_id)))
+
+
+@router.patch("/{application_id}", status_code=204)
+async def update_application(application_id: str, body: ApplicationUpdate, caller: AdminCaller,
+                             session: SessionDep, org: OrganizationDep) -> Response:
+    app = await get_application(session, org, application_id, for_update=True)
+    changes = await registration_changes(session, app, body)
+    if not changes:
+        raise bad_request("nothing to update", code="Request_BadRequest")
+    await update_with_audit(session, app, changes,
+                            modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
+                            category="ApplicationManagement", activity="Update application",
+                            organization_id=org.id, actor=caller.actor, target_type="Application")
+    return Response(status_code=204)
 
 
 @router.delete("/{application_id}", status_code=204)
@@ -74,6 +232,8 @@ async def delete_application(application_id: str, caller: AdminCaller, session: 
     record = {"target_id": app.id, "target_name": app.display_name, "details": {"appId": app.app_id}}
     await session.exec(delete(AppRoleAssignment).where(  # type: ignore[call-overload]
         AppRoleAssignment.application_id == app.id))
+    await session.exec(delete(GroupAppRoleAssignment).where(  # type: ignore[call-overload]
+        GroupAppRoleAssignment.application_id == app.id))
     await session.exec(delete(Application).where(Application.id == app.id))  # type: ignore[call-overload]
     await audit(session, key=None, category="ApplicationManagement", activity="Delete application",
                 organization_id=org.id, **caller.actor, target_type="Application", **record)
@@ -81,70 +241,234 @@ async def delete_application(application_id: str, caller: AdminCaller, session: 
     return Response(status_code=204)
 
 
+# --- service principals (a view of the applications) ------------------------------------------
+
+SERVICE_PRINCIPAL_FIELDS = {"id": "id", "appId": "app_id", "displayName": "display_name"}
+
+
+class ServicePrincipalCreate(GraphModel):
+    app_id: str = Field(min_length=1, max_length=64)
+    app_role_assignment_required: StrictBool | None = None
+
+
+class ServicePrincipalUpdate(GraphModel):
+    app_role_assignment_required: StrictBool
+
+
+@service_principals.get("", response_model=shapes.ServicePrincipalCollection)
+async def list_service_principals(request: Request, caller: MemberCaller, session: SessionDep,
+                                  org: OrganizationDep) -> dict:
+    page = await list_page(request, session, Application, SERVICE_PRINCIPAL_FIELDS,
+                           where=[Application.organization_id == org.id])
+    return listed(request, page, [service_principal_body(app) for app in page.rows])
+
+
+@service_principals.post("", status_code=201, response_model=shapes.ServicePrincipal)
+async def create_service_principal(body: ServicePrincipalCreate, caller: AdminCaller, session: SessionDep,
+                                   org: OrganizationDep) -> dict:
+    """Graph scripts create the service principal after the application; in Foyer it exists with
+    the application, so this returns it (and sets appRoleAssignmentRequired when given)."""
+    app = (await session.exec(select(Application).where(
+        Application.organization_id == org.id, Application.app_id == body.app_id))).first()
+    if app is None:
+        raise bad_request(f"no application with appId {body.app_id}", code="Request_BadRequest")
+    if body.app_role_assignment_required is not None \
+            and body.app_role_assignment_required != app.app_role_assignment_required:
+        await update_with_audit(session, app, {"app_role_assignment_required": body.app_role_assignment_required},
+                                modified_properties=["appRoleAssignmentRequired"],
+                                category="ApplicationManagement", activity="Update service principal",
+                                organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal")
+    return service_principal_body(app)
+
+
+@service_principals.get("/{application_id}", response_model=shapes.ServicePrincipal)
+async def get_service_principal(application_id: str, request: Request, caller: MemberCaller,
+                                session: SessionDep, org: OrganizationDep) -> dict:
+    return select_fields(request.query_params,
+                         service_principal_body(await get_application(session, org, application_id)))
+
+
+@service_principals.patch("/{application_id}", status_code=204)
+async def update_service_principal(application_id: str, body: ServicePrincipalUpdate, caller: AdminCaller,
+                                   session: SessionDep, org: OrganizationDep) -> Response:
+    """Only appRoleAssignmentRequired: the rest of a service principal is its application's."""
+    app = await get_application(session, org, application_id, for_update=True)
+    await update_with_audit(session, app, {"app_role_assignment_required": body.app_role_assignment_required},
+                            modified_properties=["appRoleAssignmentRequired"],
+                            category="ApplicationManagement", activity="Update service principal",
+                            organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal")
+    return Response(status_code=204)
+
+
+# --- client secrets -------------------------------------------------------------------------
+
+@router.post("/{application_id}/addPassword", response_model=shapes.PasswordCredential)
+async def add_password(application_id: str, body: AddPassword, caller: AdminCaller,
+                       session: SessionDep, org: OrganizationDep) -> dict:
+    """A new client secret: its text is in this response and nowhere else, ever."""
+    app = await get_application(session, org, application_id, for_update=True)
+    credentials = list(app.password_credentials or [])
+    if len(credentials) >= MAX_PASSWORD_CREDENTIALS:
+        raise bad_request(f"an application has at most {MAX_PASSWORD_CREDENTIALS} client secrets; "
+                          "remove one first (removePassword)", code="Request_BadRequest")
+    spec = body.password_credential
+    now = utcnow()
+    try:
+        start = utc(spec.start_date_time, "startDateTime") if spec.start_date_time else now
+        end = utc(spec.end_date_time, "endDateTime") if spec.end_date_time else start + SECRET_LIFETIME
+    except (ValueError, OverflowError) as error:
+        raise bad_request(str(error), code="Request_BadRequest") from None
+    if end <= start or end <= now:
+        raise bad_request("endDateTime must be after startDateTime and in the future", code="Request_BadRequest")
+    if end - start > MAX_SECRET_LIFETIME:
+        raise bad_request("a client secret lives at most ten years", code="Request_BadRequest")
+    text, digest = new_client_secret()
+    credential = {"keyId": str(uuid4()), "displayName": spec.display_name, "hint": text[:3],
+                  "startDateTime": iso(start), "endDateTime": iso(end), "secretHash": digest}
+    app.password_credentials = [*credentials, credential]
+    session.add(app)
+    await audit(session, key=None, category="ApplicationManagement",
+                activity="Update application – Certificates and secrets management",
+                organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
+                target_name=app.display_name,
+                details={"action": "addPassword", "keyId": credential["keyId"],
+                         "displayName": spec.display_name or ""})
+    await session.commit()
+    return password_credential_body(credential, secret_text=text)
+
+
+@router.post("/{application_id}/removePassword", status_code=204)
+async def remove_password(application_id: str, body: RemovePassword, caller: AdminCaller,
+                          session: SessionDep, org: OrganizationDep) -> Response:
+    app = await get_application(session, org, application_id, for_update=True)
+    key_id = guid(body.key_id) or body.key_id
+    credentials = list(app.password_credentials or [])
+    kept = [c for c in credentials if c["keyId"] != key_id]
+    if len(kept) == len(credentials):
+        raise not_found(f"password credential {body.key_id}")
+    app.password_credentials = kept
+    session.add(app)
+    await audit(session, key=None, category="ApplicationManagement",
+                activity="Update application – Certificates and secrets management",
+                organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
+                target_name=app.display_name, details={"action": "removePassword", "keyId": key_id})
+    await session.commit()
+    return Response(status_code=204)
+
+
+# --- assignments ----------------------------------------------------------------------------
+
+def _assignments_of(app: Application):
+    """Users' and groups' assignments to `app` as one selectable with AppRoleAssignment's columns
+    (a group's id in principal_id), so $filter, $orderby and paging treat them as one list."""
+    both = union_all(
+        select(AppRoleAssignment.id, AppRoleAssignment.application_id, AppRoleAssignment.principal_id,
+               AppRoleAssignment.app_role_id, AppRoleAssignment.created_date_time)
+        .where(AppRoleAssignment.application_id == app.id),
+        select(GroupAppRoleAssignment.id, GroupAppRoleAssignment.application_id,
+               col(GroupAppRoleAssignment.group_id).label("principal_id"), GroupAppRoleAssignment.app_role_id,
+               GroupAppRoleAssignment.created_date_time)
+        .where(GroupAppRoleAssignment.application_id == app.id)).subquery("assignments")
+    return aliased(AppRoleAssignment, both)
+
+
+@service_principals.get("/{application_id}/appRoleAssignedTo", response_model=shapes.AppRoleAssignmentCollection)
 @router.get("/{application_id}/appRoleAssignedTo", response_model=shapes.AppRoleAssignmentCollection)
 async def list_assignments(application_id: str, request: Request, caller: MemberCaller,
                            session: SessionDep, org: OrganizationDep) -> dict:
     app = await get_application(session, org, application_id)
-    page = await list_page(request, session, AppRoleAssignment, ASSIGNMENT_FIELDS,
-                           where=[AppRoleAssignment.application_id == app.id])
-    principal_ids = {row.principal_id for row in page.rows}
-    users = {u.id: u for u in (await session.exec(
-        select(User).where(col(User.id).in_(principal_ids)))).all()} if principal_ids else {}
-    return collection(request, page, lambda row: assignment_body(row, app, users.get(row.principal_id)))
+    page = await list_page(request, session, _assignments_of(app), ASSIGNMENT_FIELDS,
+                           default_order=("created_date_time", "id"))
+    rows = [(row.id, row.principal_id, row.app_role_id, row.created_date_time) for row in page.rows]
+    # The rows are not the table's: keep them out of the session's identity map.
+    session.expunge_all()
+    ids = {principal for _, principal, _, _ in rows}
+    users = {u.id: u for u in (await session.exec(select(User).where(col(User.id).in_(ids)))).all()} if ids else {}
+    groups = {g.id: g for g in (await session.exec(select(Group).where(col(Group.id).in_(ids)))).all()} if ids else {}
+    group_rows = set((await session.exec(select(GroupAppRoleAssignment.id).where(
+        col(GroupAppRoleAssignment.id).in_([r[0] for r in rows])))).all()) if rows else set()
+    bodies = []
+    for row_id, principal, role, created in rows:
+        group = row_id in group_rows
+        row = AppRoleAssignment(id=row_id, application_id=app.id, principal_id=principal, app_role_id=role,
+                                created_date_time=created)
+        bodies.append(assignment_body(row, app, (groups if group else users).get(principal), group=group))
+    return listed(request, page, bodies)
 
 
+@service_principals.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
 @router.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
 async def create_assignment(application_id: str, body: AssignmentCreate, caller: AdminCaller,
                             session: SessionDep, org: OrganizationDep) -> dict:
-    app = await get_application(session, org, application_id)
+    # Locked (PostgreSQL) as PATCH locks it: a role is not removed while it is being assigned.
+    app = await get_application(session, org, application_id, for_update=True)
     if body.resource_id is not None and body.resource_id != app.id:
         raise bad_request(f"resourceId must be this application's id ({app.id})",
                           code="Request_BadRequest")
-    role = body.app_role_id or DEFAULT_APP_ROLE_ID
-    if role != DEFAULT_APP_ROLE_ID:
-        raise bad_request(f"the application has no app role {role}; Foyer's applications have "
-                          f"only the default role {DEFAULT_APP_ROLE_ID}", code="Request_BadRequest")
-    user = await session.get(User, body.principal_id)
-    if user is None or user.organization_id != org.id:
-        raise bad_request(f"no user with id {body.principal_id}", code="Request_BadRequest")
+    role = guid(body.app_role_id or DEFAULT_APP_ROLE_ID)
+    if role is None:
+        raise bad_request(f"appRoleId {body.app_role_id} is not a GUID", code="Request_BadRequest")
+    if problem := assignable_role_problem(list(app.app_roles or []), role):
+        raise bad_request(problem, code="Request_BadRequest")
+    principal: User | Group | None = await session.get(User, body.principal_id)
+    if principal is None or principal.organization_id != org.id:
+        principal = await session.get(Group, body.principal_id)
+    if principal is None or principal.organization_id != org.id:
+        raise bad_request(f"no user or group with id {body.principal_id}", code="Request_BadRequest")
+    group = isinstance(principal, Group)
     already = GraphError(400, "Request_BadRequest",
                          "Permission being assigned already exists on the object")
-    existing = (await session.exec(select(AppRoleAssignment.id).where(
-        AppRoleAssignment.application_id == app.id, AppRoleAssignment.principal_id == user.id,
-        AppRoleAssignment.app_role_id == role))).first()
-    if existing is not None:
+    if group:
+        existing = select(GroupAppRoleAssignment.id).where(
+            GroupAppRoleAssignment.application_id == app.id, GroupAppRoleAssignment.group_id == principal.id,
+            GroupAppRoleAssignment.app_role_id == role)
+        row: AppRoleAssignment | GroupAppRoleAssignment = GroupAppRoleAssignment(
+            application_id=app.id, group_id=principal.id, app_role_id=role)
+        details = {"groupId": principal.id, "groupDisplayName": principal.display_name, "appRoleId": role}
+    else:
+        existing = select(AppRoleAssignment.id).where(
+            AppRoleAssignment.application_id == app.id, AppRoleAssignment.principal_id == principal.id,
+            AppRoleAssignment.app_role_id == role)
+        row = AppRoleAssignment(application_id=app.id, principal_id=principal.id, app_role_id=role)
+        details = {"userId": principal.id, "userPrincipalName": principal.user_principal_name, "appRoleId": role}
+    if (await session.exec(existing)).first() is not None:
         raise already
-    row = AppRoleAssignment(application_id=app.id, principal_id=user.id, app_role_id=role)
     session.add(row)
     await audit(session, key=None, category="ApplicationManagement",
-                activity="Add app role assignment grant to user", organization_id=org.id,
-                **caller.actor, target_type="Application", target_id=app.id,
-                target_name=app.display_name,
-                details={"userId": user.id, "userPrincipalName": user.user_principal_name,
-                         "appRoleId": role})
+                activity=f"Add app role assignment {'to group' if group else 'grant to user'}",
+                organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
+                target_name=app.display_name, details=details)
     try:
         await session.commit()
     except IntegrityError:  # assigned concurrently
         await session.rollback()
         raise already from None
-    return assignment_body(row, app, user)
+    return assignment_body(row, app, principal)
 
 
+@service_principals.delete("/{application_id}/appRoleAssignedTo/{assignment_id}", status_code=204)
 @router.delete("/{application_id}/appRoleAssignedTo/{assignment_id}", status_code=204)
 async def delete_assignment(application_id: str, assignment_id: str, caller: AdminCaller,
                             session: SessionDep, org: OrganizationDep) -> Response:
     app = await get_application(session, org, application_id)
-    row = await session.get(AppRoleAssignment, assignment_id)
+    row: AppRoleAssignment | GroupAppRoleAssignment | None = await session.get(AppRoleAssignment, assignment_id)
+    if row is None:
+        row = await session.get(GroupAppRoleAssignment, assignment_id)
     if row is None or row.application_id != app.id:
         raise not_found(f"app role assignment {assignment_id}")
-    user = await session.get(User, row.principal_id)
+    if isinstance(row, GroupAppRoleAssignment):
+        group = await session.get(Group, row.group_id)
+        activity = "Remove app role assignment from group"
+        details = {"groupId": row.group_id, "groupDisplayName": group.display_name if group else "",
+                   "appRoleId": row.app_role_id}
+    else:
+        user = await session.get(User, row.principal_id)
+        activity = "Remove app role assignment from user"
+        details = {"userId": row.principal_id,
+                   "userPrincipalName": user.user_principal_name if user else "", "appRoleId": row.app_role_id}
     await session.delete(row)
-    await audit(session, key=None, category="ApplicationManagement",
-                activity="Remove app role assignment from user", organization_id=org.id,
-                **caller.actor, target_type="Application", target_id=app.id,
-                target_name=app.display_name,
-                details={"userId": row.principal_id,
-                         "userPrincipalName": user.user_principal_name if user else "",
-                         "appRoleId": row.app_role_id})
+    await audit(session, key=None, category="ApplicationManagement", activity=activity,
+                organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
+                target_name=app.display_name, details=details)
     await session.commit()
     return Response(status_code=204)

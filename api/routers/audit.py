@@ -4,6 +4,10 @@
 did; `$filter` takes activityDisplayName, category, result, activityDateTime, foyerWorkflowId,
 correlationId and targetResourceId (Foyer's flat stand-in for Graph's
 `targetResources/any(t: t/id eq '…')`).
+
+`/v1.0/auditLogs/signIns`: the OpenID Provider's sign-ins, successful or not, in Graph's signIn
+shape, newest first; `$filter` takes userId, userPrincipalName, appId, createdDateTime (ge/le),
+isInteractive and status/errorCode (eq/ne: 0 is a success). Written by the provider, read here.
 """
 
 import json
@@ -17,6 +21,7 @@ from foyer.api.odata import collection, list_page
 from foyer.api.schemas import audit as shapes
 from foyer.api.schemas import iso
 from foyer.models.audit import AuditRecord
+from foyer.models.openid import SignInLog
 
 router = GraphRouter(prefix="/v1.0/auditLogs", tags=["auditLogs"])
 
@@ -66,3 +71,38 @@ async def list_directory_audits(request: Request, caller: GlobalAdminCaller, ses
         where=[or_(AuditRecord.organization_id == org.id, AuditRecord.organization_id.is_(None))],
         default_order=("activity_date_time", "id"), default_desc=True)
     return collection(request, page, audit_body)
+
+
+SIGN_IN_FIELDS = {
+    "id": "id", "createdDateTime": "created_date_time", "userId": "user_id",
+    "userPrincipalName": "user_principal_name", "appId": "app_id", "isInteractive": "is_interactive",
+    "status/errorCode": "error_code", "clientAppUsed": "client_app_used",
+}
+
+
+def sign_in_body(row: SignInLog) -> dict:
+    return {
+        "id": row.id,
+        "createdDateTime": iso(row.created_date_time),
+        "userId": row.user_id,
+        "userPrincipalName": row.user_principal_name,
+        "userDisplayName": row.user_display_name,
+        "appId": row.app_id,
+        "appDisplayName": row.app_display_name,
+        "ipAddress": row.ip_address,
+        "clientAppUsed": row.client_app_used,
+        "isInteractive": row.is_interactive,
+        "status": {"errorCode": row.error_code, "failureReason": row.failure_reason,
+                   "additionalDetails": None},
+        "conditionalAccessStatus": row.conditional_access_status,
+        "appliedConditionalAccessPolicies": list(row.applied_conditional_access_policies or []),
+    }
+
+
+@router.get("/signIns", response_model=shapes.SignInCollection)
+async def list_sign_ins(request: Request, caller: GlobalAdminCaller, session: SessionDep,
+                        org: OrganizationDep) -> dict:
+    page = await list_page(request, session, SignInLog, SIGN_IN_FIELDS,
+                           where=[SignInLog.organization_id == org.id],
+                           default_order=("created_date_time", "id"), default_desc=True)
+    return collection(request, page, sign_in_body)

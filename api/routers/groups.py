@@ -10,15 +10,17 @@ from sqlmodel import col, select
 
 from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
 from foyer.api.errors import GraphError, bad_request, not_found
-from foyer.api.graph import GraphRouter
+from foyer.api.graph import GraphRouter, listed
 from foyer.api.odata import collection, list_page
 from foyer.api.schemas import GraphModel
 from foyer.api.schemas import directory as shapes
-from foyer.api.schemas.directory import GROUP_FIELDS, USER_FIELDS, directory_user_body, group_body
+from foyer.api.schemas.directory import (
+    GROUP_ASSIGNMENT_FIELDS, GROUP_FIELDS, USER_FIELDS, assignment_body, directory_user_body, group_body,
+)
 from foyer.audit import audit
 from foyer.names import DisplayName, MultilineText
 from foyer.usecases.updates import update_with_audit
-from foyer.models.directory import Group, GroupMember, User
+from foyer.models.directory import Application, Group, GroupAppRoleAssignment, GroupMember, User
 
 router = GraphRouter(prefix="/v1.0/groups", tags=["groups"])
 
@@ -115,6 +117,8 @@ async def delete_group(group_id: str, caller: AdminCaller, session: SessionDep,
     group = await get_group(session, org, group_id)
     record = {"target_id": group.id, "target_name": group.display_name}
     await session.exec(delete(GroupMember).where(GroupMember.group_id == group.id))  # type: ignore[call-overload]
+    await session.exec(delete(GroupAppRoleAssignment).where(  # type: ignore[call-overload]
+        GroupAppRoleAssignment.group_id == group.id))
     await session.exec(delete(Group).where(Group.id == group.id))  # type: ignore[call-overload]
     await audit(session, key=None, category="GroupManagement", activity="Delete group",
                 organization_id=org.id, **caller.actor, target_type="Group", **record)
@@ -192,3 +196,16 @@ async def remove_member(group_id: str, user_id: str, caller: AdminCaller, sessio
                 details={"userId": user.id, "userPrincipalName": user.user_principal_name})
     await session.commit()
     return Response(status_code=204)
+
+
+@router.get("/{group_id}/appRoleAssignments", response_model=shapes.AppRoleAssignmentCollection)
+async def list_app_role_assignments(group_id: str, request: Request, caller: MemberCaller,
+                                    session: SessionDep, org: OrganizationDep) -> dict:
+    """The applications the group is assigned to (its members get the app role)."""
+    group = await get_group(session, org, group_id)
+    page = await list_page(request, session, GroupAppRoleAssignment, GROUP_ASSIGNMENT_FIELDS,
+                           where=[GroupAppRoleAssignment.group_id == group.id],
+                           default_order=("created_date_time", "id"))
+    ids = {row.application_id for row in page.rows}
+    apps = {a.id: a for a in (await session.exec(select(Application).where(col(Application.id).in_(ids)))).all()}
+    return listed(request, page, [assignment_body(row, apps[row.application_id], group) for row in page.rows])

@@ -13,17 +13,20 @@ from sqlmodel import col, or_, select
 
 from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from foyer.api.errors import GraphError, bad_request
-from foyer.api.graph import GraphRouter
-from foyer.api.odata import collection, list_page
+from foyer.api.graph import GraphRouter, listed
+from foyer.api.odata import collection, list_page, select_fields, selected_names
 from foyer.api.schemas import GraphModel
 from foyer.api.schemas import directory as shapes
-from foyer.api.schemas.directory import GROUP_FIELDS, USER_FIELDS, directory_group_body, user_body
+from foyer.api.schemas.directory import (
+    ASSIGNMENT_FIELDS, GROUP_FIELDS, SIGN_IN_ACTIVITY_FIELDS, USER_FIELDS, assignment_body, directory_group_body,
+    sign_in_activity_body, user_body,
+)
 from foyer.audit import audit
 from foyer.rules.emails import normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
 from foyer.usecases.updates import update_with_audit
-from foyer.models.directory import Group, GroupMember, User
+from foyer.models.directory import Application, AppRoleAssignment, Group, GroupMember, User
 from foyer.models.enums import UserType
 from foyer.workflows.client import directory
 
@@ -132,12 +135,31 @@ async def get_user(session, org, user_id: str) -> User:
     return await get_in_org(session, User, org, user_id, "user")
 
 
+def user_serializer(request: Request, caller):
+    """user_body, with signInActivity when `$select` names it (as Graph: only then) — for admins
+    only (Graph asks for AuditLog.Read.All)."""
+    wanted = request.query_params.get("$select")
+    if not wanted or "signInActivity" not in selected_names(wanted):
+        return user_body
+    if not caller.is_admin:
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "Insufficient privileges to read signInActivity: it is for administrators.")
+    return lambda user: {**user_body(user), "signInActivity": sign_in_activity_body(user)}
+
+
 
 @router.get("", response_model=shapes.UserCollection)
 async def list_users(request: Request, caller: MemberCaller, session: SessionDep,
                      org: OrganizationDep) -> dict:
-    page = await list_page(request, session, User, USER_FIELDS, where=[User.organization_id == org.id])
-    return collection(request, page, user_body)
+    serialize = user_serializer(request, caller)
+    fields = USER_FIELDS
+    if caller.is_admin:
+        fields = {**USER_FIELDS, **SIGN_IN_ACTIVITY_FIELDS}
+    elif "signInActivity" in (request.query_params.get("$filter") or "") + (request.query_params.get("$orderby") or ""):
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "Insufficient privileges to filter on signInActivity: it is for administrators.")
+    page = await list_page(request, session, User, fields, where=[User.organization_id == org.id])
+    return collection(request, page, serialize)
 
 
 @router.post("", status_code=201, response_model=shapes.User)
@@ -178,9 +200,10 @@ def _conflict(clash: User, body: UserCreate) -> GraphError:
 
 
 @router.get("/{user_id}", response_model=shapes.User)
-async def get_user_by_id(user_id: str, caller: MemberCaller, session: SessionDep,
+async def get_user_by_id(user_id: str, request: Request, caller: MemberCaller, session: SessionDep,
                          org: OrganizationDep) -> dict:
-    return user_body(await get_user(session, org, user_id))
+    serialize = user_serializer(request, caller)
+    return select_fields(request.query_params, serialize(await get_user(session, org, user_id)))
 
 
 @router.patch("/{user_id}", status_code=204)
@@ -216,3 +239,16 @@ async def list_member_of(user_id: str, request: Request, caller: MemberCaller, s
     page = await list_page(request, session, Group, GROUP_FIELDS, where=[
         Group.organization_id == org.id, col(Group.id).in_(groups)])
     return collection(request, page, directory_group_body)
+
+
+@router.get("/{user_id}/appRoleAssignments", response_model=shapes.AppRoleAssignmentCollection)
+async def list_app_role_assignments(user_id: str, request: Request, caller: MemberCaller,
+                                    session: SessionDep, org: OrganizationDep) -> dict:
+    """The applications the user is assigned to directly (as Graph: not through their groups)."""
+    user = await get_user(session, org, user_id)
+    page = await list_page(request, session, AppRoleAssignment, ASSIGNMENT_FIELDS,
+                           where=[AppRoleAssignment.principal_id == user.id],
+                           default_order=("created_date_time", "id"))
+    ids = {row.application_id for row in page.rows}
+    apps = {a.id: a for a in (await session.exec(select(Application).where(col(Application.id).in_(ids)))).all()}
+    return listed(request, page, [assignment_body(row, apps[row.application_id], user) for row in page.rows])
