@@ -203,6 +203,7 @@ async def _code_grant(session: AsyncSession, ctx: GrantContext, key, form: dict[
                                     auth_time=code.auth_time, amr=code.amr, created_date_time=ctx.now,
                                     expires_date_time=ctx.now + REFRESH_LIFETIME, last_used_date_time=ctx.now)
         session.add(family)
+        await session.flush()  # the family before its first token (no ORM relationship orders them)
         code.family_id = family.id
         session.add(code)
     answer = await _tokens(session, ctx, key, app, user, access, scope=code.scope,
