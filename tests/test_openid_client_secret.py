@@ -46,3 +46,21 @@ async def test_a_wrong_client_secret_is_refused_and_logged(server, organization_
         codes = (await session.exec(select(SignInLog.error_code).where(SignInLog.user_id == member.id)
                                     .order_by(SignInLog.created_date_time))).all()
     assert codes == [0, 7000215, 7000215, 7000218]
+
+
+async def test_a_confidential_client_refreshes_only_with_its_secret(server, organization_id):
+    member = await make_user(organization_id, "Ref Resh")
+    app, secret = await register_app(organization_id, web=[REDIRECT])
+    await assign(app, member)
+    async with browser() as client:
+        signed_in(client, member)
+        code = await code_for(client, organization_id, app, REDIRECT)
+    tokens = await token_request(organization_id, {"grant_type": "authorization_code", "code": code,
+                                                   "redirect_uri": REDIRECT}, auth=(app.app_id, secret))
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens.json()["refresh_token"]}
+    without = await token_request(organization_id, {**refresh, "client_id": app.app_id})
+    assert without.status_code == 401 and without.json()["error"] == "invalid_client"
+    wrong = await token_request(organization_id, refresh, auth=(app.app_id, "wrong"))
+    assert wrong.status_code == 401
+    good = await token_request(organization_id, {**refresh, "client_id": app.app_id, "client_secret": secret})
+    assert good.status_code == 200 and good.json()["refresh_token"] != refresh["refresh_token"]

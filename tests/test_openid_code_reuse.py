@@ -1,6 +1,8 @@
 """An authorization code used twice: the second exchange fails and revokes the refresh-token family
 the first one started (RFC 6749 §4.1.2), and the failure is in the sign-in log."""
 
+import asyncio
+
 from sqlmodel import select
 
 from foyer.db import session_scope
@@ -37,3 +39,20 @@ async def test_a_code_used_twice_fails_and_revokes_what_the_first_use_issued(ser
                                     .order_by(SignInLog.created_date_time))).all()
     assert family.revoked_date_time is not None and family.revoked_reason == "authorization code reused"
     assert codes == [0, 54005, 50173]
+
+
+async def test_of_two_exchanges_at_once_exactly_one_gets_tokens(server, organization_id):
+    member = await make_user(organization_id, "Connie Current")
+    app, secret = await register_app(organization_id, web=[REDIRECT])
+    await assign(app, member)
+    async with browser() as client:
+        signed_in(client, member)
+        code = await code_for(client, organization_id, app, REDIRECT)
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    answers = await asyncio.gather(*(token_request(organization_id, exchange, auth=(app.app_id, secret))
+                                     for _ in range(3)))
+    assert sorted(a.status_code for a in answers) == [200, 400, 400], [a.text for a in answers]
+    async with session_scope() as session:
+        family = (await session.exec(select(RefreshTokenFamily).where(RefreshTokenFamily.user_id == member.id))).one()
+    # The losers revoked what the winner issued: a code presented twice is treated as stolen.
+    assert family.revoked_reason == "authorization code reused"
