@@ -162,6 +162,11 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
         response = RedirectResponse(outcome.redirect_url, status_code=303)
         response.delete_cookie(CHALLENGE_COOKIE, path=f"/redeem/{token}")
         sessions.remember_device(response, invitation.email)
+        # The code proved the address as the sign-in page's does: the guest is signed in to Foyer,
+        # so the apps they were invited to (Foyer's OpenID Provider) open without another code.
+        value, data = sessions.issue(outcome.user_id or invitation.user_id)
+        response.set_cookie(sessions.SESSION_COOKIE, value, expires=data.expires_at, httponly=True,
+                            samesite="lax", secure=sessions.cookie_secure(), path="/")
         return response
     if outcome.outcome == "addressLocked":
         return _ended("locked", invitation, org)
