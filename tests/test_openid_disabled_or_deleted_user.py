@@ -6,7 +6,7 @@ from sqlmodel import select
 from foyer.db import session_scope
 from foyer.models.openid import RefreshToken, RefreshTokenFamily
 from tests.factories import make_user
-from tests.openid_support import assign, browser, relying_party, signed_in
+from tests.openid_support import assign, browser, relying_party, signed_in, tenant_url
 
 
 async def _families(user_id: str) -> list[RefreshTokenFamily]:
@@ -30,6 +30,9 @@ async def test_disabling_a_user_revokes_their_refresh_tokens_at_once(server, api
 
             refused = await client.get(f"{rp.url}/refresh")
             assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+            info = await client.get(f"{tenant_url(organization_id)}/openid/userinfo",
+                                    headers={"Authorization": f"Bearer {rp.last_token['access_token']}"})
+            assert info.status_code == 401 and info.json()["error"] == "invalid_token"
             page = await client.get(f"{rp.url}/login")
             assert page.status_code == 403 and "The account is disabled." in page.text
 
