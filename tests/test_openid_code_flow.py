@@ -6,7 +6,7 @@ answers for the access token."""
 from sqlmodel import select
 
 from foyer.db import session_scope
-from foyer.models.directory import User
+from foyer.models.directory import Group, GroupMember, User
 from foyer.models.openid import SignInLog
 from foyer.usecases.openid_claims import issuer
 from tests.factories import make_user
@@ -18,6 +18,11 @@ async def test_signed_in_guest_comes_back_to_the_app_with_entra_claims(server, o
     async with relying_party(organization_id, group_claims="SecurityGroup") as (rp, app), \
             relying_party(organization_id, name="Other App", assignment_required=False) as (other, other_app):
         await assign(app, guest)
+        async with session_scope() as session:
+            group = Group(organization_id=organization_id, display_name="Portal guests")
+            session.add(group)
+            await session.flush()
+            session.add(GroupMember(group_id=group.id, user_id=guest.id))
         async with browser(follow_redirects=True) as client:
             signed_in(client, guest)
             answer = await client.get(f"{rp.url}/login")
@@ -35,7 +40,7 @@ async def test_signed_in_guest_comes_back_to_the_app_with_entra_claims(server, o
         assert claims["preferred_username"] == guest.user_principal_name and "#EXT#" in claims["preferred_username"]
         assert claims["email"] == guest.mail and claims["name"] == "Gita Guest"
         assert claims["roles"] == ["Reader"]
-        assert claims["groups"] == []
+        assert claims["groups"] == [group.id]
         assert claims["acct"] == 1 and claims["idp"] == "mail" and claims["ver"] == "2.0"
         assert claims["amr"] == ["otp"] and isinstance(claims["auth_time"], int) and claims["nonce"]
         # Pairwise: another app sees another sub for the same person (and the same oid).

@@ -73,7 +73,8 @@ async def test_an_altered_signature_is_refused(server, organization_id):
             assert (await client.get(f"{rp.url}/login")).status_code == 200
         tokens = dict(rp.last_token)
         tokens.pop("userinfo", None)
-        assert (await rp.verify(tokens))["oid"] == member.id
+        verified = await rp.verify(tokens)
+        assert verified["oid"] == member.id and verified["acct"] == 0  # a member, not a guest
         with pytest.raises(JoseError):
             await rp.verify({**tokens, "id_token": _altered(tokens["id_token"])})
     async with browser() as client:
