@@ -11,7 +11,7 @@ from foyer.api.limits import BodyLimits
 from foyer.api.request_id import RequestId
 from foyer.api.security_headers import SecurityHeaders
 from foyer.api.pages import approvals, campaign, devmail, myaccess, myapps, redeem, sign_up, signin
-from foyer.api.routers import applications, audit, groups, invitations, organization, users
+from foyer.api.routers import applications, audit, groups, invitations, openid, organization, users
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
 from foyer.api.routers import identity_sign_ups
@@ -79,7 +79,7 @@ def create_app(temporal_client=None) -> FastAPI:
                    entitlement_requests.router, entitlement_assignments.router,
                    entitlement_approvals.router,
                    entitlement_extensions.router, signin.router, myaccess.router, myapps.router,
-                   approvals.router, campaigns.router, campaign.router):
+                   approvals.router, campaigns.router, campaign.router, openid.router):
         app.include_router(router)
     for router in (sign_up_connectors.router, *sign_up_flows.routers):
         app.include_router(router)

@@ -18,6 +18,8 @@
     foyer signing-secret --connector ID | --extension ID
                                                 prints the foyerSigningSecret under the current key
                                                 (to hand out after a key rotation)
+    foyer keys rotate                           retire the OpenID Provider's signing key (kept in JWKS
+                                                until the tokens it signed expire) and make the next
     foyer campaign start FILE [--dry-run] [--follow]   bulk invitations from a CSV (over the API)
     foyer campaign status|pause|resume|cancel|retry ID
 """
@@ -266,6 +268,36 @@ def cmd_signing_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+def rotate_signing_key() -> tuple[str | None, str]:
+    """Retire the OpenID Provider's signing key and make the next one (foyer.usecases.signing_keys)."""
+    from foyer.db import get_engine
+    from foyer.usecases.signing_keys import rotate
+
+    async def run() -> tuple[str | None, str]:
+        try:
+            return await rotate()
+        finally:
+            await get_engine().dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    if unsafe_secret_key("keys rotate"):  # the private key is sealed with it
+        return 2
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        retired, new = rotate_signing_key()
+    except IntegrityError:
+        print("foyer keys rotate: another rotation ran at the same time; nothing changed here", file=sys.stderr)
+        return 1
+    if retired:
+        print(f"retired {retired} (published until the tokens it signed have expired)")
+    print(f"signing with {new}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foyer", description="Foyer: guest onboarding on Temporal.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -318,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--connector", metavar="ID", help="an API connector's id")
     which.add_argument("--extension", metavar="ID", help="a custom extension's id")
     secret.set_defaults(func=cmd_signing_secret)
+    keys = commands.add_parser("keys", help="the OpenID Provider's signing keys").add_subparsers(
+        dest="keys_command", required=True, metavar="COMMAND")
+    keys.add_parser("rotate", help="retire the signing key (still published until its tokens expire) "
+                                   "and sign with a new one").set_defaults(func=cmd_keys_rotate)
     add_campaign_commands(commands)
     return parser
 

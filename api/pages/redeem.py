@@ -163,8 +163,8 @@ async def verify_passcode(request: Request, token: str, session: SessionDep, cli
         response.delete_cookie(CHALLENGE_COOKIE, path=f"/redeem/{token}")
         sessions.remember_device(response, invitation.email)
         # The passcode proved the address as a sign-in would: the guest is signed in to Foyer, so
-        # the app the invitation leads to signs them in without a second code (single sign-on).
-        sessions.set_session_cookie(response, invitation.user_id)
+        # the apps they were invited to (Foyer's OpenID Provider) open without another code.
+        sessions.set_session_cookie(response, outcome.user_id or invitation.user_id)
         return response
     if outcome.outcome == "addressLocked":
         return _ended("locked", invitation, org)

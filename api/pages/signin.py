@@ -36,12 +36,16 @@ def _form(status: int = 200, **context) -> HTMLResponse:
 
 
 @router.get("/signin")
-async def signin_form(request: Request, next: str = "") -> HTMLResponse:
+async def signin_form(request: Request, next: str = "", login_hint: str = "", prompt: str = "") -> HTMLResponse:
+    """`login_hint` prefills the address (an app's sign-in request passes it on); `prompt=login`
+    asks for a new code even when this browser is signed in (the OpenID Provider's prompt=login
+    and max_age)."""
     target = sessions.safe_next(next)
-    if sessions.read(request.cookies.get(sessions.SESSION_COOKIE)) is not None and next:
+    if sessions.read(request.cookies.get(sessions.SESSION_COOKIE)) is not None and next and prompt != "login":
         # Already signed in (e.g. a second mail link): go straight on.
         return RedirectResponse(target, status_code=303)
-    return _form(next=target)
+    hint = login_hint.strip()
+    return _form(next=target, email=hint if is_email_address(hint) else "")
 
 
 @router.post("/signin")

@@ -35,7 +35,7 @@ from foyer.usecases.updates import update_with_audit
 from foyer.names import DisplayName
 from foyer.rules.app_roles import DEFAULT_APP_ROLE_ID, AppRoleError, assignable_role_problem, checked_app_roles, guid
 from foyer.rules.redirect_uris import KINDS, home_page_url_problem, redirect_uris_problem
-from foyer.usecases.openid_clients import new_client_secret
+from foyer.usecases.openid_clients import new_client_secret, secret_hint
 from foyer.models.directory import Application, AppRoleAssignment, Group, GroupAppRoleAssignment, User
 
 router = GraphRouter(prefix="/v1.0/applications", tags=["applications"])
@@ -323,7 +323,7 @@ async def add_password(application_id: str, body: AddPassword, caller: AdminCall
     if end - start > MAX_SECRET_LIFETIME:
         raise bad_request("a client secret lives at most ten years", code="Request_BadRequest")
     text, digest = new_client_secret()
-    credential = {"keyId": str(uuid4()), "displayName": spec.display_name, "hint": text[:3],
+    credential = {"keyId": str(uuid4()), "displayName": spec.display_name, "hint": secret_hint(text),
                   "startDateTime": iso(start), "endDateTime": iso(end), "secretHash": digest}
     app.password_credentials = [*credentials, credential]
     session.add(app)

@@ -25,6 +25,7 @@ from foyer.audit import audit
 from foyer.rules.emails import normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
+from foyer.usecases.openid_tokens import revoke_user_refresh_tokens
 from foyer.usecases.updates import update_with_audit
 from foyer.models.directory import Application, AppRoleAssignment, Group, GroupMember, User
 from foyer.models.enums import UserType
@@ -215,6 +216,9 @@ async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, sessi
         return Response(status_code=204)
     if not changes:
         raise bad_request("nothing to update: give displayName, givenName, surname or accountEnabled")
+    if changes.get("account_enabled") is False:
+        # Their refresh tokens stop at once, committed with the change (app_access refuses them anyway).
+        await revoke_user_refresh_tokens(session, user.id, "account disabled")
     await update_with_audit(session, user, changes,
                             modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
                             category="UserManagement", activity="Update user", organization_id=org.id,

@@ -15,6 +15,7 @@ from foyer.errors import Refused
 from foyer.models.directory import AppRoleAssignment, GroupMember, User
 from foyer.models.enums import InvitationState
 from foyer.models.invitation import Invitation, Passcode
+from foyer.models.openid import AuthorizationCode, RefreshToken, RefreshTokenFamily
 from foyer.models.token import ApiToken
 
 
@@ -27,8 +28,9 @@ async def pending_invitations(session: AsyncSession, user_id: str) -> list[tuple
 
 async def remove_user(session: AsyncSession, organization_id: str, user_id: str, *, actor: Mapping[str, Any],
                       details: Mapping[str, Any]) -> None:
-    """Delete the user with their invitations, passcodes, memberships, app role assignments and
-    API tokens, audit "Delete user" (with `details`: what was ended first) and commit, in one
+    """Delete the user with their invitations, passcodes, memberships, app role assignments, API
+    tokens, refresh tokens and authorization codes, audit "Delete user" (with `details`: what was
+    ended first) and commit, in one
     transaction. A user gone meanwhile is a 404; a row still referring to the user a 409."""
     user = await session.get(User, user_id)
     if user is None or user.organization_id != organization_id:
@@ -42,6 +44,11 @@ async def remove_user(session: AsyncSession, organization_id: str, user_id: str,
         delete(GroupMember).where(GroupMember.user_id == user.id),
         delete(AppRoleAssignment).where(AppRoleAssignment.principal_id == user.id),
         delete(ApiToken).where(ApiToken.user_id == user.id),
+        # The OpenID Provider's grants: their refresh tokens and unused codes die with them.
+        delete(RefreshToken).where(col(RefreshToken.family_id).in_(
+            select(RefreshTokenFamily.id).where(RefreshTokenFamily.user_id == user.id))),
+        delete(RefreshTokenFamily).where(RefreshTokenFamily.user_id == user.id),
+        delete(AuthorizationCode).where(AuthorizationCode.user_id == user.id),
         delete(User).where(User.id == user.id),
     ):
         await session.exec(statement)  # type: ignore[call-overload]
