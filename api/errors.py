@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
 from temporalio.exceptions import ApplicationError
@@ -65,6 +66,13 @@ def install(app: FastAPI) -> None:
         # The status from REFUSAL_STATUS (Refused.status), else the raiser's hint.
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return JSONResponse(body(exc.code, exc.message), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_: Request, exc: PoolTimeout):
+        # Every database connection stayed busy for FOYER_DATABASE_POOL_TIMEOUT_SECONDS: overload,
+        # not a fault of this request, so Graph's 503 with Retry-After rather than a 500.
+        return JSONResponse(body("serviceUnavailable", "the database is busy; retry shortly"), status_code=503,
+                            headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

@@ -9,6 +9,7 @@ it over real HTTP on 127.0.0.1 with 50 clients in flight:
   (a) code → tokens: each lane gets codes from /authorize with a Foyer session cookie (not
       timed), then exchanges each at /token (client_secret_basic, PKCE S256); p50/p95 of the
       exchange;
+  (a1) the same exchange one at a time: its service time without queueing;
   (b) refresh grants/s through the whole token endpoint (client authentication, rotation, the
       app-access check, the sign-in log row, signing), each lane rotating its own family;
   (c) the bare signing route at the same concurrency, same process: the ceiling; (b)/(c).
@@ -147,6 +148,19 @@ async def main(args) -> None:
             code_result = Result("(a) code → tokens (token endpoint, authorization_code)", args.exchanges,
                                  time.perf_counter() - started, exchanged, "/s")
 
+            # (a1) the same exchange one at a time: the service time, without queueing.
+            alone_codes = [await new_code(users[i % args.clients]) for i in range(args.alone)]
+            codes.extend(alone_codes)
+            offset = args.exchanges
+
+            async def exchange_alone(i: int) -> None:
+                await exchange(offset + i)
+
+            started = time.perf_counter()
+            alone = await bounded(args.alone, 1, exchange_alone)
+            alone_result = Result("(a1) code → tokens, one at a time", args.alone, time.perf_counter() - started,
+                                  alone, "/s")
+
             # (b) refresh grants, each lane rotating its own family.
             per_lane = args.refreshes // args.clients
 
@@ -183,18 +197,20 @@ async def main(args) -> None:
         process.terminate()
         process.wait(timeout=30)
 
-    made = args.exchanges + per_lane * args.clients
+    made = args.exchanges + args.alone + per_lane * args.clients
     lost = "" if rows == made else f" FAILED: {made - rows} sign-ins without a log row"
-    lines = table([code_result, refresh_result, bare_result]) + [
+    lines = table([code_result, alone_result, refresh_result, bare_result]) + [
         "",
         f"- (b)/(c) refresh grants vs the signing ceiling: **{refresh_result.rate / bare_result.rate:.2f}** "
         f"(goal ≥ 0.5)",
         f"- code → tokens with {args.clients} in flight: p50 {pct(exchanged, 0.5):.0f} ms, "
-        f"p95 **{pct(exchanged, 0.95):.0f} ms** (goal p95 ≤ 50 ms on PostgreSQL)",
+        f"p95 **{pct(exchanged, 0.95):.0f} ms** (goal p95 ≤ 50 ms on PostgreSQL); one at a time: p50 "
+        f"{pct(alone, 0.5):.0f} ms, p95 {pct(alone, 0.95):.0f} ms. With 50 always in flight, latency is 50 ÷ "
+        f"throughput (Little's law): p95 ≤ 50 ms at 50 in flight needs ≥ 1,000 exchanges/s from one process",
         f"- sign-in log rows written: {rows} for {made} sign-ins made{lost}",
     ]
     settings = (f"{ENV.database_label}; one uvicorn process (Foyer's app + /bench/sign), {args.clients} "
-                f"clients in flight over HTTP on 127.0.0.1; {args.exchanges} code exchanges, "
+                f"clients in flight over HTTP on 127.0.0.1; {args.exchanges} + {args.alone} code exchanges, "
                 f"{per_lane * args.clients} refresh grants.")
     report(heading(f"OpenID Provider, {'SQLite' if ENV.database == 'sqlite' else 'PostgreSQL'}"), settings,
            lines, not args.no_write)
@@ -208,6 +224,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--exchanges", type=int, default=1000)
     parser.add_argument("--refreshes", type=int, default=2000)
+    parser.add_argument("--alone", type=int, default=200, help="code exchanges made one at a time")
     parser.add_argument("--keep-schema", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
     asyncio.run(main(parser.parse_args()))

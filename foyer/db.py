@@ -102,6 +102,17 @@ def _writer_lock() -> asyncio.Lock | None:
 
 
 @asynccontextmanager
+async def writing() -> AsyncIterator[None]:
+    """Hold this process's SQLite writer lock (nothing on PostgreSQL) around a request that writes
+    through a session of its own: the OpenID Provider's authorize and token endpoints, so that
+    under load their transactions queue here in order instead of sleeping in SQLite's busy handler
+    (which ran 50 concurrent token requests into the pool's 30 s timeout)."""
+    lock = _writer_lock()
+    async with lock if lock is not None else contextlib.nullcontext():
+        yield
+
+
+@asynccontextmanager
 async def session_scope() -> AsyncIterator[AsyncSession]:
     """One transaction: committed when the block ends, rolled back if it raises.
     Never nest one in another (on SQLite the writer lock is not re-entrant)."""

@@ -76,14 +76,11 @@ async def authorize(tenant_id: str, request: Request, session: SessionDep) -> Re
 
 @router.post("/{tenant_id}/oauth2/v2.0/token")
 async def token(tenant_id: str, request: Request, session: SessionDep) -> JSONResponse:
-    org = await _tenant(session, tenant_id)
-    if org is None:
-        return _oauth_error(OAuthError("invalid_tenant", f"Tenant {tenant_id} does not exist.", status=404))
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     credentials = client_credentials(request.headers.get("authorization"), form.get("client_id"),
                                      form.get("client_secret"))
     try:
-        answer = await openid_tokens.exchange(session, org, form, credentials, ip_address=_client_ip(request))
+        answer = await openid_tokens.exchange(session, tenant_id, form, credentials, ip_address=_client_ip(request))
     except OAuthError as error:
         return _oauth_error(error)
     return JSONResponse(answer, headers=NO_STORE)

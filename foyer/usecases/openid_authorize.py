@@ -21,13 +21,14 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from foyer import sessions
+from foyer.db import writing
 from foyer.models.directory import Application, Organization, User
 from foyer.models.openid import AuthorizationCode
 from foyer.security import sha256
 from foyer.usecases.app_access import app_access
 from foyer.usecases.openid_claims import AMR_EMAIL_OTP, SUPPORTED_SCOPES
 from foyer.rules import redirect_uris
-from foyer.usecases.openid_clients import find_client, is_public_redirect
+from foyer.usecases.openid_clients import UNKNOWN_CLIENT, find_client, is_public_redirect
 from foyer.usecases.sign_in_log import record_sign_in
 
 CODE_LIFETIME = timedelta(minutes=5)
@@ -35,6 +36,13 @@ VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
 # Set on the way to the sign-in page for prompt=login: the session must be newer than this.
 LOGIN_AFTER = "foyer_login_after"
+
+# Entra's AADSTS numbers for what the authorization endpoint refuses (the sign-in log's errorCode).
+REDIRECT_URI_NOT_REGISTERED = 50011
+INVALID_REQUEST = 900144
+INVALID_SCOPE = 70011
+PKCE_REQUIRED = 9002325
+LOGIN_REQUIRED = 50058
 
 
 @dataclass
@@ -75,48 +83,59 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
                     session_cookie: str | None, ip_address: str | None,
                     now: datetime | None = None) -> Outcome:
     now = now or datetime.now(timezone.utc)
-    app = await find_client(session, org.id, params.get("client_id"))
-    if app is None:
-        return _error_page(400, "The application asking you to sign in is not registered in this organization "
-                                "(unknown client_id).")
-    redirect_uri = params.get("redirect_uri") or ""
-    if not redirect_uris.is_registered(app, redirect_uri):
-        return _error_page(400, f"The address {app.display_name} asked to send you back to is not one it "
-                                "registered (redirect_uri). Foyer does not send you there.")
-    state = params.get("state")
-
-    def back(error: str, description: str) -> Outcome:
-        return Outcome(status=303, location=with_query(redirect_uri, {
-            "error": error, "error_description": description, "state": state}))
-
-    if params.get("response_type") != "code":
-        return back("unsupported_response_type", "Only response_type=code is supported.")
-    if params.get("response_mode") not in (None, "", "query"):
-        return back("invalid_request", "Only response_mode=query is supported.")
-    scopes = (params.get("scope") or "").split()
-    if "openid" not in scopes:
-        return back("invalid_scope", "The openid scope is required.")
-    scope = " ".join(s for s in dict.fromkeys(scopes) if s in SUPPORTED_SCOPES)
-    challenge, method = params.get("code_challenge"), params.get("code_challenge_method")
-    if challenge:
-        if (method or "plain") != "S256":
-            return back("invalid_request", "code_challenge_method must be S256 (plain is refused).")
-        if not CHALLENGE.match(challenge):
-            return back("invalid_request", "code_challenge is not a BASE64URL SHA-256 digest.")
-    elif method:
-        return back("invalid_request", "code_challenge_method without code_challenge.")
-    elif is_public_redirect(app, redirect_uri):
-        return back("invalid_request", "A public client (spa or publicClient redirect URI) must use PKCE "
-                                       "(code_challenge with code_challenge_method=S256).")
-    max_age = params.get("max_age")
-    if max_age not in (None, "") and not max_age.isdigit():
-        return back("invalid_request", "max_age must be a number of seconds.")
-
-    prompt = set((params.get("prompt") or "").split())
     data = sessions.read(session_cookie, now)
     user = await session.get(User, data.user_id) if data else None
     if user is not None and user.organization_id != org.id:
         user = None
+
+    async def failed(app: Application | None, code: int, reason: str) -> None:
+        # Every failure is in the sign-in log, with the person when the browser is signed in.
+        record_sign_in(session, organization_id=org.id, user=user, app=app, interactive=True,
+                       error_code=code, failure_reason=reason, ip_address=ip_address, now=now)
+        async with writing():
+            await session.commit()
+
+    app = await find_client(session, org.id, params.get("client_id"))
+    if app is None:
+        await failed(None, UNKNOWN_CLIENT, "Application not found in this organization.")
+        return _error_page(400, "The application asking you to sign in is not registered in this organization "
+                                "(unknown client_id).")
+    redirect_uri = params.get("redirect_uri") or ""
+    if not redirect_uris.is_registered(app, redirect_uri):
+        await failed(app, REDIRECT_URI_NOT_REGISTERED, "The redirect URI is not registered for the application.")
+        return _error_page(400, f"The address {app.display_name} asked to send you back to is not one it "
+                                "registered (redirect_uri). Foyer does not send you there.")
+    state = params.get("state")
+
+    async def back(error: str, description: str, code: int = INVALID_REQUEST) -> Outcome:
+        await failed(app, code, description)
+        return Outcome(status=303, location=with_query(redirect_uri, {
+            "error": error, "error_description": f"AADSTS{code}: {description}", "state": state}))
+
+    if params.get("response_type") != "code":
+        return await back("unsupported_response_type", "Only response_type=code is supported.")
+    if params.get("response_mode") not in (None, "", "query"):
+        return await back("invalid_request", "Only response_mode=query is supported.")
+    scopes = (params.get("scope") or "").split()
+    if "openid" not in scopes:
+        return await back("invalid_scope", "The openid scope is required.", INVALID_SCOPE)
+    scope = " ".join(s for s in dict.fromkeys(scopes) if s in SUPPORTED_SCOPES)
+    challenge, method = params.get("code_challenge"), params.get("code_challenge_method")
+    if challenge:
+        if (method or "plain") != "S256":
+            return await back("invalid_request", "code_challenge_method must be S256 (plain is refused).")
+        if not CHALLENGE.match(challenge):
+            return await back("invalid_request", "code_challenge is not a BASE64URL SHA-256 digest.")
+    elif method:
+        return await back("invalid_request", "code_challenge_method without code_challenge.")
+    elif is_public_redirect(app, redirect_uri):
+        return await back("invalid_request", "A public client (spa or publicClient redirect URI) must use PKCE "
+                                             "(code_challenge with code_challenge_method=S256).", PKCE_REQUIRED)
+    max_age = params.get("max_age")
+    if max_age not in (None, "") and not max_age.isdigit():
+        return await back("invalid_request", "max_age must be a number of seconds.")
+
+    prompt = set((params.get("prompt") or "").split())
     auth_time = _issued_at(data) if data else None
     fresh_after = params.get(LOGIN_AFTER)
     needs_sign_in = (user is None or "login" in prompt
@@ -126,7 +145,7 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
                          and auth_time.timestamp() < int(fresh_after)))
     if needs_sign_in:
         if "none" in prompt:
-            return back("login_required", "The person is not signed in to Foyer.")
+            return await back("login_required", "The person is not signed in to Foyer.", LOGIN_REQUIRED)
         forced = "login" in prompt or bool(fresh_after) or user is not None
         onward = {k: v for k, v in params.items() if k != "prompt"}
         if forced and LOGIN_AFTER not in onward:
@@ -138,9 +157,7 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
     assert user is not None and auth_time is not None
     access = await app_access(session, user, app)
     if not access.allowed:
-        record_sign_in(session, organization_id=org.id, user=user, app=app, interactive=True,
-                       error_code=access.error_code, failure_reason=access.reason, ip_address=ip_address, now=now)
-        await session.commit()
+        await failed(app, access.error_code, access.reason)
         description = f"AADSTS{access.error_code}: {access.reason}"
         returned = with_query(redirect_uri, {"error": "access_denied", "error_description": description,
                                              "state": state})
@@ -158,7 +175,8 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
         expires_date_time=now + CODE_LIFETIME, created_date_time=now))
     record_sign_in(session, organization_id=org.id, user=user, app=app, interactive=True,
                    ip_address=ip_address, now=now)
-    await session.commit()
+    async with writing():  # on SQLite, this process's writes queue in order (foyer.db.writing)
+        await session.commit()
     return Outcome(status=303, location=with_query(redirect_uri, {"code": code, "state": state}))
 
 

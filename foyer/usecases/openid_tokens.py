@@ -30,6 +30,7 @@ from foyer.usecases.openid_clients import (
     CLIENT_SECRET_REQUIRED, INVALID_CLIENT_SECRET, UNKNOWN_CLIENT, ClientCredentials, find_client,
     is_confidential_only, is_public_redirect, secret_valid_for,
 )
+from foyer.db import writing
 from foyer.usecases.signing_keys import ALGORITHM, TOKEN_LIFETIME, signing_key, verified_claims
 from foyer.usecases.sign_in_log import record_sign_in
 
@@ -146,17 +147,25 @@ async def _tokens(session: AsyncSession, ctx: GrantContext, key: tuple[str, RSAK
     return answer
 
 
-async def exchange(session: AsyncSession, org: Organization, form: dict[str, str], credentials: ClientCredentials,
+async def exchange(session: AsyncSession, tenant_id: str, form: dict[str, str], credentials: ClientCredentials,
                    *, ip_address: str | None, now: datetime | None = None) -> dict:
-    """The token endpoint: the token response, or OAuthError (logged and committed first)."""
-    ctx = GrantContext(org, ip_address, now or datetime.now(timezone.utc))
-    # Before any write: on first use this may make the signing key in a transaction of its own.
+    """The token endpoint of organization `tenant_id`: the token response, or OAuthError (logged
+    and committed first)."""
+    # First, before the request's session holds a database connection: on first use this makes the
+    # signing key in a transaction of its own (a request waiting here must not sit on a connection).
     key = await signing_key()
+    org = await session.get(Organization, tenant_id)
+    if org is None:
+        raise OAuthError("invalid_tenant", f"Tenant {tenant_id} does not exist.", status=404)
+    ctx = GrantContext(org, ip_address, now or datetime.now(timezone.utc))
     grant = form.get("grant_type")
-    if grant == "authorization_code":
-        return await _code_grant(session, ctx, key, form, credentials)
-    if grant == "refresh_token":
-        return await _refresh_grant(session, ctx, key, form, credentials)
+    # On SQLite, this process's writes queue here in order (foyer.db.writing); nothing inside may
+    # open a session_scope of its own (the lock is not re-entrant): the key is loaded above.
+    async with writing():
+        if grant == "authorization_code":
+            return await _code_grant(session, ctx, key, form, credentials)
+        if grant == "refresh_token":
+            return await _refresh_grant(session, ctx, key, form, credentials)
     raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.")
 
 
@@ -244,9 +253,10 @@ async def _refresh_grant(session: AsyncSession, ctx: GrantContext, key, form: di
                           code=access.error_code, reason=access.reason)
     assert user is not None
     requested = form.get("scope")
-    scope = family.scope
     if requested and not set(requested.split()) <= set(family.scope.split()):
         raise OAuthError("invalid_scope", "A refresh grant cannot widen the scope.")
+    # A narrower scope asked for is what this answer carries; the family keeps what was granted.
+    scope = " ".join(dict.fromkeys(requested.split())) if requested else family.scope
     family.last_used_date_time = ctx.now
     session.add(family)
     answer = await _tokens(session, ctx, key, app, user, access, scope=scope, auth_time=_aware(family.auth_time),

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from foyer.db import session_scope
+from foyer.db import reading, session_scope
 from foyer.models.directory import Organization
 from foyer.models.openid import SigningKey
 from foyer.security import seal, sha256, unseal
@@ -83,12 +83,14 @@ async def _active(session) -> SigningKey | None:
 async def current_key_row() -> SigningKey:
     """The key that signs now, made (once, whichever replica wins) when there is none."""
     for _ in range(5):
-        async with session_scope() as session:
+        # A read takes no SQLite writer lock; only the first key's insert below does.
+        async with reading() as session:
             row = await _active(session)
             if row is not None:
+                session.expunge(row)
                 return row
             installation, generation = await _installation_and_generation(session)
-            row = _new_row(installation, generation)
+        row = _new_row(installation, generation)
         try:
             async with session_scope() as session:
                 session.add(row)
@@ -118,9 +120,11 @@ async def rotate(now: datetime | None = None) -> tuple[str | None, str]:
 
 
 async def signing_key() -> tuple[str, RSAKey]:
-    """(kid, private key) to sign with; cached per process for CACHE_SECONDS."""
+    """(kid, private key) to sign with; cached per process for CACHE_SECONDS. Once a key is cached,
+    a stale one is served while one caller reloads it: no request waits on the reload (requests
+    waiting here held database connections, and the reload needs one: under load the pool ran dry)."""
     cached = _cache.signing
-    if cached is not None and cached[0] > time.monotonic():
+    if cached is not None and (cached[0] > time.monotonic() or _lock.locked()):
         return cached[1], cached[2]
     async with _lock:
         cached = _cache.signing
@@ -141,11 +145,11 @@ async def published_keys(now: datetime | None = None) -> list[dict]:
         return cached[1]
     await current_key_row()
     moment = now or datetime.now(timezone.utc)
-    async with session_scope() as session:
-        rows = (await session.exec(select(SigningKey).where(or_(
+    async with reading() as session:
+        rows = (await session.exec(select(SigningKey.public_jwk).where(or_(
             col(SigningKey.retired_date_time).is_(None), col(SigningKey.unpublish_after) > moment))
             .order_by(col(SigningKey.created_date_time).desc(), col(SigningKey.kid).desc()))).all()
-        keys = [dict(row.public_jwk) for row in rows]
+        keys = [dict(jwk) for jwk in rows]
     if now is None:
         _cache.published = (time.monotonic() + CACHE_SECONDS, keys)
     return keys
