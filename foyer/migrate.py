@@ -41,7 +41,10 @@ def upgrade(database_url: str | None = None) -> str:
     try:
         reseal_connector_credentials(engine)
         with Session(engine) as session, session.begin():
-            org = session.execute(select(Organization).limit(1)).scalar_one_or_none()
+            # The first organization, as the API's get_organization finds it (another tenant's row,
+            # such as a test's, must not take its place: an unordered LIMIT 1 differs on PostgreSQL).
+            org = session.execute(select(Organization).order_by(
+                Organization.created_date_time, Organization.id).limit(1)).scalar_one_or_none()
             if org is None:
                 org = Organization(
                     display_name=settings.organization_name,

@@ -7,7 +7,7 @@ own (dropped afterwards); otherwise on a fresh SQLite file. Settings are environ
 so they are fixed here, before any Foyer module reads them.
 
 Everything a run owns (RUN_ID, state folder, ports, task queue, SQLite file, PostgreSQL schema)
-is chosen when this module is imported, so each pytest-xdist process (`make test` runs two) has
+is chosen when this module is imported, so each pytest-xdist process (`make test` runs three) has
 its own and they never share a server, a port or a row.
 """
 

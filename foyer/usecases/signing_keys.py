@@ -69,10 +69,17 @@ def _new_row(installation: str, generation: int) -> SigningKey:
                       private_key=seal(key.as_pem(private=True).decode(), _sealing_context(kid)))
 
 
-async def _installation_and_generation(session) -> tuple[str, int]:
-    installation = (await session.exec(select(func.min(Organization.id)))).first() or "foyer"
-    count = (await session.exec(select(func.count()).select_from(SigningKey))).one()
-    return installation, int(count) + 1
+async def _installation(session) -> str:
+    return (await session.exec(select(func.min(Organization.id)))).first() or "foyer"
+
+
+async def _key_counts(session) -> tuple[int, int]:
+    """(all keys, active keys), in one statement: one snapshot on PostgreSQL too, where two
+    statements of a transaction may see different commits (a replica that read "no active key",
+    then counted the key another replica had just made, made the second key instead of the first)."""
+    total, retired = (await session.exec(select(func.count(), func.count(SigningKey.retired_date_time))
+                                         .select_from(SigningKey))).one()
+    return int(total), int(total) - int(retired)
 
 
 async def _active(session) -> SigningKey | None:
@@ -85,12 +92,15 @@ async def current_key_row() -> SigningKey:
     for _ in range(5):
         # A read takes no SQLite writer lock; only the first key's insert below does.
         async with reading() as session:
-            row = await _active(session)
-            if row is not None:
+            total, active = await _key_counts(session)
+            if active:
+                row = await _active(session)
+                if row is None:  # retired by a rotation between the two reads: look again
+                    continue
                 session.expunge(row)
                 return row
-            installation, generation = await _installation_and_generation(session)
-        row = _new_row(installation, generation)
+            installation = await _installation(session)
+        row = _new_row(installation, total + 1)
         try:
             async with session_scope() as session:
                 session.add(row)
@@ -112,8 +122,8 @@ async def rotate(now: datetime | None = None) -> tuple[str | None, str]:
             row.unpublish_after = now + TOKEN_LIFETIME + timedelta(seconds=CACHE_SECONDS) + timedelta(minutes=5)
             session.add(row)
             retired = row.kid
-        installation, generation = await _installation_and_generation(session)
-        new = _new_row(installation, generation)
+        total, _ = await _key_counts(session)
+        new = _new_row(await _installation(session), total + 1)
         session.add(new)
     forget_cached_keys()
     return retired, new.kid

@@ -43,7 +43,7 @@ EXCLUDED: dict[str, str] = {
     # outside `foyer dev`.
 }
 
-# The operations are fuzzed in SHARDS tests (operation i in shard i % SHARDS), so that the two
+# The operations are fuzzed in SHARDS tests (operation i in shard i % SHARDS), so that the
 # test processes of `make test` can share the work; the seeds follow the operation, so the requests
 # sent are the same however many shards there are.
 SHARDS = 4
