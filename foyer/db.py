@@ -116,8 +116,7 @@ async def writing() -> AsyncIterator[None]:
 async def session_scope() -> AsyncIterator[AsyncSession]:
     """One transaction: committed when the block ends, rolled back if it raises.
     Never nest one in another (on SQLite the writer lock is not re-entrant)."""
-    lock = _writer_lock()
-    async with lock if lock is not None else contextlib.nullcontext():
+    async with writing():
         async with get_sessionmaker()() as session:
             async with session.begin():
                 yield session

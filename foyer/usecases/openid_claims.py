@@ -65,6 +65,17 @@ def pairwise_sub(app: Application, user: User) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def scoped_claims(user: User, scopes: set[str]) -> dict:
+    """What the `profile` and `email` scopes add, in tokens and at userinfo alike."""
+    claims = {}
+    if "profile" in scopes:
+        claims["name"] = user.display_name
+        claims["preferred_username"] = user.user_principal_name
+    if "email" in scopes and user.mail:
+        claims["email"] = user.mail
+    return claims
+
+
 def _person(org: Organization, app: Application, user: User, access: AppAccess, scopes: set[str]) -> dict:
     claims = {
         "sub": pairwise_sub(app, user),
@@ -74,11 +85,7 @@ def _person(org: Organization, app: Application, user: User, access: AppAccess, 
         "acct": 1 if user.user_type == UserType.guest else 0,
         "ver": "2.0",
     }
-    if "profile" in scopes:
-        claims["name"] = user.display_name
-        claims["preferred_username"] = user.user_principal_name
-    if "email" in scopes and user.mail:
-        claims["email"] = user.mail
+    claims.update(scoped_claims(user, scopes))
     if access.roles:
         claims["roles"] = list(access.roles)
     if (app.group_membership_claims or "None") != "None":

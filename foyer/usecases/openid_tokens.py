@@ -14,10 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from foyer.models.directory import Application, Organization, User
@@ -25,13 +24,13 @@ from foyer.models.openid import AuthorizationCode, RefreshToken, RefreshTokenFam
 from foyer.security import sha256
 from foyer.usecases.app_access import AppAccess, app_access
 from foyer.usecases.openid_authorize import verifier_matches
-from foyer.usecases.openid_claims import access_token_claims, id_token_claims, issuer
+from foyer.usecases.openid_claims import access_token_claims, id_token_claims, issuer, scoped_claims
 from foyer.usecases.openid_clients import (
     CLIENT_SECRET_REQUIRED, INVALID_CLIENT_SECRET, UNKNOWN_CLIENT, ClientCredentials, find_client,
     is_confidential_only, is_public_redirect, secret_valid_for,
 )
 from foyer.db import writing
-from foyer.usecases.signing_keys import ALGORITHM, TOKEN_LIFETIME, signing_key, verified_claims
+from foyer.usecases.signing_keys import TOKEN_LIFETIME, encode, signing_key, verified_claims
 from foyer.usecases.sign_in_log import record_sign_in
 
 REFRESH_LIFETIME = timedelta(days=90)
@@ -131,15 +130,14 @@ async def _tokens(session: AsyncSession, ctx: GrantContext, key: tuple[str, RSAK
                   user: User, access: AppAccess, *, scope: str, auth_time: datetime, amr: list[str],
                   nonce: str | None, family: RefreshTokenFamily | None) -> dict:
     kid, private = key
-    header = {"alg": ALGORITHM, "kid": kid, "typ": "JWT"}
     id_claims = id_token_claims(ctx.org, app, user, access, scope=scope, auth_time=auth_time, amr=amr,
                                 nonce=nonce, now=ctx.now)
     at_claims = access_token_claims(ctx.org, app, user, access, scope=scope, auth_time=auth_time, amr=amr,
                                     now=ctx.now)
     answer = {"token_type": "Bearer", "scope": scope, "expires_in": int(TOKEN_LIFETIME.total_seconds()),
               "ext_expires_in": int(TOKEN_LIFETIME.total_seconds()),
-              "access_token": jwt.encode(header, at_claims, private, algorithms=[ALGORITHM]),
-              "id_token": jwt.encode(header, id_claims, private, algorithms=[ALGORITHM])}
+              "access_token": encode(kid, private, at_claims),
+              "id_token": encode(kid, private, id_claims)}
     if family is not None:
         refresh = secrets.token_urlsafe(32)
         session.add(RefreshToken(token_hash=sha256(refresh), family_id=family.id, created_date_time=ctx.now))
@@ -291,14 +289,5 @@ async def userinfo(session: AsyncSession, org: Organization, bearer: str | None)
     if user is None or access is None or not access.allowed:
         raise OAuthError("invalid_token", "The person may no longer sign in to this application.", status=401,
                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    answer = {"sub": claims["sub"], "oid": user.id, "tid": org.id}
-    scopes = set(str(claims.get("scp", "")).split())
-    if "profile" in scopes:
-        answer.update(name=user.display_name, preferred_username=user.user_principal_name)
-    if "email" in scopes and user.mail:
-        answer["email"] = user.mail
-    return answer
-
-
-async def families_of(session: AsyncSession, user_id: str) -> list[RefreshTokenFamily]:
-    return list((await session.exec(select(RefreshTokenFamily).where(RefreshTokenFamily.user_id == user_id))).all())
+    return {"sub": claims["sub"], "oid": user.id, "tid": org.id,
+            **scoped_claims(user, set(str(claims.get("scp", "")).split()))}

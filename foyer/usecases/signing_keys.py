@@ -165,10 +165,15 @@ async def published_keys(now: datetime | None = None) -> list[dict]:
     return keys
 
 
-async def sign(claims: dict, typ: str = "JWT") -> str:
-    """A JWS (compact) of `claims` with the current key: RS256 and its kid in the header."""
-    kid, key = await signing_key()
+def encode(kid: str, key: RSAKey, claims: dict, typ: str = "JWT") -> str:
+    """A JWS (compact) of `claims` signed with `key`: RS256 and its kid in the header."""
     return jwt.encode({"alg": ALGORITHM, "kid": kid, "typ": typ}, claims, key, algorithms=[ALGORITHM])
+
+
+async def sign(claims: dict, typ: str = "JWT") -> str:
+    """A JWS of `claims` with the current key (`encode` with `signing_key()`)."""
+    kid, key = await signing_key()
+    return encode(kid, key, claims, typ)
 
 
 async def verified_claims(token: str) -> dict | None:
