@@ -19,8 +19,6 @@ No Temporal is involved: the token endpoint is plain HTTP + database.
 
 import argparse
 import asyncio
-import base64
-import hashlib
 import os
 import secrets
 import subprocess
@@ -47,14 +45,9 @@ from foyer.models.directory import Application, AppRoleAssignment, User  # noqa:
 from foyer.models.openid import SignInLog  # noqa: E402
 from foyer.usecases.openid_clients import new_client_secret, secret_hint  # noqa: E402
 from tests.factories import user_row  # noqa: E402
+from tests.openid_support import pkce_pair  # noqa: E402
 
 REDIRECT_URI = "https://app.bench.test/callback"
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
 
 
 async def setup(organization_id: str, lanes: int) -> tuple[Application, str, list[User]]:
