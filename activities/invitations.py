@@ -11,7 +11,8 @@ from foyer import security
 from foyer.db import session_scope
 from foyer.errors import Refused
 from foyer.durations import parse_duration
-from foyer.policy import domain_allowed, guest_user_principal_name, invitation_refusal
+from foyer.policy import domain_allowed, guest_user_principal_name
+from foyer.usecases.ownership import preassignment_refusal
 from foyer.rules.codes import CODE_LIFETIME, code_limit
 from foyer.templating import render_mail
 from foyer.usecases.invitations import grant_memberships, redeem_url
@@ -60,9 +61,9 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
                       "by the organization's external collaboration settings")
     # Authoritative: the API checks the same rule, but a spec may reach here some other way
     # (a campaign row, a workflow carrying a spec from before the rule).
-    refused = invitation_refusal(spec.invited_by_role, group_ids=spec.group_ids,
-                                 application_ids=spec.application_ids,
-                                 invited_user_type=spec.invited_user_type)
+    refused = await preassignment_refusal(session, inviter_id=spec.invited_by_id, role=spec.invited_by_role,
+                                          group_ids=spec.group_ids, application_ids=spec.application_ids,
+                                          invited_user_type=spec.invited_user_type)
     if refused:
         raise Refused("Authorization_RequestDenied", refused)
 
@@ -345,8 +346,9 @@ async def _apply_preassignments(session, invitation: Invitation, user_id: str) -
     """Grant what the invitation pre-assigns, if its inviter's recorded role may (the rule is
     checked again here, when the grant is applied, whatever the row came to carry). Returns the
     audit details: what was granted, and what was refused."""
-    refused = invitation_refusal(invitation.invited_by_role, group_ids=invitation.group_ids,
-                                 application_ids=invitation.application_ids, invited_user_type="Guest")
+    refused = await preassignment_refusal(session, inviter_id=invitation.invited_by_id,
+                                          role=invitation.invited_by_role, group_ids=invitation.group_ids,
+                                          application_ids=invitation.application_ids, invited_user_type="Guest")
     if not refused:
         await grant_memberships(session, user_id, invitation.group_ids, invitation.application_ids)
         return {"groups": invitation.group_ids, "applications": invitation.application_ids}

@@ -37,12 +37,11 @@ def may_invite(allow_invites_from: str, role: str) -> bool:
 
 
 def may_preassign(role: str | None) -> bool:
-    """Whether an inviter with `role` may have the invitee put in groups or assigned applications
-    (`foyerPreAssignedGroupIds`, `foyerPreAssignedApplicationIds`, a campaign row's groupIds /
-    applicationIds). Pre-assigning is adding a group member or an app role assignment by another
-    road, so it is for whoever may do that directly (`groups/{id}/members/$ref`,
-    `applications/{id}/appRoleAssignedTo`): administrators. Groups and applications have no
-    owners yet; once they do, their owners may pre-assign them too. An unknown role (an
+    """Whether an inviter with `role` may have the invitee put in *any* group or assigned *any*
+    application (`foyerPreAssignedGroupIds`, `foyerPreAssignedApplicationIds`, a campaign row's
+    groupIds / applicationIds): pre-assigning is adding a group member or an app role assignment
+    by another road, so it is for whoever may do that directly: administrators for every group
+    and app, an owner for theirs (`invitation_refusal`'s owned ids). An unknown role (an
     invitation recorded before roles were) is not an administrator's."""
     return role in ADMIN_ROLES
 
@@ -54,22 +53,30 @@ def may_invite_as_member(role: str | None) -> bool:
 
 
 def invitation_refusal(role: str | None, *, group_ids: list[str], application_ids: list[str],
-                       invited_user_type: str) -> str | None:
+                       invited_user_type: str, owned_group_ids: set[str] | frozenset[str] = frozenset(),
+                       owned_application_ids: set[str] | frozenset[str] = frozenset()) -> str | None:
     """Why an invitation from `role` may not carry what it asks (None when it may): the one rule
     the API applies when an invitation is made or resent, and the activities again when it is
-    recorded and when its grants are applied."""
+    recorded and when its grants are applied (foyer.usecases.ownership.preassignment_refusal
+    looks up which of the groups and apps the inviter owns)."""
     asked = []
-    if group_ids and not may_preassign(role):
+    admin = may_preassign(role)
+    if not admin and set(group_ids) - set(owned_group_ids):
         asked.append("foyerPreAssignedGroupIds")
-    if application_ids and not may_preassign(role):
+    if not admin and set(application_ids) - set(owned_application_ids):
         asked.append("foyerPreAssignedApplicationIds")
     if invited_user_type == "Member" and not may_invite_as_member(role):
         asked.append("invitedUserType Member")
     if not asked:
         return None
-    return (f"{' and '.join(asked)} need the Global Administrator or User Administrator role "
-            f"(the inviter's role is {role or 'unknown'}); invite without them, and have an "
-            "administrator add the group members or app assignments")
+    if asked == ["invitedUserType Member"]:
+        need = "needs the Global Administrator or User Administrator role"
+    else:
+        need = ("need the Global Administrator or User Administrator role, or ownership of every "
+                "group and application named")
+    return (f"{' and '.join(asked)} {need} (the inviter's role is {role or 'unknown'}); invite "
+            "without them, and have an administrator or the owner add the group members or app "
+            "assignments")
 
 
 # Catalog resources that are directory objects: adding one to a catalog delegates its roles
@@ -77,12 +84,12 @@ def invitation_refusal(role: str | None, *, group_ids: list[str], application_id
 DIRECTORY_RESOURCE_SYSTEMS = frozenset({"AadGroup", "AadApplication"})
 
 
-def may_add_catalog_resource(role: str | None, origin_system: str) -> bool:
+def may_add_catalog_resource(role: str | None, origin_system: str, *, owns_resource: bool = False) -> bool:
     """Whether a caller who may manage a catalog (an administrator, or one of its owners) may add
-    a resource of `origin_system` to it. In Entra a catalog owner adds only resources they own;
-    Foyer's groups and applications have no owners yet, so only administrators add them.
-    SharePoint Online sites are generic resources Foyer grants nothing on: owners may add them."""
-    return role in ADMIN_ROLES or origin_system not in DIRECTORY_RESOURCE_SYSTEMS
+    a resource of `origin_system` to it. As in Entra, a catalog owner adds only the groups and
+    applications they own. SharePoint Online sites are generic resources Foyer grants nothing on:
+    owners may add them."""
+    return role in ADMIN_ROLES or origin_system not in DIRECTORY_RESOURCE_SYSTEMS or owns_resource
 
 
 def guest_user_principal_name(email: str, primary_domain: str) -> str:

@@ -28,6 +28,16 @@ class Organization(SQLModel, table=True):
     invitation_reminders: list[str] = json_field(lambda: ["P3D", "P10D"])
     # Graph's authenticationFlowsPolicy.selfServiceSignUp.isEnabled (on by default, as in Entra).
     self_service_sign_up_enabled: bool = True
+    # Graph's authorizationPolicy: what guests may read (foyer.rules.guest_access's three levels;
+    # Entra's default is the limited Guest User level) and what members may create.
+    guest_user_role_id: str = "10dae51f-b6af-4016-8d66-8c2a99b929b3"
+    allowed_to_create_security_groups: bool = True
+    allowed_to_create_apps: bool = True
+    # Foyer's self-service group settings (Entra's Groups > General switches, defaults as Entra's):
+    # whether owners approve requests to join their groups in My Groups, and whether members
+    # (not administrators) may use My Groups at all.
+    owners_can_manage_join_requests: bool = False
+    restrict_my_groups: bool = False
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
     @property
@@ -77,6 +87,32 @@ class Group(SQLModel, table=True):
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
 
+class GroupOwner(SQLModel, table=True):
+    """A user who owns a group (Graph's group owners): manages its members, in the API and in My
+    Groups, and may put it in a catalog they own."""
+    __tablename__ = "group_owners"
+    group_id: str = Field(foreign_key="groups.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE", index=True)
+    added_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class GroupJoinRequest(SQLModel, table=True):
+    """A member's request to join a group, waiting for one of its owners in My Groups (the
+    GroupJoinRequestWorkflow holds the wait; this row is what the pages read)."""
+    __tablename__ = "group_join_requests"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    organization_id: str = Field(foreign_key="organizations.id", index=True)
+    group_id: str = Field(foreign_key="groups.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    justification: str | None = None
+    # pending, approved, denied, expired, cancelled
+    state: str = Field(default="pending", index=True)
+    workflow_id: str
+    decided_by_id: str | None = None
+    decided_date_time: datetime | None = utc_field()
+    created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
 class GroupMember(SQLModel, table=True):
     __tablename__ = "group_members"
     group_id: str = Field(foreign_key="groups.id", primary_key=True, ondelete="CASCADE")
@@ -115,6 +151,15 @@ class Application(SQLModel, table=True):
     # users are mostly guests, and an app shared with guests should say who).
     app_role_assignment_required: bool = True
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
+
+
+class ApplicationOwner(SQLModel, table=True):
+    """A user who owns an application (Graph's application owners): assigns it, shares it with
+    guests from My Apps, and may put it in a catalog they own."""
+    __tablename__ = "application_owners"
+    application_id: str = Field(foreign_key="applications.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE", index=True)
+    added_date_time: datetime = utc_field(default_now=True, nullable=False)
 
 
 class AppRoleAssignment(SQLModel, table=True):

@@ -9,7 +9,8 @@ from foyer.models.entitlement import (
     CatalogResource, ConnectedOrganization, CustomExtension, CustomExtensionCall,
 )
 from foyer.models.directory import (
-    Application, AppRoleAssignment, Group, GroupAppRoleAssignment, GroupMember, Organization, User,
+    Application, ApplicationOwner, AppRoleAssignment, Group, GroupAppRoleAssignment, GroupJoinRequest,
+    GroupMember, GroupOwner, Organization, User,
 )
 from foyer.models.invitation import Invitation, Passcode
 from foyer.models.openid import AuthorizationCode, RefreshToken, RefreshTokenFamily, SignInLog, SigningKey
@@ -25,6 +26,7 @@ __all__ = [
     "GroupMember", "Invitation", "Organization", "OutboxMessage", "Passcode", "User",
     "AccessPackage", "ApprovalStage", "Assignment", "AssignmentPolicy", "AssignmentRequest",
     "Campaign", "CampaignRow", "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
-    "GroupAppRoleAssignment", "AuthorizationCode", "RefreshToken", "RefreshTokenFamily", "SignInLog", "SigningKey",
+    "GroupAppRoleAssignment", "ApplicationOwner", "GroupJoinRequest", "GroupOwner",
+    "AuthorizationCode", "RefreshToken", "RefreshTokenFamily", "SignInLog", "SigningKey",
     "SignInChallenge", "ApiConnector", "CallbackReceipt", "SignUp", "UserFlow", "UserFlowAttribute",
 ]

@@ -91,7 +91,8 @@ async def test_users_and_groups_get_app_roles(api, admin, organization_id):
     assert activities.count("Remove app role assignment from group") == 1
     assert activities.count("Remove app role assignment from user") == 1
     group_audit = next(a for a in audits if a.activity_display_name == "Add app role assignment to group")
-    assert group_audit.details == {"groupId": group.id, "groupDisplayName": group.display_name, "appRoleId": writer["id"]}
+    assert group_audit.details == {"groupId": group.id, "groupDisplayName": group.display_name,
+                                   "appRoleId": writer["id"], "actingAs": "administrator"}
 
 
 async def test_roles_that_cannot_be_assigned_are_400(api, admin, organization_id):

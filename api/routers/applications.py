@@ -15,12 +15,11 @@ from uuid import uuid4
 from fastapi import Request, Response
 from pydantic import Field, StrictBool, field_validator
 from sqlalchemy import delete, union_all
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
-from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.deps import AdminCaller, CallerDep, MemberCaller, OrganizationDep, SessionDep, get_in_org
+from foyer.api.errors import bad_request, not_found
 from foyer.api.graph import GraphRouter, listed
 from foyer.api.odata import list_page, select_fields
 from foyer.api.schemas import GraphModel, iso, utc
@@ -31,9 +30,11 @@ from foyer.api.schemas.directory import (
 )
 from foyer.audit import audit
 from foyer.models.base import utcnow
+from foyer.usecases import app_assignments
+from foyer.usecases.ownership import require_manager
 from foyer.usecases.updates import update_with_audit
 from foyer.names import DisplayName
-from foyer.rules.app_roles import DEFAULT_APP_ROLE_ID, AppRoleError, assignable_role_problem, checked_app_roles, guid
+from foyer.rules.app_roles import AppRoleError, checked_app_roles, guid
 from foyer.rules.redirect_uris import KINDS, home_page_url_problem, redirect_uris_problem
 from foyer.usecases.openid_clients import new_client_secret, secret_hint
 from foyer.models.directory import Application, AppRoleAssignment, Group, GroupAppRoleAssignment, User
@@ -398,77 +399,27 @@ async def list_assignments(application_id: str, request: Request, caller: Member
 
 @service_principals.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
 @router.post("/{application_id}/appRoleAssignedTo", status_code=201, response_model=shapes.AppRoleAssignment)
-async def create_assignment(application_id: str, body: AssignmentCreate, caller: AdminCaller,
+async def create_assignment(application_id: str, body: AssignmentCreate, caller: CallerDep,
                             session: SessionDep, org: OrganizationDep) -> dict:
+    """An administrator, or an owner of this application."""
     # Locked (PostgreSQL) as PATCH locks it: a role is not removed while it is being assigned.
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "assign it")
     if body.resource_id is not None and body.resource_id != app.id:
         raise bad_request(f"resourceId must be this application's id ({app.id})",
                           code="Request_BadRequest")
-    role = guid(body.app_role_id or DEFAULT_APP_ROLE_ID)
-    if role is None:
-        raise bad_request(f"appRoleId {body.app_role_id} is not a GUID", code="Request_BadRequest")
-    if problem := assignable_role_problem(list(app.app_roles or []), role):
-        raise bad_request(problem, code="Request_BadRequest")
-    principal: User | Group | None = await session.get(User, body.principal_id)
-    if principal is None or principal.organization_id != org.id:
-        principal = await session.get(Group, body.principal_id)
-    if principal is None or principal.organization_id != org.id:
-        raise bad_request(f"no user or group with id {body.principal_id}", code="Request_BadRequest")
-    group = isinstance(principal, Group)
-    already = GraphError(400, "Request_BadRequest",
-                         "Permission being assigned already exists on the object")
-    if group:
-        existing = select(GroupAppRoleAssignment.id).where(
-            GroupAppRoleAssignment.application_id == app.id, GroupAppRoleAssignment.group_id == principal.id,
-            GroupAppRoleAssignment.app_role_id == role)
-        row: AppRoleAssignment | GroupAppRoleAssignment = GroupAppRoleAssignment(
-            application_id=app.id, group_id=principal.id, app_role_id=role)
-        details = {"groupId": principal.id, "groupDisplayName": principal.display_name, "appRoleId": role}
-    else:
-        existing = select(AppRoleAssignment.id).where(
-            AppRoleAssignment.application_id == app.id, AppRoleAssignment.principal_id == principal.id,
-            AppRoleAssignment.app_role_id == role)
-        row = AppRoleAssignment(application_id=app.id, principal_id=principal.id, app_role_id=role)
-        details = {"userId": principal.id, "userPrincipalName": principal.user_principal_name, "appRoleId": role}
-    if (await session.exec(existing)).first() is not None:
-        raise already
-    session.add(row)
-    await audit(session, key=None, category="ApplicationManagement",
-                activity=f"Add app role assignment {'to group' if group else 'grant to user'}",
-                organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
-                target_name=app.display_name, details=details)
-    try:
-        await session.commit()
-    except IntegrityError:  # assigned concurrently
-        await session.rollback()
-        raise already from None
+    row, principal = await app_assignments.assign(session, org.id, app, body.principal_id,
+                                                  app_role_id=body.app_role_id, actor=caller.actor,
+                                                  capacity=capacity)
     return assignment_body(row, app, principal)
 
 
 @service_principals.delete("/{application_id}/appRoleAssignedTo/{assignment_id}", status_code=204)
 @router.delete("/{application_id}/appRoleAssignedTo/{assignment_id}", status_code=204)
-async def delete_assignment(application_id: str, assignment_id: str, caller: AdminCaller,
+async def delete_assignment(application_id: str, assignment_id: str, caller: CallerDep,
                             session: SessionDep, org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this application."""
     app = await get_application(session, org, application_id)
-    row: AppRoleAssignment | GroupAppRoleAssignment | None = await session.get(AppRoleAssignment, assignment_id)
-    if row is None:
-        row = await session.get(GroupAppRoleAssignment, assignment_id)
-    if row is None or row.application_id != app.id:
-        raise not_found(f"app role assignment {assignment_id}")
-    if isinstance(row, GroupAppRoleAssignment):
-        group = await session.get(Group, row.group_id)
-        activity = "Remove app role assignment from group"
-        details = {"groupId": row.group_id, "groupDisplayName": group.display_name if group else "",
-                   "appRoleId": row.app_role_id}
-    else:
-        user = await session.get(User, row.principal_id)
-        activity = "Remove app role assignment from user"
-        details = {"userId": row.principal_id,
-                   "userPrincipalName": user.user_principal_name if user else "", "appRoleId": row.app_role_id}
-    await session.delete(row)
-    await audit(session, key=None, category="ApplicationManagement", activity=activity,
-                organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
-                target_name=app.display_name, details=details)
-    await session.commit()
+    capacity = await require_manager(session, caller, app, "remove its assignments")
+    await app_assignments.unassign(session, org.id, app, assignment_id, actor=caller.actor, capacity=capacity)
     return Response(status_code=204)

@@ -5,11 +5,10 @@ from typing import Any
 from fastapi import Body, Request, Response
 from pydantic import Field, StrictBool, field_validator
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, get_in_org
-from foyer.api.errors import GraphError, bad_request, not_found
+from foyer.api.deps import AdminCaller, CallerDep, MemberCaller, OrganizationDep, SessionDep, get_in_org
+from foyer.api.errors import bad_request, not_found
 from foyer.api.graph import GraphRouter, listed
 from foyer.api.odata import collection, list_page
 from foyer.api.schemas import GraphModel
@@ -19,6 +18,8 @@ from foyer.api.schemas.directory import (
 )
 from foyer.audit import audit
 from foyer.names import DisplayName, MultilineText
+from foyer.usecases import groups
+from foyer.usecases.ownership import require_manager
 from foyer.usecases.updates import update_with_audit
 from foyer.models.directory import Application, Group, GroupAppRoleAssignment, GroupMember, User
 
@@ -156,45 +157,27 @@ def _referenced_id(body: Any) -> str:
 
 
 @router.post("/{group_id}/members/$ref", status_code=204)
-async def add_member(group_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
+async def add_member(group_id: str, caller: CallerDep, session: SessionDep, org: OrganizationDep,
                      body: Any = Body(...)) -> Response:
+    """An administrator, or an owner of this group."""
     group = await get_group(session, org, group_id)
+    capacity = await require_manager(session, caller, group, "add members to it")
     user_id = _referenced_id(body)
     user = await session.get(User, user_id)
     if user is None or user.organization_id != org.id:
         raise not_found(f"directory object {user_id}")
-    already = GraphError(400, "Request_BadRequest",
-                         "One or more added object references already exist for the following "
-                         "modified properties: 'members'.")
-    if await session.get(GroupMember, (group.id, user.id)) is not None:
-        raise already
-    session.add(GroupMember(group_id=group.id, user_id=user.id))
-    await audit(session, key=None, category="GroupManagement", activity="Add member to group",
-                organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
-                target_name=group.display_name,
-                details={"userId": user.id, "userPrincipalName": user.user_principal_name})
-    try:
-        await session.commit()
-    except IntegrityError:  # added concurrently
-        await session.rollback()
-        raise already from None
+    await groups.add_member(session, org.id, group, user, actor=caller.actor, capacity=capacity)
     return Response(status_code=204)
 
 
 @router.delete("/{group_id}/members/{user_id}/$ref", status_code=204)
-async def remove_member(group_id: str, user_id: str, caller: AdminCaller, session: SessionDep,
+async def remove_member(group_id: str, user_id: str, caller: CallerDep, session: SessionDep,
                         org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this group."""
     group = await get_group(session, org, group_id)
+    capacity = await require_manager(session, caller, group, "remove its members")
     user = await get_in_org(session, User, org, user_id, "user")
-    membership = await session.get(GroupMember, (group.id, user.id))
-    if membership is None:
-        raise not_found(f"member {user_id} of group {group_id}")
-    await session.delete(membership)
-    await audit(session, key=None, category="GroupManagement", activity="Remove member from group",
-                organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
-                target_name=group.display_name,
-                details={"userId": user.id, "userPrincipalName": user.user_principal_name})
-    await session.commit()
+    await groups.remove_member(session, org.id, group, user, actor=caller.actor, capacity=capacity)
     return Response(status_code=204)
 
 

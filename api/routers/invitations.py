@@ -17,8 +17,9 @@ from foyer.audit import audit
 from foyer.durations import check_duration
 from foyer.rules.emails import normalize_email
 from foyer.names import DisplayName, MultilineText
-from foyer.policy import domain_allowed, email_domain, invitation_refusal, may_invite
+from foyer.policy import domain_allowed, email_domain, may_invite
 from foyer.usecases.invitations import redeem_url
+from foyer.usecases.ownership import preassignment_refusal
 from foyer.models.directory import Application, Group, Organization, User
 from foyer.models.enums import ADMIN_ROLES, InvitationState
 from foyer.models.invitation import Invitation
@@ -133,9 +134,10 @@ async def create_invitation(body: InvitationCreate, caller: CallerDep, session: 
             403, "Authorization_RequestDenied",
             f"the external collaboration settings (allowInvitesFrom={org.allow_invites_from}) "
             f"do not allow the role '{caller.role}' to invite guests"))
-    refused = invitation_refusal(caller.role, group_ids=body.foyer_pre_assigned_group_ids,
-                                 application_ids=body.foyer_pre_assigned_application_ids,
-                                 invited_user_type=body.invited_user_type)
+    refused = await preassignment_refusal(session, inviter_id=caller.user_id, role=caller.role,
+                                          group_ids=body.foyer_pre_assigned_group_ids,
+                                          application_ids=body.foyer_pre_assigned_application_ids,
+                                          invited_user_type=body.invited_user_type)
     if refused:  # before the ids are looked up: who may not pre-assign learns nothing of them
         raise await _refuse_and_audit(session, org, caller, email, GraphError(
             403, "Authorization_RequestDenied", refused))
@@ -226,8 +228,9 @@ async def resend_invitation(invitation_id: str, caller: InviterCaller, session: 
     if row.state == InvitationState.redeemed:
         raise GraphError(409, "invitationNotPending", "the invitation was already redeemed")
     # The resent invitation is the caller's: it may carry only what the caller may pre-assign.
-    refused = invitation_refusal(caller.role, group_ids=row.group_ids, application_ids=row.application_ids,
-                                 invited_user_type=row.invited_user_type)
+    refused = await preassignment_refusal(session, inviter_id=caller.user_id, role=caller.role,
+                                          group_ids=row.group_ids, application_ids=row.application_ids,
+                                          invited_user_type=row.invited_user_type)
     if refused:
         raise await _refuse_and_audit(session, org, caller, row.email, GraphError(
             403, "Authorization_RequestDenied", f"this invitation cannot be resent by you: {refused}"))

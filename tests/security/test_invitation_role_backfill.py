@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, Table, create_engine, insert, text
 from sqlalchemy.orm import Session
 
 from foyer.db import sync_url
@@ -42,9 +42,10 @@ def test_upgrade_records_the_role_of_earlier_inviters(database_url):
     engine = create_engine(sync_url(database_url))
     try:
         with Session(engine) as session, session.begin():
+            # Only the columns revision 0009 has: the Organization model has columns later revisions add.
             org = Organization(display_name="Before", verified_domains=[])
-            session.add(org)
-            session.flush()
+            table = Table("organizations", MetaData(), autoload_with=session.connection())
+            session.execute(insert(table), [{k: v for k, v in org.model_dump().items() if k in table.columns}])
             # Written as SQL: the User model has columns later revisions add.
             people = {name: SimpleNamespace(id=f"user-{name}") for name in ("single", "double", "tokenless", "guest")}
             for name, person in people.items():
