@@ -221,10 +221,19 @@ async def get_invitation(invitation_id: str, caller: InviterCaller, session: Ses
 
 
 @router.post("/{invitation_id}/resend", status_code=201, response_model=shapes.Invitation)
-async def resend_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
+async def resend_invitation(invitation_id: str, caller: CallerDep, session: SessionDep,
                             org: OrganizationDep, client: TemporalDep) -> dict:
-    """A fresh invitation with the same content: new link, new lifetime; the old link stops working."""
+    """A fresh invitation with the same content: new link, new lifetime; the old link stops working.
+    Whoever may invite now (allowInvitesFrom) resends the invitations they sent; administrators any."""
+    if not may_invite(org.allow_invites_from, caller.role):
+        raise GraphError(403, "Authorization_RequestDenied",
+                         f"the external collaboration settings (allowInvitesFrom={org.allow_invites_from}) "
+                         f"do not allow the role '{caller.role}' to invite guests, nor to resend invitations")
     row = await _get(session, org, invitation_id)
+    if not caller.is_admin and row.invited_by_id not in {caller.user_id, caller.token_id} - {None}:
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "only an administrator resends another's invitation; you may resend the "
+                         "invitations you sent")
     if row.state == InvitationState.redeemed:
         raise GraphError(409, "invitationNotPending", "the invitation was already redeemed")
     # The resent invitation is the caller's: it may carry only what the caller may pre-assign.
