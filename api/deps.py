@@ -117,7 +117,8 @@ MEMBERS = (*ADMINS, Role.guest_inviter, Role.member)
 AdminCaller = Annotated[Caller, require_roles(*ADMINS)]
 GlobalAdminCaller = Annotated[Caller, require_roles(Role.global_administrator)]
 MemberCaller = Annotated[Caller, require_roles(*MEMBERS)]
-InviterCaller = Annotated[Caller, require_roles(*ADMINS, Role.guest_inviter)]
+INVITERS = (*ADMINS, Role.guest_inviter)
+InviterCaller = Annotated[Caller, require_roles(*INVITERS)]
 
 
 def directory_read(read: str):
