@@ -72,3 +72,19 @@ async def test_ownership_ended_before_redemption_grants_nothing(api, mail, serve
     assert await _groups_and_apps(guest.id) == (set(), set())
     record = await _redemption_record(guest.id)
     assert record.details["groups"] == [] and record.details["refusedGroups"] == [group.id]
+
+
+async def test_owner_resends_while_they_own_it(api, organization_id, new_email):
+    group, _ = await make_group_and_app(organization_id, "Resent")
+    owner, headers = await make_person(organization_id, Role.member, "Owen Owner")
+    await make_owner(group, owner.id)
+    created = await invite(api, headers, new_email(), sendInvitationMessage=False,
+                           foyerPreAssignedGroupIds=[group.id])
+    resent = await api.post(f"/v1.0/invitations/{created['id']}/resend", headers=headers)
+    assert resent.status_code == 201, resent.text
+    assert resent.json()["foyerPreAssignedGroupIds"] == [group.id]
+    async with session_scope() as session:
+        await session.delete(await session.get(GroupOwner, (group.id, owner.id)))
+    refused = await api.post(f"/v1.0/invitations/{resent.json()['id']}/resend", headers=headers)
+    assert refused.status_code == 403
+    assert "ownership of every group and application named" in refused.json()["error"]["message"]
