@@ -185,7 +185,11 @@ async def first_owners(session, org, caller, references: list[str] | None, switc
                          f"'{caller.role}' create {what}.")
     if caller.is_admin:
         return await bound_users(session, org, references), "administrator"
-    creator = await get_in_org(session, User, org, person(caller), "user")
+    if caller.user_id is None:
+        raise GraphError(403, "Authorization_RequestDenied",
+                         f"this token does not belong to a directory user: a member's {what} are owned "
+                         "by who creates them, so creating them needs a person's token")
+    creator = await get_in_org(session, User, org, caller.user_id, "user")
     others = {u.id for u in await bound_users(session, org, references)} - {creator.id}
     if others:
         raise GraphError(403, "Authorization_RequestDenied",
