@@ -25,7 +25,7 @@ async def _state(group: Group, app: Application) -> dict:
             return sorted((await session.exec(query)).all())
         return {
             "group": (g.display_name, g.description) if g else None,
-            "app": a.display_name if a else None,
+            "app": (a.display_name, len(a.password_credentials or []), a.app_role_assignment_required) if a else None,
             "members": await ids(select(GroupMember.user_id).where(GroupMember.group_id == group.id)),
             "groupOwners": await ids(select(GroupOwner.user_id).where(GroupOwner.group_id == group.id)),
             "appOwners": await ids(select(ApplicationOwner.user_id).where(ApplicationOwner.application_id == app.id)),
@@ -65,6 +65,8 @@ def _calls(group: Group, app: Application, owner_id: str, member_id: str, assign
         ("remove app owner", "DELETE", f"/v1.0/applications/{app.id}/owners/{owner_id}/$ref", None),
         ("rename group", "PATCH", f"/v1.0/groups/{group.id}", {"description": "changed"}),
         ("rename app", "PATCH", f"/v1.0/applications/{app.id}", {"displayName": "changed"}),
+        ("add secret", "POST", f"/v1.0/applications/{app.id}/addPassword", {}),
+        ("require assignment", "PATCH", f"/v1.0/servicePrincipals/{app.id}", {"appRoleAssignmentRequired": True}),
         ("invite into group", "POST", "/v1.0/invitations",
          {"invitedUserEmailAddress": unique_email(), "inviteRedirectUrl": "https://app.contoso.test/",
           "sendInvitationMessage": False, "foyerPreAssignedGroupIds": [group.id]}),
@@ -100,7 +102,7 @@ async def test_owner_of_a_manages_a(api, organization_id):
     for path in (f"/v1.0/groups/{group_a.id}/owners/$ref", f"/v1.0/applications/{app_a.id}/owners/$ref"):
         response = await api.post(path, headers=headers_a, json={"@odata.id": f"{GRAPH}/users/{co_owner.id}"})
         assert response.status_code == 204, response.text
-    expected = {"POST": (201, 204), "DELETE": (204,), "PATCH": (204,)}
+    expected = {"POST": (200, 201, 204), "DELETE": (204,), "PATCH": (204,)}
     calls = _calls(group_a, app_a, owner_a.id, member_a.id, assignment_a.id, newcomer.id)
     # Removing themselves as owner comes after everything else they do as owner.
     calls.sort(key=lambda call: call[0] in ("remove group owner", "remove app owner", "delete group", "delete app"))

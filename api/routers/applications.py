@@ -8,7 +8,8 @@ foyer.rules.app_roles. Graph keeps appRoleAssignmentRequired on the service prin
 no service principals, so the application carries it.
 
 An administrator manages every application; an owner manages theirs (PATCH, DELETE, owners,
-appRoleAssignedTo; foyer.usecases.ownership asks on the object). Members register applications
+client secrets, appRoleAssignedTo, the service principal's appRoleAssignmentRequired;
+foyer.usecases.ownership asks on the object). Members register applications
 when the authorization policy's `allowedToCreateApps` is on, and own what they register. Reads
 follow the guest level (foyer.rules.guest_access, through api.deps' directory readers).
 """
@@ -317,14 +318,17 @@ async def get_service_principal(application_id: str, request: Request, caller: A
 
 
 @service_principals.patch("/{application_id}", status_code=204)
-async def update_service_principal(application_id: str, body: ServicePrincipalUpdate, caller: AdminCaller,
+async def update_service_principal(application_id: str, body: ServicePrincipalUpdate, caller: CallerDep,
                                    session: SessionDep, org: OrganizationDep) -> Response:
-    """Only appRoleAssignmentRequired: the rest of a service principal is its application's."""
+    """Only appRoleAssignmentRequired: the rest of a service principal is its application's. An
+    administrator, or an owner of the application."""
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "change who may sign in to it")
     await update_with_audit(session, app, {"app_role_assignment_required": body.app_role_assignment_required},
                             modified_properties=["appRoleAssignmentRequired"],
                             category="ApplicationManagement", activity="Update service principal",
-                            organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal")
+                            organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal",
+                            details={"actingAs": capacity})
     return Response(status_code=204)
 
 
@@ -365,10 +369,12 @@ async def remove_owner(application_id: str, user_id: str, caller: CallerDep, ses
 # --- client secrets -------------------------------------------------------------------------
 
 @router.post("/{application_id}/addPassword", response_model=shapes.PasswordCredential)
-async def add_password(application_id: str, body: AddPassword, caller: AdminCaller,
+async def add_password(application_id: str, body: AddPassword, caller: CallerDep,
                        session: SessionDep, org: OrganizationDep) -> dict:
-    """A new client secret: its text is in this response and nowhere else, ever."""
+    """A new client secret: its text is in this response and nowhere else, ever. An administrator,
+    or an owner of the application (as in Entra, owners manage its credentials)."""
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "add client secrets to it")
     credentials = list(app.password_credentials or [])
     if len(credentials) >= MAX_PASSWORD_CREDENTIALS:
         raise bad_request(f"an application has at most {MAX_PASSWORD_CREDENTIALS} client secrets; "
@@ -394,15 +400,17 @@ async def add_password(application_id: str, body: AddPassword, caller: AdminCall
                 organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
                 target_name=app.display_name,
                 details={"action": "addPassword", "keyId": credential["keyId"],
-                         "displayName": spec.display_name or ""})
+                         "displayName": spec.display_name or "", "actingAs": capacity})
     await session.commit()
     return password_credential_body(credential, secret_text=text)
 
 
 @router.post("/{application_id}/removePassword", status_code=204)
-async def remove_password(application_id: str, body: RemovePassword, caller: AdminCaller,
+async def remove_password(application_id: str, body: RemovePassword, caller: CallerDep,
                           session: SessionDep, org: OrganizationDep) -> Response:
+    """An administrator, or an owner of the application."""
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "remove its client secrets")
     key_id = guid(body.key_id) or body.key_id
     credentials = list(app.password_credentials or [])
     kept = [c for c in credentials if c["keyId"] != key_id]
@@ -413,7 +421,8 @@ async def remove_password(application_id: str, body: RemovePassword, caller: Adm
     await audit(session, key=None, category="ApplicationManagement",
                 activity="Update application – Certificates and secrets management",
                 organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
-                target_name=app.display_name, details={"action": "removePassword", "keyId": key_id})
+                target_name=app.display_name,
+                details={"action": "removePassword", "keyId": key_id, "actingAs": capacity})
     await session.commit()
     return Response(status_code=204)
 
