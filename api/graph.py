@@ -66,6 +66,11 @@ def reference_id(body: Any, collection_name: str) -> str:
     return parts[-1]
 
 
+def bound_ids(references: list[str], collection_name: str) -> list[str]:
+    """The ids in Graph's `…@odata.bind` list ["https://…/{collection_name}/{id}", …]."""
+    return [reference_id({"@odata.id": reference}, collection_name) for reference in references]
+
+
 def listed(request: Request, page: Page, bodies: list[dict]) -> dict:
     """A collection page whose bodies were built for all its rows at once (one query for the
     users or packages they name, rather than one per row)."""

@@ -36,6 +36,16 @@ def may_invite(allow_invites_from: str, role: str) -> bool:
     return False
 
 
+def may_create(role: str, members_allowed: bool) -> bool:
+    """Whether a caller with `role` may create a security group or an application registration:
+    administrators always; members (Guest Inviters included) when the authorization policy's
+    defaultUserRolePermissions switch for it (`allowedToCreateSecurityGroups`,
+    `allowedToCreateApps`) is on, and they become its owner; guests never."""
+    if role in ADMIN_ROLES:
+        return True
+    return members_allowed and role in (Role.member, Role.guest_inviter)
+
+
 def may_preassign(role: str | None) -> bool:
     """Whether an inviter with `role` may have the invitee put in *any* group or assigned *any*
     application (`foyerPreAssignedGroupIds`, `foyerPreAssignedApplicationIds`, a campaign row's

@@ -168,6 +168,8 @@ DEFAULT_POLICY = {
     "domain_list": [], "email_otp_enabled": True, "invitation_lifetime": "P30D",
     "invitation_reminders": ["P3D", "P10D"], "privacy_statement_url": "https://contoso.test/privacy",
     "self_service_sign_up_enabled": True,
+    "guest_user_role_id": "10dae51f-b6af-4016-8d66-8c2a99b929b3", "allowed_to_create_security_groups": True,
+    "allowed_to_create_apps": True, "owners_can_manage_join_requests": False, "restrict_my_groups": False,
 }
 
 

@@ -14,7 +14,7 @@ from sqlmodel import select
 from foyer.db import session_scope
 from foyer.security import api_token_hash, new_api_token
 from foyer.settings import get_settings
-from foyer.models.directory import Application, Group, Organization, User
+from foyer.models.directory import Application, ApplicationOwner, Group, GroupOwner, Organization, User
 from foyer.models.entitlement import AccessPackage, AssignmentPolicy, Catalog, CatalogResource
 from foyer.models.enums import Role, UserType
 from foyer.models.sign_up import ApiConnector, UserFlow, UserFlowAttribute
@@ -218,3 +218,18 @@ async def update_organization(organization_id: str, **values) -> dict:
             setattr(org, key, value)
         session.add(org)
     return previous
+
+
+async def make_owner(obj: Group | Application, user_id: str) -> None:
+    """Make `user_id` an owner of a group or an application (as an administrator would)."""
+    async with session_scope() as session:
+        if isinstance(obj, Group):
+            session.add(GroupOwner(group_id=obj.id, user_id=user_id))
+        else:
+            session.add(ApplicationOwner(application_id=obj.id, user_id=user_id))
+
+
+async def make_person(organization_id: str, role: str, name: str, *, guest: bool = False) -> tuple[User, dict]:
+    """A directory user and a token of theirs with `role`: (user, Authorization headers)."""
+    user = await make_user(organization_id, name, guest=guest)
+    return user, await make_token(organization_id, role, user_id=user.id, name=f"{name} token")

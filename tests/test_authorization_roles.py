@@ -20,18 +20,26 @@ ENDPOINTS = [
     ("PATCH", f"/v1.0/users/{X}", {"displayName": "X"}),
     ("DELETE", f"/v1.0/users/{X}", None),
     ("GET", f"/v1.0/users/{X}/memberOf", None),
+    ("GET", f"/v1.0/users/{X}/ownedObjects", None),
     ("GET", "/v1.0/groups", None),
     ("POST", "/v1.0/groups", {"displayName": "X"}),
     ("GET", f"/v1.0/groups/{X}", None),
     ("PATCH", f"/v1.0/groups/{X}", {"displayName": "X"}),
     ("DELETE", f"/v1.0/groups/{X}", None),
     ("GET", f"/v1.0/groups/{X}/members", None),
+    ("GET", f"/v1.0/groups/{X}/owners", None),
+    ("POST", f"/v1.0/groups/{X}/owners/$ref", {"@odata.id": f"https://g/v1.0/directoryObjects/{X}"}),
+    ("DELETE", f"/v1.0/groups/{X}/owners/{X}/$ref", None),
     ("POST", f"/v1.0/groups/{X}/members/$ref", {"@odata.id": f"https://g/v1.0/directoryObjects/{X}"}),
     ("DELETE", f"/v1.0/groups/{X}/members/{X}/$ref", None),
     ("GET", "/v1.0/applications", None),
     ("POST", "/v1.0/applications", {"displayName": "X"}),
     ("GET", f"/v1.0/applications/{X}", None),
+    ("PATCH", f"/v1.0/applications/{X}", {"displayName": "X"}),
     ("DELETE", f"/v1.0/applications/{X}", None),
+    ("GET", f"/v1.0/applications/{X}/owners", None),
+    ("POST", f"/v1.0/applications/{X}/owners/$ref", {"@odata.id": f"https://g/v1.0/users/{X}"}),
+    ("DELETE", f"/v1.0/applications/{X}/owners/{X}/$ref", None),
     ("GET", f"/v1.0/applications/{X}/appRoleAssignedTo", None),
     ("POST", f"/v1.0/applications/{X}/appRoleAssignedTo", {"principalId": X}),
     ("DELETE", f"/v1.0/applications/{X}/appRoleAssignedTo/{X}", None),
@@ -41,24 +49,46 @@ ENDPOINTS = [
     ("PATCH", "/v1.0/policies/authorizationPolicy", {"allowInvitesFrom": "none"}),
     ("GET", "/v1.0/policies/externalCollaborationPolicy", None),
     ("PATCH", "/v1.0/policies/externalCollaborationPolicy", {"invitationLifetime": "P1D"}),
+    ("GET", "/v1.0/policies/groupSelfServicePolicy", None),
+    ("PATCH", "/v1.0/policies/groupSelfServicePolicy", {"restrictUserAccessToMyGroups": False}),
     ("GET", "/v1.0/auditLogs/directoryAudits", None),
 ]
-ADMIN_WRITES = {(m, p) for m, p, _ in ENDPOINTS if m != "GET"} - {
-    ("PATCH", f"/v1.0/organization/{X}"), ("PATCH", "/v1.0/policies/authorizationPolicy"),
-    ("PATCH", "/v1.0/policies/externalCollaborationPolicy")}
+GLOBAL_ONLY = {("PATCH", f"/v1.0/organization/{X}"), ("PATCH", "/v1.0/policies/authorizationPolicy"),
+               ("PATCH", "/v1.0/policies/externalCollaborationPolicy"),
+               ("PATCH", "/v1.0/policies/groupSelfServicePolicy"),
+               ("GET", "/v1.0/auditLogs/directoryAudits")}
+ADMIN_WRITES = {(m, p) for m, p, _ in ENDPOINTS if m != "GET"} - GLOBAL_ONLY
 # Administrators, or an owner of *that* group or application: the role alone does not decide, the
 # object does, so a caller who is not an administrator learns first that the object is missing (404)
 # and, for one that exists, that they do not own it (403; tests/test_owner_relation_matrix.py).
-RELATION_CHECKED = {("POST", f"/v1.0/groups/{X}/members/$ref"), ("DELETE", f"/v1.0/groups/{X}/members/{X}/$ref"),
-                    ("POST", f"/v1.0/applications/{X}/appRoleAssignedTo"),
-                    ("DELETE", f"/v1.0/applications/{X}/appRoleAssignedTo/{X}")}
+RELATION_CHECKED = {
+    ("POST", f"/v1.0/groups/{X}/members/$ref"), ("DELETE", f"/v1.0/groups/{X}/members/{X}/$ref"),
+    ("POST", f"/v1.0/groups/{X}/owners/$ref"), ("DELETE", f"/v1.0/groups/{X}/owners/{X}/$ref"),
+    ("PATCH", f"/v1.0/groups/{X}"), ("DELETE", f"/v1.0/groups/{X}"),
+    ("POST", f"/v1.0/applications/{X}/appRoleAssignedTo"), ("DELETE", f"/v1.0/applications/{X}/appRoleAssignedTo/{X}"),
+    ("POST", f"/v1.0/applications/{X}/owners/$ref"), ("DELETE", f"/v1.0/applications/{X}/owners/{X}/$ref"),
+    ("PATCH", f"/v1.0/applications/{X}"), ("DELETE", f"/v1.0/applications/{X}"),
+}
 ADMIN_WRITES -= RELATION_CHECKED
-GLOBAL_ONLY = {("PATCH", f"/v1.0/organization/{X}"), ("PATCH", "/v1.0/policies/authorizationPolicy"),
-               ("PATCH", "/v1.0/policies/externalCollaborationPolicy"),
-               ("GET", "/v1.0/auditLogs/directoryAudits")}
+# Members create groups and applications (allowedToCreateSecurityGroups, allowedToCreateApps, on by
+# default) and own them: a token without a directory user has no one to own them, so it is refused
+# (tests/test_members_create_groups.py); guests never create.
+CREATES = {("POST", "/v1.0/groups"), ("POST", "/v1.0/applications")}
+ADMIN_WRITES -= CREATES
+# Lists are refused to guests at the default (limited) guest level (403); reads by id are not
+# (tests/test_guest_read_levels.py): X does not exist, so they answer 404.
+GUEST_BY_ID = {("GET", f"/v1.0/users/{X}"), ("GET", f"/v1.0/users/{X}/memberOf"),
+               ("GET", f"/v1.0/users/{X}/ownedObjects"), ("GET", f"/v1.0/groups/{X}"),
+               ("GET", f"/v1.0/groups/{X}/members"), ("GET", f"/v1.0/groups/{X}/owners"),
+               ("GET", f"/v1.0/applications/{X}"), ("GET", f"/v1.0/applications/{X}/owners"),
+               ("GET", f"/v1.0/applications/{X}/appRoleAssignedTo")}
 
 
 def allowed(role: str, method: str, path: str) -> bool:
+    if (method, path) in CREATES:
+        return role in ("Global Administrator", "User Administrator")  # the others' tokens have no user
+    if role == "guest" and (method, path) in GUEST_BY_ID:
+        return True
     if (method, path) in GLOBAL_ONLY:
         return role == "Global Administrator"
     if (method, path) in ADMIN_WRITES:
@@ -103,9 +133,12 @@ async def test_roles_are_enforced(api, make_token, role):
             assert response.status_code != 403, (role, method, path, response.text)
         else:
             assert response.status_code == 403, (role, method, path, response.text)
-            assert response.json()["error"] == {
-                "code": "Authorization_RequestDenied",
-                "message": "Insufficient privileges to complete the operation."}
+            error = response.json()["error"]
+            assert error["code"] == "Authorization_RequestDenied", (role, method, path, error)
+            if (method, path) in CREATES:
+                assert "directory user" in error["message"] or "create" in error["message"], error
+            else:
+                assert error["message"] == "Insufficient privileges to complete the operation."
         assert response.status_code < 500, (role, method, path, response.text)
 
 

@@ -6,38 +6,50 @@ enabled app roles or the default access role (all zeros); foyer.usecases.app_acc
 The rules for redirect URIs and app roles are in foyer.rules.redirect_uris and
 foyer.rules.app_roles. Graph keeps appRoleAssignmentRequired on the service principal; Foyer has
 no service principals, so the application carries it.
+
+An administrator manages every application; an owner manages theirs (PATCH, DELETE, owners,
+client secrets, appRoleAssignedTo, the service principal's appRoleAssignmentRequired;
+foyer.usecases.ownership asks on the object). Members register applications
+when the authorization policy's `allowedToCreateApps` is on, and own what they register. Reads
+follow the guest level (foyer.rules.guest_access, through api.deps' directory readers).
 """
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from uuid import uuid4
 
-from fastapi import Request, Response
+from fastapi import Body, Request, Response
 from pydantic import Field, StrictBool, field_validator
 from sqlalchemy import delete, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from foyer.api.deps import AdminCaller, CallerDep, MemberCaller, OrganizationDep, SessionDep, get_in_org
+from foyer.api.deps import (
+    AdminCaller, ApplicationReader, CallerDep, ListReader, OrganizationDep, SessionDep, first_owners, get_in_org,
+    visible_user,
+)
 from foyer.api.errors import bad_request, not_found
-from foyer.api.graph import GraphRouter, listed
-from foyer.api.odata import list_page, select_fields
+from foyer.api.graph import GraphRouter, listed, reference_id
+from foyer.api.odata import collection, list_page, select_fields
 from foyer.api.schemas import GraphModel, iso, utc
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
-    APPLICATION_FIELDS, ASSIGNMENT_FIELDS, application_body, assignment_body, password_credential_body,
+    APPLICATION_FIELDS, ASSIGNMENT_FIELDS, USER_FIELDS, application_body, assignment_body, directory_user_body,
+    password_credential_body,
     service_principal_body,
 )
 from foyer.audit import audit
 from foyer.models.base import utcnow
-from foyer.usecases import app_assignments
+from foyer.usecases import app_assignments, ownership
 from foyer.usecases.ownership import require_manager
 from foyer.usecases.updates import update_with_audit
 from foyer.names import DisplayName
 from foyer.rules.app_roles import AppRoleError, checked_app_roles, guid
 from foyer.rules.redirect_uris import KINDS, home_page_url_problem, redirect_uris_problem
 from foyer.usecases.openid_clients import new_client_secret, secret_hint
-from foyer.models.directory import Application, AppRoleAssignment, Group, GroupAppRoleAssignment, User
+from foyer.models.directory import (
+    Application, ApplicationOwner, AppRoleAssignment, Group, GroupAppRoleAssignment, User,
+)
 
 router = GraphRouter(prefix="/v1.0/applications", tags=["applications"])
 # Graph's servicePrincipals, as a view of the same applications: a service principal's id is its
@@ -88,6 +100,8 @@ class ApplicationFields(GraphModel):
 
 class ApplicationCreate(ApplicationFields):
     display_name: DisplayName = Field(min_length=1, max_length=256)
+    # Graph's owners@odata.bind: ["https://graph.microsoft.com/v1.0/users/{id}", …] (administrators).
+    owners_bind: list[str] | None = Field(default=None, alias="owners@odata.bind", max_length=100)
 
 
 class ApplicationUpdate(ApplicationFields):
@@ -184,7 +198,7 @@ async def registration_changes(session, app: Application | None, body: Applicati
 
 
 @router.get("", response_model=shapes.ApplicationCollection)
-async def list_applications(request: Request, caller: MemberCaller, session: SessionDep,
+async def list_applications(request: Request, caller: ListReader, session: SessionDep,
                             org: OrganizationDep) -> dict:
     page = await list_page(request, session, Application, APPLICATION_FIELDS,
                            where=[Application.organization_id == org.id])
@@ -192,45 +206,59 @@ async def list_applications(request: Request, caller: MemberCaller, session: Ses
 
 
 @router.post("", status_code=201, response_model=shapes.Application)
-async def create_application(body: ApplicationCreate, caller: AdminCaller, session: SessionDep,
+async def create_application(body: ApplicationCreate, caller: CallerDep, session: SessionDep,
                              org: OrganizationDep) -> dict:
+    """Administrators; members too when allowedToCreateApps is on (they own it)."""
+    owners, capacity = await first_owners(session, org, caller, body.owners_bind, org.allowed_to_create_apps,
+                                          "applications")
     app = Application(organization_id=org.id, display_name=body.display_name)
     for name, value in (await registration_changes(session, None, body)).items():
         setattr(app, name, value)
     session.add(app)
     await audit(session, key=None, category="ApplicationManagement", activity="Add application",
                 organization_id=org.id, **caller.actor, target_type="Application",
-                target_id=app.id, target_name=app.display_name, details={"appId": app.app_id})
+                target_id=app.id, target_name=app.display_name,
+                details={"appId": app.app_id, "actingAs": capacity})
+    await session.flush()  # the application before the rows that name it
+    await ownership.add_first_owners(session, org.id, app, owners, actor=caller.actor, capacity=capacity)
     await session.commit()
     return application_body(app)
 
 
 @router.get("/{application_id}", response_model=shapes.Application)
-async def get_application_by_id(application_id: str, request: Request, caller: MemberCaller,
+async def get_application_by_id(application_id: str, request: Request, caller: ApplicationReader,
                                 session: SessionDep, org: OrganizationDep) -> dict:
     return select_fields(request.query_params,
                          application_body(await get_application(session, org, application_id)))
 
 
 @router.patch("/{application_id}", status_code=204)
-async def update_application(application_id: str, body: ApplicationUpdate, caller: AdminCaller,
+async def update_application(application_id: str, body: ApplicationUpdate, caller: CallerDep,
                              session: SessionDep, org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this application."""
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "change it")
     changes = await registration_changes(session, app, body)
     if not changes:
         raise bad_request("nothing to update", code="Request_BadRequest")
     await update_with_audit(session, app, changes,
                             modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
                             category="ApplicationManagement", activity="Update application",
-                            organization_id=org.id, actor=caller.actor, target_type="Application")
+                            organization_id=org.id, actor=caller.actor, target_type="Application",
+                            details={"actingAs": capacity})
     return Response(status_code=204)
 
 
 @router.delete("/{application_id}", status_code=204)
-async def delete_application(application_id: str, caller: AdminCaller, session: SessionDep,
+async def delete_application(application_id: str, caller: CallerDep, session: SessionDep,
                              org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this application."""
     app = await get_application(session, org, application_id)
-    record = {"target_id": app.id, "target_name": app.display_name, "details": {"appId": app.app_id}}
+    capacity = await require_manager(session, caller, app, "delete it")
+    record = {"target_id": app.id, "target_name": app.display_name,
+              "details": {"appId": app.app_id, "actingAs": capacity}}
+    await session.exec(delete(ApplicationOwner).where(  # type: ignore[call-overload]
+        ApplicationOwner.application_id == app.id))
     await session.exec(delete(AppRoleAssignment).where(  # type: ignore[call-overload]
         AppRoleAssignment.application_id == app.id))
     await session.exec(delete(GroupAppRoleAssignment).where(  # type: ignore[call-overload]
@@ -257,7 +285,7 @@ class ServicePrincipalUpdate(GraphModel):
 
 
 @service_principals.get("", response_model=shapes.ServicePrincipalCollection)
-async def list_service_principals(request: Request, caller: MemberCaller, session: SessionDep,
+async def list_service_principals(request: Request, caller: ListReader, session: SessionDep,
                                   org: OrganizationDep) -> dict:
     page = await list_page(request, session, Application, SERVICE_PRINCIPAL_FIELDS,
                            where=[Application.organization_id == org.id])
@@ -283,31 +311,70 @@ async def create_service_principal(body: ServicePrincipalCreate, caller: AdminCa
 
 
 @service_principals.get("/{application_id}", response_model=shapes.ServicePrincipal)
-async def get_service_principal(application_id: str, request: Request, caller: MemberCaller,
+async def get_service_principal(application_id: str, request: Request, caller: ApplicationReader,
                                 session: SessionDep, org: OrganizationDep) -> dict:
     return select_fields(request.query_params,
                          service_principal_body(await get_application(session, org, application_id)))
 
 
 @service_principals.patch("/{application_id}", status_code=204)
-async def update_service_principal(application_id: str, body: ServicePrincipalUpdate, caller: AdminCaller,
+async def update_service_principal(application_id: str, body: ServicePrincipalUpdate, caller: CallerDep,
                                    session: SessionDep, org: OrganizationDep) -> Response:
-    """Only appRoleAssignmentRequired: the rest of a service principal is its application's."""
+    """Only appRoleAssignmentRequired: the rest of a service principal is its application's. An
+    administrator, or an owner of the application."""
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "change who may sign in to it")
     await update_with_audit(session, app, {"app_role_assignment_required": body.app_role_assignment_required},
                             modified_properties=["appRoleAssignmentRequired"],
                             category="ApplicationManagement", activity="Update service principal",
-                            organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal")
+                            organization_id=org.id, actor=caller.actor, target_type="ServicePrincipal",
+                            details={"actingAs": capacity})
+    return Response(status_code=204)
+
+
+# --- owners -------------------------------------------------------------------------------
+
+@router.get("/{application_id}/owners", response_model=shapes.UserCollection)
+async def list_owners(application_id: str, request: Request, caller: ApplicationReader, session: SessionDep,
+                      org: OrganizationDep) -> dict:
+    app = await get_application(session, org, application_id)
+    owners = select(ApplicationOwner.user_id).where(ApplicationOwner.application_id == app.id)
+    page = await list_page(request, session, User, USER_FIELDS, where=[
+        User.organization_id == org.id, col(User.id).in_(owners)])
+    cut = visible_user(caller)
+    return collection(request, page, lambda user: cut(directory_user_body(user)))
+
+
+@router.post("/{application_id}/owners/$ref", status_code=204)
+async def add_owner(application_id: str, caller: CallerDep, session: SessionDep, org: OrganizationDep,
+                    body: Any = Body(...)) -> Response:
+    """An administrator, or an owner of this application."""
+    app = await get_application(session, org, application_id)
+    capacity = await require_manager(session, caller, app, "add owners to it")
+    user = await get_in_org(session, User, org, reference_id(body, "users"), "directory object")
+    await ownership.add_owner(session, org.id, app, user, actor=caller.actor, capacity=capacity)
+    return Response(status_code=204)
+
+
+@router.delete("/{application_id}/owners/{user_id}/$ref", status_code=204)
+async def remove_owner(application_id: str, user_id: str, caller: CallerDep, session: SessionDep,
+                       org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this application (not the last owner)."""
+    app = await get_application(session, org, application_id)
+    capacity = await require_manager(session, caller, app, "remove its owners")
+    await ownership.remove_owner(session, org.id, app, user_id, actor=caller.actor, capacity=capacity)
     return Response(status_code=204)
 
 
 # --- client secrets -------------------------------------------------------------------------
 
 @router.post("/{application_id}/addPassword", response_model=shapes.PasswordCredential)
-async def add_password(application_id: str, body: AddPassword, caller: AdminCaller,
+async def add_password(application_id: str, body: AddPassword, caller: CallerDep,
                        session: SessionDep, org: OrganizationDep) -> dict:
-    """A new client secret: its text is in this response and nowhere else, ever."""
+    """A new client secret: its text is in this response and nowhere else, ever. An administrator,
+    or an owner of the application (as in Entra, owners manage its credentials)."""
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "add client secrets to it")
     credentials = list(app.password_credentials or [])
     if len(credentials) >= MAX_PASSWORD_CREDENTIALS:
         raise bad_request(f"an application has at most {MAX_PASSWORD_CREDENTIALS} client secrets; "
@@ -333,15 +400,17 @@ async def add_password(application_id: str, body: AddPassword, caller: AdminCall
                 organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
                 target_name=app.display_name,
                 details={"action": "addPassword", "keyId": credential["keyId"],
-                         "displayName": spec.display_name or ""})
+                         "displayName": spec.display_name or "", "actingAs": capacity})
     await session.commit()
     return password_credential_body(credential, secret_text=text)
 
 
 @router.post("/{application_id}/removePassword", status_code=204)
-async def remove_password(application_id: str, body: RemovePassword, caller: AdminCaller,
+async def remove_password(application_id: str, body: RemovePassword, caller: CallerDep,
                           session: SessionDep, org: OrganizationDep) -> Response:
+    """An administrator, or an owner of the application."""
     app = await get_application(session, org, application_id, for_update=True)
+    capacity = await require_manager(session, caller, app, "remove its client secrets")
     key_id = guid(body.key_id) or body.key_id
     credentials = list(app.password_credentials or [])
     kept = [c for c in credentials if c["keyId"] != key_id]
@@ -352,7 +421,8 @@ async def remove_password(application_id: str, body: RemovePassword, caller: Adm
     await audit(session, key=None, category="ApplicationManagement",
                 activity="Update application – Certificates and secrets management",
                 organization_id=org.id, **caller.actor, target_type="Application", target_id=app.id,
-                target_name=app.display_name, details={"action": "removePassword", "keyId": key_id})
+                target_name=app.display_name,
+                details={"action": "removePassword", "keyId": key_id, "actingAs": capacity})
     await session.commit()
     return Response(status_code=204)
 
@@ -375,7 +445,7 @@ def _assignments_of(app: Application):
 
 @service_principals.get("/{application_id}/appRoleAssignedTo", response_model=shapes.AppRoleAssignmentCollection)
 @router.get("/{application_id}/appRoleAssignedTo", response_model=shapes.AppRoleAssignmentCollection)
-async def list_assignments(application_id: str, request: Request, caller: MemberCaller,
+async def list_assignments(application_id: str, request: Request, caller: ApplicationReader,
                            session: SessionDep, org: OrganizationDep) -> dict:
     app = await get_application(session, org, application_id)
     page = await list_page(request, session, _assignments_of(app), ASSIGNMENT_FIELDS,

@@ -3,8 +3,8 @@ resources (groups, applications, sites) added to them and the roles those offer.
 
 Who may do what, for every entitlement-management router: admins (Global Administrator, User
 Administrator) everything; a catalog's owners (`Catalog.owner_ids`) manage that catalog's
-resources, access packages and policies, but add to it no directory group or application (only
-administrators do: foyer.policy.may_add_catalog_resource); members read catalogs and visible
+resources, access packages and policies, and add to it only the directory groups and applications
+they own (foyer.policy.may_add_catalog_resource); members read catalogs and visible
 access packages. The rules are foyer.usecases.authz; the shared database steps (finding a
 catalog or package, locking a row, refusing while in use, auditing) foyer.usecases.catalogs.
 Every write is audited in its own transaction (category EntitlementManagement).
@@ -27,6 +27,7 @@ from foyer.api.schemas.entitlement_responses import catalog_body
 from foyer.models.base import utcnow
 from foyer.policy import may_add_catalog_resource
 from foyer.usecases.authz import require_manage
+from foyer.usecases.ownership import owns_application, owns_group
 from foyer.usecases.catalogs import get_catalog, missing_ids, packages_using, record
 from foyer.usecases.updates import commit, update_with_audit
 from foyer.models.directory import Application, Group, User
@@ -169,18 +170,27 @@ async def _describe(session, org, body: ResourceRequestCreate) -> tuple[str, str
     return spec.origin_id, spec.display_name or spec.origin_id
 
 
+async def _owns(session, caller, origin_system: str, origin_id: str) -> bool:
+    if origin_system == "AadGroup":
+        return await owns_group(session, caller.user_id, origin_id)
+    if origin_system == "AadApplication":
+        return await owns_application(session, caller.user_id, origin_id)
+    return False
+
+
 @router.post("/resourceRequests", status_code=201, response_model=shapes.AccessPackageResourceRequest)
 async def create_resource_request(body: ResourceRequestCreate, caller: MemberCaller,
                                   session: SessionDep, org: OrganizationDep) -> dict:
     catalog = await get_catalog(session, org.id, body.catalog.id)
     require_manage(caller, catalog)
     if body.request_type == "adminAdd":
-        if not may_add_catalog_resource(caller.role, body.resource.origin_system):
-            raise GraphError(403, "Authorization_RequestDenied",
-                             f"only an administrator may add a directory {body.resource.origin_system} "
-                             "resource to a catalog: a catalog's owners add only resources they own, "
-                             "and Foyer's groups and applications have no owners yet")
         origin_id, name = await _describe(session, org, body)
+        owns = await _owns(session, caller, body.resource.origin_system, origin_id)
+        if not may_add_catalog_resource(caller.role, body.resource.origin_system, owns_resource=owns):
+            raise GraphError(403, "Authorization_RequestDenied",
+                             f"only an administrator, or an owner of the {body.resource.origin_system} "
+                             f"resource '{name}', may add it to a catalog: a catalog's owners add only "
+                             "the groups and applications they own")
         existing = (await session.exec(select(CatalogResource.id).where(
             CatalogResource.catalog_id == catalog.id,
             CatalogResource.origin_system == body.resource.origin_system,

@@ -1,4 +1,9 @@
-"""`/v1.0/groups`: security groups and their members (users), as Graph shows them."""
+"""`/v1.0/groups`: security groups, their members and owners (users), as Graph shows them.
+
+An administrator manages every group; an owner manages theirs (foyer.usecases.ownership asks on the
+object, never the role alone). Members create groups when the authorization policy's
+`allowedToCreateSecurityGroups` is on, and own what they create. Reads follow the guest level
+(foyer.rules.guest_access, through api.deps' directory readers)."""
 
 from typing import Any
 
@@ -7,9 +12,11 @@ from pydantic import Field, StrictBool, field_validator
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from foyer.api.deps import AdminCaller, CallerDep, MemberCaller, OrganizationDep, SessionDep, get_in_org
+from foyer.api.deps import (
+    CallerDep, GroupReader, ListReader, OrganizationDep, SessionDep, first_owners, get_in_org, visible_user,
+)
 from foyer.api.errors import bad_request, not_found
-from foyer.api.graph import GraphRouter, listed
+from foyer.api.graph import GraphRouter, listed, reference_id
 from foyer.api.odata import collection, list_page
 from foyer.api.schemas import GraphModel
 from foyer.api.schemas import directory as shapes
@@ -18,10 +25,10 @@ from foyer.api.schemas.directory import (
 )
 from foyer.audit import audit
 from foyer.names import DisplayName, MultilineText
-from foyer.usecases import groups
+from foyer.usecases import groups, ownership
 from foyer.usecases.ownership import require_manager
 from foyer.usecases.updates import update_with_audit
-from foyer.models.directory import Application, Group, GroupAppRoleAssignment, GroupMember, User
+from foyer.models.directory import Application, Group, GroupAppRoleAssignment, GroupMember, GroupOwner, User
 
 router = GraphRouter(prefix="/v1.0/groups", tags=["groups"])
 
@@ -33,6 +40,8 @@ class GroupCreate(GraphModel):
     security_enabled: StrictBool = True
     mail_nickname: DisplayName | None = Field(default=None, max_length=64)
     group_types: list[str] = Field(default_factory=list)
+    # Graph's owners@odata.bind: ["https://graph.microsoft.com/v1.0/users/{id}", …] (administrators).
+    owners_bind: list[str] | None = Field(default=None, alias="owners@odata.bind", max_length=100)
 
     @field_validator("mail_enabled")
     @classmethod
@@ -74,67 +83,111 @@ async def get_group(session, org, group_id: str) -> Group:
 
 
 @router.get("", response_model=shapes.GroupCollection)
-async def list_groups(request: Request, caller: MemberCaller, session: SessionDep,
+async def list_groups(request: Request, caller: ListReader, session: SessionDep,
                       org: OrganizationDep) -> dict:
     page = await list_page(request, session, Group, GROUP_FIELDS, where=[Group.organization_id == org.id])
     return collection(request, page, group_body)
 
 
 @router.post("", status_code=201, response_model=shapes.Group)
-async def create_group(body: GroupCreate, caller: AdminCaller, session: SessionDep,
+async def create_group(body: GroupCreate, caller: CallerDep, session: SessionDep,
                        org: OrganizationDep) -> dict:
+    """Administrators; members too when allowedToCreateSecurityGroups is on (they own it)."""
+    owners, capacity = await first_owners(session, org, caller, body.owners_bind,
+                                          org.allowed_to_create_security_groups, "security groups")
     group = Group(organization_id=org.id, display_name=body.display_name, description=body.description)
     session.add(group)
     await audit(session, key=None, category="GroupManagement", activity="Add group",
                 organization_id=org.id, **caller.actor, target_type="Group", target_id=group.id,
-                target_name=group.display_name)
+                target_name=group.display_name, details={"actingAs": capacity})
+    await session.flush()  # the group before the rows that name it
+    await ownership.add_first_owners(session, org.id, group, owners, actor=caller.actor, capacity=capacity)
     await session.commit()
     return group_body(group)
 
 
 @router.get("/{group_id}", response_model=shapes.Group)
-async def get_group_by_id(group_id: str, caller: MemberCaller, session: SessionDep,
+async def get_group_by_id(group_id: str, caller: GroupReader, session: SessionDep,
                           org: OrganizationDep) -> dict:
     return group_body(await get_group(session, org, group_id))
 
 
 @router.patch("/{group_id}", status_code=204)
-async def update_group(group_id: str, body: GroupUpdate, caller: AdminCaller, session: SessionDep,
+async def update_group(group_id: str, body: GroupUpdate, caller: CallerDep, session: SessionDep,
                        org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this group."""
     group = await get_group(session, org, group_id)
+    capacity = await require_manager(session, caller, group, "change it")
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise bad_request("nothing to update: give displayName or description")
     await update_with_audit(session, group, changes,
                             modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
                             category="GroupManagement", activity="Update group", organization_id=org.id,
-                            actor=caller.actor, target_type="Group")
+                            actor=caller.actor, target_type="Group", details={"actingAs": capacity})
     return Response(status_code=204)
 
 
 @router.delete("/{group_id}", status_code=204)
-async def delete_group(group_id: str, caller: AdminCaller, session: SessionDep,
+async def delete_group(group_id: str, caller: CallerDep, session: SessionDep,
                        org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this group."""
     group = await get_group(session, org, group_id)
+    capacity = await require_manager(session, caller, group, "delete it")
     record = {"target_id": group.id, "target_name": group.display_name}
     await session.exec(delete(GroupMember).where(GroupMember.group_id == group.id))  # type: ignore[call-overload]
+    await session.exec(delete(GroupOwner).where(GroupOwner.group_id == group.id))  # type: ignore[call-overload]
     await session.exec(delete(GroupAppRoleAssignment).where(  # type: ignore[call-overload]
         GroupAppRoleAssignment.group_id == group.id))
     await session.exec(delete(Group).where(Group.id == group.id))  # type: ignore[call-overload]
     await audit(session, key=None, category="GroupManagement", activity="Delete group",
-                organization_id=org.id, **caller.actor, target_type="Group", **record)
+                organization_id=org.id, **caller.actor, target_type="Group", **record,
+                details={"actingAs": capacity})
     await session.commit()
     return Response(status_code=204)
 
 
 @router.get("/{group_id}/members", response_model=shapes.UserCollection)
-async def list_members(group_id: str, request: Request, caller: MemberCaller, session: SessionDep,
+async def list_members(group_id: str, request: Request, caller: GroupReader, session: SessionDep,
                        org: OrganizationDep) -> dict:
     group = await get_group(session, org, group_id)
     members = select(GroupMember.user_id).where(GroupMember.group_id == group.id)
     page = await list_page(request, session, User, USER_FIELDS, where=[
         User.organization_id == org.id, col(User.id).in_(members)])
-    return collection(request, page, directory_user_body)
+    cut = visible_user(caller)
+    return collection(request, page, lambda user: cut(directory_user_body(user)))
+
+
+@router.get("/{group_id}/owners", response_model=shapes.UserCollection)
+async def list_owners(group_id: str, request: Request, caller: GroupReader, session: SessionDep,
+                      org: OrganizationDep) -> dict:
+    group = await get_group(session, org, group_id)
+    owners = select(GroupOwner.user_id).where(GroupOwner.group_id == group.id)
+    page = await list_page(request, session, User, USER_FIELDS, where=[
+        User.organization_id == org.id, col(User.id).in_(owners)])
+    cut = visible_user(caller)
+    return collection(request, page, lambda user: cut(directory_user_body(user)))
+
+
+@router.post("/{group_id}/owners/$ref", status_code=204)
+async def add_owner(group_id: str, caller: CallerDep, session: SessionDep, org: OrganizationDep,
+                    body: Any = Body(...)) -> Response:
+    """An administrator, or an owner of this group."""
+    group = await get_group(session, org, group_id)
+    capacity = await require_manager(session, caller, group, "add owners to it")
+    user = await get_in_org(session, User, org, reference_id(body, "users"), "directory object")
+    await ownership.add_owner(session, org.id, group, user, actor=caller.actor, capacity=capacity)
+    return Response(status_code=204)
+
+
+@router.delete("/{group_id}/owners/{user_id}/$ref", status_code=204)
+async def remove_owner(group_id: str, user_id: str, caller: CallerDep, session: SessionDep,
+                       org: OrganizationDep) -> Response:
+    """An administrator, or an owner of this group (not the last owner: foyer.usecases.ownership)."""
+    group = await get_group(session, org, group_id)
+    capacity = await require_manager(session, caller, group, "remove its owners")
+    await ownership.remove_owner(session, org.id, group, user_id, actor=caller.actor, capacity=capacity)
+    return Response(status_code=204)
 
 
 def _referenced_id(body: Any) -> str:
@@ -182,7 +235,7 @@ async def remove_member(group_id: str, user_id: str, caller: CallerDep, session:
 
 
 @router.get("/{group_id}/appRoleAssignments", response_model=shapes.AppRoleAssignmentCollection)
-async def list_app_role_assignments(group_id: str, request: Request, caller: MemberCaller,
+async def list_app_role_assignments(group_id: str, request: Request, caller: GroupReader,
                                     session: SessionDep, org: OrganizationDep) -> dict:
     """The applications the group is assigned to (its members get the app role)."""
     group = await get_group(session, org, group_id)

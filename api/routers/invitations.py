@@ -7,7 +7,7 @@ from fastapi import Request
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import col, select
 
-from foyer.api.deps import Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from foyer.api.deps import INVITERS, Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
 from foyer.api.errors import GraphError, bad_request
 from foyer.api.graph import GraphRouter
 from foyer.api.odata import collection, list_page
@@ -221,10 +221,20 @@ async def get_invitation(invitation_id: str, caller: InviterCaller, session: Ses
 
 
 @router.post("/{invitation_id}/resend", status_code=201, response_model=shapes.Invitation)
-async def resend_invitation(invitation_id: str, caller: InviterCaller, session: SessionDep,
+async def resend_invitation(invitation_id: str, caller: CallerDep, session: SessionDep,
                             org: OrganizationDep, client: TemporalDep) -> dict:
-    """A fresh invitation with the same content: new link, new lifetime; the old link stops working."""
+    """A fresh invitation with the same content: new link, new lifetime; the old link stops working.
+    Whoever may invite now (allowInvitesFrom) resends the invitations they sent; administrators and
+    Guest Inviters (who read every invitation) any."""
+    if not may_invite(org.allow_invites_from, caller.role):
+        raise GraphError(403, "Authorization_RequestDenied",
+                         f"the external collaboration settings (allowInvitesFrom={org.allow_invites_from}) "
+                         f"do not allow the role '{caller.role}' to invite guests, nor to resend invitations")
     row = await _get(session, org, invitation_id)
+    if caller.role not in INVITERS and row.invited_by_id not in {caller.user_id, caller.token_id} - {None}:
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "only an administrator or a Guest Inviter resends another's invitation; you may "
+                         "resend the invitations you sent")
     if row.state == InvitationState.redeemed:
         raise GraphError(409, "invitationNotPending", "the invitation was already redeemed")
     # The resent invitation is the caller's: it may carry only what the caller may pre-assign.

@@ -1,6 +1,10 @@
 """`/v1.0/organization` and the policies that govern external collaboration.
 
-- `/v1.0/policies/authorizationPolicy` (Graph): who may invite guests (`allowInvitesFrom`).
+- `/v1.0/policies/authorizationPolicy` (Graph): who may invite guests (`allowInvitesFrom`), what
+  guests may read (`guestUserRoleId`, foyer.rules.guest_access) and what members may create
+  (`defaultUserRolePermissions`).
+- `/v1.0/policies/groupSelfServicePolicy` (Foyer's own): Entra's Groups > General switches (owners
+  approve requests to join in My Groups; My Groups restricted to administrators).
 - `/v1.0/policies/externalCollaborationPolicy` (Foyer's own): the domain allow/block list, email
   one-time passcodes, invitation lifetime and reminders.
 
@@ -26,6 +30,7 @@ from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName
 from foyer.models.directory import Organization
 from foyer.models.enums import AllowInvitesFrom, DomainListMode
+from foyer.rules.guest_access import GUEST_LEVELS
 
 organization_router = GraphRouter(prefix="/v1.0/organization", tags=["organization"])
 policies_router = GraphRouter(prefix="/v1.0/policies", tags=["policies"])
@@ -118,11 +123,56 @@ def authorization_policy_body(org: Organization) -> dict:
         "displayName": "Authorization Policy",
         "description": "Used to manage authorization related settings across the company.",
         "allowInvitesFrom": org.allow_invites_from,
+        "guestUserRoleId": org.guest_user_role_id,
+        "defaultUserRolePermissions": {
+            "allowedToCreateSecurityGroups": org.allowed_to_create_security_groups,
+            "allowedToCreateApps": org.allowed_to_create_apps,
+            # Members always read the directory in Foyer: shown, not settable.
+            "allowedToReadOtherUsers": True,
+        },
     }
 
 
+class DefaultUserRolePermissionsUpdate(GraphModel):
+    allowed_to_create_security_groups: StrictBool | None = None
+    allowed_to_create_apps: StrictBool | None = None
+    allowed_to_read_other_users: StrictBool | None = None
+
+    @field_validator("allowed_to_create_security_groups", "allowed_to_create_apps")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    @field_validator("allowed_to_read_other_users")
+    @classmethod
+    def _read_only(cls, value):
+        if value is not True:
+            raise ValueError("Foyer's members always read other users: only true is accepted")
+        return value
+
+
 class AuthorizationPolicyUpdate(GraphModel):
-    allow_invites_from: AllowInvitesFrom
+    allow_invites_from: AllowInvitesFrom | None = None
+    guest_user_role_id: str | None = None
+    default_user_role_permissions: DefaultUserRolePermissionsUpdate | None = None
+
+    @field_validator("guest_user_role_id")
+    @classmethod
+    def _guest_level(cls, value: str | None) -> str:
+        level = (value or "").strip().lower()
+        if level not in GUEST_LEVELS:
+            raise ValueError("guestUserRoleId must be one of " + ", ".join(
+                f"{guid} ({name})" for guid, name in GUEST_LEVELS.items()))
+        return level
+
+    @field_validator("allow_invites_from", "default_user_role_permissions")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 @policies_router.get("/authorizationPolicy", response_model=shapes.AuthorizationPolicy)
@@ -133,13 +183,77 @@ async def get_authorization_policy(caller: MemberCaller, org: OrganizationDep) -
 @policies_router.patch("/authorizationPolicy", status_code=204)
 async def update_authorization_policy(body: AuthorizationPolicyUpdate, caller: GlobalAdminCaller,
                                       session: SessionDep, org: OrganizationDep) -> Response:
-    before = org.allow_invites_from
-    org.allow_invites_from = body.allow_invites_from.value
+    """A partial update: what the body names changes, the rest stays."""
+    if not body.model_fields_set:
+        raise bad_request("nothing to update: give allowInvitesFrom, guestUserRoleId or "
+                          "defaultUserRolePermissions")
+    before = authorization_policy_body(org)
+    if body.allow_invites_from is not None:
+        org.allow_invites_from = body.allow_invites_from.value
+    if body.guest_user_role_id is not None:
+        org.guest_user_role_id = body.guest_user_role_id
+    permissions = body.default_user_role_permissions
+    if permissions is not None:
+        if permissions.allowed_to_create_security_groups is not None:
+            org.allowed_to_create_security_groups = permissions.allowed_to_create_security_groups
+        if permissions.allowed_to_create_apps is not None:
+            org.allowed_to_create_apps = permissions.allowed_to_create_apps
     session.add(org)
+    after = authorization_policy_body(org)
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    details = {**changed, **({"previousAllowInvitesFrom": before["allowInvitesFrom"]}
+                             if "allowInvitesFrom" in changed else {})}
     await audit(session, key=None, category="Policy", activity="Update authorization policy",
                 organization_id=org.id, **caller.actor, target_type="Policy",
-                target_id="authorizationPolicy", target_name="Authorization Policy",
-                details={"allowInvitesFrom": org.allow_invites_from, "previousAllowInvitesFrom": before})
+                target_id="authorizationPolicy", target_name="Authorization Policy", details=details)
+    await session.commit()
+    return Response(status_code=204)
+
+
+# --- groupSelfServicePolicy (Foyer) ---------------------------------------------------------------
+
+def group_self_service_body(org: Organization) -> dict:
+    return {
+        "id": "groupSelfServicePolicy",
+        "ownersCanManageMembershipRequests": org.owners_can_manage_join_requests,
+        "restrictUserAccessToMyGroups": org.restrict_my_groups,
+    }
+
+
+class GroupSelfServiceUpdate(GraphModel):
+    owners_can_manage_membership_requests: StrictBool | None = None
+    restrict_user_access_to_my_groups: StrictBool | None = None
+
+    @field_validator("owners_can_manage_membership_requests", "restrict_user_access_to_my_groups")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+@policies_router.get("/groupSelfServicePolicy", response_model=shapes.GroupSelfServicePolicy)
+async def get_group_self_service_policy(caller: MemberCaller, org: OrganizationDep) -> dict:
+    return group_self_service_body(org)
+
+
+@policies_router.patch("/groupSelfServicePolicy", status_code=204)
+async def update_group_self_service_policy(body: GroupSelfServiceUpdate, caller: GlobalAdminCaller,
+                                           session: SessionDep, org: OrganizationDep) -> Response:
+    if not body.model_fields_set:
+        raise bad_request("nothing to update: give ownersCanManageMembershipRequests or "
+                          "restrictUserAccessToMyGroups")
+    before = group_self_service_body(org)
+    if body.owners_can_manage_membership_requests is not None:
+        org.owners_can_manage_join_requests = body.owners_can_manage_membership_requests
+    if body.restrict_user_access_to_my_groups is not None:
+        org.restrict_my_groups = body.restrict_user_access_to_my_groups
+    session.add(org)
+    after = group_self_service_body(org)
+    await audit(session, key=None, category="Policy", activity="Update group self-service settings",
+                organization_id=org.id, **caller.actor, target_type="Policy",
+                target_id="groupSelfServicePolicy", target_name="Group self-service settings",
+                details={k: v for k, v in after.items() if before[k] != v})
     await session.commit()
     return Response(status_code=204)
 

@@ -11,21 +11,25 @@ from pydantic import Field, PrivateAttr, StrictBool, field_validator, model_vali
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
-from foyer.api.deps import AdminCaller, MemberCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from foyer.api.deps import (
+    AdminCaller, ListReader, OrganizationDep, SessionDep, TemporalDep, UserReader, UserRelationsReader, get_in_org,
+    visible_user,
+)
 from foyer.api.errors import GraphError, bad_request
 from foyer.api.graph import GraphRouter, listed
 from foyer.api.odata import collection, list_page, select_fields, selected_names
 from foyer.api.schemas import GraphModel
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
-    ASSIGNMENT_FIELDS, GROUP_FIELDS, SIGN_IN_ACTIVITY_FIELDS, USER_FIELDS, assignment_body, directory_group_body,
-    sign_in_activity_body, user_body,
+    ASSIGNMENT_FIELDS, GROUP_FIELDS, SIGN_IN_ACTIVITY_FIELDS, USER_FIELDS, application_body, assignment_body,
+    directory_group_body, sign_in_activity_body, user_body,
 )
 from foyer.audit import audit
 from foyer.rules.emails import normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
 from foyer.usecases.openid_tokens import revoke_user_refresh_tokens
+from foyer.usecases.ownership import owned_objects
 from foyer.usecases.updates import update_with_audit
 from foyer.models.directory import Application, AppRoleAssignment, Group, GroupMember, User
 from foyer.models.enums import UserType
@@ -150,7 +154,7 @@ def user_serializer(request: Request, caller):
 
 
 @router.get("", response_model=shapes.UserCollection)
-async def list_users(request: Request, caller: MemberCaller, session: SessionDep,
+async def list_users(request: Request, caller: ListReader, session: SessionDep,
                      org: OrganizationDep) -> dict:
     serialize = user_serializer(request, caller)
     fields = USER_FIELDS
@@ -201,10 +205,12 @@ def _conflict(clash: User, body: UserCreate) -> GraphError:
 
 
 @router.get("/{user_id}", response_model=shapes.User)
-async def get_user_by_id(user_id: str, request: Request, caller: MemberCaller, session: SessionDep,
+async def get_user_by_id(user_id: str, request: Request, caller: UserReader, session: SessionDep,
                          org: OrganizationDep) -> dict:
+    """A guest at the limited level sees a few properties of other users (guest_access)."""
     serialize = user_serializer(request, caller)
-    return select_fields(request.query_params, serialize(await get_user(session, org, user_id)))
+    body = visible_user(caller)(serialize(await get_user(session, org, user_id)))
+    return select_fields(request.query_params, body)
 
 
 @router.patch("/{user_id}", status_code=204)
@@ -236,7 +242,7 @@ async def delete_user(user_id: str, caller: AdminCaller, session: SessionDep, or
 
 
 @router.get("/{user_id}/memberOf", response_model=shapes.GroupCollection)
-async def list_member_of(user_id: str, request: Request, caller: MemberCaller, session: SessionDep,
+async def list_member_of(user_id: str, request: Request, caller: UserRelationsReader, session: SessionDep,
                          org: OrganizationDep) -> dict:
     user = await get_user(session, org, user_id)
     groups = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
@@ -246,7 +252,7 @@ async def list_member_of(user_id: str, request: Request, caller: MemberCaller, s
 
 
 @router.get("/{user_id}/appRoleAssignments", response_model=shapes.AppRoleAssignmentCollection)
-async def list_app_role_assignments(user_id: str, request: Request, caller: MemberCaller,
+async def list_app_role_assignments(user_id: str, request: Request, caller: UserRelationsReader,
                                     session: SessionDep, org: OrganizationDep) -> dict:
     """The applications the user is assigned to directly (as Graph: not through their groups)."""
     user = await get_user(session, org, user_id)
@@ -256,3 +262,14 @@ async def list_app_role_assignments(user_id: str, request: Request, caller: Memb
     ids = {row.application_id for row in page.rows}
     apps = {a.id: a for a in (await session.exec(select(Application).where(col(Application.id).in_(ids)))).all()}
     return listed(request, page, [assignment_body(row, apps[row.application_id], user) for row in page.rows])
+
+
+@router.get("/{user_id}/ownedObjects", response_model=shapes.DirectoryObjectCollection)
+async def list_owned_objects(user_id: str, caller: UserRelationsReader, session: SessionDep,
+                             org: OrganizationDep) -> dict:
+    """The groups and applications the user owns, typed as Graph types directoryObjects (one
+    page: an owner owns a handful)."""
+    user = await get_user(session, org, user_id)
+    groups, apps = await owned_objects(session, user.id)
+    return {"value": [directory_group_body(g) for g in groups]
+            + [{"@odata.type": "#microsoft.graph.application", **application_body(a)} for a in apps]}

@@ -196,6 +196,13 @@ class Application(GraphResource):
 ApplicationCollection = Collection[Application]
 
 
+class DirectoryObject(Application, Group):
+    """A directoryObject of a user's ownedObjects: a group or an application, by its @odata.type."""
+
+
+DirectoryObjectCollection = Collection[DirectoryObject]
+
+
 class ServicePrincipal(GraphResource):
     """Graph's servicePrincipal, as a view of its application (same id)."""
     id: str | None = None

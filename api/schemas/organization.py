@@ -1,5 +1,5 @@
 """Response shapes of /v1.0/organization and /v1.0/policies (Graph's organization,
-authorizationPolicy; Foyer's externalCollaborationPolicy)."""
+authorizationPolicy; Foyer's externalCollaborationPolicy and groupSelfServicePolicy)."""
 
 from foyer.api.schemas import Collection, GraphResource
 
@@ -28,11 +28,26 @@ class Organization(GraphResource):
 OrganizationCollection = Collection[Organization]
 
 
+class DefaultUserRolePermissions(GraphResource):
+    allowed_to_create_security_groups: bool | None = None
+    allowed_to_create_apps: bool | None = None
+    allowed_to_read_other_users: bool | None = None
+
+
 class AuthorizationPolicy(GraphResource):
     id: str | None = None
     display_name: str | None = None
     description: str | None = None
     allow_invites_from: str | None = None
+    guest_user_role_id: str | None = None
+    default_user_role_permissions: DefaultUserRolePermissions | None = None
+
+
+class GroupSelfServicePolicy(GraphResource):
+    """Foyer's own (Entra's Groups > General switches; Graph has no such resource)."""
+    id: str | None = None
+    owners_can_manage_membership_requests: bool | None = None
+    restrict_user_access_to_my_groups: bool | None = None
 
 
 class DomainRestrictions(GraphResource):

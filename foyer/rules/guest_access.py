@@ -56,3 +56,42 @@ def may_read_application(role: str, guest_level: str) -> bool:
 def may_see_own_groups(role: str, guest_level: str) -> bool:
     """Whether My Apps and My Groups show a guest the groups they belong to."""
     return guest_level != RESTRICTED or role != Role.guest
+
+
+# What a directory read touches, for `read_refused` (the API's one dependency asks it per route).
+LIST = "list"                      # GET /users, /groups, /applications, /servicePrincipals
+USER = "user"                      # GET /users/{id}
+USER_RELATIONS = "userRelations"   # GET /users/{id}/memberOf, /appRoleAssignments, /ownedObjects
+GROUP = "group"                    # GET /groups/{id}, its members, owners, appRoleAssignments
+APPLICATION = "application"        # GET /applications/{id}, its owners, appRoleAssignedTo
+READS = frozenset({LIST, USER, USER_RELATIONS, GROUP, APPLICATION})
+
+
+def read_refused(role: str, guest_level: str, read: str, caller_user_id: str | None,
+                 user_id: str | None = None) -> bool:
+    """Whether this caller may not make the directory read `read` (one of READS; `user_id` the
+    user a USER or USER_RELATIONS read names). Only guests are ever refused here."""
+    if reads_as_member(role, guest_level):
+        return False
+    if read == LIST:
+        return not may_list(role, guest_level)
+    if read == USER:
+        return not may_read_user(role, guest_level, caller_user_id, user_id or "")
+    if read == USER_RELATIONS:
+        # A limited guest reads memberships one object at a time; a restricted guest not even
+        # their own (My Apps and My Groups hide their groups from them too).
+        own = caller_user_id is not None and caller_user_id == user_id
+        return not (guest_level == LIMITED or (own and may_see_own_groups(role, guest_level)))
+    if read == GROUP:
+        return not may_read_group(role, guest_level)
+    if read == APPLICATION:
+        return not may_read_application(role, guest_level)
+    raise ValueError(f"unknown directory read {read!r}")
+
+
+def visible_user(body: dict, role: str, guest_level: str, caller_user_id: str | None) -> dict:
+    """A user's Graph body cut to what this caller sees of it (the @odata annotations kept)."""
+    properties = user_properties(role, guest_level, caller_user_id, body.get("id") or "")
+    if properties is None:
+        return body
+    return {k: v for k, v in body.items() if k in properties or k.startswith("@odata.")}

@@ -156,3 +156,36 @@ async def preassignment_refusal(session, *, inviter_id: str | None, role: str | 
         role, group_ids=group_ids, application_ids=application_ids, invited_user_type=invited_user_type,
         owned_group_ids=set() if is_admin else await owned_group_ids(session, inviter_id, group_ids),
         owned_application_ids=set() if is_admin else await owned_application_ids(session, inviter_id, application_ids))
+
+
+async def add_first_owners(session, organization_id: str, obj: Group | Application, users: list[User], *,
+                           actor: Mapping[str, Any], capacity: str) -> None:
+    """The owners of an object being created (its creator, or Graph's `owners@odata.bind`):
+    added and audited in the caller's transaction, which commits them with the object."""
+    kind = "group" if isinstance(obj, Group) else "application"
+    seen: set[str] = set()
+    for user in users:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        if user.organization_id != organization_id:
+            raise Refused("Request_ResourceNotFound", f"directory object {user.id} does not exist",
+                          status_hint=404)
+        if isinstance(obj, Group):
+            session.add(GroupOwner(group_id=obj.id, user_id=user.id))
+        else:
+            session.add(ApplicationOwner(application_id=obj.id, user_id=user.id))
+        await audit(session, key=None, activity=f"Add owner to {kind}", organization_id=organization_id,
+                    **actor, **_target(obj), details={"userId": user.id, "actingAs": capacity,
+                                                      "userPrincipalName": user.user_principal_name})
+
+
+async def owned_objects(session, user_id: str) -> tuple[list[Group], list[Application]]:
+    """The groups and applications `user_id` owns (Graph's ownedObjects), each by display name."""
+    groups = (await session.exec(select(Group).where(col(Group.id).in_(
+        select(GroupOwner.group_id).where(GroupOwner.user_id == user_id))).order_by(
+        Group.display_name, Group.id))).all()
+    apps = (await session.exec(select(Application).where(col(Application.id).in_(
+        select(ApplicationOwner.application_id).where(ApplicationOwner.user_id == user_id))).order_by(
+        Application.display_name, Application.id))).all()
+    return list(groups), list(apps)

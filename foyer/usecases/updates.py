@@ -18,10 +18,12 @@ async def update_with_audit(session: AsyncSession, row: SQLModel, changes: Mappi
                             modified_properties: Iterable[str], category: str, activity: str,
                             organization_id: str, actor: Mapping[str, Any], target_type: str,
                             target_name: str | None = None, stamp: bool = False,
-                            conflict: str = "the object changed concurrently; retry") -> None:
+                            conflict: str = "the object changed concurrently; retry",
+                            details: Mapping[str, Any] | None = None) -> None:
     """Set `changes` (attribute name → value) on `row`, stamp `modified_date_time` when `stamp`,
     audit `activity` with details {"modifiedProperties": "a,b"} (the names as the caller sent
-    them) and commit. A concurrent change that breaks a constraint is Refused("conflictingObject",
+    them; plus `details`, such as {"actingAs": "owner"}) and commit. A concurrent change that
+    breaks a constraint is Refused("conflictingObject",
     `conflict`) — a 409 at the API, never a 500. `target_name`, when not given, is the row's
     display name after the change."""
     for name, value in changes.items():
@@ -32,7 +34,7 @@ async def update_with_audit(session: AsyncSession, row: SQLModel, changes: Mappi
     await audit(session, key=None, category=category, activity=activity, organization_id=organization_id,
                 **actor, target_type=target_type, target_id=row.id,
                 target_name=target_name if target_name is not None else getattr(row, "display_name", None),
-                details={"modifiedProperties": ",".join(modified_properties)})
+                details={"modifiedProperties": ",".join(modified_properties), **(details or {})})
     await commit(session, conflict)
 
 

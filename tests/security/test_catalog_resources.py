@@ -1,7 +1,7 @@
 """Finding 3 of "Close the holes": a catalog owner may not pull a directory group or application
 into their catalog (and from there grant themselves its Owner role through a package of their
-own). In Entra a catalog owner adds only resources they own; Foyer's groups and applications have
-no owners yet, so only administrators add them to catalogs. SharePoint Online sites are generic
+own). In Entra a catalog owner adds only resources they own: the groups and applications they
+own (tests/test_catalog_owner_resources.py), and no others; administrators add any. SharePoint Online sites are generic
 resources Foyer does not manage (it grants nothing on them): catalog owners may still add those.
 """
 
