@@ -9,7 +9,7 @@ from sqlmodel import select
 from foyer.db import session_scope
 from foyer.models.audit import AuditRecord
 from foyer.models.directory import (
-    Application, ApplicationOwner, Group, GroupMember, GroupOwner, User,
+    Application, ApplicationOwner, Group, GroupJoinRequest, GroupMember, GroupOwner, User,
 )
 from foyer.rules.guest_access import LIMITED
 from tests.factories import update_organization
@@ -60,3 +60,16 @@ async def audited(target_id: str, activity: str) -> list[AuditRecord]:
     async with session_scope() as session:
         return list((await session.exec(select(AuditRecord).where(
             AuditRecord.target_id == target_id, AuditRecord.activity_display_name == activity))).all())
+
+
+def form_token(client, form: str) -> str:
+    """The CSRF token of `form` for this client's session (for posting a form the page did not
+    offer: the refusal must come from the rule, not from CSRF)."""
+    from foyer import sessions
+    return sessions.csrf_token(client.cookies.get(sessions.SESSION_COOKIE), form)
+
+
+async def request_rows(group_id: str) -> list[GroupJoinRequest]:
+    async with session_scope() as session:
+        return list((await session.exec(select(GroupJoinRequest).where(
+            GroupJoinRequest.group_id == group_id).order_by(GroupJoinRequest.created_date_time))).all())
