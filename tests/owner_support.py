@@ -73,3 +73,27 @@ async def request_rows(group_id: str) -> list[GroupJoinRequest]:
     async with session_scope() as session:
         return list((await session.exec(select(GroupJoinRequest).where(
             GroupJoinRequest.group_id == group_id).order_by(GroupJoinRequest.created_date_time))).all())
+
+
+async def chromium_sign_in(page, server: str, mail, email: str, path: str) -> None:
+    """Open `path` in Chromium, sign in on the page it sends to (a code from the mail), land on it."""
+    from tests.support import passcode_in
+    before = len(mail.to(email))
+    await page.goto(f"{server}{path}")
+    await page.fill("#email", email)
+    await page.click("#send-code")
+    await page.wait_for_selector("#code")
+    await page.fill("#code", passcode_in((await mail.wait_for(email, count=before + 1))[before].text))
+    await page.click("#verify")
+    await page.wait_for_url(f"{server}{path}")
+
+
+async def redeem_in_chromium(page, mail, email: str, link: str) -> None:
+    """Consent, the passcode from the mail, verify: the browser goes on to inviteRedirectUrl."""
+    from tests.support import passcode_in
+    await page.goto(link)
+    await page.check("#consent")
+    await page.click("#send-code")
+    await page.wait_for_selector("#code")
+    await page.fill("#code", passcode_in((await mail.wait_for(email, count=2))[1].text))
+    await page.click("#verify")

@@ -12,7 +12,8 @@ sends a person who may use the app to its home page, and tells anyone else why n
 The owner's view: for the apps the person owns (administrators included: they manage the others
 through the API), who is assigned (users and groups), "share" by address
 (a person already in the directory is assigned at once; anyone else is invited as a guest with the
-app pre-assigned and the direct link as inviteRedirectUrl, so the mail carries it), and "remove"
+app pre-assigned, the direct link as inviteRedirectUrl, where accepting leads, and in the mail's
+message), and "remove"
 an assignment; through foyer.usecases.app_assignments, audited with "actingAs". The person's role
 for allowInvitesFrom is foyer.usecases.people.role_of, as in My Groups.
 """
@@ -127,6 +128,9 @@ async def share(app_id: str, request: Request, me: PageUser, session: SessionDep
             session, org, email=email, invite_redirect_url=direct_link(app), invited_by_id=who.user_id,
             invited_by_name=who.name, invited_by_role=who.role, application_ids=[app.id],
             send_invitation_message=True,
+            # The direct link in the mail too (accepting leads there; this is for later visits).
+            customized_message_body=f"{who.name} shared {app.display_name} with you. Once you have "
+                                    f"accepted, open it here: {direct_link(app)}",
             invited_user_display_name=(form.get("display_name") or "").strip()[:256] or None)
         name = app.display_name
         await session.close()
