@@ -180,6 +180,8 @@ async def join(group_id: str, request: Request, me: PageUser, session: SessionDe
     if form is None:
         return forbidden_form(me)
     org = await session.get(Organization, me.user.organization_id)
+    if _restricted(org, await person(session, me.user), await owned_group_ids(session, me.id)):
+        return await _overview(me, session)
     group = await session.get(Group, group_id)
     refusal = "this group does not exist" if group is None else await join_refusal(session, org, group, me.user)
     if refusal:
