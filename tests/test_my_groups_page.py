@@ -59,6 +59,9 @@ async def test_an_owner_sees_and_manages_their_group(server, mail, organization_
         [row] = await invitations_to(address)
         assert row.group_ids == [mine.id] and row.invited_by_id == owner.id
         assert row.invite_redirect_url.endswith("/mygroups")
+        [invite] = await audited(row.user_id, "Invite external user")
+        assert invite.initiated_by_id == owner.id and invite.details["actingAs"] == "owner"
+        assert invite.details["preAssignedGroupIds"] == [mine.id]
         await mail.wait_for(address)
 
         removed = await client.post(f"/mygroups/{mine.id}/members/{guest.id}/remove", data={
