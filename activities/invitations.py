@@ -19,7 +19,7 @@ from foyer.usecases.invitations import grant_memberships, redeem_url
 from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, attempt_ended, locked_attempt
 from foyer.models.base import utcnow
 from foyer.models.directory import Organization, User
-from foyer.models.enums import ExternalUserState, InvitationState, UserType
+from foyer.models.enums import ADMIN_ROLES, ExternalUserState, InvitationState, UserType
 from foyer.models.invitation import Invitation, Passcode
 from foyer.workflows.messages.invitation import (
     InvitationEventInput, InvitationMailInput, IssuePasscodeInput, PasscodeIssued, RecordedInvitation,
@@ -147,7 +147,12 @@ async def record_in_session(session, org: Organization, data: RecordInvitationIn
         actor_id=spec.invited_by_id, actor_name=spec.invited_by_name, target_type="User",
         target_id=user.id, target_name=spec.email, workflow_id=data.workflow_id,
         details={"invitationId": invitation.id, "userCreated": created,
-                 "resetRedemption": spec.reset_redemption},
+                 "resetRedemption": spec.reset_redemption,
+                 # Pre-assigning is adding members / assignments: in which capacity (an owner's
+                 # invitation from My Groups or My Apps, or through the API, carries only theirs).
+                 **({"preAssignedGroupIds": spec.group_ids, "preAssignedApplicationIds": spec.application_ids,
+                     "actingAs": "administrator" if spec.invited_by_role in ADMIN_ROLES else "owner"}
+                    if spec.group_ids or spec.application_ids else {})},
     )
     return _recorded(invitation, org, outbox_key)
 

@@ -10,7 +10,7 @@ from foyer.api import errors, metrics
 from foyer.api.limits import BodyLimits
 from foyer.api.request_id import RequestId
 from foyer.api.security_headers import SecurityHeaders
-from foyer.api.pages import approvals, campaign, devmail, myaccess, myapps, redeem, sign_up, signin
+from foyer.api.pages import approvals, campaign, devmail, myaccess, myapps, mygroups, redeem, sign_up, signin
 from foyer.api.routers import applications, audit, groups, invitations, openid, organization, users
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
@@ -78,7 +78,7 @@ def create_app(temporal_client=None) -> FastAPI:
                    entitlement_policies.router, entitlement_connected_orgs.router,
                    entitlement_requests.router, entitlement_assignments.router,
                    entitlement_approvals.router,
-                   entitlement_extensions.router, signin.router, myaccess.router, myapps.router,
+                   entitlement_extensions.router, signin.router, myaccess.router, myapps.router, mygroups.router,
                    approvals.router, campaigns.router, campaign.router, openid.router):
         app.include_router(router)
     for router in (sign_up_connectors.router, *sign_up_flows.routers):

@@ -8,7 +8,8 @@ exactly as the API and the pages do (`workflows.client.invitations`: `invite_gue
 then saves each closed run's history as tests/histories/<workflow>_<scenario>.json (`WorkflowHistory.to_json()`):
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
-pages and the signUps API drive them (`--only signup` records just those; `--only invitation`
+pages and the signUps API drive them (`--only signup` records just those;
+`--only groupjoin` the GroupJoinRequestWorkflow runs as My Groups drives them; `--only invitation`
 just the InvitationWorkflow scenarios, `--only access` the AccessRequestWorkflow and
 AssignmentWorkflow ones). Codes are checked as the pages check them, against the
 database (`record_passcode_attempt`, `record_sign_up_code_attempt`), before the Update.
@@ -43,6 +44,9 @@ from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import new_challenge_id  # noqa: E402
 from foyer.models.campaign import Campaign, CampaignRow  # noqa: E402
+from foyer.models.directory import Group, GroupOwner  # noqa: E402
+from foyer.workflows.client import group_join_requests  # noqa: E402
+from foyer.workflows.messages.group_join import JoinDecision, group_join_workflow_id  # noqa: E402
 from foyer.worker import build_worker  # noqa: E402
 from foyer.workflows.campaign import CampaignWorkflow  # noqa: E402
 from foyer.workflows.invitation import InvitationWorkflow  # noqa: E402
@@ -380,6 +384,48 @@ class SignUpRecorder:
             assert verifier.steps() == ["identityVerification"], verifier.steps()
 
 
+class GroupJoinRecorder:
+    """Requests to join a group, driven as My Groups drives them (`workflows.client.group_join_requests`):
+    approved and denied by the group's owner, and one left to expire (a short expires_after)."""
+
+    def __init__(self, client: Client, organization_id: str, out: Path):
+        self.client, self.organization_id, self.out = client, organization_id, out
+
+    async def request(self, expires_after: str = "P14D") -> tuple[str, str]:
+        owner = await make_user(self.organization_id, "Recorded Owner")
+        asker = await make_user(self.organization_id, "Recorded Asker")
+        async with session_scope() as session:
+            group = Group(organization_id=self.organization_id, display_name=f"Recorded {uuid.uuid4().hex[:6]}")
+            session.add(group)
+            await session.flush()
+            session.add(GroupOwner(group_id=group.id, user_id=owner.id))
+        await group_join_requests.request_to_join(self.client, self.organization_id, group.id, asker.id,
+                                                  "recorded", expires_after=expires_after)
+        return group_join_workflow_id(group.id, asker.id), owner.id
+
+    async def save(self, name: str, workflow_id: str) -> None:
+        handle = self.client.get_workflow_handle(workflow_id)
+        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        history = await handle.fetch_history()
+        path = history_path(self.out, name)
+        path.write_text(history.to_json() + "\n")
+        print(f"  {name}: {len(history.events)} events → {path}")
+
+    async def decided(self, decision: str) -> None:
+        workflow_id, owner_id = await self.request()
+        await group_join_requests.decide(self.client, workflow_id, JoinDecision(
+            decision=decision, decided_by_id=owner_id, decided_by_name="Recorded Owner"))
+        await self.save(f"group_join_{'approved' if decision == 'approve' else 'denied'}", workflow_id)
+
+    async def expired(self) -> None:
+        workflow_id, _ = await self.request(expires_after="PT2S")
+        await self.save("group_join_expired", workflow_id)
+
+    async def all(self) -> None:
+        await update_organization(self.organization_id, owners_can_manage_join_requests=True)
+        await asyncio.gather(self.decided("approve"), self.decided("deny"), self.expired())
+
+
 async def main(out: Path, only: str | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     organization_id = migrate.upgrade(ENV.database_url)
@@ -388,6 +434,8 @@ async def main(out: Path, only: str | None = None) -> None:
         async with dev_server(ENV.state, ENV.temporal_port) as server:
             client = server.client
             async with build_worker(client):
+                if only in (None, "groupjoin"):
+                    await GroupJoinRecorder(client, organization_id, out).all()
                 if only in (None, "signup"):
                     await SignUpRecorder(client, catcher, organization_id, out).all()
                 if only in (None, "campaign"):
@@ -411,7 +459,7 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["access", "campaign", "invitation", "signup"],
+    parser.add_argument("--only", choices=["access", "campaign", "groupjoin", "invitation", "signup"],
                         help="record only these scenarios")
     parser.add_argument("--tag", default="", help="append _TAG to each file name (never overwrite)")
     arguments = parser.parse_args()

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import select
+from sqlmodel import col, select
 
 from foyer.api.deps import SessionDep, TemporalDep
 from foyer.api.pages.deps import code_requester
@@ -22,7 +22,7 @@ from foyer.security import accepted_link_token_hashes, new_challenge_id
 from foyer.templating import allow_form_target, render
 from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, record_passcode_attempt
 from foyer.models.base import utcnow
-from foyer.models.directory import Organization
+from foyer.models.directory import Application, Organization
 from foyer.models.enums import InvitationState
 from foyer.models.invitation import Invitation
 from foyer.workflows.client import invitations as invitation_client
@@ -62,7 +62,27 @@ async def _load(session, token: str) -> tuple[Invitation | None, Organization | 
         Invitation.link_token_hash.in_(hashes)))).first()
     if invitation is None:
         return None, None
+    await _allow_app_home_pages(session, invitation)
     return invitation, await session.get(Organization, invitation.organization_id)
+
+
+def _allow_origin(url: str | None) -> None:
+    target = urlsplit(url or "")
+    host = target.netloc.rsplit("@", 1)[-1]
+    if target.scheme in ("http", "https") and ORIGIN_HOST.fullmatch(host):
+        allow_form_target(f"{target.scheme}://{host}")
+
+
+async def _allow_app_home_pages(session, invitation: Invitation) -> None:
+    """The apps an invitation shares: their home pages may be where the code form's redirect ends
+    (an inviteRedirectUrl that is an app's direct link in My Apps, /myapps/{id}, sends on to the
+    app's home page), and CSP form-action governs every hop of that redirect."""
+    if not invitation.application_ids:
+        return
+    urls = (await session.exec(select(Application.home_page_url).where(
+        col(Application.id).in_(invitation.application_ids)))).all()
+    for url in urls:
+        _allow_origin(url)
 
 
 def _ended(reason: str, invitation: Invitation | None, org: Organization | None) -> HTMLResponse:
@@ -91,10 +111,7 @@ def _unusable(invitation: Invitation | None, org: Organization | None) -> HTMLRe
 
 def _consent_context(token: str, invitation: Invitation, org: Organization, **extra) -> dict:
     # The code form's answer redirects to inviteRedirectUrl: the page's form-action must allow it.
-    target = urlsplit(invitation.invite_redirect_url)
-    host = target.netloc.rsplit("@", 1)[-1]
-    if target.scheme in ("http", "https") and ORIGIN_HOST.fullmatch(host):
-        allow_form_target(f"{target.scheme}://{host}")
+    _allow_origin(invitation.invite_redirect_url)
     return {"organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
             "email": invitation.email, "privacy_url": org.privacy_statement_url,
             "action": f"/redeem/{token}", "error": None, "notice": None, **extra}
