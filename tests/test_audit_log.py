@@ -32,7 +32,8 @@ async def test_admin_actions_appear_newest_first(api, make_token):
     assert added["targetResources"] == [{"id": group["id"], "displayName": name, "type": "Group"}]
     assert added["correlationId"] is None and added["activityDateTime"].endswith("Z")
     assert {"id", "resultReason", "additionalDetails", "loggedByService"} <= set(added)
-    assert records[1]["additionalDetails"] == [{"key": "modifiedProperties", "value": "description"}]
+    assert records[1]["additionalDetails"] == [{"key": "modifiedProperties", "value": "description"},
+                                               {"key": "actingAs", "value": "administrator"}]
 
     # Paging keeps the order.
     first = (await api.get(AUDITS, headers=admin, params={

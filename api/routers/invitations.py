@@ -7,20 +7,20 @@ from fastapi import Request
 from pydantic import AnyHttpUrl, Field, field_validator
 from sqlmodel import col, select
 
-from foyer.api.deps import INVITERS, Caller, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from foyer.api.deps import INVITERS, CallerDep, InviterCaller, OrganizationDep, SessionDep, TemporalDep, get_in_org
+from foyer.errors import Refused
 from foyer.api.errors import GraphError, bad_request
 from foyer.api.graph import GraphRouter
 from foyer.api.odata import collection, list_page
 from foyer.api.schemas import GraphModel, iso
 from foyer.api.schemas import invitations as shapes
-from foyer.audit import audit
 from foyer.durations import check_duration
 from foyer.rules.emails import normalize_email
 from foyer.names import DisplayName, MultilineText
-from foyer.policy import domain_allowed, email_domain, may_invite
-from foyer.usecases.invitations import redeem_url
+from foyer.policy import may_invite
+from foyer.usecases.invitations import audit_refused_invitation, invitation_spec, invite_refusal, redeem_url
 from foyer.usecases.ownership import preassignment_refusal
-from foyer.models.directory import Application, Group, Organization, User
+from foyer.models.directory import Application, Group
 from foyer.models.enums import ADMIN_ROLES, InvitationState
 from foyer.models.invitation import Invitation
 from foyer.workflows.client.invitations import invite_guest, revoke
@@ -115,40 +115,20 @@ def invitation_body(row: Invitation, *, status: str | None = None, with_url: boo
 
 
 
-async def _refuse_and_audit(session, org: Organization, caller: Caller, email: str,
-                            error: GraphError) -> GraphError:
-    await audit(session, key=None, category="UserManagement", activity="Invite external user",
-                organization_id=org.id, actor_id=caller.user_id or caller.token_id,
-                actor_name=caller.name, target_type="User", target_name=email, result="failure",
-                reason=f"{error.code}: {error.message}")
-    await session.commit()
-    return error
-
-
 @router.post("", status_code=201, response_model=shapes.Invitation)
 async def create_invitation(body: InvitationCreate, caller: CallerDep, session: SessionDep,
                             org: OrganizationDep, client: TemporalDep) -> dict:
     email = body.invited_user_email_address
-    if not may_invite(org.allow_invites_from, caller.role):
-        raise await _refuse_and_audit(session, org, caller, email, GraphError(
-            403, "Authorization_RequestDenied",
-            f"the external collaboration settings (allowInvitesFrom={org.allow_invites_from}) "
-            f"do not allow the role '{caller.role}' to invite guests"))
-    refused = await preassignment_refusal(session, inviter_id=caller.user_id, role=caller.role,
-                                          group_ids=body.foyer_pre_assigned_group_ids,
-                                          application_ids=body.foyer_pre_assigned_application_ids,
-                                          invited_user_type=body.invited_user_type)
-    if refused:  # before the ids are looked up: who may not pre-assign learns nothing of them
-        raise await _refuse_and_audit(session, org, caller, email, GraphError(
-            403, "Authorization_RequestDenied", refused))
-    if not domain_allowed(org.domain_list_mode, org.domain_list, email):
-        raise await _refuse_and_audit(session, org, caller, email, GraphError(
-            403, "domainNotAllowed",
-            f"invitations to the domain '{email_domain(email)}' are not allowed by the "
-            "organization's external collaboration settings"))
-    if any(email_domain(email) == d["name"].lower() for d in org.verified_domains):
-        raise bad_request(f"{email} is in the organization's own verified domain; "
-                          "invite external addresses only")
+    # The one rule for every invitation a person makes (here, My Groups, My Apps): who may invite,
+    # what they may pre-assign (checked before the ids are looked up: who may not pre-assign
+    # learns nothing of them), the domain lists.
+    refused = await invite_refusal(session, org, inviter_id=caller.user_id, role=caller.role, email=email,
+                                   group_ids=body.foyer_pre_assigned_group_ids,
+                                   application_ids=body.foyer_pre_assigned_application_ids,
+                                   invited_user_type=body.invited_user_type)
+    if refused:
+        await audit_refused_invitation(session, org, **caller.actor, email=email, refused=refused)
+        raise refused
     if body.reset_redemption:
         if caller.role not in ADMIN_ROLES:
             raise GraphError(403, "Authorization_RequestDenied",
@@ -158,13 +138,9 @@ async def create_invitation(body: InvitationCreate, caller: CallerDep, session: 
     await _check_targets(session, org, Group, body.foyer_pre_assigned_group_ids, "group")
     await _check_targets(session, org, Application, body.foyer_pre_assigned_application_ids, "application")
 
-    existing = (await session.exec(select(User.id).where(
-        User.organization_id == org.id, User.mail == email))).first()
     message = body.invited_user_message_info or MessageInfo()
-    spec = InvitationSpec(
-        invitation_id=str(uuid.uuid4()), organization_id=org.id, email=email,
-        proposed_user_id=existing or str(uuid.uuid4()),
-        invite_redirect_url=str(body.invite_redirect_url),
+    spec = await invitation_spec(
+        session, org, email=email, invite_redirect_url=str(body.invite_redirect_url),
         invited_by_id=caller.user_id or caller.token_id, invited_by_name=caller.name,
         invited_by_role=caller.role,
         invited_user_display_name=body.invited_user_display_name,
@@ -242,8 +218,9 @@ async def resend_invitation(invitation_id: str, caller: CallerDep, session: Sess
                                           group_ids=row.group_ids, application_ids=row.application_ids,
                                           invited_user_type=row.invited_user_type)
     if refused:
-        raise await _refuse_and_audit(session, org, caller, row.email, GraphError(
-            403, "Authorization_RequestDenied", f"this invitation cannot be resent by you: {refused}"))
+        error = Refused("Authorization_RequestDenied", f"this invitation cannot be resent by you: {refused}")
+        await audit_refused_invitation(session, org, **caller.actor, email=row.email, refused=error)
+        raise error
     spec = InvitationSpec(
         invitation_id=str(uuid.uuid4()), organization_id=org.id, email=row.email,
         proposed_user_id=row.user_id,
