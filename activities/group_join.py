@@ -53,14 +53,16 @@ async def apply_group_join_decision(data: ApplyJoinDecisionInput) -> str:
     decision = data.decision
     async with writing(), get_sessionmaker()() as session:
         row = await session.get(GroupJoinRequest, data.request_id)
-        if row is None:
-            raise Refused("notFound", f"group join request {data.request_id} does not exist")
+        if row is None:  # the group or the person was deleted meanwhile (the row went with them)
+            return "cancelled"
         if row.state != "pending":
             return row.state
         group = await session.get(Group, row.group_id)
         user = await session.get(User, row.user_id)
+        if group is None or user is None:
+            return "cancelled"
         actor = {"actor_id": decision.decided_by_id, "actor_name": decision.decided_by_name}
-        approve = decision.decision == "approve" and group is not None and user is not None
+        approve = decision.decision == "approve"
         if approve and await session.get(GroupMember, (row.group_id, row.user_id)) is None:
             try:
                 await add_member(session, row.organization_id, group, user, actor=actor, capacity=decision.capacity)
