@@ -78,3 +78,9 @@ def forbidden_form(me: SignedIn) -> HTMLResponse:
     return page("message", status=403, me=me, headline="This form has expired",
                 explanation="The page was opened in another session or is too old. Go back, "
                             "reload it and try again.", link="/myaccess", link_text="Back to My Access")
+
+
+def refusal_text(refused) -> str:
+    """A use case's refusal (foyer.errors.Refused) as a sentence for a page."""
+    text = refused.message or "That was refused."
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

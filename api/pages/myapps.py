@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import col, func, or_, select
 
 from foyer.api.deps import SessionDep, TemporalDep
-from foyer.api.pages.deps import PageUser, SignedIn, forbidden_form, page
+from foyer.api.pages.deps import PageUser, SignedIn, forbidden_form, page, refusal_text
 from foyer.errors import Refused
 from foyer.rules.emails import normalize_email
 from foyer.rules.guest_access import may_see_own_groups
@@ -85,11 +85,6 @@ async def my_apps(me: PageUser, session: SessionDep) -> HTMLResponse:
     return await _overview(me, session)
 
 
-def _text(refused: Refused) -> str:
-    text = refused.message or "That was refused."
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 async def _managed_app(session, who: Person, app_id: str, what: str) -> tuple[Application, str]:
     app = await session.get(Application, app_id)
     if app is None or app.organization_id != who.organization_id:
@@ -136,7 +131,7 @@ async def share(app_id: str, request: Request, me: PageUser, session: SessionDep
         await session.close()
         await invite_guest(client, spec)
     except Refused as refused:
-        return await _overview(me, session, status=refused.status, error=_text(refused))
+        return await _overview(me, session, status=refused.status, error=refusal_text(refused))
     return await _overview(me, session, notice=f"Invitation sent to {email}: the mail carries the link to "
                                                f"{name}.")
 
@@ -152,7 +147,7 @@ async def remove(app_id: str, assignment_id: str, request: Request, me: PageUser
         app, capacity = await _managed_app(session, who, app_id, "remove its assignments")
         await unassign(session, who.organization_id, app, assignment_id, actor=who.actor, capacity=capacity)
     except Refused as refused:
-        return await _overview(me, session, status=refused.status, error=_text(refused))
+        return await _overview(me, session, status=refused.status, error=refusal_text(refused))
     return await _overview(me, session, notice=f"The assignment to {app.display_name} was removed.")
 
 

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import col, func, select
 
 from foyer.api.deps import SessionDep, TemporalDep
-from foyer.api.pages.deps import PageUser, SignedIn, forbidden_form, page
+from foyer.api.pages.deps import PageUser, SignedIn, forbidden_form, page, refusal_text
 from foyer.errors import Refused
 from foyer.rules.emails import normalize_email
 from foyer.rules.guest_access import may_see_own_groups
@@ -91,11 +91,6 @@ async def my_groups(me: PageUser, session: SessionDep) -> HTMLResponse:
     return await _overview(me, session)
 
 
-def _text(refused: Refused) -> str:
-    text = refused.message or "That was refused."
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 async def _form(request: Request, me: SignedIn, name: str):
     form = await request.form()
     return form if me.csrf_ok(name, form.get("csrf")) else None
@@ -150,7 +145,7 @@ async def add(group_id: str, request: Request, me: PageUser, session: SessionDep
     except Refused as refused:
         if refused.code == "Request_BadRequest":  # already a member
             refused = Refused(refused.code, "that person is already a member of this group")
-        return await _overview(me, session, status=refused.status, error=_text(refused))
+        return await _overview(me, session, status=refused.status, error=refusal_text(refused))
     return await _overview(me, session, notice=f"Invitation sent to {email}. They join {name} when they "
                                                "accept it.")
 
@@ -169,7 +164,7 @@ async def remove(group_id: str, user_id: str, request: Request, me: PageUser, se
         name = member.display_name or member.mail
         await remove_member(session, who.organization_id, group, member, actor=who.actor, capacity=capacity)
     except Refused as refused:
-        return await _overview(me, session, status=refused.status, error=_text(refused))
+        return await _overview(me, session, status=refused.status, error=refusal_text(refused))
     return await _overview(me, session, notice=f"{name} is no longer a member of {group.display_name}.")
 
 
@@ -185,14 +180,14 @@ async def join(group_id: str, request: Request, me: PageUser, session: SessionDe
     group = await session.get(Group, group_id)
     refusal = "this group does not exist" if group is None else await join_refusal(session, org, group, me.user)
     if refusal:
-        return await _overview(me, session, status=403, error=_text(Refused("requestNotAllowed", refusal)))
+        return await _overview(me, session, status=403, error=refusal_text(Refused("requestNotAllowed", refusal)))
     name = group.display_name
     await session.close()
     try:
         await group_join_requests.request_to_join(
             client, org.id, group_id, me.id, (form.get("justification") or "").strip()[:1000] or None)
     except Refused as refused:
-        return await _overview(me, session, status=refused.status, error=_text(refused))
+        return await _overview(me, session, status=refused.status, error=refusal_text(refused))
     return await _overview(me, session, notice=f"You asked to join {name}. Its owners will answer.")
 
 
@@ -220,7 +215,7 @@ async def decide(request_id: str, request: Request, me: PageUser, session: Sessi
         workflow_id = row.workflow_id
         await session.close()
         outcome = await group_join_requests.decide(client, workflow_id, JoinDecision(
-            decision=decision, decided_by_id=who.user_id, decided_by_name=who.name, capacity=capacity))
+            decision=decision, decided_by_id=who.user_id, decided_by_name=me.user.display_name, capacity=capacity))
     except Refused as refused:
-        return await _overview(me, session, status=refused.status, error=_text(refused))
+        return await _overview(me, session, status=refused.status, error=refusal_text(refused))
     return await _overview(me, session, notice=f"Request {outcome.state}.")

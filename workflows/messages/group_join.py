@@ -30,7 +30,7 @@ class JoinDecision(BaseModel):
 
     decision: str  # approve | deny
     decided_by_id: str
-    decided_by_name: str | None = None
+    decided_by_name: str | None = None  # the display name only: no address enters the history
     capacity: str = "owner"
 
 
