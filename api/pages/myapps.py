@@ -31,7 +31,7 @@ from foyer.settings import get_settings
 from foyer.usecases.app_access import app_access, apps_for
 from foyer.usecases.app_assignments import assign, unassign
 from foyer.usecases.invitations import audit_refused_invitation, invitation_spec, invite_refusal
-from foyer.usecases.ownership import owned_application_ids, require_manager
+from foyer.usecases.ownership import managed, owned_application_ids
 from foyer.usecases.people import Person, person
 from foyer.models.directory import (
     AppRoleAssignment, Application, Group, GroupAppRoleAssignment, Organization, User,
@@ -85,13 +85,6 @@ async def my_apps(me: PageUser, session: SessionDep) -> HTMLResponse:
     return await _overview(me, session)
 
 
-async def _managed_app(session, who: Person, app_id: str, what: str) -> tuple[Application, str]:
-    app = await session.get(Application, app_id)
-    if app is None or app.organization_id != who.organization_id:
-        raise Refused("Authorization_RequestDenied", f"only an administrator or an owner of the application may {what}")
-    return app, await require_manager(session, who, app, what)
-
-
 @router.post("/{app_id}/share")
 async def share(app_id: str, request: Request, me: PageUser, session: SessionDep,
                 client: TemporalDep) -> HTMLResponse:
@@ -102,7 +95,7 @@ async def share(app_id: str, request: Request, me: PageUser, session: SessionDep
     who = await person(session, me.user)
     org = await session.get(Organization, me.user.organization_id)
     try:
-        app, capacity = await _managed_app(session, who, app_id, "share it")
+        app, capacity = await managed(session, who, Application, app_id, who.organization_id, "share it")
         try:
             email = normalize_email(form.get("email"))
         except ValueError as error:
@@ -144,7 +137,7 @@ async def remove(app_id: str, assignment_id: str, request: Request, me: PageUser
         return forbidden_form(me)
     who = await person(session, me.user)
     try:
-        app, capacity = await _managed_app(session, who, app_id, "remove its assignments")
+        app, capacity = await managed(session, who, Application, app_id, who.organization_id, "remove its assignments")
         await unassign(session, who.organization_id, app, assignment_id, actor=who.actor, capacity=capacity)
     except Refused as refused:
         return await _overview(me, session, status=refused.status, error=refusal_text(refused))

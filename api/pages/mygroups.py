@@ -29,7 +29,7 @@ from foyer.settings import get_settings
 from foyer.usecases.group_join import join_refusal, joinable_groups, pending_requests, requests_allowed
 from foyer.usecases.groups import add_member, remove_member
 from foyer.usecases.invitations import audit_refused_invitation, invitation_spec, invite_refusal
-from foyer.usecases.ownership import owned_group_ids, require_manager
+from foyer.usecases.ownership import managed, owned_group_ids
 from foyer.usecases.people import Person, person
 from foyer.models.directory import Group, GroupJoinRequest, GroupMember, Organization, User
 from foyer.workflows.client import group_join_requests
@@ -96,15 +96,6 @@ async def _form(request: Request, me: SignedIn, name: str):
     return form if me.csrf_ok(name, form.get("csrf")) else None
 
 
-async def _managed_group(session, who: Person, group_id: str, what: str) -> tuple[Group, str]:
-    """The group and the capacity `who` manages it in; Refused for a group that is not theirs (the
-    same answer for one that does not exist, so nothing is learnt of other groups)."""
-    group = await session.get(Group, group_id)
-    if group is None or group.organization_id != who.organization_id:
-        raise Refused("Authorization_RequestDenied", f"only an administrator or an owner of the group may {what}")
-    return group, await require_manager(session, who, group, what)
-
-
 @router.post("/{group_id}/add")
 async def add(group_id: str, request: Request, me: PageUser, session: SessionDep,
               client: TemporalDep) -> HTMLResponse:
@@ -117,7 +108,7 @@ async def add(group_id: str, request: Request, me: PageUser, session: SessionDep
     if _restricted(org, who, await owned_group_ids(session, who.user_id)):
         return await _overview(me, session)
     try:
-        group, capacity = await _managed_group(session, who, group_id, "add members to it")
+        group, capacity = await managed(session, who, Group, group_id, who.organization_id, "add members to it")
         try:
             email = normalize_email(form.get("email"))
         except ValueError as error:
@@ -157,7 +148,7 @@ async def remove(group_id: str, user_id: str, request: Request, me: PageUser, se
         return forbidden_form(me)
     who = await person(session, me.user)
     try:
-        group, capacity = await _managed_group(session, who, group_id, "remove its members")
+        group, capacity = await managed(session, who, Group, group_id, who.organization_id, "remove its members")
         member = await session.get(User, user_id)
         if member is None:
             raise Refused("Request_ResourceNotFound", "that person is not a member of this group", status_hint=404)
@@ -204,7 +195,7 @@ async def decide(request_id: str, request: Request, me: PageUser, session: Sessi
         row = await session.get(GroupJoinRequest, request_id)
         if row is None or row.organization_id != org.id:
             raise Refused("notFound", "this request does not exist")
-        group, capacity = await _managed_group(session, who, row.group_id, "decide requests to join it")
+        group, capacity = await managed(session, who, Group, row.group_id, who.organization_id, "decide requests to join it")
         if not requests_allowed(org) and capacity != "administrator":
             raise Refused("Authorization_RequestDenied", "owners do not manage requests to join groups in "
                                                          "this organization")
