@@ -19,7 +19,7 @@ from typing import Any, Literal
 from uuid import uuid4
 
 from fastapi import Body, Request, Response
-from pydantic import Field, StrictBool, field_validator
+from pydantic import Field, StrictBool
 from sqlalchemy import delete, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -31,7 +31,7 @@ from foyer.api.deps import (
 from foyer.api.errors import bad_request, not_found
 from foyer.api.graph import GraphRouter, listed, reference_id
 from foyer.api.odata import collection, list_page, select_fields
-from foyer.api.schemas import GraphModel, iso, utc
+from foyer.api.schemas import GraphModel, iso, refuse_null, utc
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
     APPLICATION_FIELDS, ASSIGNMENT_FIELDS, USER_FIELDS, application_body, assignment_body, directory_user_body,
@@ -107,12 +107,7 @@ class ApplicationCreate(ApplicationFields):
 class ApplicationUpdate(ApplicationFields):
     display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
 
-    @field_validator("display_name", "app_role_assignment_required")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("display_name", "app_role_assignment_required")
 
 
 class PasswordCredentialBody(GraphModel):

@@ -18,7 +18,7 @@ from foyer.api.deps import (
 from foyer.api.errors import bad_request, not_found
 from foyer.api.graph import GraphRouter, listed, reference_id
 from foyer.api.odata import collection, list_page
-from foyer.api.schemas import GraphModel
+from foyer.api.schemas import GraphModel, refuse_null
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
     GROUP_ASSIGNMENT_FIELDS, GROUP_FIELDS, USER_FIELDS, assignment_body, directory_user_body, group_body,
@@ -69,12 +69,7 @@ class GroupUpdate(GraphModel):
     display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
     description: MultilineText | None = Field(default=None, max_length=1024)
 
-    @field_validator("display_name")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("display_name")
 
 
 async def get_group(session, org, group_id: str) -> Group:

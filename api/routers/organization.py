@@ -23,7 +23,7 @@ from foyer.audit import audit
 from foyer.api.deps import GlobalAdminCaller, MemberCaller, OrganizationDep, SessionDep
 from foyer.api.errors import bad_request, not_found
 from foyer.api.graph import GraphRouter
-from foyer.api.schemas import GraphModel, iso
+from foyer.api.schemas import GraphModel, iso, refuse_null
 from foyer.rules.emails import normalize_email
 from foyer.api.schemas import organization as shapes
 from foyer.durations import check_duration, parse_duration
@@ -71,12 +71,7 @@ class OrganizationUpdate(GraphModel):
     display_name: DisplayName | None = Field(default=None, min_length=1, max_length=256)
     privacy_profile: PrivacyProfile | None = None
 
-    @field_validator("display_name")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("display_name")
 
 
 @organization_router.get("", response_model=shapes.OrganizationCollection)
@@ -138,12 +133,7 @@ class DefaultUserRolePermissionsUpdate(GraphModel):
     allowed_to_create_apps: StrictBool | None = None
     allowed_to_read_other_users: StrictBool | None = None
 
-    @field_validator("allowed_to_create_security_groups", "allowed_to_create_apps")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("allowed_to_create_security_groups", "allowed_to_create_apps")
 
     @field_validator("allowed_to_read_other_users")
     @classmethod
@@ -167,12 +157,7 @@ class AuthorizationPolicyUpdate(GraphModel):
                 f"{guid} ({name})" for guid, name in GUEST_LEVELS.items()))
         return level
 
-    @field_validator("allow_invites_from", "default_user_role_permissions")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("allow_invites_from", "default_user_role_permissions")
 
 
 @policies_router.get("/authorizationPolicy", response_model=shapes.AuthorizationPolicy)
@@ -224,12 +209,7 @@ class GroupSelfServiceUpdate(GraphModel):
     owners_can_manage_membership_requests: StrictBool | None = None
     restrict_user_access_to_my_groups: StrictBool | None = None
 
-    @field_validator("owners_can_manage_membership_requests", "restrict_user_access_to_my_groups")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("owners_can_manage_membership_requests", "restrict_user_access_to_my_groups")
 
 
 @policies_router.get("/groupSelfServicePolicy", response_model=shapes.GroupSelfServicePolicy)
@@ -311,12 +291,7 @@ class ExternalCollaborationUpdate(GraphModel):
             raise ValueError("invitationReminders has the same reminder twice")
         return [v for _, v in sorted(parsed)]
 
-    @field_validator("domain_restrictions", "email_one_time_passcode_enabled")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("domain_restrictions", "email_one_time_passcode_enabled")
 
 
 @policies_router.get("/externalCollaborationPolicy", response_model=shapes.ExternalCollaborationPolicy)

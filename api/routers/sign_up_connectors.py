@@ -24,7 +24,7 @@ from foyer.api.deps import AdminCaller, Caller, GlobalAdminCaller, OrganizationD
 from foyer.api.errors import GraphError, bad_request
 from foyer.api.graph import GraphRouter
 from foyer.usecases.updates import commit
-from foyer.api.schemas import GraphModel
+from foyer.api.schemas import GraphModel, refuse_null
 from foyer.api.schemas import sign_up as shapes
 from foyer.api.schemas.sign_up import BASIC, CERTIFICATE, PKCS12, SIGNATURE, certificate_info, connector_body
 from foyer import outbound
@@ -126,12 +126,7 @@ class ConnectorUpdate(GraphModel):
     def _url(cls, value):
         return check_target_url(value)
 
-    @field_validator("display_name", "target_url", "foyer_timeout_seconds")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("display_name", "target_url", "foyer_timeout_seconds")
 
 
 def split_body(body: Any) -> tuple[dict, Any, bool]:

@@ -22,7 +22,7 @@ from foyer.api.deps import (
 from foyer.api.errors import GraphError, bad_request, not_found
 from foyer.api.graph import GraphRouter, reference_id
 from foyer.usecases.updates import commit
-from foyer.api.schemas import GraphModel, iso
+from foyer.api.schemas import GraphModel, iso, refuse_null
 from foyer.api.schemas import sign_up as shapes
 from foyer.api.schemas.sign_up import connector_body
 from foyer.durations import check_duration, parse_duration
@@ -231,12 +231,7 @@ class FlowSettings(GraphModel):
     foyer_identity_verification: VerificationSettings | None = None
     foyer_approval: ApprovalSettings | None = None
 
-    @field_validator("foyer_application_ids")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null; use []")
-        return value
+    _present = refuse_null("foyer_application_ids", message="may not be null; use []")
 
 
 class FlowCreate(FlowSettings):

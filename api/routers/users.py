@@ -18,7 +18,7 @@ from foyer.api.deps import (
 from foyer.api.errors import GraphError, bad_request
 from foyer.api.graph import GraphRouter, listed
 from foyer.api.odata import collection, list_page, select_fields, selected_names
-from foyer.api.schemas import GraphModel
+from foyer.api.schemas import GraphModel, refuse_null
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
     ASSIGNMENT_FIELDS, GROUP_FIELDS, SIGN_IN_ACTIVITY_FIELDS, USER_FIELDS, application_body, assignment_body,
@@ -128,12 +128,7 @@ class UserUpdate(GraphUserBody):
     surname: DisplayName | None = Name()
     account_enabled: StrictBool | None = None
 
-    @field_validator("display_name", "account_enabled")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _present = refuse_null("display_name", "account_enabled")
 
 
 async def get_user(session, org, user_id: str) -> User:

@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 Item = TypeVar("Item", bound=BaseModel)
@@ -21,6 +21,18 @@ class GraphModel(BaseModel):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if not k.startswith("@odata.")}
         return data
+
+
+def refuse_null(*fields: str, message: str = "may not be null"):
+    """The validator of a PATCH body's optional properties that have no null: absent leaves the
+    value as it is, an explicit null is refused (400). Use as `_present = refuse_null("a", "b")`."""
+
+    def check(cls, value):
+        if value is None:
+            raise ValueError(message)
+        return value
+
+    return field_validator(*fields)(classmethod(check))
 
 
 def utc(value: datetime, name: str) -> datetime:

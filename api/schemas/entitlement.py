@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
-from foyer.api.schemas import GraphModel, iso, utc
+from foyer.api.schemas import GraphModel, iso, refuse_null, utc
 from foyer.durations import check_duration, parse_duration
 from foyer.names import DisplayName, MultilineText, control_character_in_text
 from foyer.models.base import utcnow
@@ -124,12 +124,6 @@ def _references(sets: list[dict], path: str) -> list[tuple[str, str, str]]:
 
 # --- catalogs -----------------------------------------------------------------------------------
 
-def _not_null(value):
-    if value is None:
-        raise ValueError("may not be null")
-    return value
-
-
 class CatalogCreate(GraphModel):
     display_name: DisplayName = Field(min_length=1, max_length=256)
     description: MultilineText | None = Field(default=None, max_length=1024)
@@ -153,8 +147,8 @@ class CatalogUpdate(GraphModel):
     is_externally_visible: StrictBool | None = None
     foyer_owner_ids: list[str] | None = Field(default=None, max_length=100)
 
-    _present = field_validator("display_name", "state", "is_externally_visible",
-                               "foyer_owner_ids")(_not_null)
+    _present = refuse_null("display_name", "state", "is_externally_visible",
+                               "foyer_owner_ids")
 
 
 class Reference(GraphModel):
@@ -207,7 +201,7 @@ class AccessPackageUpdate(GraphModel):
     description: MultilineText | None = Field(default=None, max_length=1024)
     is_hidden: StrictBool | None = None
 
-    _present = field_validator("display_name", "is_hidden")(_not_null)
+    _present = refuse_null("display_name", "is_hidden")
 
 
 class RoleResource(GraphModel):
@@ -668,7 +662,7 @@ class ConnectedOrganizationUpdate(GraphModel):
     identity_sources: list[Any] | None = None
     state: Literal["configured", "proposed"] | None = None
 
-    _present = field_validator("display_name", "state")(_not_null)
+    _present = refuse_null("display_name", "state")
 
     @field_validator("identity_sources", mode="before")
     @classmethod
