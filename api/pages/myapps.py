@@ -30,7 +30,7 @@ from foyer.rules.guest_access import may_see_own_groups
 from foyer.settings import get_settings
 from foyer.usecases.app_access import app_access, apps_for
 from foyer.usecases.app_assignments import assign, unassign
-from foyer.usecases.invitations import audit_refused_invitation, invitation_spec, invite_refusal
+from foyer.usecases.invitations import checked_invitation_spec
 from foyer.usecases.ownership import managed, owned_application_ids
 from foyer.usecases.people import Person, person
 from foyer.models.directory import (
@@ -95,7 +95,7 @@ async def share(app_id: str, request: Request, me: PageUser, session: SessionDep
     who = await person(session, me.user)
     org = await session.get(Organization, me.user.organization_id)
     try:
-        app, capacity = await managed(session, who, Application, app_id, who.organization_id, "share it")
+        app, capacity = await managed(session, who, Application, app_id, "share it")
         try:
             email = normalize_email(form.get("email"))
         except ValueError as error:
@@ -106,15 +106,9 @@ async def share(app_id: str, request: Request, me: PageUser, session: SessionDep
             await assign(session, org.id, app, existing.id, app_role_id=None, actor=who.actor, capacity=capacity)
             return await _overview(me, session, notice=f"{app.display_name} is shared with "
                                                        f"{existing.display_name or email}.")
-        refused = await invite_refusal(session, org, inviter_id=who.user_id, role=who.role, email=email,
-                                       group_ids=[], application_ids=[app.id])
-        if refused is not None:
-            await audit_refused_invitation(session, org, actor_id=who.user_id, actor_name=who.name, email=email,
-                                           refused=refused)
-            raise refused
-        spec = await invitation_spec(
-            session, org, email=email, invite_redirect_url=direct_link(app), invited_by_id=who.user_id,
-            invited_by_name=who.name, invited_by_role=who.role, application_ids=[app.id],
+        spec = await checked_invitation_spec(
+            session, org, inviter_id=who.user_id, inviter_name=who.name, role=who.role, email=email,
+            application_ids=[app.id], invite_redirect_url=direct_link(app),
             send_invitation_message=True,
             # The direct link in the mail too (accepting leads there; this is for later visits).
             customized_message_body=f"{who.name} shared {app.display_name} with you. Once you have "
@@ -137,7 +131,7 @@ async def remove(app_id: str, assignment_id: str, request: Request, me: PageUser
         return forbidden_form(me)
     who = await person(session, me.user)
     try:
-        app, capacity = await managed(session, who, Application, app_id, who.organization_id, "remove its assignments")
+        app, capacity = await managed(session, who, Application, app_id, "remove its assignments")
         await unassign(session, who.organization_id, app, assignment_id, actor=who.actor, capacity=capacity)
     except Refused as refused:
         return await _overview(me, session, status=refused.status, error=refusal_text(refused))

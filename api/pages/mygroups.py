@@ -28,7 +28,7 @@ from foyer.rules.guest_access import may_see_own_groups
 from foyer.settings import get_settings
 from foyer.usecases.group_join import join_refusal, joinable_groups, pending_requests, requests_allowed
 from foyer.usecases.groups import add_member, remove_member
-from foyer.usecases.invitations import audit_refused_invitation, invitation_spec, invite_refusal
+from foyer.usecases.invitations import checked_invitation_spec
 from foyer.usecases.ownership import managed, owned_group_ids
 from foyer.usecases.people import Person, person
 from foyer.models.directory import Group, GroupJoinRequest, GroupMember, Organization, User
@@ -108,7 +108,7 @@ async def add(group_id: str, request: Request, me: PageUser, session: SessionDep
     if _restricted(org, who, await owned_group_ids(session, who.user_id)):
         return await _overview(me, session)
     try:
-        group, capacity = await managed(session, who, Group, group_id, who.organization_id, "add members to it")
+        group, capacity = await managed(session, who, Group, group_id, "add members to it")
         try:
             email = normalize_email(form.get("email"))
         except ValueError as error:
@@ -119,15 +119,9 @@ async def add(group_id: str, request: Request, me: PageUser, session: SessionDep
             await add_member(session, org.id, group, existing, actor=who.actor, capacity=capacity)
             return await _overview(me, session, notice=f"{existing.display_name or email} is now a member of "
                                                        f"{group.display_name}.")
-        refused = await invite_refusal(session, org, inviter_id=who.user_id, role=who.role, email=email,
-                                       group_ids=[group.id], application_ids=[])
-        if refused is not None:
-            await audit_refused_invitation(session, org, actor_id=who.user_id, actor_name=who.name, email=email,
-                                           refused=refused)
-            raise refused
-        spec = await invitation_spec(
-            session, org, email=email, invite_redirect_url=f"{get_settings().public_url.rstrip('/')}/mygroups",
-            invited_by_id=who.user_id, invited_by_name=who.name, invited_by_role=who.role, group_ids=[group.id],
+        spec = await checked_invitation_spec(
+            session, org, inviter_id=who.user_id, inviter_name=who.name, role=who.role, email=email,
+            group_ids=[group.id], invite_redirect_url=f"{get_settings().public_url.rstrip('/')}/mygroups",
             send_invitation_message=True,
             invited_user_display_name=(form.get("display_name") or "").strip()[:256] or None)
         name = group.display_name
@@ -148,7 +142,7 @@ async def remove(group_id: str, user_id: str, request: Request, me: PageUser, se
         return forbidden_form(me)
     who = await person(session, me.user)
     try:
-        group, capacity = await managed(session, who, Group, group_id, who.organization_id, "remove its members")
+        group, capacity = await managed(session, who, Group, group_id, "remove its members")
         member = await session.get(User, user_id)
         if member is None:
             raise Refused("Request_ResourceNotFound", "that person is not a member of this group", status_hint=404)
@@ -195,7 +189,7 @@ async def decide(request_id: str, request: Request, me: PageUser, session: Sessi
         row = await session.get(GroupJoinRequest, request_id)
         if row is None or row.organization_id != org.id:
             raise Refused("notFound", "this request does not exist")
-        group, capacity = await managed(session, who, Group, row.group_id, who.organization_id, "decide requests to join it")
+        group, capacity = await managed(session, who, Group, row.group_id, "decide requests to join it")
         if not requests_allowed(org) and capacity != "administrator":
             raise Refused("Authorization_RequestDenied", "owners do not manage requests to join groups in "
                                                          "this organization")

@@ -88,3 +88,18 @@ async def invitation_spec(session, org: Organization, *, email: str, invite_redi
         proposed_user_id=existing or str(uuid.uuid4()), invite_redirect_url=invite_redirect_url,
         invited_by_id=invited_by_id, invited_by_name=invited_by_name, invited_by_role=invited_by_role,
         group_ids=list(group_ids), application_ids=list(application_ids), **fields)
+
+
+async def checked_invitation_spec(session, org: Organization, *, inviter_id: str, inviter_name: str, role: str,
+                                  email: str, group_ids: list[str] = (), application_ids: list[str] = (),
+                                  **fields) -> InvitationSpec:
+    """`invite_refusal`, audited and raised when it refuses, then `invitation_spec`: an invitation a
+    person makes from a page (My Groups' add, My Apps' share)."""
+    refused = await invite_refusal(session, org, inviter_id=inviter_id, role=role, email=email,
+                                   group_ids=list(group_ids), application_ids=list(application_ids))
+    if refused is not None:
+        await audit_refused_invitation(session, org, actor_id=inviter_id, actor_name=inviter_name, email=email,
+                                       refused=refused)
+        raise refused
+    return await invitation_spec(session, org, email=email, invited_by_id=inviter_id, invited_by_name=inviter_name,
+                                 invited_by_role=role, group_ids=group_ids, application_ids=application_ids, **fields)

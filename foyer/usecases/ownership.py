@@ -22,6 +22,7 @@ from foyer.policy import invitation_refusal
 class Principal(Protocol):
     user_id: str | None
     role: str
+    organization_id: str
 
     @property
     def is_admin(self) -> bool: ...
@@ -80,13 +81,13 @@ async def require_manager(session, caller: Principal, obj: Group | Application, 
 
 
 async def managed(session, caller: Principal, model: type[Group] | type[Application], object_id: str,
-                  organization_id: str, what: str) -> tuple[Group | Application, str]:
+                  what: str) -> tuple[Group | Application, str]:
     """The group or application `object_id` and the capacity the caller manages it in (see
     `require_manager`), for the pages, where a form names the object: one that does not exist, or is
     another organization's, gets the same 403 as one that is not theirs, so nothing is learnt of
     other objects."""
     obj = await session.get(model, object_id)
-    if obj is None or obj.organization_id != organization_id:
+    if obj is None or obj.organization_id != caller.organization_id:
         kind = "group" if model is Group else "application"
         raise Refused("Authorization_RequestDenied", f"only an administrator or an owner of the {kind} may {what}")
     return obj, await require_manager(session, caller, obj, what)
