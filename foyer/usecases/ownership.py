@@ -93,13 +93,6 @@ async def managed(session, caller: Principal, model: type[Group] | type[Applicat
     return obj, await require_manager(session, caller, obj, what)
 
 
-async def owners_of(session, obj: Group | Application) -> list[User]:
-    table, key = OWNER_TABLES["group" if isinstance(obj, Group) else "application"]
-    ids = select(table.user_id).where(key == obj.id)
-    return list((await session.exec(select(User).where(col(User.id).in_(ids)).order_by(
-        User.display_name, User.id))).all())
-
-
 def _target(obj: Group | Application) -> dict:
     if isinstance(obj, Group):
         return {"category": "GroupManagement", "target_type": "Group", "target_id": obj.id,
