@@ -17,7 +17,7 @@ PYTEST := $(VENV)/bin/python -m pytest -q -n 3 --dist worksteal --durations=25
 LINT_IMPORTS := $(VENV)/bin/lint-imports --no-cache
 RUFF := $(VENV)/bin/ruff check .
 
-.PHONY: venv chromium dev lint test bench clean
+.PHONY: venv chromium system-packages dev lint test bench clean
 
 # The virtualenv with Foyer and its test extras; redone whenever pyproject.toml changes.
 venv: $(STAMP)
@@ -28,13 +28,21 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
 
-# Debian's Chromium, driven by the browser tests through Playwright (nothing downloaded by Playwright).
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# The system packages tests need, from Debian: Chromium, driven by the browser tests through
+# Playwright (nothing downloaded by Playwright), and xmlsec1, which pysaml2 verifies SAML signatures
+# with (Foyer needs it in production too, for SAML federation).
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/xmlsec1:xmlsec1
+system-packages:
+	@missing=; for entry in $(SYSTEM_PACKAGES); do \
+	  [ -x "$${entry%%:*}" ] || missing="$$missing $${entry#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	  $$sudo apt-get update && \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
+
+chromium: system-packages
 
 dev: venv
 	$(VENV)/bin/foyer dev
@@ -47,7 +55,7 @@ lint: venv
 # The guards (import contracts, ruff), then the whole suite on SQLite, then on PostgreSQL when
 # FOYER_TEST_POSTGRES_URL is set; every step runs even when an earlier one fails, and any failing
 # fails the target. An unreachable PostgreSQL fails the run at once; it is never skipped.
-test: venv chromium
+test: venv system-packages
 	@if [ -n "$${FOYER_TEST_POSTGRES_URL:-}" ]; then \
 	  $(VENV)/bin/python -c 'import os, psycopg; psycopg.connect(os.environ["FOYER_TEST_POSTGRES_URL"], connect_timeout=10).close()' \
 	    || { echo "make test: PostgreSQL at FOYER_TEST_POSTGRES_URL is unreachable" >&2; exit 1; }; \

@@ -38,6 +38,12 @@ class Organization(SQLModel, table=True):
     # (not administrators) may use My Groups at all.
     owners_can_manage_join_requests: bool = False
     restrict_my_groups: bool = False
+    # Graph's crossTenantAccessPolicy/default invitationRedemptionIdentityProviderConfiguration:
+    # which kind of identity provider home realm discovery tries first, and what when none matches
+    # (defaults as Entra's; Foyer's defaultConfiguredIdp is the email one-time passcode, if enabled).
+    redemption_precedence: list[str] = json_field(
+        lambda: ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"])
+    redemption_fallback: str = "defaultConfiguredIdp"
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
     @property

@@ -43,6 +43,8 @@ class AuthorizationCode(SQLModel, table=True):
     code_challenge_method: str | None = None
     auth_time: datetime = utc_field(nullable=False)
     amr: list[str] = json_field()
+    # The upstream identity provider's issuer (the `idp` claim); None for the email passcode.
+    idp: str | None = None
     expires_date_time: datetime = utc_field(nullable=False)
     consumed_date_time: datetime | None = utc_field()
     # The refresh-token family the exchange started, revoked if the code is presented again.
@@ -61,6 +63,8 @@ class RefreshTokenFamily(SQLModel, table=True):
     scope: str
     auth_time: datetime = utc_field(nullable=False)
     amr: list[str] = json_field()
+    # The upstream identity provider's issuer (the `idp` claim); None for the email passcode.
+    idp: str | None = None
     expires_date_time: datetime = utc_field(nullable=False)
     revoked_date_time: datetime | None = utc_field(index=True)
     revoked_reason: str | None = None
