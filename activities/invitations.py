@@ -17,13 +17,14 @@ from foyer.rules.codes import CODE_LIFETIME, code_limit
 from foyer.templating import render_mail
 from foyer.usecases.invitations import grant_memberships, redeem_url
 from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, attempt_ended, locked_attempt
+from foyer.usecases import federated_sign_in
 from foyer.models.base import utcnow
 from foyer.models.directory import Organization, User
 from foyer.models.enums import ADMIN_ROLES, ExternalUserState, InvitationState, UserType
 from foyer.models.invitation import Invitation, Passcode
 from foyer.workflows.messages.invitation import (
     InvitationEventInput, InvitationMailInput, IssuePasscodeInput, PasscodeIssued, RecordedInvitation,
-    RecordInvitationInput, RedeemInput, RedeemOutcome,
+    RecordInvitationInput, RedeemFederatedInput, RedeemInput, RedeemOutcome,
 )
 
 # Redemption codes are limited as sign-in codes are (foyer.rules.codes.code_limit): per
@@ -294,8 +295,8 @@ async def issue_passcode(data: IssuePasscodeInput) -> PasscodeIssued:
     return PasscodeIssued(expires_at=expires_at)
 
 
-def _check_redemption_policy(org: Organization, invitation: Invitation) -> None:
-    if not org.email_otp_enabled:
+def _check_redemption_policy(org: Organization, invitation: Invitation, *, federated: bool = False) -> None:
+    if not federated and not org.email_otp_enabled:
         raise Refused("emailOtpDisabled", f"{org.display_name} does not currently allow guests "
                       "to sign in with a one-time passcode; contact your inviter")
     if not domain_allowed(org.domain_list_mode, org.domain_list, invitation.email):
@@ -347,6 +348,55 @@ async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
                              user_id=user.id)
 
 
+@activity.defn
+async def redeem_with_federated_identity(data: RedeemFederatedInput) -> RedeemOutcome:
+    """Redeem with a round trip to the guest's own identity provider that the page verified: the
+    attempt must be this invitation's, verified, unused, and vouch for the invited address
+    (checked again here, by foyer.usecases.federated_sign_in's rule). The guest becomes Accepted
+    with a federated identity and joins what the invitation pre-assigns — in one transaction."""
+    now = utcnow()
+    async with session_scope() as session:
+        invitation = await session.get(Invitation, data.invitation_id, with_for_update=True)
+        if invitation is None:
+            return RedeemOutcome(outcome="notPending")
+        attempt = await federated_sign_in.attempt_for_redemption(session, data.federation_attempt_id, invitation.id)
+        if attempt is None:
+            return RedeemOutcome(outcome="unknownChallenge")
+        if invitation.state == InvitationState.redeemed and attempt.consumed_date_time:
+            # A retry of the attempt that already succeeded.
+            return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
+                                 user_id=invitation.user_id)
+        if invitation.state != InvitationState.pending:
+            return RedeemOutcome(outcome="notPending")
+        if attempt.consumed_date_time is not None:
+            return RedeemOutcome(outcome="unknownChallenge")
+        refused = await federated_sign_in.redemption_refusal(session, attempt, invitation)
+        if refused is not None:
+            return RedeemOutcome(outcome="identityRefused", message=refused.message)
+        org = await session.get(Organization, invitation.organization_id)
+        _check_redemption_policy(org, invitation, federated=True)
+
+        invitation.state = InvitationState.redeemed
+        invitation.redeemed_date_time = now
+        user = await session.get(User, invitation.user_id)
+        user.external_user_state = ExternalUserState.accepted
+        user.external_user_state_change_date_time = now
+        user.identities = [federated_sign_in.identity_entry(attempt)]
+        if attempt.display_name and not user.display_name:
+            user.display_name = attempt.display_name
+        attempt.consumed_date_time = now
+        session.add_all([attempt, invitation, user])
+        granted = await _apply_preassignments(session, invitation, user.id)
+        await audit(
+            session, key=f"redeem:{invitation.id}", category="UserManagement",
+            activity="Redeem external user invite", organization_id=invitation.organization_id,
+            actor_id=user.id, actor_name=invitation.email, target_type="User", target_id=user.id,
+            target_name=invitation.email, workflow_id=data.workflow_id,
+            details={"invitationId": invitation.id, "identityProvider": attempt.issuer, **granted},
+        )
+        return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url, user_id=user.id)
+
+
 async def _apply_preassignments(session, invitation: Invitation, user_id: str) -> dict:
     """Grant what the invitation pre-assigns, if its inviter's recorded role may (the rule is
     checked again here, when the grant is applied, whatever the row came to carry). Returns the
@@ -362,4 +412,4 @@ async def _apply_preassignments(session, invitation: Invitation, user_id: str) -
 
 
 ALL = [record_invitation, send_invitation_mail, expire_invitation, revoke_invitation,
-       issue_passcode, redeem_with_passcode]
+       issue_passcode, redeem_with_passcode, redeem_with_federated_identity]

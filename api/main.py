@@ -15,6 +15,8 @@ from foyer.api.routers import applications, audit, groups, invitations, openid, 
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
 from foyer.api.routers import identity_sign_ups
+from foyer.api.routers import cross_tenant_access
+from foyer.api.pages import federation as federation_pages
 from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
@@ -84,6 +86,9 @@ def create_app(temporal_client=None) -> FastAPI:
     for router in (sign_up_connectors.router, *sign_up_flows.routers):
         app.include_router(router)
     for router in (identity_sign_ups.router, sign_up.router):
+        app.include_router(router)
+    # Federation with guests' own identity providers: the redemption order, the round trip's pages.
+    for router in (cross_tenant_access.router, federation_pages.router):
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))

@@ -1,13 +1,17 @@
 """Signed session cookies for Foyer's pages, CSRF tokens for their forms, safe redirects.
 
 The cookie `foyer_session` is `{user_id}.{expires}.{nonce}.{mac}`: an HMAC (FOYER_SECRET_KEY)
-over the user id, the expiry (Unix seconds) and a random nonce. Nothing is stored server-side;
+over the user id, the expiry (Unix seconds) and a random nonce; a person who signed in at their own
+identity provider has `{user_id}.{expires}.{nonce}.{idp}.{mac}`, the provider's issuer in base64url
+(the `idp` claim of the tokens the OpenID Provider then issues). Nothing is stored server-side;
 the page dependency re-reads the user on every request, so a disabled account is out at once.
 A form's CSRF token is HMAC(session cookie, form name): it dies with the session.
 Both are made with FOYER_SECRET_KEY and verified with it or FOYER_PREVIOUS_SECRET_KEYS, so a
 key rotation does not sign everyone out (until the previous key is removed).
 """
 
+import base64
+import binascii
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -25,38 +29,50 @@ DEFAULT_LANDING = "/myaccess"
 class SessionData:
     user_id: str
     expires_at: datetime
+    # The issuer of the identity provider the person signed in at; None: the email passcode.
+    idp: str | None = None
 
 
-def issue(user_id: str, now: datetime | None = None) -> tuple[str, SessionData]:
+def issue(user_id: str, now: datetime | None = None, idp: str | None = None) -> tuple[str, SessionData]:
     """A new cookie value for `user_id`, valid SESSION_LIFETIME from now."""
     now = now or datetime.now(timezone.utc)
     expires = int((now + SESSION_LIFETIME).timestamp())
     if "." in user_id:
         raise ValueError("user ids never hold dots")
     payload = f"{user_id}.{expires}.{secrets.token_urlsafe(12).replace('.', '_')}"
+    if idp:
+        payload += "." + base64.urlsafe_b64encode(idp.encode()).decode().rstrip("=")
     value = f"{payload}.{keyed_digest('session', payload)}"
-    return value, SessionData(user_id=user_id, expires_at=datetime.fromtimestamp(expires, timezone.utc))
+    return value, SessionData(user_id=user_id, expires_at=datetime.fromtimestamp(expires, timezone.utc), idp=idp)
 
 
 def read(value: str | None, now: datetime | None = None) -> SessionData | None:
     """The session a cookie value carries, or None when it is missing, forged or expired."""
-    if not value or value.count(".") != 3:
+    if not value or value.count(".") not in (3, 4):
         return None
-    user_id, expires, nonce, mac = value.split(".")
-    if not keyed_digest_matches("session", f"{user_id}.{expires}.{nonce}", mac):
+    payload, mac = value.rsplit(".", 1)
+    if not keyed_digest_matches("session", payload, mac):
         return None
+    user_id, expires, *rest = payload.split(".")
+    idp = None
+    if len(rest) == 2:
+        try:
+            idp = base64.urlsafe_b64decode(rest[1] + "=" * (-len(rest[1]) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
     try:
         expires_at = datetime.fromtimestamp(int(expires), timezone.utc)
     except (ValueError, OverflowError, OSError):
         return None
     if expires_at <= (now or datetime.now(timezone.utc)):
         return None
-    return SessionData(user_id=user_id, expires_at=expires_at)
+    return SessionData(user_id=user_id, expires_at=expires_at, idp=idp)
 
 
-def set_session_cookie(response, user_id: str) -> SessionData:
-    """Sign `user_id` in on `response`'s browser: a new session cookie for the whole site."""
-    value, data = issue(user_id)
+def set_session_cookie(response, user_id: str, idp: str | None = None) -> SessionData:
+    """Sign `user_id` in on `response`'s browser: a new session cookie for the whole site;
+    `idp`, the issuer of the identity provider they signed in at (None: the email passcode)."""
+    value, data = issue(user_id, idp=idp)
     response.set_cookie(SESSION_COOKIE, value, expires=data.expires_at, httponly=True, samesite="lax",
                         secure=cookie_secure(), path="/")
     return data

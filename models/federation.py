@@ -75,8 +75,10 @@ class FederationAttempt(SQLModel, table=True):
     verified — who the provider vouched for. Single use, short-lived, bound to the browser."""
     __tablename__ = "federation_attempts"
 
-    # keyed digest of the state value sent to the provider (never the value itself)
-    id: str = Field(primary_key=True)
+    # Random, unrelated to the state: this id is what a workflow's history may carry.
+    id: str = Field(default_factory=new_id, primary_key=True)
+    # Keyed digest of the state value sent to the provider (never the value itself).
+    state_hash: str = Field(unique=True)
     organization_id: str = Field(foreign_key="organizations.id", index=True)
     # "oidc" (identity_providers) or "saml" (federation_configurations)
     protocol: str

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from foyer.workflows.messages.invitation import (
         CarriedState, InvitationEventInput, InvitationMailInput, InvitationSpec, InvitationStatus,
         InvitationWorkflowInput, InviteResult, IssuePasscodeInput, PasscodeIssued, PasscodeRequest,
-        RecordInvitationInput, RedeemInput, RedeemOutcome, RedeemRequest, RevokeRequest,
+        RecordInvitationInput, RedeemFederatedInput, RedeemInput, RedeemOutcome, RedeemRequest, RevokeRequest,
     )
     from foyer.workflows.retries import DB_RETRY, DB_TIMEOUT, HEARTBEAT_TIMEOUT, MAIL_RETRY
     from foyer.activities import invitations as acts
@@ -158,11 +158,21 @@ class InvitationWorkflow:
         async with self.lock:
             if self.status.state != "pending":
                 return RedeemOutcome(outcome="notPending")
-            outcome = await workflow.execute_activity(
-                acts.redeem_with_passcode,
-                RedeemInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id,
-                            workflow_id=workflow.info().workflow_id),
-                start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+            # A request's kind of proof decides the activity; requests in recorded histories all
+            # carry a passcode challenge, so they replay the same commands.
+            if request.federation_attempt_id:
+                outcome = await workflow.execute_activity(
+                    acts.redeem_with_federated_identity,
+                    RedeemFederatedInput(invitation_id=self.status.invitation_id,
+                                         federation_attempt_id=request.federation_attempt_id,
+                                         workflow_id=workflow.info().workflow_id),
+                    start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+            else:
+                outcome = await workflow.execute_activity(
+                    acts.redeem_with_passcode,
+                    RedeemInput(invitation_id=self.status.invitation_id, challenge_id=request.challenge_id,
+                                workflow_id=workflow.info().workflow_id),
+                    start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             if outcome.outcome == "redeemed":
                 self.status.state = "redeemed"
             return outcome

@@ -84,3 +84,29 @@ def refusal_text(refused) -> str:
     """A use case's refusal (foyer.errors.Refused) as a sentence for a page."""
     text = refused.message or "That was refused."
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# --- the round trip to a guest's own identity provider (foyer.usecases.federated_sign_in) -------
+
+FEDERATION_COOKIE = "foyer_federation"
+FEDERATION_COOKIE_PATH = "/federation"
+
+
+def to_identity_provider(url: str, state: str, provider: str | None, email: str | None = None,
+                         status: int = 200) -> HTMLResponse:
+    """The page that sends the browser on to its identity provider, and binds the round trip to
+    this browser: the callback finds the same state in the cookie (SameSite=Lax: it comes back on
+    the provider's top-level redirect to the callback)."""
+    response = page("federation_redirect", status=status, url=url, provider=provider or "your organization",
+                    email=email)
+    response.set_cookie(FEDERATION_COOKIE, state, max_age=15 * 60, httponly=True, samesite="lax",
+                        secure=sessions.cookie_secure(), path=FEDERATION_COOKIE_PATH)
+    return response
+
+
+def federation_refused(refused, status: int = 403, link: str | None = None,
+                       link_text: str | None = None) -> HTMLResponse:
+    """A page that says why a federated sign-in was refused (foyer.usecases.federation's
+    FederationRefused), with no passcode offered in its place."""
+    return page("message", status=status, headline="We couldn't sign you in", explanation=refused.message,
+                link=link, link_text=link_text)

@@ -1,4 +1,6 @@
-"""Redemption pages: /redeem/{token} → consent → email one-time passcode → inviteRedirectUrl.
+"""Redemption pages: /redeem/{token} → consent → email one-time passcode → inviteRedirectUrl, or
+→ consent → the guest's own identity provider (home realm discovery in the organization's
+redemption order, foyer.usecases.federated_sign_in) → /federation/… → inviteRedirectUrl.
 
 The page reads the directory to show the invitation; every step that changes anything (asking for
 a code, redeeming) is an Update on the address's InvitationWorkflow. A typed code is checked here
@@ -15,11 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import col, select
 
 from foyer.api.deps import SessionDep, TemporalDep
-from foyer.api.pages.deps import code_requester
+from foyer.api.pages.deps import code_requester, federation_refused, to_identity_provider
 from foyer import sessions
 from foyer.errors import Refused
 from foyer.security import accepted_link_token_hashes, new_challenge_id
 from foyer.templating import allow_form_target, render
+from foyer.usecases import federated_sign_in
+from foyer.usecases.federation import FederationRefused
 from foyer.usecases.redemption import ADDRESS_LOCK_AFTER_FAILURES, record_passcode_attempt
 from foyer.models.base import utcnow
 from foyer.models.directory import Application, Organization
@@ -114,7 +118,17 @@ def _consent_context(token: str, invitation: Invitation, org: Organization, **ex
     _allow_origin(invitation.invite_redirect_url)
     return {"organization": org.display_name, "inviter": invitation.invited_by_name or org.display_name,
             "email": invitation.email, "privacy_url": org.privacy_statement_url,
-            "action": f"/redeem/{token}", "error": None, "notice": None, **extra}
+            "action": f"/redeem/{token}", "error": None, "notice": None, "realm": None, **extra}
+
+
+NO_METHOD = FederationRefused(
+    "noSignInMethod", "This organization has no way for your address to sign in yet: no identity "
+    "provider serves your domain and one-time passcodes are off. Ask the person who invited you.")
+
+
+async def _realm(session, invitation: Invitation, org: Organization):
+    # An invitation is redeemed where the address's domain signs in (its user is still pending).
+    return await federated_sign_in.realm_for_address(session, org, invitation.email)
 
 
 @router.get("/{token}")
@@ -122,7 +136,31 @@ async def show_invitation(token: str, session: SessionDep) -> HTMLResponse:
     invitation, org = await _load(session, token)
     if (ended := _unusable(invitation, org)) is not None:
         return ended
-    return _page("redeem", **_consent_context(token, invitation, org, step="consent"))
+    realm = await _realm(session, invitation, org)
+    if realm.protocol == "none":
+        return federation_refused(NO_METHOD)
+    return _page("redeem", **_consent_context(token, invitation, org, step="consent", realm=realm))
+
+
+@router.post("/{token}/federated")
+async def go_to_identity_provider(token: str, session: SessionDep, consent: str = Form("")) -> HTMLResponse:
+    """Consent given: on to the identity provider home realm discovery chose for the address."""
+    invitation, org = await _load(session, token)
+    if (ended := _unusable(invitation, org)) is not None:
+        return ended
+    realm = await _realm(session, invitation, org)
+    if realm.protocol not in ("oidc", "saml"):
+        return _page("redeem", status=400, **_consent_context(token, invitation, org, step="consent", realm=realm))
+    if consent != "yes":
+        return _page("redeem", status=400, **_consent_context(
+            token, invitation, org, step="consent", realm=realm, error="Accept the permissions to continue."))
+    try:
+        url, state = await federated_sign_in.begin(session, org, realm, "redeem", invitation_id=invitation.id,
+                                                   login_hint=invitation.email)
+    except FederationRefused as refused:
+        # Never the passcode in its place: the redemption order sent this address to its provider.
+        return federation_refused(refused, status=503)
+    return to_identity_provider(url, state, realm.display_name, invitation.email)
 
 
 @router.post("/{token}/passcode")
@@ -131,6 +169,12 @@ async def send_passcode(request: Request, token: str, session: SessionDep, clien
     invitation, org = await _load(session, token)
     if (ended := _unusable(invitation, org)) is not None:
         return ended
+    realm = await _realm(session, invitation, org)
+    if realm.protocol != "passcode":
+        # Discovery sent this address to its own identity provider (or nowhere): no passcode.
+        return _page("redeem", status=400 if realm.protocol != "none" else 403, **_consent_context(
+            token, invitation, org, step="consent", realm=realm,
+            error=None if realm.protocol != "none" else NO_METHOD.message))
     if consent != "yes":
         return _page("redeem", status=400, **_consent_context(
             token, invitation, org, step="consent", error="Accept the permissions to continue."))

@@ -1,5 +1,7 @@
 """Sign-in to Foyer's pages with an email one-time passcode: /signin, /signin/verify, and
-/signout (a POST with the session's CSRF token).
+/signout (a POST with the session's CSRF token). An address that signs in at its own identity
+provider (a guest who redeemed there, or a domain a provider serves) is sent there instead
+(foyer.usecases.federated_sign_in; the way back is foyer.api.pages.federation).
 
 Each attempt is a SignInWorkflow (`signin:{digest of the challenge id}`). A typed code is checked
 here against the database; only an accepted one is handed to the workflow (the code never enters
@@ -12,11 +14,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from foyer.api.deps import OrganizationDep, SessionDep, TemporalDep
-from foyer.api.pages.deps import code_requester, page
+from foyer.api.pages.deps import code_requester, federation_refused, page, to_identity_provider
 from foyer import sessions
 from foyer.errors import Refused
 from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
+from foyer.usecases import federated_sign_in
+from foyer.usecases.federation import FederationRefused
 from foyer.usecases.sign_in import record_sign_in_code_attempt
 from foyer.models.directory import User
 from foyer.workflows.client import sign_in as sign_in_client
@@ -49,12 +53,23 @@ async def signin_form(request: Request, next: str = "", login_hint: str = "", pr
 
 
 @router.post("/signin")
-async def send_code(request: Request, org: OrganizationDep, client: TemporalDep, email: str = Form(""),
-                    next: str = Form("")) -> HTMLResponse:
+async def send_code(request: Request, org: OrganizationDep, client: TemporalDep, session: SessionDep,
+                    email: str = Form(""), next: str = Form("")) -> HTMLResponse:
     target = sessions.safe_next(next)
     email = email.strip()
     if not is_email_address(email):
         return _form(status=400, next=target, email=email, error="Enter your email address.")
+    # Home realm discovery: a guest who redeemed at their own identity provider signs in there,
+    # and so does an address whose domain a provider serves (foyer.usecases.federated_sign_in).
+    realm = await federated_sign_in.realm_for_address(session, org, email)
+    if realm.protocol in ("oidc", "saml"):
+        try:
+            url, state = await federated_sign_in.begin(session, org, realm, "signIn", next_url=target,
+                                                       login_hint=email)
+        except FederationRefused as refused:
+            return federation_refused(refused, status=503, link="/signin", link_text="Back to sign-in")
+        return to_identity_provider(url, state, realm.display_name, email)
+    await session.close()
     challenge = new_challenge_id()
     try:
         issued = await sign_in_client.request_code(

@@ -63,3 +63,14 @@ class ExternalCollaborationPolicy(GraphResource):
     email_one_time_passcode_enabled: bool | None = None
     invitation_lifetime: str | None = None
     invitation_reminders: list[str] | None = None
+
+
+class InvitationRedemptionIdentityProviderConfiguration(GraphResource):
+    primary_identity_provider_precedence_order: list[str] | None = None
+    fallback_identity_provider: str | None = None
+
+
+class CrossTenantAccessPolicyConfigurationDefault(GraphResource):
+    id: str | None = None
+    is_service_default: bool | None = None
+    invitation_redemption_identity_provider_configuration: InvitationRedemptionIdentityProviderConfiguration | None = None

@@ -7,8 +7,10 @@ Foyer's reading of Entra's kinds:
   whose domains hold the address's domain);
 - `externalFederation`: a SAML direct federation whose domains hold it;
 - `socialIdentityProviders`: Google for gmail.com and googlemail.com (or the domains set on it);
-- fallback `defaultConfiguredIdp`: the email one-time passcode if the organization allows it,
-  else nothing; `emailOneTimePasscode`: the passcode, always. Foyer has no Microsoft accounts.
+- fallback `defaultConfiguredIdp` (Entra: an existing Microsoft account, else the passcode, else a
+  new Microsoft account) and `emailOneTimePasscode`: Foyer has no Microsoft accounts, so both mean
+  the email one-time passcode, if the organization allows it (externalCollaborationPolicy), else
+  nothing: the address cannot redeem or sign in until a provider serves its domain.
 """
 
 from dataclasses import dataclass
@@ -51,7 +53,7 @@ def discover(email: str, candidates: list[Candidate], *, precedence: list[str], 
         for candidate in candidates:
             if candidate.kind == kind and domain in candidate.domains:
                 return Realm(candidate.protocol, candidate.provider_id, candidate.display_name, kind)
-    if fallback == "emailOneTimePasscode" or (fallback == "defaultConfiguredIdp" and email_otp_enabled):
+    if fallback in FALLBACKS and email_otp_enabled:
         return Realm("passcode")
     return Realm("none")
 

@@ -138,7 +138,7 @@ async def realm_of_issuer(session, organization_id: str, issuer: str) -> Realm:
 
 # --- the attempt --------------------------------------------------------------------------------
 
-def attempt_id(state: str) -> str:
+def state_hash(state: str) -> str:
     return security.keyed_digest("federation-state", state)
 
 
@@ -151,7 +151,7 @@ def new_attempt(organization_id: str, realm: Realm, purpose: str, *, invitation_
     assert purpose in PURPOSES and realm.protocol in ("oidc", "saml")
     state = secrets.token_urlsafe(32)
     attempt = FederationAttempt(
-        id=attempt_id(state), organization_id=organization_id, protocol=realm.protocol,
+        state_hash=state_hash(state), organization_id=organization_id, protocol=realm.protocol,
         provider_id=realm.provider_id, purpose=purpose, invitation_id=invitation_id,
         user_flow_id=user_flow_id, next_url=next_url, login_hint=login_hint,
         expires_date_time=utcnow() + ATTEMPT_LIFETIME)
@@ -163,7 +163,8 @@ def new_attempt(organization_id: str, realm: Realm, purpose: str, *, invitation_
 
 async def open_attempt(session, state: str | None, protocol: str | None = None) -> FederationAttempt:
     """The attempt `state` names, locked, if it is still open (not expired, not used)."""
-    attempt = await session.get(FederationAttempt, attempt_id(state), with_for_update=True) if state else None
+    attempt = (await session.exec(select(FederationAttempt).where(
+        FederationAttempt.state_hash == state_hash(state)).with_for_update())).first() if state else None
     if attempt is None or (protocol and attempt.protocol != protocol):
         raise FederationRefused("unknownState", "This sign-in attempt was not found. Start again.")
     if attempt.consumed_date_time is not None:

@@ -26,7 +26,7 @@ from foyer.models.directory import Application, Organization, User
 from foyer.models.openid import AuthorizationCode
 from foyer.security import sha256
 from foyer.usecases.app_access import app_access
-from foyer.usecases.openid_claims import AMR_EMAIL_OTP, SUPPORTED_SCOPES
+from foyer.usecases.openid_claims import AMR_EMAIL_OTP, AMR_FEDERATED, SUPPORTED_SCOPES
 from foyer.rules import redirect_uris
 from foyer.usecases.openid_clients import UNKNOWN_CLIENT, find_client, is_public_redirect
 from foyer.usecases.sign_in_log import record_sign_in
@@ -171,7 +171,8 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
     session.add(AuthorizationCode(
         code_hash=sha256(code), application_id=app.id, user_id=user.id, redirect_uri=redirect_uri,
         scope=scope, nonce=params.get("nonce") or None, code_challenge=challenge or None,
-        code_challenge_method="S256" if challenge else None, auth_time=auth_time, amr=AMR_EMAIL_OTP,
+        code_challenge_method="S256" if challenge else None, auth_time=auth_time,
+        amr=AMR_FEDERATED if data.idp else AMR_EMAIL_OTP, idp=data.idp,
         expires_date_time=now + CODE_LIFETIME, created_date_time=now))
     record_sign_in(session, organization_id=org.id, user=user, app=app, interactive=True,
                    ip_address=ip_address, now=now)

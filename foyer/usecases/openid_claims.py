@@ -2,7 +2,8 @@
 claims of ID and access tokens, shaped like Entra's v2.0 tokens so that existing apps map them.
 
 ID token: iss, aud (the app's appId), sub (pairwise: one per app and person), oid, tid, iat, nbf,
-exp, auth_time, amr, idp ("mail": email one-time passcode), acct (0 member, 1 guest), ver "2.0",
+exp, auth_time, amr ("otp", or "fed" when signed in at the guest's own identity provider), idp
+("mail": email one-time passcode; else that provider's issuer), acct (0 member, 1 guest), ver "2.0",
 nonce (when the app sent one), name and preferred_username (the UPN, with #EXT# for a guest;
 scope `profile`), email (scope `email`), roles (app role values assigned, when any), groups (when
 the app's groupMembershipClaims asks).
@@ -22,6 +23,8 @@ from foyer.usecases.signing_keys import ALGORITHM, TOKEN_LIFETIME
 SUPPORTED_SCOPES = ["openid", "profile", "email", "offline_access"]
 IDP_EMAIL_OTP = "mail"
 AMR_EMAIL_OTP = ["otp"]
+# Signed in at their own identity provider (Entra's amr value for a federated sign-in).
+AMR_FEDERATED = ["fed"]
 
 
 def base_url(organization_id: str) -> str:
@@ -76,12 +79,14 @@ def scoped_claims(user: User, scopes: set[str]) -> dict:
     return claims
 
 
-def _person(org: Organization, app: Application, user: User, access: AppAccess, scopes: set[str]) -> dict:
+def _person(org: Organization, app: Application, user: User, access: AppAccess, scopes: set[str],
+            idp: str | None) -> dict:
     claims = {
         "sub": pairwise_sub(app, user),
         "oid": user.id,
         "tid": org.id,
-        "idp": IDP_EMAIL_OTP,
+        # The upstream identity provider's issuer (google.com, an OpenID issuer, a SAML issuerUri).
+        "idp": idp or IDP_EMAIL_OTP,
         "acct": 1 if user.user_type == UserType.guest else 0,
         "ver": "2.0",
     }
@@ -94,22 +99,23 @@ def _person(org: Organization, app: Application, user: User, access: AppAccess, 
 
 
 def id_token_claims(org: Organization, app: Application, user: User, access: AppAccess, *, scope: str,
-                    auth_time: datetime, amr: list[str], nonce: str | None, now: datetime) -> dict:
+                    auth_time: datetime, amr: list[str], nonce: str | None, now: datetime,
+                    idp: str | None = None) -> dict:
     issued = int(now.timestamp())
     claims = {"iss": issuer(org.id), "aud": app.app_id, "iat": issued, "nbf": issued,
               "exp": issued + int(TOKEN_LIFETIME.total_seconds()),
               "auth_time": int(auth_time.timestamp()), "amr": list(amr or AMR_EMAIL_OTP),
-              **_person(org, app, user, access, set(scope.split()))}
+              **_person(org, app, user, access, set(scope.split()), idp)}
     if nonce:
         claims["nonce"] = nonce
     return claims
 
 
 def access_token_claims(org: Organization, app: Application, user: User, access: AppAccess, *, scope: str,
-                        auth_time: datetime, amr: list[str], now: datetime) -> dict:
+                        auth_time: datetime, amr: list[str], now: datetime, idp: str | None = None) -> dict:
     issued = int(now.timestamp())
     granted = [s for s in scope.split() if s != "openid"]
     return {"iss": issuer(org.id), "aud": app.app_id, "azp": app.app_id, "iat": issued, "nbf": issued,
             "exp": issued + int(TOKEN_LIFETIME.total_seconds()), "auth_time": int(auth_time.timestamp()),
             "amr": list(amr or AMR_EMAIL_OTP), "scp": " ".join(granted) or "openid",
-            **_person(org, app, user, access, set(scope.split()))}
+            **_person(org, app, user, access, set(scope.split()), idp)}

@@ -128,12 +128,12 @@ async def revoke_user_refresh_tokens(session: AsyncSession, user_id: str, reason
 
 async def _tokens(session: AsyncSession, ctx: GrantContext, key: tuple[str, RSAKey], app: Application,
                   user: User, access: AppAccess, *, scope: str, auth_time: datetime, amr: list[str],
-                  nonce: str | None, family: RefreshTokenFamily | None) -> dict:
+                  idp: str | None, nonce: str | None, family: RefreshTokenFamily | None) -> dict:
     kid, private = key
     id_claims = id_token_claims(ctx.org, app, user, access, scope=scope, auth_time=auth_time, amr=amr,
-                                nonce=nonce, now=ctx.now)
+                                idp=idp, nonce=nonce, now=ctx.now)
     at_claims = access_token_claims(ctx.org, app, user, access, scope=scope, auth_time=auth_time, amr=amr,
-                                    now=ctx.now)
+                                    idp=idp, now=ctx.now)
     answer = {"token_type": "Bearer", "scope": scope, "expires_in": int(TOKEN_LIFETIME.total_seconds()),
               "ext_expires_in": int(TOKEN_LIFETIME.total_seconds()),
               "access_token": encode(kid, private, at_claims),
@@ -207,14 +207,15 @@ async def _code_grant(session: AsyncSession, ctx: GrantContext, key, form: dict[
     family = None
     if "offline_access" in code.scope.split():
         family = RefreshTokenFamily(application_id=app.id, user_id=user.id, scope=code.scope,
-                                    auth_time=code.auth_time, amr=code.amr, created_date_time=ctx.now,
+                                    auth_time=code.auth_time, amr=code.amr, idp=code.idp, created_date_time=ctx.now,
                                     expires_date_time=ctx.now + REFRESH_LIFETIME, last_used_date_time=ctx.now)
         session.add(family)
         await session.flush()  # the family before its first token (no ORM relationship orders them)
         code.family_id = family.id
         session.add(code)
     answer = await _tokens(session, ctx, key, app, user, access, scope=code.scope,
-                           auth_time=_aware(code.auth_time), amr=code.amr, nonce=code.nonce, family=family)
+                           auth_time=_aware(code.auth_time), amr=code.amr, idp=code.idp, nonce=code.nonce,
+                           family=family)
     await session.commit()  # the interactive sign-in was logged when the code was issued
     return answer
 
@@ -258,7 +259,7 @@ async def _refresh_grant(session: AsyncSession, ctx: GrantContext, key, form: di
     family.last_used_date_time = ctx.now
     session.add(family)
     answer = await _tokens(session, ctx, key, app, user, access, scope=scope, auth_time=_aware(family.auth_time),
-                           amr=family.amr, nonce=None, family=family)
+                           amr=family.amr, idp=family.idp, nonce=None, family=family)
     record_sign_in(session, organization_id=ctx.org.id, user=user, app=app, interactive=False,
                    ip_address=ctx.ip_address, now=ctx.now)
     await session.commit()

@@ -106,13 +106,23 @@ class RedeemInput(BaseModel):
     workflow_id: str
 
 
+class RedeemFederatedInput(BaseModel):
+    """Redeem with a round trip to the guest's own identity provider that the page verified
+    (foyer.usecases.federated_sign_in): the attempt's id (random; never the state) is the proof."""
+    invitation_id: str
+    federation_attempt_id: str
+    workflow_id: str
+
+
 class RedeemOutcome(BaseModel):
     # redeemed | wrongCode | codeExpired | codeLocked | addressLocked | notPending | unknownChallenge
+    # | identityRefused (a federated identity that does not fit the invitation: `message` says why)
     # (and, from `record_passcode_attempt` only, accepted)
     outcome: str
     redirect_url: str | None = None
     user_id: str | None = None
     attempts_left: int | None = None
+    message: str | None = None
 
 
 # --- the workflow's input, Updates, query and results ---------------------------------------
@@ -142,7 +152,9 @@ class RedeemRequest(BaseModel):
     the code itself never enters history. (Histories recorded before carry a `code` field, which
     is ignored.)"""
     link_token_hash: str
-    challenge_id: str
+    challenge_id: str = ""
+    # Set instead of challenge_id when the guest signed in at their own identity provider.
+    federation_attempt_id: str | None = None
 
 
 class RevokeRequest(BaseModel):
