@@ -130,6 +130,36 @@ async def identity_holder(session, attempt: FederationAttempt) -> User | None:
     return None
 
 
+# --- sign-up ----------------------------------------------------------------------------------
+
+async def attempt_for_sign_up(session, attempt_id: str, user_flow_id: str) -> FederationAttempt | None:
+    attempt = await session.get(FederationAttempt, attempt_id, with_for_update=True)
+    if attempt is None or attempt.purpose != "signUp" or attempt.user_flow_id != user_flow_id \
+            or attempt.verified_date_time is None or attempt.consumed_date_time is not None:
+        return None
+    return attempt
+
+
+async def offered_providers(session, org: Organization, provider_ids: list[str]) -> list[Realm]:
+    """The identity providers of the organization a user flow offers, in the flow's order."""
+    offered = []
+    for provider_id in provider_ids:
+        provider = await session.get(IdentityProvider, provider_id)
+        if provider is not None and provider.organization_id == org.id:
+            offered.append(Realm("oidc", provider.id, provider.display_name))
+            continue
+        configuration = await session.get(FederationConfiguration, provider_id)
+        if configuration is not None and configuration.organization_id == org.id:
+            offered.append(Realm("saml", configuration.id, configuration.display_name, "externalFederation"))
+    return offered
+
+
+def prefilled_attributes(attempt: FederationAttempt) -> dict:
+    """What the sign-up form shows filled in from the provider (the person may change it)."""
+    values = {"displayName": attempt.display_name, "givenName": attempt.given_name, "surname": attempt.surname}
+    return {key: value for key, value in values.items() if value}
+
+
 # --- sign-in ----------------------------------------------------------------------------------
 
 async def sign_in(session, attempt: FederationAttempt) -> User:

@@ -19,13 +19,20 @@ def challenge_id(sign_up_id: str) -> str:
     return f"signup-{sign_up_id}"
 
 
-async def email_otp_flow(session, org: Organization, flow_id: str) -> UserFlow | None:
-    """The organization's user flow that offers sign-up with an email one-time passcode (the only
-    way the page proves an address), or None: the page shows it, the workflow starts from it."""
+async def user_flow(session, org: Organization, flow_id: str) -> UserFlow | None:
+    """The organization's user flow, or None: the page shows it, the workflow starts from it. It
+    offers the email one-time passcode (EMAIL_OTP), identity providers of the organization (their
+    ids: foyer.models.federation), or both."""
     flow = await session.get(UserFlow, flow_id)
-    if flow is None or flow.organization_id != org.id or EMAIL_OTP not in (flow.identity_provider_ids or []):
+    if flow is None or flow.organization_id != org.id or not flow.identity_provider_ids:
         return None
     return flow
+
+
+async def email_otp_flow(session, org: Organization, flow_id: str) -> UserFlow | None:
+    """The user flow, if it offers sign-up with an email one-time passcode."""
+    flow = await user_flow(session, org, flow_id)
+    return flow if flow is not None and EMAIL_OTP in flow.identity_provider_ids else None
 
 
 async def snapshot_flow(session, org: Organization, flow: UserFlow) -> SignUpFlow:
