@@ -170,6 +170,8 @@ DEFAULT_POLICY = {
     "self_service_sign_up_enabled": True,
     "guest_user_role_id": "10dae51f-b6af-4016-8d66-8c2a99b929b3", "allowed_to_create_security_groups": True,
     "allowed_to_create_apps": True, "owners_can_manage_join_requests": False, "restrict_my_groups": False,
+    "redemption_precedence": ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"],
+    "redemption_fallback": "defaultConfiguredIdp",
 }
 
 
@@ -180,6 +182,8 @@ async def default_policy(request):
         yield
         return
     await update_organization(request.getfixturevalue("organization_id"), **DEFAULT_POLICY)
+    # No identity provider or federation left by another test decides where an address signs in.
+    await factories.remove_identity_providers(request.getfixturevalue("organization_id"))
     yield
 
 

@@ -9,7 +9,7 @@ it reads them through foyer.db and foyer.settings.
 
 import uuid
 
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from foyer.db import session_scope
 from foyer.security import api_token_hash, new_api_token
@@ -17,6 +17,7 @@ from foyer.settings import get_settings
 from foyer.models.directory import Application, ApplicationOwner, Group, GroupOwner, Organization, User
 from foyer.models.entitlement import AccessPackage, AssignmentPolicy, Catalog, CatalogResource
 from foyer.models.enums import Role, UserType
+from foyer.models.federation import FederationConfiguration, IdentityProvider
 from foyer.models.sign_up import ApiConnector, UserFlow, UserFlowAttribute
 from foyer.models.token import ApiToken
 from foyer.workflows.messages.access import AccessRequestSpec
@@ -218,6 +219,14 @@ async def update_organization(organization_id: str, **values) -> dict:
             setattr(org, key, value)
         session.add(org)
     return previous
+
+
+async def remove_identity_providers(organization_id: str) -> None:
+    """Remove the organization's identity providers and SAML federations (home realm discovery
+    then sends every address to the passcode)."""
+    async with session_scope() as session:
+        for model in (IdentityProvider, FederationConfiguration):
+            await session.exec(delete(model).where(model.organization_id == organization_id))
 
 
 async def make_owner(obj: Group | Application, user_id: str) -> None:
