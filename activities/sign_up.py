@@ -25,7 +25,8 @@ from foyer.settings import get_settings
 from foyer.sign_up_forms import USER_COLUMNS
 from foyer.templating import render_mail
 from foyer.usecases.invitations import grant_memberships
-from foyer.usecases.sign_up import challenge_id, email_otp_flow, snapshot_flow
+from foyer.usecases import federated_sign_in
+from foyer.usecases.sign_up import EMAIL_OTP, challenge_id, snapshot_flow, user_flow
 from foyer.models.base import utcnow
 from foyer.models.directory import Organization, User
 from foyer.models.enums import ExternalUserState, UserType
@@ -58,10 +59,14 @@ async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
     workflow_id = sign_up_workflow_id(data.sign_up_id)
     async with session_scope() as session:
         org = await session.get(Organization, data.organization_id)
-        flow = await email_otp_flow(session, org, data.user_flow_id) if org else None
+        flow = await user_flow(session, org, data.user_flow_id) if org else None
+        if flow is not None and not data.federation_attempt_id and EMAIL_OTP not in flow.identity_provider_ids:
+            flow = None  # a code sign-up through a flow that offers no passcode
         if flow is None:
             return SignUpStarted(outcome="flowNotFound", message="This sign-up page does not exist.")
         refusal = await sign_up_refusal(session, org, email)
+        if data.federation_attempt_id and refusal is None:
+            return await _start_federated(session, data, org, flow, email, now)
         outcome = "notAllowed" if refusal else None
         known = await find_user(session, org.id, email) is not None if outcome is None else False
         existing = await session.get(SignInChallenge, challenge_id(data.sign_up_id))
@@ -101,6 +106,43 @@ async def start_sign_up(data: StartSignUpInput) -> SignUpStarted:
                                text=text, html=html, sensitive=True)
         return SignUpStarted(outcome="issued", flow=await snapshot_flow(session, org, flow),
                              mail_key=code_key(data.sign_up_id))
+
+
+async def _start_federated(session, data: StartSignUpInput, org: Organization, flow, email: str,
+                           now) -> SignUpStarted:
+    """A sign-up whose address the person's own identity provider vouched for: no code is mailed;
+    the challenge is recorded as passed, so the workflow's `verify` moves on at once. Someone who
+    already has an account is told so (they proved the address: nothing is given away)."""
+    workflow_id = sign_up_workflow_id(data.sign_up_id)
+    row = await session.get(SignUp, data.sign_up_id)
+    if row is not None and row.identities:  # a retry of this activity, after it committed
+        return SignUpStarted(outcome="issued", flow=await snapshot_flow(session, org, flow), identities=row.identities)
+    attempt = await federated_sign_in.attempt_for_sign_up(session, data.federation_attempt_id, flow.id)
+    if attempt is not None and attempt.provider_id not in flow.identity_provider_ids:
+        attempt = None  # the flow stopped offering this provider meanwhile
+    refused = (await federated_sign_in.address_refusal(session, attempt, email) if attempt is not None
+               else federated_sign_in.FederationRefused("unknownState", "Start again."))
+    if refused is not None:
+        return SignUpStarted(outcome="notAllowed", message=refused.message)
+    if await find_user(session, org.id, email) is not None:
+        return SignUpStarted(outcome="existingUser", message="You already have an account here. Sign in instead.")
+    identities = [federated_sign_in.identity_entry(attempt)]
+    attempt.consumed_date_time = now
+    session.add(attempt)
+    await insert_ignore(session, SignUp, [SignUp(
+        id=data.sign_up_id, organization_id=org.id, user_flow_id=flow.id, email=email, state="codeSent",
+        identities=identities, workflow_id=workflow_id, created_date_time=now,
+        updated_date_time=now).model_dump()], ["id"])
+    session.add(SignInChallenge(
+        id=challenge_id(data.sign_up_id), organization_id=org.id, email=email, client=data.client,
+        # Passed already; no code that could be typed exists.
+        code_hash=security.passcode_hash(challenge_id(data.sign_up_id), security.new_passcode() + "x"),
+        consumed_date_time=now, expires_date_time=now + CODE_LIFETIME, created_date_time=now))
+    await audit(session, key=f"signup:{data.sign_up_id}:start", category="SelfServiceSignUp",
+                activity="Start self-service sign-up", organization_id=org.id, actor_name=email,
+                target_type="SignUp", target_id=data.sign_up_id, target_name=email, result="success",
+                workflow_id=workflow_id, details={"userFlowId": flow.id, "identityProvider": attempt.issuer})
+    return SignUpStarted(outcome="issued", flow=await snapshot_flow(session, org, flow), identities=identities)
 
 
 @activity.defn
@@ -170,8 +212,8 @@ async def create_sign_up_guest(data: GuestInput) -> str:
                 user_principal_name=policy.guest_user_principal_name(sign_up.email, flow.organization_domain),
                 user_type=UserType.guest, external_user_state=ExternalUserState.accepted,
                 external_user_state_change_date_time=now, creation_type="SelfServiceSignUp",
-                identities=[{"signInType": "emailAddress", "issuer": flow.organization_domain,
-                             "issuerAssignedId": sign_up.email}],
+                identities=sign_up.identities or [{"signInType": "emailAddress", "issuer": flow.organization_domain,
+                                                   "issuerAssignedId": sign_up.email}],
                 custom_attributes=custom, created_date_time=now)
             session.add(user)
             await session.flush()

@@ -129,6 +129,8 @@ class SignUp(SQLModel, table=True):
     # | denied | blocked | expired
     state: str = Field(default="started", index=True)
     attributes: dict = json_field(dict)  # what was collected, after connector overwrites
+    # Set when the person signed up at their own identity provider: the guest's identities.
+    identities: list[dict] = json_field()
     verification_reference: str | None = None
     user_id: str | None = None  # the guest created on approval
     decided_by_id: str | None = None

@@ -82,6 +82,8 @@ class SignUpWorkflow:
         self.approval_deadline = carried.approval_deadline if carried else None
         self.reminders_sent = carried.reminders_sent if carried else 0
         self.reminders_before_run = self.reminders_sent
+        # A federated sign-up's identities (its provider's issuer and subject); else the email's.
+        self.identities: list[dict] | None = carried.identities if carried else None
 
     # --- the run -------------------------------------------------------------------------
 
@@ -219,7 +221,7 @@ class SignUpWorkflow:
                             user_flow_id=self.flow.id, carried=SignUpCarried(
                                 flow=self.flow, email=self.email, attributes=self.status.attributes,
                                 approval_deadline=self.approval_deadline,
-                                reminders_sent=self.reminders_sent)))
+                                reminders_sent=self.reminders_sent, identities=self.identities)))
         decision = self.decision
         self.status.decision = decision.decision
         if decision.decision == "approve":
@@ -252,13 +254,14 @@ class SignUpWorkflow:
                 acts.start_sign_up, StartSignUpInput(
                     sign_up_id=self.sign_up_id, organization_id=self.organization_id,
                     user_flow_id=self.user_flow_id, email=request.email, client=request.client,
-                    known_device=request.known_device),
+                    known_device=request.known_device, federation_attempt_id=request.federation_attempt_id),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
             if started.outcome != "issued":
                 self.status.state = REFUSED.get(started.outcome, "refused")
                 self.status.message = started.message
                 return self.status
             self.flow = started.flow
+            self.identities = started.identities
             self.email = request.email.strip().lower()
             self.status.state = "codeSent"
             if started.mail_key:
@@ -394,8 +397,8 @@ class SignUpWorkflow:
 
     def _payload(self, attributes: dict | None = None) -> dict:
         return {"email": self.email,
-                "identities": [{"signInType": "emailAddress", "issuer": self.flow.organization_domain,
-                                "issuerAssignedId": self.email}],
+                "identities": self.identities or [{"signInType": "emailAddress", "issuer": self.flow.organization_domain,
+                                                   "issuerAssignedId": self.email}],
                 **(attributes if attributes is not None else self.status.attributes),
                 "ui_locales": "en-US", "client_id": self.flow.id}
 

@@ -90,6 +90,8 @@ def refusal_text(refused) -> str:
 
 FEDERATION_COOKIE = "foyer_federation"
 FEDERATION_COOKIE_PATH = "/federation"
+# Set by /federation/complete for a sign-up's round trip (path /signup): the verified attempt's state.
+SIGN_UP_FEDERATION_COOKIE = "foyer_signup_federation"
 
 
 def to_identity_provider(url: str, state: str, provider: str | None, email: str | None = None,

@@ -18,7 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from foyer import sessions
 from foyer.api.deps import SessionDep, TemporalDep
-from foyer.api.pages.deps import FEDERATION_COOKIE, FEDERATION_COOKIE_PATH, federation_refused, page
+from foyer.api.pages.deps import (
+    FEDERATION_COOKIE, FEDERATION_COOKIE_PATH, SIGN_UP_FEDERATION_COOKIE, federation_refused, page,
+)
 from foyer.errors import Refused
 from foyer.models.directory import Organization
 from foyer.models.invitation import Invitation
@@ -86,7 +88,7 @@ async def _complete(request: Request, session, client, state: str, attempt):
     else:
         response = RedirectResponse(f"/signup/{attempt.user_flow_id}/federated", status_code=303)
         # The sign-up page reads the verified attempt through this cookie (path /signup).
-        response.set_cookie("foyer_signup_federation", state, max_age=15 * 60, httponly=True, samesite="lax",
+        response.set_cookie(SIGN_UP_FEDERATION_COOKIE, state, max_age=15 * 60, httponly=True, samesite="lax",
                             secure=sessions.cookie_secure(), path="/signup")
     if response.status_code == 303:
         response.delete_cookie(FEDERATION_COOKIE, path=FEDERATION_COOKIE_PATH)

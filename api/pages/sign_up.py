@@ -12,13 +12,18 @@ from fastapi.responses import HTMLResponse
 
 from foyer.api import sign_ups
 from foyer.api.deps import OrganizationDep, SessionDep, TemporalDep
-from foyer.api.pages.deps import PageUser, code_requester, forbidden_form, page
+from foyer.api.pages.deps import (
+    SIGN_UP_FEDERATION_COOKIE, PageUser, code_requester, federation_refused, forbidden_form, page,
+    to_identity_provider,
+)
 from foyer import sessions
 from foyer.errors import Refused
 from foyer.rules.emails import is_email_address
 from foyer.security import new_challenge_id
 from foyer.sign_up_forms import attribute_id, fields
-from foyer.usecases.sign_up import email_otp_flow, record_sign_up_code_attempt, snapshot_flow
+from foyer.usecases import federated_sign_in
+from foyer.usecases.federation import FederationRefused
+from foyer.usecases.sign_up import EMAIL_OTP, record_sign_up_code_attempt, snapshot_flow, user_flow
 from foyer.models.sign_up import SIGN_UP_ENDED, SignUp, UserFlow
 from foyer.workflows.client import sign_ups as sign_up_client
 from foyer.workflows.messages.sign_up import SignUpCodeRequest, SignUpDecision, SignUpStatus
@@ -43,7 +48,7 @@ RESULTS = {
 
 
 async def _flow(session, org, flow_id: str):
-    flow = await email_otp_flow(session, org, flow_id)
+    flow = await user_flow(session, org, flow_id)
     return await snapshot_flow(session, org, flow) if flow else None
 
 
@@ -51,6 +56,8 @@ def _page(flow, step: str, status: int = 200, **context) -> HTMLResponse:
     context.setdefault("email", "")
     context.setdefault("values", {})
     context.setdefault("field_errors", {})
+    context.setdefault("providers", [])
+    context.setdefault("email_otp", bool(flow) and EMAIL_OTP in flow.identity_provider_ids)
     return page("signup", status=status, flow=flow, step=step, fields=fields(flow.assignments) if flow else [],
                 attribute_id=attribute_id, **context)
 
@@ -83,7 +90,66 @@ async def start(flow_id: str, session: SessionDep, org: OrganizationDep, method:
     flow = await _flow(session, org, flow_id)
     if flow is None:
         return _missing()
-    return _page(flow, "email" if method == "email" else "choose")
+    providers = await federated_sign_in.offered_providers(session, org, flow.identity_provider_ids)
+    if method == "email" and EMAIL_OTP in flow.identity_provider_ids:
+        return _page(flow, "email")
+    return _page(flow, "choose", providers=providers)
+
+
+@router.get("/signup/{flow_id}/with/{provider_id}")
+async def sign_up_with(flow_id: str, provider_id: str, session: SessionDep, org: OrganizationDep) -> HTMLResponse:
+    """Sign up at one of the identity providers the flow offers: the round trip comes back to
+    /signup/{flow_id}/federated (through /federation/complete)."""
+    flow = await _flow(session, org, flow_id)
+    if flow is None:
+        return _missing()
+    offered = {p.provider_id: p for p in await federated_sign_in.offered_providers(
+        session, org, flow.identity_provider_ids)}
+    realm = offered.get(provider_id)
+    if realm is None:
+        return _missing()
+    try:
+        url, state = await federated_sign_in.begin(session, org, realm, "signUp", user_flow_id=flow.id)
+    except FederationRefused as refused:
+        return federation_refused(refused, status=503, link=f"/signup/{flow.id}", link_text="Back to sign-up")
+    return to_identity_provider(url, state, realm.display_name)
+
+
+@router.get("/signup/{flow_id}/federated")
+async def federated(flow_id: str, request: Request, session: SessionDep, org: OrganizationDep,
+                    client: TemporalDep) -> HTMLResponse:
+    """Back from the identity provider: the address it vouched for starts the sign-up without a
+    code (not re-verified), and the form opens with what the provider said filled in."""
+    flow = await _flow(session, org, flow_id)
+    if flow is None:
+        return _missing()
+    try:
+        attempt = await federated_sign_in.verified_attempt(session, request.cookies.get(SIGN_UP_FEDERATION_COOKIE))
+        if attempt.purpose != "signUp" or attempt.user_flow_id != flow.id:
+            raise FederationRefused("unknownState", "This sign-in was not for this sign-up. Start again.")
+        if refused := await federated_sign_in.address_refusal(session, attempt, None):
+            raise refused
+    except FederationRefused as refused:
+        return federation_refused(refused, status=400, link=f"/signup/{flow.id}", link_text="Start again")
+    email, attempt_id, prefilled = attempt.email, attempt.id, federated_sign_in.prefilled_attributes(attempt)
+    await session.close()
+    sign_up_id = new_challenge_id()
+    try:
+        status = await sign_up_client.request_code(client, sign_up_id, org.id, flow.id, SignUpCodeRequest(
+            email=email, **code_requester(request, email), federation_attempt_id=attempt_id))
+        if status.state == "codeSent":
+            status = await sign_up_client.verify(client, sign_up_id)
+    except Refused:
+        return _page(flow, "choose", status=503, error="The service is busy. Try again in a moment.")
+    if status.state != "collectingAttributes":
+        response = _result(flow, status, 200 if status.state in ("completed", "pendingApproval") else 403)
+    else:
+        response = _page(flow, "attributes", email=email, sign_up_id=sign_up_id,
+                         values={**prefilled, **(status.attributes or {})})
+        response.set_cookie(COOKIE, sessions.bind_to_browser("sign-up", sign_up_id), max_age=60 * 60, httponly=True,
+                            samesite="lax", secure=sessions.cookie_secure(), path="/signup")
+    response.delete_cookie(SIGN_UP_FEDERATION_COOKIE, path="/signup")
+    return response
 
 
 @router.post("/signup/{flow_id}")

@@ -71,6 +71,10 @@ async def send_code(request: Request, org: OrganizationDep, client: TemporalDep,
         return to_identity_provider(url, state, realm.display_name, email)
     await session.close()
     challenge = new_challenge_id()
+    if realm.protocol == "none":
+        # Nothing may sign this address in (a federated guest whose provider was removed, or no
+        # provider and no passcodes): no code is sent, and the page answers as for anyone.
+        return _code_step(target, email, challenge)
     try:
         issued = await sign_in_client.request_code(
             client, challenge, org.id, CodeRequest(email=email, **code_requester(request, email)))
@@ -81,6 +85,10 @@ async def send_code(request: Request, org: OrganizationDep, client: TemporalDep,
     if issued.outcome == "tooManyRequests":
         # Counted whether or not the address is known: this tells nobody anything.
         return _form(status=429, next=target, email=email, error=issued.message)
+    return _code_step(target, email, challenge)
+
+
+def _code_step(target: str, email: str, challenge: str) -> HTMLResponse:
     response = _form(step="code", next=target, email=email, challenge=challenge,
                      notice=SENT.format(email=email))
     response.set_cookie(CHALLENGE_COOKIE, challenge, max_age=15 * 60, httponly=True, samesite="lax",

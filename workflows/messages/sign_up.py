@@ -73,12 +73,16 @@ class SignUpCarried(BaseModel):
     attributes: dict
     approval_deadline: datetime
     reminders_sent: int
+    identities: list[dict] | None = None
 
 
 class SignUpCodeRequest(BaseModel):
     email: str
     client: str | None = None  # as CodeRequest's
     known_device: bool = False
+    # Set when the person signed up at their own identity provider: the verified round trip
+    # (foyer.usecases.federated_sign_in) proves the address instead of a mailed code.
+    federation_attempt_id: str | None = None
 
 
 class SignUpAttributes(BaseModel):
@@ -127,6 +131,7 @@ class StartSignUpInput(BaseModel):
     email: str
     client: str | None = None
     known_device: bool = False
+    federation_attempt_id: str | None = None
 
 
 class SignUpStarted(BaseModel):
@@ -137,6 +142,8 @@ class SignUpStarted(BaseModel):
     message: str | None = None
     flow: SignUpFlow | None = None
     mail_key: str | None = None
+    # A federated sign-up's identities (Graph's objectIdentity), for the API connectors' requests.
+    identities: list[dict] | None = None
 
 
 class CheckCodeInput(BaseModel):

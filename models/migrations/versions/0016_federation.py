@@ -1,5 +1,5 @@
 """Federation: identity providers, SAML federations, the round trips to them, SAML assertion ids
-seen, the redemption order, and the `idp` of codes and refresh tokens.
+seen, the redemption order, the `idp` of codes and refresh tokens, a federated sign-up's identities.
 
 Revision ID: 0016
 Revises: 0015
@@ -116,6 +116,9 @@ def upgrade() -> None:
     with op.batch_alter_table('openid_refresh_token_families', schema=None) as batch_op:
         batch_op.add_column(sa.Column('idp', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
+    with op.batch_alter_table('sign_ups', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('identities', sa.JSON(), nullable=False, server_default='[]'))
+
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.add_column(sa.Column(
             'redemption_precedence', sa.JSON(), nullable=False,
@@ -131,6 +134,9 @@ def downgrade() -> None:
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.drop_column('redemption_fallback')
         batch_op.drop_column('redemption_precedence')
+
+    with op.batch_alter_table('sign_ups', schema=None) as batch_op:
+        batch_op.drop_column('identities')
 
     with op.batch_alter_table('openid_refresh_token_families', schema=None) as batch_op:
         batch_op.drop_column('idp')
