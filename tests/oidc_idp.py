@@ -164,6 +164,15 @@ class _JwtClientAssertion(JWTBearerClientAssertion):
         super().__init__(validate_jti=True, leeway=30)
         self.provider, self.CLIENT_AUTH_METHOD = provider, method
 
+    def __call__(self, query_client, request):
+        # Each method is tried in turn; this one speaks only for clients registered with it.
+        assertion = request.form.get("client_assertion")
+        if request.form.get("client_assertion_type") == self.CLIENT_ASSERTION_TYPE and assertion:
+            _, claims = self.extract_assertion(assertion)
+            if (self.provider.clients.get(claims.get("sub")) or {}).get("method") != self.CLIENT_AUTH_METHOD:
+                return None
+        return super().__call__(query_client, request)
+
     def get_audiences(self):
         return [self.provider.token_endpoint, self.provider.issuer]
 
@@ -175,10 +184,7 @@ class _JwtClientAssertion(JWTBearerClientAssertion):
         return True
 
     def resolve_client_public_key(self, client):
-        registered = self.provider.clients.get(client.id) or {}
-        if registered.get("method") != self.CLIENT_AUTH_METHOD:
-            # Not this client's method: no key verifies (authlib then refuses the client).
-            return OctKey.generate_key(256)
+        registered = self.provider.clients[client.id]
         if self.CLIENT_AUTH_METHOD == "client_secret_jwt":
             return OctKey.import_key(registered["secret"])
         return KeySet.import_key_set(httpx.get(registered["jwks_uri"], timeout=5).json())
