@@ -14,7 +14,7 @@ from foyer.api.pages import approvals, campaign, devmail, myaccess, myapps, mygr
 from foyer.api.routers import applications, audit, groups, invitations, openid, organization, users
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
-from foyer.api.routers import identity_sign_ups
+from foyer.api.routers import identity_providers, identity_sign_ups
 from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
@@ -83,7 +83,7 @@ def create_app(temporal_client=None) -> FastAPI:
         app.include_router(router)
     for router in (sign_up_connectors.router, *sign_up_flows.routers):
         app.include_router(router)
-    for router in (identity_sign_ups.router, sign_up.router):
+    for router in (identity_sign_ups.router, sign_up.router, identity_providers.router):
         app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))

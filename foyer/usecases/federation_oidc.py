@@ -116,14 +116,18 @@ def well_known_endpoint(provider: IdentityProvider) -> str:
 
 
 def _unavailable(what: str, detail: str) -> FederationRefused:
-    return FederationRefused("providerUnavailable",
-                             f"Your identity provider could not be reached ({what}: {detail}). Try again later.")
+    refused = FederationRefused("providerUnavailable",
+                                f"Your identity provider could not be reached ({what}: {detail}). Try again later.")
+    refused.detail = f"the provider's {what} could not be reached ({detail})"  # for an admin
+    return refused
 
 
 def _misconfigured(detail: str) -> FederationRefused:
-    return FederationRefused("providerMisconfigured",
-                             f"Your identity provider is not set up correctly for this organization: {detail}. "
-                             "Tell the organization's administrator.")
+    refused = FederationRefused("providerMisconfigured",
+                                f"Your identity provider is not set up correctly for this organization: {detail}. "
+                                "Tell the organization's administrator.")
+    refused.detail = detail.replace("its ", "the provider's ", 1)  # for an admin
+    return refused
 
 
 async def _read_json(response: httpx.Response, what: str) -> object:
