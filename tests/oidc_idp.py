@@ -243,6 +243,16 @@ def oidc_idp():
         thread.join(2)
 
 
+def oidc_body(idp, client: dict, **extra) -> dict:
+    """A POST body of identity/identityProviders for `client` of provider `idp` (client_secret_post)."""
+    return {"@odata.type": "#microsoft.graph.oidcIdentityProvider", "displayName": "Fabrikam ID",
+            "issuer": idp.issuer, "clientId": client["client_id"], "scope": "openid profile email",
+            "responseType": "code", "wellKnownEndpoint": idp.well_known,
+            "clientAuthentication": {"@odata.type": "#microsoft.graph.oidcClientSecretAuthentication",
+                                     "clientSecret": client["client_secret"]},
+            "domains": [f"p{secrets.token_hex(4)}.fabrikam.example"], **extra}
+
+
 @pytest.fixture
 def oidc_provider():
     with oidc_idp() as provider:

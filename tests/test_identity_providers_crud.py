@@ -3,18 +3,9 @@ reads them back (secrets as "****"), changes and deletes them; availableProvider
 what Foyer supports."""
 
 from foyer.settings import get_settings
-from tests.oidc_idp import oidc_provider  # noqa: F401
+from tests.oidc_idp import oidc_body, oidc_provider  # noqa: F401
 
 PATH = "/v1.0/identity/identityProviders"
-
-
-def oidc_body(idp, client: dict, **extra) -> dict:
-    return {"@odata.type": "#microsoft.graph.oidcIdentityProvider", "displayName": "Fabrikam ID",
-            "issuer": idp.issuer, "clientId": client["client_id"], "scope": "openid profile email",
-            "responseType": "code", "wellKnownEndpoint": idp.well_known,
-            "clientAuthentication": {"@odata.type": "#microsoft.graph.oidcClientSecretAuthentication",
-                                     "clientSecret": client["client_secret"]},
-            "domains": ["fabrikam.example"], **extra}
 
 
 async def test_crud(api, admin, oidc_provider, monkeypatch):  # noqa: F811
@@ -32,14 +23,14 @@ async def test_crud(api, admin, oidc_provider, monkeypatch):  # noqa: F811
     client = oidc_provider.register_client("client_secret_jwt")
     created = await api.post(PATH, headers=admin, json=oidc_body(oidc_provider, client, clientAuthentication={
         "@odata.type": "#microsoft.graph.oidcClientSecretAuthentication", "clientSecret": client["client_secret"],
-        "foyerTokenEndpointAuthMethod": "client_secret_jwt"}, inboundClaimMapping={"email": "mail"}))
+        "foyerTokenEndpointAuthMethod": "client_secret_jwt"}, inboundClaimMapping={"email": "mail"}, domains=["crud.fabrikam.example"]))
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["@odata.type"] == "#microsoft.graph.oidcIdentityProvider"
     assert body["clientAuthentication"] == {"@odata.type": "#microsoft.graph.oidcClientSecretAuthentication",
                                             "clientSecret": "****", "foyerTokenEndpointAuthMethod": "client_secret_jwt"}
     assert body["issuer"] == oidc_provider.issuer and body["responseType"] == "code"
-    assert body["inboundClaimMapping"] == {"email": "mail"} and body["domains"] == ["fabrikam.example"]
+    assert body["inboundClaimMapping"] == {"email": "mail"} and body["domains"] == ["crud.fabrikam.example"]
     assert body["foyerRedirectUri"].endswith("/federation/oidc/callback")
     assert client["client_secret"] not in created.text
 

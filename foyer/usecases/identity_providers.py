@@ -44,8 +44,9 @@ CLAIM_MAPPING_KEYS = ("sub", "name", "given_name", "family_name", "email", "emai
                       "phone_number", "phone_number_verified")
 ADDRESS_KEYS = ("street_address", "locality", "region", "postal_code", "country")
 DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
-COMMON = ("displayName", "clientId", "clientSecret", "domains")
-SOCIAL_PROPERTIES = (*COMMON, "identityProviderType")
+COMMON = ("displayName", "clientId", "domains")
+# An oidcIdentityProvider's secret is inside its clientAuthentication.
+SOCIAL_PROPERTIES = (*COMMON, "clientSecret", "identityProviderType")
 OIDC_PROPERTIES = (*COMMON, "issuer", "scope", "responseType", "wellKnownEndpoint", "clientAuthentication",
                    "inboundClaimMapping")
 READ_ONLY = ("id", "foyerRedirectUri")
@@ -155,9 +156,8 @@ def _unknown(body: dict, allowed: tuple[str, ...], kind: str) -> None:
         raise _bad(f"{kind} has no property {', '.join(unknown)}")
 
 
-def _apply_authentication(row: IdentityProvider, value: Any, secret: str | None) -> None:
-    """Set the client authentication from Graph's clientAuthentication (and a clientSecret given
-    beside it, as a socialIdentityProvider gives it)."""
+def _apply_authentication(row: IdentityProvider, value: Any) -> None:
+    """Set the client authentication from Graph's clientAuthentication."""
     if not isinstance(value, dict):
         raise _bad("clientAuthentication must be an object with an @odata.type")
     kind = value.get("@odata.type")
@@ -166,8 +166,6 @@ def _apply_authentication(row: IdentityProvider, value: Any, secret: str | None)
     if kind == PRIVATE_JWT_AUTHENTICATION:
         if set(fields) - {"foyerJwksUri"}:
             raise _bad("oidcPrivateJwtKeyClientAuthentication takes no properties: Foyer signs with its own key")
-        if secret is not None:
-            raise _bad("clientSecret does not go with oidcPrivateJwtKeyClientAuthentication")
         row.client_authentication_method, row.client_secret = "private_key_jwt", None
         return
     if kind != SECRET_AUTHENTICATION:
@@ -180,8 +178,8 @@ def _apply_authentication(row: IdentityProvider, value: Any, secret: str | None)
                    "use client_secret_post or client_secret_jwt")
     if method not in SECRET_METHODS:
         raise _bad("foyerTokenEndpointAuthMethod must be client_secret_post or client_secret_jwt")
-    given = fields.get("clientSecret", secret)
-    if given == HIDDEN_SECRET:
+    given = fields.get("clientSecret")
+    if given == HIDDEN_SECRET and row.client_secret is not None:
         given = None  # "****" as read back: keep the stored secret
     if given is not None:
         _set_secret(row, given)
@@ -246,11 +244,7 @@ def _apply(row: IdentityProvider, body: dict, *, creating: bool) -> list[str]:
     if "clientAuthentication" in body or creating:
         if "clientAuthentication" not in body:
             raise _bad("clientAuthentication is required")
-        _apply_authentication(row, body["clientAuthentication"], body.get("clientSecret"))
-    elif "clientSecret" in body:
-        if row.client_authentication_method == "private_key_jwt":
-            raise _bad("clientSecret does not go with oidcPrivateJwtKeyClientAuthentication")
-        _set_secret(row, body["clientSecret"])
+        _apply_authentication(row, body["clientAuthentication"])
     return changed
 
 
