@@ -23,7 +23,8 @@ async def test_crud(api, admin, oidc_provider, monkeypatch):  # noqa: F811
     client = oidc_provider.register_client("client_secret_jwt")
     created = await api.post(PATH, headers=admin, json=oidc_body(oidc_provider, client, clientAuthentication={
         "@odata.type": "#microsoft.graph.oidcClientSecretAuthentication", "clientSecret": client["client_secret"],
-        "foyerTokenEndpointAuthMethod": "client_secret_jwt"}, inboundClaimMapping={"email": "mail"}, domains=["crud.fabrikam.example"]))
+        "foyerTokenEndpointAuthMethod": "client_secret_jwt"}, inboundClaimMapping={"email": "mail"},
+        domains=["crud.fabrikam.example"]))
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["@odata.type"] == "#microsoft.graph.oidcIdentityProvider"
