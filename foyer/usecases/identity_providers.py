@@ -97,6 +97,14 @@ async def list_providers(session, organization_id: str) -> list[IdentityProvider
         IdentityProvider.created_date_time, IdentityProvider.id))).all())
 
 
+async def offered_by_flows(session, organization_id: str) -> dict[str, dict]:
+    """The organization's providers as a user flow's identityProviders lists them (by id)."""
+    return {row.id: {"@odata.type": SOCIAL if row.kind == "socialIdentityProvider" else OIDC, "id": row.id,
+                     "displayName": row.display_name,
+                     "identityProviderType": row.identity_provider_type or "OpenIDConnect"}
+            for row in await list_providers(session, organization_id)}
+
+
 # --- checking a body ------------------------------------------------------------------------------
 
 def _text(body: dict, name: str, *, limit: int = 256) -> str:
