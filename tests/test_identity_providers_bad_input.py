@@ -31,6 +31,7 @@ def google(**extra) -> dict:
     ({"inboundClaimMapping": {"shoe_size": "x"}}, "inboundClaimMapping has no property"),
     ({"metadataUrl": "https://x"}, "has no property metadataUrl"),
     ({"issuer": None}, "may not be null"),
+    ({"displayName": "Fabrikam\u0007ID"}, "control character U+0007"),
 ])
 async def test_bad_oidc_bodies(api, admin, oidc_provider, change, words):  # noqa: F811
     client = oidc_provider.register_client()

@@ -130,14 +130,18 @@ def _misconfigured(detail: str) -> FederationRefused:
     return refused
 
 
-async def _read_json(response: httpx.Response, what: str) -> object:
+async def _read(response: httpx.Response, what: str) -> bytes:
     body = b""
     async for chunk in response.aiter_bytes():
         body += chunk
         if len(body) > MAX_DOCUMENT_BYTES:
             raise _misconfigured(f"its {what} is larger than {MAX_DOCUMENT_BYTES // 1024} KB")
+    return body
+
+
+async def _read_json(response: httpx.Response, what: str) -> object:
     try:
-        return json.loads(body)
+        return json.loads(await _read(response, what))
     except ValueError:
         raise _misconfigured(f"its {what} is not JSON") from None
 
@@ -281,10 +285,13 @@ async def _token_response(provider: IdentityProvider, document: dict, *, code: s
             async with client.stream("POST", endpoint, data=form, headers={"Accept": "application/json"}) as response:
                 if response.status_code >= 500 or response.status_code == 429:
                     raise _unavailable("token endpoint", f"HTTP {response.status_code}")
-                answer = await _read_json(response, "token response")
-                status = response.status_code
+                raw, status = await _read(response, "token response"), response.status_code
     except httpx.HTTPError as error:
         raise _transport_refusal(error, "token endpoint") from None
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        answer = None
     if status != 200:
         error = answer.get("error") if isinstance(answer, dict) else None
         raise FederationRefused("codeRejected",

@@ -28,6 +28,7 @@ from foyer.audit import audit
 from foyer.errors import Refused
 from foyer.models.federation import FederationConfiguration, IdentityProvider
 from foyer.models.sign_up import UserFlow
+from foyer.names import control_character_in_name
 from foyer.usecases import federation_oidc
 from foyer.usecases.federation import FederationRefused, oidc_redirect_uri, provider_domains
 from foyer.usecases.updates import commit
@@ -113,6 +114,8 @@ def _text(body: dict, name: str, *, limit: int = 256) -> str:
         raise _bad(f"{name} must be a non-empty string")
     if len(value) > limit:
         raise _bad(f"{name} may be at most {limit} characters")
+    if (character := control_character_in_name(value)) is not None:
+        raise _bad(f"{name} may not hold the control character {character}")
     return value.strip()
 
 
@@ -214,7 +217,7 @@ def _apply(row: IdentityProvider, body: dict, *, creating: bool) -> list[str]:
     _unknown(body, allowed, row.kind)
     for name in ("displayName", "clientId", "domains", "issuer", "scope", "responseType", "wellKnownEndpoint",
                  "clientAuthentication", "identityProviderType"):
-        if name in body and body[name] is None and not (name == "inboundClaimMapping"):
+        if name in body and body[name] is None:
             raise _bad(f"{name} may not be null")
     changed = [k for k in body if k in allowed]
     if "displayName" in body or creating:
