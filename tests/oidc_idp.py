@@ -140,6 +140,12 @@ class Provider:
         answer.raise_for_status()
         return answer.json()["kid"]
 
+    def signed(self, claims: dict) -> str:
+        """A JWT of `claims` signed with the provider's current key, as its ID tokens are."""
+        answer = httpx.post(f"{self.base_url}/test/sign", json=claims)
+        answer.raise_for_status()
+        return answer.json()["token"]
+
     def kids(self) -> list[str]:
         return [key.get("kid") for key in httpx.get(f"{self.base_url}/jwks").json()["keys"]]
 
@@ -217,6 +223,17 @@ def _flask_app(provider: Provider) -> flask.Flask:
         provider.clients[client_id] = {"method": method, "secret": secret, "jwks_uri": body.get("jwks_uri")}
         return flask.jsonify({"client_id": client_id, "client_secret": secret,
                               "token_endpoint_auth_method": method})
+
+    @app.post("/test/sign")
+    def sign():
+        # Claims of the test's choosing, signed with the provider's current key (to see what
+        # Foyer makes of an ID token with a wrong issuer, audience, expiry…).
+        from joserfc import jwt as jose_jwt
+        from joserfc.jwk import RSAKey
+
+        key = storage.jwk.as_dict(is_private=True)
+        header = {"alg": "RS256", "kid": key["kid"], "typ": "JWT"}
+        return flask.jsonify({"token": jose_jwt.encode(header, flask.request.get_json(), RSAKey.import_key(key))})
 
     @app.post("/test/rotate-key")
     def rotate_key():
