@@ -58,6 +58,17 @@ def _jwt_config_with_kid(self, grant, client=None):
 
 
 mock_app.OpenIDCode.get_jwt_config = _jwt_config_with_kid
+_package_user_info = mock_app.OpenIDCode.generate_user_info
+
+
+def _id_token_claims(self, user, scope):
+    # What the ID token carries; a provider may keep some claims for its userinfo endpoint only.
+    claims = _package_user_info(self, user, scope)
+    provider = flask.current_app.config.get("FOYER_TEST_PROVIDER")
+    return {k: v for k, v in claims.items() if k not in (provider.userinfo_only if provider else ())}
+
+
+mock_app.OpenIDCode.generate_user_info = _id_token_claims
 
 
 class _QuietHandler(werkzeug.serving.WSGIRequestHandler):
@@ -74,8 +85,8 @@ class Provider:
     # every request's path, in order (e.g. to count JWKS fetches)
     paths: list = field(default_factory=list)
     used_jtis: set = field(default_factory=set)
-    _rotate: bool = False
-    _stopped: bool = False
+    # claims the ID token leaves out (the userinfo endpoint still answers them)
+    userinfo_only: set = field(default_factory=set)
 
     @property
     def issuer(self) -> str:
@@ -198,6 +209,7 @@ class _JwtClientAssertion(JWTBearerClientAssertion):
 
 def _flask_app(provider: Provider) -> flask.Flask:
     app = oidc_provider_mock.app(require_client_registration=True, require_nonce=False)
+    app.config["FOYER_TEST_PROVIDER"] = provider
     registered: set = set()
 
     @app.before_request

@@ -57,3 +57,12 @@ async def test_inbound_claim_mapping(organization_id, oidc_provider):  # noqa: F
         display="Carl Diaz", email="other@fabrikam.example", email_verified=False)
     assert identity.issuer_assigned_id == "E-42"
     assert (identity.email, identity.email_verified, identity.display_name) == ("carl@fabrikam.example", True, "Carl Diaz")
+
+
+async def test_address_only_at_the_userinfo_endpoint(organization_id, oidc_provider):  # noqa: F811
+    oidc_provider.userinfo_only.update({"email", "email_verified"})
+    row = oidc_provider.provider_row(organization_id)
+    identity = await oidc_provider.round_trip(row, "dee-1", email="dee@fabrikam.example", email_verified=True,
+                                              name="Dee Dunn")
+    assert (identity.email, identity.email_verified, identity.display_name) == ("dee@fabrikam.example", True, "Dee Dunn")
+    assert "/userinfo" in oidc_provider.paths

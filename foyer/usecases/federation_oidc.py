@@ -383,6 +383,31 @@ def _check_claims(provider: IdentityProvider, document: dict, claims: dict, nonc
                                 "The answer of your identity provider belongs to another sign-in. Start again.")
 
 
+async def _userinfo(document: dict, answer: dict, claims: dict) -> dict:
+    """The userinfo endpoint's claims, for a provider that keeps the address out of its ID tokens
+    (OpenID Connect Core 5.3). Its `sub` must be the ID token's (5.3.2); the ID token's claims
+    win over it. Nothing when there is no endpoint or access token."""
+    endpoint, access_token = document.get("userinfo_endpoint"), answer.get("access_token")
+    if not endpoint or not isinstance(access_token, str) or url_refusal(endpoint, "userinfo_endpoint"):
+        return {}
+    try:
+        async with outbound.client(timeout=TIMEOUT_SECONDS) as client:
+            async with client.stream("GET", endpoint, headers={"Accept": "application/json",
+                                                                "Authorization": f"Bearer {access_token}"}) as response:
+                if response.status_code >= 500 or response.status_code == 429:
+                    raise _unavailable("userinfo endpoint", f"HTTP {response.status_code}")
+                if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
+                    return {}  # refused, or a signed/encrypted answer Foyer does not read: no more claims
+                found = await _read_json(response, "userinfo answer")
+    except httpx.HTTPError as error:
+        raise _transport_refusal(error, "userinfo endpoint") from None
+    if not isinstance(found, dict):
+        return {}
+    if found.get("sub") != claims.get("sub"):
+        raise _rejected("its userinfo answer is about another subject than its ID token")
+    return found
+
+
 def claim_name(provider: IdentityProvider, name: str) -> str:
     """The provider's claim for Foyer's `name` (Graph's inboundClaimMapping; the same by default)."""
     mapped = (provider.inbound_claim_mapping or {}).get(name)
@@ -426,6 +451,8 @@ async def verified_identity(provider: IdentityProvider, *, code: str, nonce: str
                                        redirect_uri=redirect_uri)
         claims = await _verified_signature(answer["id_token"], document)
         _check_claims(provider, document, claims, nonce)
+        if claim_name(provider, "email") not in claims:
+            claims = {**await _userinfo(document, answer, claims), **claims}
         return identity_from_claims(provider, claims)
     except FederationRefused:
         raise
