@@ -4,20 +4,30 @@ authlib) served by werkzeug in a thread, with what Foyer needs beyond the packag
 - JWT client authentication at its token endpoint (RFC 7523: `client_secret_jwt`, HS256 keyed by
   the client's secret, and `private_key_jwt`, checked against the client's registered JWKS URL,
   e.g. Foyer's own), by authlib's JWTBearerClientAssertion, the library's real verifier;
-- clients registered with any of those methods (`register_client`), so a token request with
-  another method than the client's is refused, as a real provider refuses it;
-- key rotation (`rotate_key`): a new signing key with a new `kid` replaces the old one in JWKS.
+- clients registered with one method (`register_client`), so a token request with another
+  method is refused, as a real provider refuses it;
+- a `kid` in its ID tokens' header, and key rotation (`rotate_key`: a new key, a new kid, the old
+  key leaves JWKS); `signed(claims)` signs any claims with its current key;
+- `userinfo_only`: claims its ID tokens leave out (its userinfo endpoint still answers them).
 
-    with oidc_idp() as idp:                       # or the `oidc_provider` fixture below
-        client = idp.register_client("client_secret_post")     # {"client_id", "client_secret"}
-        idp.well_known                                          # http://127.0.0.1:<port>/.well-known/…
-        idp.issuer                                              # http://127.0.0.1:<port>
+    with oidc_idp() as idp:              # or the function-scoped `oidc_provider` fixture
+        client = idp.register_client("client_secret_post")   # {"client_id", "client_secret"}
+        idp.issuer, idp.well_known                            # http://127.0.0.1:<port>[/.well-known/…]
+        # Through the API: POST /v1.0/identity/identityProviders with oidc_body(idp, client)
+        # (a fresh domain p<hex>.fabrikam.example unless domains=[…] is given); for Google, set
+        # get_settings().google_well_known_endpoint = idp.well_known (monkeypatch).
         callback = await idp.sign_in(authorization_url, "sub-1", email="ann@fabrikam.example",
                                      email_verified=True, name="Ann Lee")
-        # -> the redirect URI with ?code=…&state=… (the provider's answer to the browser)
+        # -> where the provider sends the browser back: the redirect URI with ?code=…&state=…
+        #    (deny=True presses Deny instead: error=access_denied)
 
-`sign_in` drives the provider's own authorize form (GET shows it, POST with `sub` answers the
-redirect); `sign_in` with `deny=True` presses its Deny button (error=access_denied).
+`sign_in` sets the person's claims (`set_user`) and drives the provider's own authorize form: GET
+shows it, POST with `sub` answers the redirect. In Chromium, call `idp.set_user(sub, **claims)`
+first, then type the sub into the form's `sub` field and press Authorize. Without a browser,
+`provider_row` and `round_trip` run Foyer's side (federation_oidc) against the provider directly.
+
+Importing this module teaches the package's code grant the JWT methods; build mock providers
+through `oidc_idp()` only (a bare `oidc_provider_mock.app()` would lack those methods).
 """
 
 import asyncio

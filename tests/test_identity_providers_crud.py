@@ -2,6 +2,10 @@
 reads them back (secrets as "****"), changes and deletes them; availableProviderTypes() answers
 what Foyer supports."""
 
+from sqlmodel import select
+
+from foyer.db import reading
+from foyer.models.audit import AuditRecord
 from foyer.settings import get_settings
 from tests.oidc_idp import oidc_body, oidc_provider  # noqa: F401
 
@@ -52,6 +56,12 @@ async def test_crud(api, admin, oidc_provider, monkeypatch):  # noqa: F811
     for provider_id in (body["id"], google.json()["id"]):
         assert (await api.delete(f"{PATH}/{provider_id}", headers=admin)).status_code == 204
         assert (await api.get(f"{PATH}/{provider_id}", headers=admin)).status_code == 404
+    async with reading() as session:
+        records = [r.model_dump() for r in (await session.exec(select(AuditRecord).where(
+            AuditRecord.target_id == body["id"]))).all()]
+    assert {r["activity_display_name"] for r in records} == {
+        "Add identity provider", "Update identity provider", "Delete identity provider"}
+    assert client["client_secret"] not in str(records)
 
 
 async def test_only_administrators(api, make_token):
