@@ -75,3 +75,18 @@ async def test_bad_signatures_are_refused(organization_id, oidc_provider, monkey
         with pytest.raises(FederationRefused) as refused:
             await answered(row, token, monkeypatch)
         assert refused.value.code == "tokenRejected" and words in refused.value.message, (words, refused.value.message)
+
+
+def test_google_tokens_may_name_either_form_of_its_issuer():
+    from foyer.models.federation import IdentityProvider
+
+    row = IdentityProvider(organization_id="o", kind="socialIdentityProvider", display_name="Google",
+                           identity_provider_type="Google", client_id="c")
+    document = {"issuer": "https://accounts.google.com"}
+    now = int(time.time())
+    for issuer in ("https://accounts.google.com", "accounts.google.com"):
+        federation_oidc._check_claims(row, document, {"iss": issuer, "aud": "c", "sub": "1", "iat": now,
+                                                      "exp": now + 60, "nonce": NONCE}, NONCE)
+    with pytest.raises(FederationRefused):
+        federation_oidc._check_claims(row, document, {"iss": "google.com", "aud": "c", "sub": "1", "iat": now,
+                                                      "exp": now + 60, "nonce": NONCE}, NONCE)

@@ -438,6 +438,19 @@ def identity_from_claims(provider: IdentityProvider, claims: dict) -> VerifiedId
         surname=_text(claims.get(claim_name(provider, "family_name"))))
 
 
+def callback_refusal(error: str | None, description: str | None = None) -> FederationRefused | None:
+    """What the provider's answer means when it carries `error` instead of a code (RFC 6749
+    4.1.2.1): the person cancelled (access_denied) or the provider refused the request. None when
+    there is no error. The description is the provider's text: shortened, shown as text only."""
+    if not error:
+        return None
+    if error == "access_denied":
+        return FederationRefused("signInCancelled", "The sign-in at your identity provider was cancelled.")
+    detail = f": {description[:200]}" if isinstance(description, str) and description.strip() else ""
+    return FederationRefused("providerRefused",
+                             f"Your identity provider refused the sign-in ({error[:100]}{detail}).")
+
+
 async def verified_identity(provider: IdentityProvider, *, code: str, nonce: str, code_verifier: str,
                             redirect_uri: str) -> VerifiedIdentity:
     """Redeem the code at the provider's token endpoint and verify the ID token it answers:
