@@ -14,7 +14,7 @@ from foyer.api.pages import approvals, campaign, devmail, myaccess, myapps, mygr
 from foyer.api.routers import applications, audit, groups, invitations, openid, organization, users
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
-from foyer.api.routers import identity_sign_ups
+from foyer.api.routers import identity_providers, identity_sign_ups
 from foyer.api.routers import cross_tenant_access
 from foyer.api.pages import federation as federation_pages
 from foyer.api.routers import (
@@ -85,7 +85,7 @@ def create_app(temporal_client=None) -> FastAPI:
         app.include_router(router)
     for router in (sign_up_connectors.router, *sign_up_flows.routers):
         app.include_router(router)
-    for router in (identity_sign_ups.router, sign_up.router):
+    for router in (identity_sign_ups.router, sign_up.router, identity_providers.router):
         app.include_router(router)
     # Federation with guests' own identity providers: the redemption order, the round trip's pages.
     for router in (cross_tenant_access.router, federation_pages.router):

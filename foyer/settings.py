@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     # `foyer dev` allow loopback ("127.0.0.0/8,::1/128"); production should not. Read at every
     # check, so a test can change it on the cached Settings.
     outbound_allowed_networks: str = ""
+    # Where the socialIdentityProvider "Google" finds Google's OpenID Connect discovery document.
+    # Only tests change it (to a provider of their own on 127.0.0.1, which then stands in for Google).
+    google_well_known_endpoint: str = "https://accounts.google.com/.well-known/openid-configuration"
 
     # Prometheus. The API serves /metrics (HTTP metrics and the directory's gauges, foyer.metrics)
     # unless this is false; nothing in it is secret, but do not expose it publicly: let the proxy

@@ -71,5 +71,7 @@ def test_success_response_has_a_named_shape(method, path, op):
         assert component.get("properties"), f"{method} {path} {code}: {schema['$ref']} has no properties"
         if "value" in component["properties"]:  # a collection: its items are a named shape too
             items = component["properties"]["value"].get("items", {})
+            if path.endswith("()") and items.get("type") == "string":
+                continue  # a Graph function answering Collection(Edm.String), e.g. availableProviderTypes()
             assert "$ref" in items and _component(items["$ref"]).get("properties"), \
                 f"{method} {path} {code}: collection items have no named shape"

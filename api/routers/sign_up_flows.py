@@ -22,6 +22,7 @@ from foyer.api.deps import (
 from foyer.api.errors import GraphError, bad_request, not_found
 from foyer.api.graph import GraphRouter, reference_id
 from foyer.usecases.updates import commit
+from foyer.usecases import identity_providers
 from foyer.api.schemas import GraphModel, iso, refuse_null
 from foyer.api.schemas import sign_up as shapes
 from foyer.api.schemas.sign_up import connector_body
@@ -319,10 +320,11 @@ async def create_flow(body: FlowCreate, caller: GlobalAdminCaller, session: Sess
     if body.user_flow_type != "signUpOrSignIn":
         raise bad_request("userFlowType must be signUpOrSignIn (the only type of self-service sign-up)")
     providers = [p.id for p in body.identity_providers] if body.identity_providers else ["EmailOtpSignup-OAUTH"]
-    unknown = [p for p in providers if p not in IDENTITY_PROVIDERS]
+    known = await offered_providers(session, org)
+    unknown = [p for p in providers if p not in known]
     if unknown:
-        raise bad_request(f"unknown identity provider(s) {', '.join(unknown)}: only "
-                          f"{', '.join(IDENTITY_PROVIDERS)} exists")
+        raise bad_request(f"unknown identity provider(s) {', '.join(unknown)}: the organization has "
+                          f"{', '.join(known)}")
     existing = await session.get(UserFlow, flow_id)
     if existing is not None:
         raise GraphError(409, "conflictingObject", f"a user flow {flow_id} already exists")
@@ -369,7 +371,7 @@ async def get_flow_route(flow_id: str, caller: AdminCaller, session: SessionDep,
         raise bad_request(f"$expand: unknown {', '.join(unknown)} ({', '.join(EXPANDABLE)}, "
                           "apiConnectorConfiguration/postFederationSignup, …/postAttributeCollection)")
     if "identityProviders" in wanted:
-        body["identityProviders"] = identity_providers_body(row)
+        body["identityProviders"] = await identity_providers_body(session, org, row)
     if "userAttributeAssignments" in wanted:
         body["userAttributeAssignments"] = [assignment_body(a) for a in row.user_attribute_assignments]
     if "apiConnectorConfiguration" in wanted or steps:
@@ -622,11 +624,18 @@ async def remove_step_connector(flow_id: str, step: str, caller: GlobalAdminCall
 @flows_router.get("/{flow_id}/identityProviders", response_model=shapes.IdentityProviderCollection)
 async def list_identity_providers(flow_id: str, caller: AdminCaller, session: SessionDep,
                                   org: OrganizationDep) -> dict:
-    return {"value": identity_providers_body(await get_flow(session, org, flow_id))}
+    return {"value": await identity_providers_body(session, org, await get_flow(session, org, flow_id))}
 
 
-def identity_providers_body(row: UserFlow) -> list[dict]:
-    return [IDENTITY_PROVIDERS[p] for p in row.identity_provider_ids if p in IDENTITY_PROVIDERS]
+async def offered_providers(session, org) -> dict[str, dict]:
+    """What a user flow may offer: the email one-time passcode and the organization's own
+    identity providers (identity/identityProviders: Google, OpenID Connect)."""
+    return {**IDENTITY_PROVIDERS, **await identity_providers.offered_by_flows(session, org.id)}
+
+
+async def identity_providers_body(session, org, row: UserFlow) -> list[dict]:
+    known = await offered_providers(session, org)
+    return [known[p] for p in row.identity_provider_ids if p in known]
 
 
 @flows_router.post("/{flow_id}/identityProviders/$ref", status_code=204)
@@ -634,8 +643,9 @@ async def add_identity_provider(flow_id: str, caller: GlobalAdminCaller, session
                                 org: OrganizationDep, body: Any = Body(...)) -> Response:
     row = await get_flow(session, org, flow_id)
     provider_id = reference_id(body, "identityProviders")
-    if provider_id not in IDENTITY_PROVIDERS:
-        raise bad_request(f"unknown identity provider {provider_id}: only {', '.join(IDENTITY_PROVIDERS)} exists")
+    known = await offered_providers(session, org)
+    if provider_id not in known:
+        raise bad_request(f"unknown identity provider {provider_id}: the organization has {', '.join(known)}")
     if provider_id in row.identity_provider_ids:
         raise GraphError(409, "conflictingObject", f"the user flow already offers {provider_id}")
     row.identity_provider_ids = [*row.identity_provider_ids, provider_id]
