@@ -41,13 +41,12 @@ def _bound(request: Request, state: str | None) -> bool:
 @router.get("/oidc/callback", response_model=None)
 async def oidc_callback(request: Request, session: SessionDep, client: TemporalDep, state: str = "",
                         code: str = "", error: str = "", error_description: str = ""):
+    if refused := federated_sign_in.provider_error(error, error_description):
+        # The person cancelled, or the provider refused them (some providers leave out the state
+        # then): nothing to verify, nothing changes.
+        return federation_refused(refused, status=403)
     if not _bound(request, state):
         return federation_refused(LOST, status=400)
-    if error:
-        # The provider said no (the person cancelled, or the provider refused them).
-        return federation_refused(FederationRefused(
-            "providerRefused", "Your identity provider did not sign you in"
-            + (f": {error_description[:200]}" if error_description else f" ({error[:60]}).")), status=403)
     try:
         attempt = await federated_sign_in.verify_oidc_answer(session, state, code)
     except FederationRefused as refused:

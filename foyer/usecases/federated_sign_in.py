@@ -15,10 +15,6 @@ from foyer.rules.sign_in import may_sign_in
 from foyer.usecases import federation, federation_oidc, federation_saml
 from foyer.usecases.federation import FederationRefused
 
-UNAVAILABLE = ("Your organization's sign-in service did not answer. Try again in a few minutes; "
-               "if it keeps failing, tell the person who invited you.")
-
-
 async def begin(session, org: Organization, realm: Realm, purpose: str, **context) -> tuple[str, str]:
     """Start a round trip to `realm`'s provider: answers (the provider's sign-in URL, the state
     to bind to the browser). Raises FederationRefused when the provider cannot be reached."""
@@ -36,6 +32,11 @@ async def begin(session, org: Organization, realm: Realm, purpose: str, **contex
     session.add(attempt)
     await session.commit()
     return url, state
+
+
+def provider_error(error: str | None, description: str | None) -> FederationRefused | None:
+    """An OpenID provider's error answer (the person cancelled, or it refused them), or None."""
+    return federation_oidc.callback_refusal(error, description)
 
 
 async def verify_oidc_answer(session, state: str | None, code: str | None) -> FederationAttempt:
