@@ -12,14 +12,16 @@ from foyer.models.audit import AuditRecord
 
 
 async def insert_ignore(session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]],
-                        conflict: list[str]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike (retry-safe writes)."""
+                        conflict: list[str]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike (retry-safe writes).
+    Answers how many rows were inserted (0: every one was there already)."""
     if not rows:
-        return
+        return 0
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(model).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return result.rowcount
 
 
 async def audit(session: AsyncSession, *, key: str | None, category: str, activity: str,

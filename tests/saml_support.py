@@ -1,0 +1,37 @@
+"""Shared by the SAML federation tests: a federation row for a tests/saml_idp.py IdP, written
+straight to the database (the Graph API that makes one is tested on its own), and a verification
+as the ACS page runs it (one transaction per answer, committed as the page commits it)."""
+
+import uuid
+
+from foyer.db import session_scope
+from foyer.models.federation import FederationConfiguration
+from foyer.usecases.federation import saml_acs_url, sp_entity_id
+from foyer.usecases.federation_saml import verified_identity
+from tests.saml_idp import SamlIdp
+
+
+def idp_for(organization_id: str) -> SamlIdp:
+    """An IdP that answers this organization's SP (its entity id and ACS)."""
+    return SamlIdp(sp_entity_id=sp_entity_id(organization_id), acs_url=saml_acs_url())
+
+
+async def make_federation(organization_id: str, idp: SamlIdp, domains: list[str] | None = None,
+                          **fields) -> FederationConfiguration:
+    values = {"display_name": "Fabrikam SAML", "issuer_uri": idp.entity_id, "metadata_exchange_uri": idp.metadata_url,
+              "passive_sign_in_uri": idp.sso_url, "signing_certificate": idp.certificate,
+              "signing_certificates": [idp.certificate],
+              "domains": domains or [f"fed-{uuid.uuid4().hex[:8]}.test"], **fields}
+    row = FederationConfiguration(organization_id=organization_id, **values)
+    async with session_scope() as session:
+        session.add(row)
+    return row
+
+
+async def verify(federation: FederationConfiguration, saml_response: str, request_id: str, *,
+                 organization_id: str | None = None):
+    """verified_identity in a transaction of its own, committed when it answers."""
+    async with session_scope() as session:
+        return await verified_identity(
+            session, federation, saml_response=saml_response, request_id=request_id, acs_url=saml_acs_url(),
+            sp_entity_id=sp_entity_id(organization_id or federation.organization_id))
