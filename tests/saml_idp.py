@@ -182,7 +182,7 @@ class SamlIdp:
                            assertion_id: str | None, name_id_format: str) -> samlp.Response:
         response = self._server.create_authn_response(
             {}, in_response_to if in_response_to is not None else request_id, destination or self.acs_url,
-            audience or self.sp_entity_id, name_id=saml.NameID(format=name_id_format, text=user.name_id),
+            self.sp_entity_id, name_id=saml.NameID(format=name_id_format, text=user.name_id),
             authn={"class_ref": saml.AUTHN_PASSWORD, "authn_auth": self.entity_id},
             sign_assertion=False, sign_response=False)
         if isinstance(response, str):
@@ -210,6 +210,9 @@ class SamlIdp:
             assertion.issuer = saml.Issuer(text=issuer, format=saml.NAMEID_FORMAT_ENTITY)
         if assertion_id is not None:
             assertion.id = assertion_id
+        if audience is not None:
+            assertion.conditions.audience_restriction = [saml.AudienceRestriction(
+                audience=[saml.Audience(text=audience)])]
         claims = {user.email_claim: user.email, f"{CLAIMS}givenname": user.given_name,
                   f"{CLAIMS}surname": user.surname, f"{CLAIMS}name": user.display_name}
         attributes = []

@@ -35,3 +35,24 @@ async def verify(federation: FederationConfiguration, saml_response: str, reques
         return await verified_identity(
             session, federation, saml_response=saml_response, request_id=request_id, acs_url=saml_acs_url(),
             sp_entity_id=sp_entity_id(organization_id or federation.organization_id))
+
+
+async def refusal(federation: FederationConfiguration, saml_response: str, request_id: str) -> str:
+    """The code verified_identity refuses `saml_response` with (fails the test if it accepts it)."""
+    from foyer.usecases.federation import FederationRefused
+
+    try:
+        identity = await verify(federation, saml_response, request_id)
+    except FederationRefused as refused:
+        assert refused.message, refused.code
+        return refused.code
+    raise AssertionError(f"accepted: {identity}")
+
+
+async def requested(organization_id: str, federation: FederationConfiguration) -> str:
+    """A fresh AuthnRequest's ID, as the round trip stores it on the attempt."""
+    from foyer.usecases.federation_saml import authn_request_url
+
+    _, request_id = authn_request_url(federation, relay_state="r", acs_url=saml_acs_url(),
+                                      sp_entity_id=sp_entity_id(organization_id))
+    return request_id

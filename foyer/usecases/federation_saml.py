@@ -208,7 +208,6 @@ class _Shape:
     """What the (not yet trusted) document says, for step 1 and for naming a refusal."""
     root: object
     assertion: object
-    signed: bool
 
 
 def _decode(saml_response: str) -> bytes:
@@ -248,7 +247,7 @@ def _shape(xml: bytes) -> _Shape:
                                           "on one element.")
     if not signatures:
         raise _refused("unsigned", "Your identity provider's answer is not signed.")
-    return _Shape(root=root, assertion=assertions[0], signed=True)
+    return _Shape(root=root, assertion=assertions[0])
 
 
 def _text(element, path: str) -> str | None:
@@ -353,7 +352,9 @@ def _verify(federation: FederationConfiguration, xml: bytes, shape: _Shape, *, r
         raise _diagnosis(shape, federation, request_id=request_id, acs_url=acs_url,
                          sp_entity_id=sp_entity_id) or _refused(
             "invalidResponse", "Your identity provider's answer could not be verified.") from None
-    if response is None:
+    # pysaml2 answers a response whose checks failed (Destination, IssueInstant, Status) without its
+    # assertion rather than raising: no assertion means refused.
+    if response is None or response.assertion is None:
         raise _diagnosis(shape, federation, request_id=request_id, acs_url=acs_url,
                          sp_entity_id=sp_entity_id) or _refused(
             "invalidResponse", "Your identity provider's answer could not be verified.")
@@ -424,6 +425,10 @@ async def verified_identity(session, federation: FederationConfiguration, *, sam
     assertion's ID in `session` (not committed: the caller commits it with the attempt)."""
     xml = _decode(saml_response)
     shape = _shape(xml)
+    # The issuer names the certificates pysaml2 checks against; another issuer would only be
+    # refused as badly signed, so it is named for what it is.
+    if {_text(shape.root, "saml:Issuer"), _text(shape.assertion, "saml:Issuer")} - {None} != {federation.issuer_uri}:
+        raise _wrong_issuer()
     certificates = _usable_certificates(federation)
     if not certificates:
         raise _refused("certificateExpired", "The identity provider's signing certificate this organization "
