@@ -37,7 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, md, saml, samlp
+from saml2 import BINDING_HTTP_REDIRECT, md, saml, samlp
 from saml2 import xmldsig as ds
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor

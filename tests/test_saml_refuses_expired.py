@@ -1,4 +1,5 @@
-"""verified_identity: an answer whose NotOnOrAfter has passed is refused as expired (FederationRefused "expired"), never accepted, never a pysaml2 error."""
+"""verified_identity: an answer whose NotOnOrAfter has passed is refused as expired (FederationRefused
+"expired"), never accepted, never a pysaml2 error."""
 
 from tests.saml_support import idp_for, make_federation, refusal, requested
 

@@ -1,4 +1,6 @@
-"""verified_identity: an answer signed (response and assertion) by a key other than the federation's certificate is refused, although it carries that other key's certificate (FederationRefused "badSignature"), never accepted, never a pysaml2 error."""
+"""verified_identity: an answer signed (response and assertion) by a key other than the federation's
+certificate is refused, although it carries that other key's certificate (FederationRefused
+"badSignature"), never accepted, never a pysaml2 error."""
 
 from tests.saml_support import idp_for, make_federation, refusal, requested
 

@@ -1,4 +1,5 @@
-"""verified_identity: an answer signed neither on the response nor on the assertion is refused as unsigned (FederationRefused "unsigned"), never accepted, never a pysaml2 error."""
+"""verified_identity: an answer signed neither on the response nor on the assertion is refused as
+unsigned (FederationRefused "unsigned"), never accepted, never a pysaml2 error."""
 
 from tests.saml_support import idp_for, make_federation, refusal, requested
 

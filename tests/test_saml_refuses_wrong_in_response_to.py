@@ -1,4 +1,5 @@
-"""verified_identity: an answer to another AuthnRequest (InResponseTo) is refused (FederationRefused "wrongInResponseTo"), never accepted, never a pysaml2 error."""
+"""verified_identity: an answer to another AuthnRequest (InResponseTo) is refused (FederationRefused
+"wrongInResponseTo"), never accepted, never a pysaml2 error."""
 
 from tests.saml_support import idp_for, make_federation, refusal, requested
 
