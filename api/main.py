@@ -15,6 +15,7 @@ from foyer.api.routers import applications, audit, groups, invitations, openid, 
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
 from foyer.api.routers import identity_sign_ups
+from foyer.api.routers import federation_configurations
 from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
@@ -85,6 +86,7 @@ def create_app(temporal_client=None) -> FastAPI:
         app.include_router(router)
     for router in (identity_sign_ups.router, sign_up.router):
         app.include_router(router)
+    app.include_router(federation_configurations.router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))
     if get_settings().metrics_enabled:
