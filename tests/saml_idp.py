@@ -71,7 +71,8 @@ class SamlUser:
 
 
 class SigningKey:
-    """An RSA key and its self-signed certificate, valid from a day ago for `days` days."""
+    """An RSA key and its self-signed certificate, valid from a day ago (or a month before
+    `not_after`, for one that has expired already) for `days` days or until `not_after`."""
 
     def __init__(self, common_name: str = "Fabrikam IdP", days: float = 365,
                  not_after: datetime.datetime | None = None):
@@ -81,7 +82,9 @@ class SigningKey:
         self.not_after = not_after or now + datetime.timedelta(days=days)
         self.cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                      .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                     .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(self.not_after)
+                     .not_valid_before(min(now - datetime.timedelta(days=1),
+                                           self.not_after - datetime.timedelta(days=30)))
+                     .not_valid_after(self.not_after)
                      .sign(self.key, hashes.SHA256()))
         self.key_pem = self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption())
