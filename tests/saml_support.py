@@ -56,3 +56,36 @@ async def requested(organization_id: str, federation: FederationConfiguration) -
     _, request_id = authn_request_url(federation, relay_state="r", acs_url=saml_acs_url(),
                                       sp_entity_id=sp_entity_id(organization_id))
     return request_id
+
+
+async def federation_row(federation_id: str) -> FederationConfiguration:
+    async with session_scope() as session:
+        return await session.get(FederationConfiguration, federation_id)
+
+
+async def keep_healthy(client, federation: FederationConfiguration):
+    """Start the federation's SamlMetadataWorkflow as the create does; its handle."""
+    from foyer.workflows.client import saml_metadata
+    from foyer.workflows.messages.saml_metadata import saml_metadata_workflow_id
+
+    await saml_metadata.start(client, federation.id, federation.organization_id)
+    return client.get_workflow_handle(saml_metadata_workflow_id(federation.id))
+
+
+async def warnings_for(federation_id: str) -> list[str]:
+    """The outbox keys of the federation's certificate expiry mails."""
+    from sqlmodel import select
+
+    from foyer.models.outbox import OutboxMessage
+
+    async with session_scope() as session:
+        return sorted((await session.exec(select(OutboxMessage.key).where(
+            OutboxMessage.key.startswith(f"saml-certificate-expiring:{federation_id}:")))).all())
+
+
+def thumbprint(key) -> str:
+    """A tests.saml_idp.SigningKey's certificate as the workflow names it (SHA-256, hex)."""
+    import hashlib
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+    return hashlib.sha256(key.cert.public_bytes(Encoding.DER)).hexdigest()
