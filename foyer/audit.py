@@ -12,16 +12,14 @@ from foyer.models.audit import AuditRecord
 
 
 async def insert_ignore(session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]],
-                        conflict: list[str]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike (retry-safe writes).
-    Answers how many rows were inserted (0: every one was there already)."""
+                        conflict: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike (retry-safe writes)."""
     if not rows:
-        return 0
+        return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(model).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    result = await session.exec(statement)  # type: ignore[call-overload]
-    return result.rowcount
+    await session.exec(statement)  # type: ignore[call-overload]
 
 
 async def audit(session: AsyncSession, *, key: str | None, category: str, activity: str,

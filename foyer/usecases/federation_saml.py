@@ -49,9 +49,10 @@ from saml2.response import StatusError, UnsolicitedResponse
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, SCM_BEARER
 from saml2.sigver import MissingKey, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete
 
-from foyer.audit import insert_ignore
 from foyer.models.base import new_id, utcnow
 from foyer.models.federation import FederationConfiguration, SamlAssertionSeen
 from foyer.usecases.federation import FederationRefused, VerifiedIdentity, saml_acs_url, sp_entity_id
@@ -461,8 +462,14 @@ async def _record_assertion(session, federation_id: str, assertion_id: str, keep
         raise _refused("invalidResponse", "Your identity provider's assertion has no ID.")
     await session.exec(delete(SamlAssertionSeen).where(  # type: ignore[call-overload]
         SamlAssertionSeen.federation_id == federation_id, col(SamlAssertionSeen.keep_until) < utcnow()))
-    inserted = await insert_ignore(session, SamlAssertionSeen, [{
-        "id": new_id(), "federation_id": federation_id, "assertion_id": assertion_id,
-        "keep_until": keep_until}], ["federation_id", "assertion_id"])
-    if inserted == 0:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # ON CONFLICT DO NOTHING … RETURNING: a row comes back only if this call inserted it (rowcount
+    # is not reliable here: psycopg answers -1). A concurrent use of the same assertion waits on
+    # the unique index (PostgreSQL) or the writer lock (SQLite) and then inserts nothing.
+    inserted = (await session.exec(insert(SamlAssertionSeen).values(  # type: ignore[call-overload]
+        id=new_id(), federation_id=federation_id, assertion_id=assertion_id, keep_until=keep_until,
+    ).on_conflict_do_nothing(index_elements=["federation_id", "assertion_id"]).returning(
+        SamlAssertionSeen.id))).first()
+    if inserted is None:
         raise _refused("replayed", "This answer from your identity provider was already used. Start again.")
