@@ -45,6 +45,7 @@ from saml2.s_utils import sid
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT
 from saml2.server import Server
 from saml2.sigver import pre_signature_part
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -232,10 +233,12 @@ class SamlIdp:
         assertion = response.assertion[0]
         to_sign = []
         if sign in ("assertion", "both"):
-            assertion.signature = pre_signature_part(assertion.id, key.certificate)
+            assertion.signature = pre_signature_part(assertion.id, key.certificate, digest_alg=DIGEST_SHA256,
+                                                     sign_alg=SIG_RSA_SHA256)
             to_sign.append((ASSERTION, assertion.id))
         if sign in ("response", "both"):
-            response.signature = pre_signature_part(response.id, key.certificate)
+            response.signature = pre_signature_part(response.id, key.certificate, digest_alg=DIGEST_SHA256,
+                                                    sign_alg=SIG_RSA_SHA256)
             to_sign.append((RESPONSE, response.id))
         xml = response.to_string().decode()
         key_file = self._key_file(key)

@@ -20,7 +20,7 @@ from tests.support import until
 
 async def test_new_certificate_is_picked_up_and_rolled_over(time_env, organization_id):
     now = await time_env.get_current_time()
-    old = SigningKey(not_after=now + timedelta(days=20))
+    old = SigningKey(not_after=now + timedelta(days=40))  # no warning due yet
     async with idp_for(organization_id) as idp:
         idp.keys, idp.sign_with = [old], old
         federation = await make_federation(organization_id, idp)
@@ -36,7 +36,7 @@ async def test_new_certificate_is_picked_up_and_rolled_over(time_env, organizati
         request_id = await requested(organization_id, row)
         assert (await verify(row, idp.response(request_id), request_id)).issuer_assigned_id == idp.user.name_id
 
-        await time_env.sleep(timedelta(days=20))  # the old one has expired
+        await time_env.sleep(timedelta(days=40))  # the old one has expired
         row = await until(lambda: federation_row(federation.id), lambda r: r.signing_certificate == new.certificate)
         assert row.signing_certificates == [new.certificate]
         assert await warnings_for(federation.id) == []
