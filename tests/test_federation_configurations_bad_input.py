@@ -124,3 +124,18 @@ async def test_patch_and_delete_refusals(api, admin):
     error(await api.patch(f"{ROOT}/does-not-exist", json={"displayName": "x"}, headers=admin), 404)
     error(await api.delete(f"{ROOT}/does-not-exist", headers=admin), 404)
     error(await api.get(f"{ROOT}?$expand=owners", headers=admin), 400)
+
+
+async def test_odd_types(api, admin):
+    error(await api.post(CREATE, json=body(**{"@odata.type": 5}), headers=admin), 400)
+    error(await api.post(CREATE, json=body(**{"@odata.type": "#microsoft.graph.socialIdentityProvider"}),
+                         headers=admin), 400)
+    error(await api.post(CREATE, json=body(foyerPassiveSignInUriOutsideDomainsConfirmed="yes",
+                                           passiveSignInUri="https://elsewhere.example.net/x"), headers=admin), 400)
+    error(await api.post(CREATE, json=body(domains="contoso.com"), headers=admin), 400)
+    error(await api.post(CREATE, json=body(domains=[5]), headers=admin), 400)
+    created = (await api.post(CREATE, json=body(), headers=admin)).json()
+    domains = f"{ROOT}/{created['id']}/microsoft.graph.samlOrWsFedExternalDomainFederation/domains"
+    error(await api.post(domains, json={"@odata.type": 5, "id": "x.example.com"}, headers=admin), 400)
+    error(await api.post(domains, json=["x.example.com"], headers=admin), 400)
+    error(await api.post(domains, json={"id": "x.example.com", "extra": 1}, headers=admin), 400)

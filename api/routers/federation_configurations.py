@@ -26,6 +26,7 @@ from foyer.workflows.client import saml_metadata
 
 router = GraphRouter(prefix="/v1.0/directory/federationConfigurations", tags=["federation"])
 CAST = "microsoft.graph.samlOrWsFedExternalDomainFederation"
+DOMAIN_CAST = "microsoft.graph.externalDomainName"
 WHAT = "federation configuration"
 NOT_RUNNING = ("the metadata refresh is not running (the workflow service did not answer); "
                "PATCH the federation to start it")
@@ -37,7 +38,7 @@ def _object(body: Any) -> dict:
     if not isinstance(body, dict):
         raise bad_request("the body must be a JSON object")
     kind = body.get("@odata.type")
-    if kind is not None and kind.lstrip("#") != CAST:
+    if kind is not None and (not isinstance(kind, str) or kind.lstrip("#") != CAST):
         raise bad_request(f"@odata.type must be {CAST}")
     return {k: v for k, v in body.items() if not k.startswith("@odata.")}
 
@@ -119,8 +120,8 @@ async def list_domains(federation_id: str, caller: AdminCaller, session: Session
 async def add_domain(federation_id: str, caller: GlobalAdminCaller, session: SessionDep, org: OrganizationDep,
                      body: Any = Body(...)) -> dict:
     row = await get_in_org(session, FederationConfiguration, org, federation_id, WHAT)
-    if isinstance(body, dict) and body.get("@odata.type", "#microsoft.graph.externalDomainName").lstrip("#") \
-            != "microsoft.graph.externalDomainName":
+    kind = body.get("@odata.type", DOMAIN_CAST) if isinstance(body, dict) else DOMAIN_CAST
+    if not isinstance(kind, str) or kind.lstrip("#") != DOMAIN_CAST:
         raise bad_request("@odata.type must be microsoft.graph.externalDomainName")
     return domain_body(await federations.add_domain(session, org, caller.actor, row, body))
 

@@ -106,7 +106,9 @@ def host_in_domains(url: str, domains: list[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
-def check_sign_in_host(row: FederationConfiguration, confirmed: bool) -> None:
+def check_sign_in_host(row: FederationConfiguration, confirmed) -> None:
+    if confirmed is not None and not isinstance(confirmed, bool):
+        raise _invalid(f"{CONFIRMATION} must be true or false")
     if confirmed is not True and not host_in_domains(row.passive_sign_in_uri, row.domains):
         host = urlsplit(row.passive_sign_in_uri).hostname
         raise _invalid(f"passiveSignInUri's host {host} is not one of the federated domains "

@@ -182,14 +182,20 @@ def authn_request_url(federation: FederationConfiguration, *, relay_state: str, 
     """An unsigned AuthnRequest over HTTP-Redirect to the federation's passiveSignInUri (a
     persistent NameID asked for, the answer to come to `acs_url` over HTTP-POST). Answers the URL
     to send the browser to and the request's ID (the Response's InResponseTo)."""
-    client = _client(federation, acs_url=acs_url, sp_entity_id=sp_entity_id,
-                     certificates=federation_certificates(federation))
-    request_id, request = client.create_authn_request(
-        federation.passive_sign_in_uri, binding=BINDING_HTTP_POST, nameid_format=NAMEID_FORMAT_PERSISTENT,
-        sign=False, assertion_consumer_service_url=acs_url)
-    info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), federation.passive_sign_in_uri,
-                                relay_state, sign=False)
-    location = dict(info["headers"])["Location"]
+    try:
+        client = _client(federation, acs_url=acs_url, sp_entity_id=sp_entity_id,
+                         certificates=federation_certificates(federation))
+        request_id, request = client.create_authn_request(
+            federation.passive_sign_in_uri, binding=BINDING_HTTP_POST, nameid_format=NAMEID_FORMAT_PERSISTENT,
+            sign=False, assertion_consumer_service_url=acs_url)
+        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), federation.passive_sign_in_uri,
+                                    relay_state, sign=False)
+        location = dict(info["headers"])["Location"]
+    except Exception as error:  # a federation pysaml2 cannot describe: a page, not a 500
+        log.warning("SAML AuthnRequest for federation %s not built: %s: %s", federation.id,
+                    type(error).__name__, error)
+        raise _refused("requestFailed", "Foyer could not build the sign-in request for this identity "
+                                        "provider; ask an administrator to check the federation.") from None
     return location, request_id
 
 
