@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from foyer.activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
-from foyer.activities import group_join, sign_up
+from foyer.activities import group_join, saml_metadata, sign_up
 from foyer import health, tracing
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, worker_runtime
@@ -21,13 +21,14 @@ from foyer.workflows.assignment import AssignmentWorkflow
 from foyer.workflows.campaign import CampaignWorkflow
 from foyer.workflows.group_join_request import GroupJoinRequestWorkflow
 from foyer.workflows.invitation import InvitationWorkflow
+from foyer.workflows.saml_metadata import SamlMetadataWorkflow
 from foyer.workflows.sign_in import SignInWorkflow
 from foyer.workflows.sign_up import SignUpWorkflow
 
 WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow,
-             SignUpWorkflow, GroupJoinRequestWorkflow]
+             SignUpWorkflow, GroupJoinRequestWorkflow, SamlMetadataWorkflow]
 ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *campaigns.ALL, *sign_in.ALL,
-              *api_connectors.ALL, *sign_up.ALL, *group_join.ALL]
+              *api_connectors.ALL, *sign_up.ALL, *group_join.ALL, *saml_metadata.ALL]
 
 
 def activities_for(client: Client) -> list:

@@ -9,7 +9,8 @@ then saves each closed run's history as tests/histories/<workflow>_<scenario>.js
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
 pages and the signUps API drive them (`--only signup` records just those;
-`--only groupjoin` the GroupJoinRequestWorkflow runs as My Groups drives them; `--only invitation`
+`--only groupjoin` the GroupJoinRequestWorkflow runs as My Groups drives them; `--only saml` a
+SamlMetadataWorkflow run against tests/saml_idp.py's IdP; `--only invitation`
 just the InvitationWorkflow scenarios, `--only access` the AccessRequestWorkflow and
 AssignmentWorkflow ones). Codes are checked as the pages check them, against the
 database (`record_passcode_attempt`, `record_sign_up_code_attempt`), before the Update.
@@ -426,6 +427,84 @@ class GroupJoinRecorder:
         await asyncio.gather(self.decided("approve"), self.decided("deny"), self.expired())
 
 
+class SamlMetadataRecorder:
+    """A SAML federation's health workflow, started as the federationConfigurations API starts it
+    (`workflows.client.saml_metadata`): its first refresh fetches the IdP's metadata (a new
+    certificate published there is added), the certificate expiring in 20 days mails the
+    administrators the 30-day warning, the `refresh` signal wakes it, and the next refresh finds
+    the federation deleted, which ends it."""
+
+    def __init__(self, client: Client, organization_id: str, out: Path):
+        self.client, self.organization_id, self.out = client, organization_id, out
+
+    @staticmethod
+    async def until_warned(federation_id: str) -> None:
+        from foyer.models.outbox import OutboxMessage
+
+        for _ in range(300):
+            async with session_scope() as session:
+                row = await session.get(OutboxMessage, f"saml-certificate-expiring:{federation_id}:"
+                                        f"{SamlMetadataRecorder.thumbprint}:30")
+            if row is not None and row.state == "sent":
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the 30-day warning was not sent")
+
+    @staticmethod
+    async def until_trusted(federation_id: str, count: int) -> None:
+        from foyer.models.federation import FederationConfiguration
+
+        for _ in range(300):
+            async with session_scope() as session:
+                row = await session.get(FederationConfiguration, federation_id)
+            if len(row.signing_certificates) >= count:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the published certificate was not picked up")
+
+    async def warned_then_deleted(self) -> None:
+        import hashlib
+        from datetime import datetime, timedelta, timezone
+
+        from cryptography.hazmat.primitives import serialization
+
+        from foyer.models.federation import FederationConfiguration
+        from foyer.models.enums import Role
+        from foyer.usecases.federation import saml_acs_url, sp_entity_id
+        from foyer.workflows.client import saml_metadata
+        from foyer.workflows.messages.saml_metadata import saml_metadata_workflow_id
+        from tests.factories import make_person
+        from tests.saml_idp import SamlIdp, SigningKey
+
+        await make_person(self.organization_id, Role.global_administrator, "Recorded Admin")
+        expiring = SigningKey(not_after=datetime.now(timezone.utc) + timedelta(days=20))
+        SamlMetadataRecorder.thumbprint = hashlib.sha256(
+            expiring.cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+        async with SamlIdp(sp_entity_id=sp_entity_id(self.organization_id), acs_url=saml_acs_url(),
+                           key=expiring) as idp:
+            async with session_scope() as session:
+                federation = FederationConfiguration(
+                    organization_id=self.organization_id, display_name="Recorded federation",
+                    issuer_uri=idp.entity_id, metadata_exchange_uri=idp.metadata_url,
+                    passive_sign_in_uri=idp.sso_url, signing_certificate=expiring.certificate,
+                    signing_certificates=[expiring.certificate], domains=["recorded.example"])
+                session.add(federation)
+            await saml_metadata.start(self.client, federation.id, self.organization_id)
+            handle = self.client.get_workflow_handle(saml_metadata_workflow_id(federation.id))
+            await self.until_warned(federation.id)
+            idp.rotate(days=10)  # published, but expiring sooner: the 30-day warning stands
+            await saml_metadata.refresh(self.client, federation.id)
+            await self.until_trusted(federation.id, 2)
+            async with session_scope() as session:
+                await session.delete(await session.get(FederationConfiguration, federation.id))
+            await saml_metadata.refresh(self.client, federation.id)
+            assert await asyncio.wait_for(handle.result(), RESULT_TIMEOUT) == "federationDeleted"
+        history = await handle.fetch_history()
+        path = history_path(self.out, "saml_metadata_warned_then_deleted")
+        path.write_text(history.to_json() + "\n")
+        print(f"  saml_metadata_warned_then_deleted: {len(history.events)} events → {path}")
+
+
 async def main(out: Path, only: str | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     organization_id = migrate.upgrade(ENV.database_url)
@@ -434,6 +513,8 @@ async def main(out: Path, only: str | None = None) -> None:
         async with dev_server(ENV.state, ENV.temporal_port) as server:
             client = server.client
             async with build_worker(client):
+                if only in (None, "saml"):
+                    await SamlMetadataRecorder(client, organization_id, out).warned_then_deleted()
                 if only in (None, "groupjoin"):
                     await GroupJoinRecorder(client, organization_id, out).all()
                 if only in (None, "signup"):
@@ -459,7 +540,7 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["access", "campaign", "groupjoin", "invitation", "signup"],
+    parser.add_argument("--only", choices=["access", "campaign", "groupjoin", "invitation", "saml", "signup"],
                         help="record only these scenarios")
     parser.add_argument("--tag", default="", help="append _TAG to each file name (never overwrite)")
     arguments = parser.parse_args()

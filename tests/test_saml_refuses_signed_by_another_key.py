@@ -1,0 +1,12 @@
+"""verified_identity: an answer signed (response and assertion) by a key other than the federation's
+certificate is refused, although it carries that other key's certificate (FederationRefused
+"badSignature"), never accepted, never a pysaml2 error."""
+
+from tests.saml_support import idp_for, make_federation, refusal, requested
+
+
+async def test_refused(organization_id):
+    async with idp_for(organization_id) as idp:
+        federation = await make_federation(organization_id, idp)
+        request_id = await requested(organization_id, federation)
+        assert await refusal(federation, idp.signed_by_another_key(request_id), request_id) == "badSignature"
