@@ -11,7 +11,8 @@ entitlement API drives them (`workflows.client.access_requests`), and SignUpWork
 pages and the signUps API drive them (`--only signup` records just those;
 `--only groupjoin` the GroupJoinRequestWorkflow runs as My Groups drives them; `--only saml` a
 SamlMetadataWorkflow run against tests/saml_idp.py's IdP; `--only invitation`
-just the InvitationWorkflow scenarios, `--only access` the AccessRequestWorkflow and
+just the InvitationWorkflow scenarios (`--only federated` just its redemption with a guest's own
+identity provider), `--only access` the AccessRequestWorkflow and
 AssignmentWorkflow ones). Codes are checked as the pages check them, against the
 database (`record_passcode_attempt`, `record_sign_up_code_attempt`), before the Update.
 
@@ -143,6 +144,31 @@ class Recorder:
         await invite_guest(self.client, self.spec(email))
         await self.catcher.wait_for(email, count=3)
         await self.save("reinvited_after_redeem", email, "redeemed")
+
+    async def redeemed_federated(self) -> None:
+        """invite → the guest's own identity provider vouched for the invited address (the verified
+        round trip, as /federation/complete finds it after the provider's answer was checked) →
+        redeemed with that attempt as the proof."""
+        from datetime import timedelta
+
+        from foyer.models.base import utcnow
+        from foyer.models.federation import FederationAttempt
+
+        email = self.email("federated")
+        result = await invite_guest(self.client, self.spec(email))
+        await self.catcher.wait_for(email)
+        async with session_scope() as session:
+            attempt = FederationAttempt(
+                state_hash=uuid.uuid4().hex, organization_id=self.organization_id, protocol="oidc",
+                provider_id="recorded-provider", purpose="redeem", invitation_id=result.invitation_id,
+                expires_date_time=utcnow() + timedelta(minutes=10), issuer="https://idp.fabrikam.example",
+                issuer_assigned_id="recorded-sub", email=email, email_verified=True, verified_date_time=utcnow())
+            session.add(attempt)
+            attempt_id = attempt.id
+        outcome = await invitations.redeem(self.client, self.workflow_id(email), RedeemRequest(
+            link_token_hash=await self.link_hash(email), federation_attempt_id=attempt_id))
+        assert outcome.outcome == "redeemed", outcome
+        await self.save("redeemed_federated", email, "redeemed")
 
     async def superseded_then_expired(self) -> None:
         """invite → invite again (the first link dies) with a 3 s lifetime → expires."""
@@ -521,9 +547,13 @@ async def main(out: Path, only: str | None = None) -> None:
                     await SignUpRecorder(client, catcher, organization_id, out).all()
                 if only in (None, "campaign"):
                     await CampaignRecorder(client, catcher, organization_id, out).batches()
+                if only == "federated":
+                    await Recorder(client, catcher, organization_id, out).redeemed_federated()
+                    return
                 if only in (None, "invitation"):
                     recorder = Recorder(client, catcher, organization_id, out)
-                    await asyncio.gather(recorder.redeemed(), recorder.superseded_then_expired(),
+                    await asyncio.gather(recorder.redeemed(), recorder.redeemed_federated(),
+                                         recorder.superseded_then_expired(),
                                          recorder.revoked(), recorder.expired())
                     # Alone: it changes the organization's reminder schedule while it runs.
                     await recorder.reminded_then_expired()
@@ -540,7 +570,8 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["access", "campaign", "groupjoin", "invitation", "saml", "signup"],
+    parser.add_argument("--only", choices=["access", "campaign", "federated", "groupjoin", "invitation", "saml",
+                                              "signup"],
                         help="record only these scenarios")
     parser.add_argument("--tag", default="", help="append _TAG to each file name (never overwrite)")
     arguments = parser.parse_args()
