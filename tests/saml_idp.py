@@ -131,7 +131,7 @@ class SamlIdp:
                 "passiveSignInUri": self.sso_url, "preferredAuthenticationProtocol": "saml",
                 "signingCertificate": self.certificate,
                 "domains": [{"@odata.type": "microsoft.graph.externalDomainName", "id": d} for d in domains],
-                "passiveSignInUriOutsideDomainsConfirmed": True, **extra}
+                "foyerPassiveSignInUriOutsideDomainsConfirmed": True, **extra}
 
     def rotate(self, days: float = 365) -> SigningKey:
         """A new key, published in the metadata next to the old ones (it does not sign yet)."""
