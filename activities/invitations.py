@@ -327,25 +327,35 @@ async def redeem_with_passcode(data: RedeemInput) -> RedeemOutcome:
         org = await session.get(Organization, invitation.organization_id)
         _check_redemption_policy(org, invitation)
 
-        invitation.state = InvitationState.redeemed
-        invitation.redeemed_date_time = now
         invitation.consecutive_passcode_failures = 0
-        user = await session.get(User, invitation.user_id)
-        user.external_user_state = ExternalUserState.accepted
-        user.external_user_state_change_date_time = now
-        user.identities = [{"signInType": "emailAddress", "issuer": "mail",
-                            "issuerAssignedId": invitation.email}]
-        session.add_all([passcode, invitation, user])
-        granted = await _apply_preassignments(session, invitation, user.id)
-        await audit(
-            session, key=f"redeem:{invitation.id}", category="UserManagement",
-            activity="Redeem external user invite", organization_id=invitation.organization_id,
-            actor_id=user.id, actor_name=invitation.email, target_type="User", target_id=user.id,
-            target_name=invitation.email, workflow_id=data.workflow_id,
-            details={"invitationId": invitation.id, **granted},
-        )
-        return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url,
-                             user_id=user.id)
+        session.add(passcode)
+        return await _redeem(session, invitation, {"signInType": "emailAddress", "issuer": "mail",
+                                                   "issuerAssignedId": invitation.email},
+                             now=now, workflow_id=data.workflow_id)
+
+
+async def _redeem(session, invitation: Invitation, identity: dict, *, now, workflow_id: str,
+                  display_name: str | None = None, details: dict | None = None) -> RedeemOutcome:
+    """Redeem, whatever proved the address: the invitation redeemed, the guest Accepted with
+    `identity`, what the invitation pre-assigns granted, audited — in the caller's transaction."""
+    invitation.state = InvitationState.redeemed
+    invitation.redeemed_date_time = now
+    user = await session.get(User, invitation.user_id)
+    user.external_user_state = ExternalUserState.accepted
+    user.external_user_state_change_date_time = now
+    user.identities = [identity]
+    if display_name and not user.display_name:
+        user.display_name = display_name
+    session.add_all([invitation, user])
+    granted = await _apply_preassignments(session, invitation, user.id)
+    await audit(
+        session, key=f"redeem:{invitation.id}", category="UserManagement",
+        activity="Redeem external user invite", organization_id=invitation.organization_id,
+        actor_id=user.id, actor_name=invitation.email, target_type="User", target_id=user.id,
+        target_name=invitation.email, workflow_id=workflow_id,
+        details={"invitationId": invitation.id, **(details or {}), **granted},
+    )
+    return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url, user_id=user.id)
 
 
 @activity.defn
@@ -376,25 +386,11 @@ async def redeem_with_federated_identity(data: RedeemFederatedInput) -> RedeemOu
         org = await session.get(Organization, invitation.organization_id)
         _check_redemption_policy(org, invitation, federated=True)
 
-        invitation.state = InvitationState.redeemed
-        invitation.redeemed_date_time = now
-        user = await session.get(User, invitation.user_id)
-        user.external_user_state = ExternalUserState.accepted
-        user.external_user_state_change_date_time = now
-        user.identities = [federated_sign_in.identity_entry(attempt)]
-        if attempt.display_name and not user.display_name:
-            user.display_name = attempt.display_name
         attempt.consumed_date_time = now
-        session.add_all([attempt, invitation, user])
-        granted = await _apply_preassignments(session, invitation, user.id)
-        await audit(
-            session, key=f"redeem:{invitation.id}", category="UserManagement",
-            activity="Redeem external user invite", organization_id=invitation.organization_id,
-            actor_id=user.id, actor_name=invitation.email, target_type="User", target_id=user.id,
-            target_name=invitation.email, workflow_id=data.workflow_id,
-            details={"invitationId": invitation.id, "identityProvider": attempt.issuer, **granted},
-        )
-        return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url, user_id=user.id)
+        session.add(attempt)
+        return await _redeem(session, invitation, federated_sign_in.identity_entry(attempt), now=now,
+                             workflow_id=data.workflow_id, display_name=attempt.display_name,
+                             details={"identityProvider": attempt.issuer})
 
 
 async def _apply_preassignments(session, invitation: Invitation, user_id: str) -> dict:
