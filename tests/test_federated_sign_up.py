@@ -38,8 +38,9 @@ async def test_sign_up_at_the_partner_provider(api, admin, server, mail, organiz
             assert 'id="method-email"' not in choose.text
             # The passcode is not offered by this flow, even asked for directly.
             assert 'name="email"' not in (await client.get(f"/signup/{flow_id}?method=email")).text
-            refused = await client.post(f"/signup/{flow_id}", data={"email": email})
-            assert refused.status_code != 200 or "code" not in refused.text.lower()
+            # An address typed in is discovered like any: on to the provider, no code.
+            sent_on = await client.post(f"/signup/{flow_id}", data={"email": email})
+            assert 'name="code"' not in sent_on.text and provider_url_in(sent_on).startswith(oidc_provider.issuer)
 
             page = await client.get(f"/signup/{flow_id}/with/{provider['id']}")
             callback = await oidc_provider.sign_in(provider_url_in(page), "signup-sub", email=email,
@@ -65,3 +66,24 @@ async def test_sign_up_at_the_partner_provider(api, admin, server, mail, organiz
     # No code was mailed: the only mail is the welcome.
     messages = await mail.wait_for(email)
     assert len(mail.to(email)) == 1 and "code" not in messages[0].subject.lower()
+
+
+async def test_the_email_step_sends_a_served_domain_to_its_provider(api, admin, server, organization_id,
+                                                                     oidc_provider):  # noqa: F811
+    body = oidc_body(oidc_provider, oidc_provider.register_client("client_secret_post"))
+    provider = (await api.post("/v1.0/identity/identityProviders", headers=admin, json=body)).json()
+    email = unique_email(body["domains"][0])
+    passcode_only = await make_flow(organization_id)
+    both = await make_flow(organization_id)
+    async with session_scope() as session:
+        flow = (await session.exec(select(UserFlow).where(UserFlow.id == both))).one()
+        flow.identity_provider_ids = ["EmailOtpSignup-OAUTH", provider["id"]]
+        session.add(flow)
+    async with httpx.AsyncClient(base_url=server, follow_redirects=False, timeout=30) as client:
+        sent_on = await client.post(f"/signup/{both}", data={"email": email})
+        assert sent_on.status_code == 200 and provider_url_in(sent_on).startswith(oidc_provider.issuer)
+        refused = await client.post(f"/signup/{passcode_only}", data={"email": email})
+        assert refused.status_code == 403 and "does not offer" in refused.text and 'name="code"' not in refused.text
+        # Another domain still gets the passcode in the flow that offers both.
+        other = await client.post(f"/signup/{both}", data={"email": unique_email()})
+        assert other.status_code == 200 and 'name="code"' in other.text

@@ -158,10 +158,24 @@ async def send_code(flow_id: str, request: Request, session: SessionDep, org: Or
     flow = await _flow(session, org, flow_id)
     if flow is None:
         return _missing()
-    await session.close()
     email = email.strip()
     if not is_email_address(email):
         return _page(flow, "email", status=400, email=email, error="Enter your email address.")
+    # The same discovery as redemption and sign-in: an address whose domain a provider serves
+    # signs up there (if this flow offers it), never with a passcode.
+    realm = await federated_sign_in.realm_for_address(session, org, email)
+    if realm.protocol in ("oidc", "saml"):
+        if realm.provider_id not in flow.identity_provider_ids:
+            return _page(flow, "email", status=403, email=email,
+                         error=f"Addresses at {email.rsplit('@', 1)[-1]} sign in with {realm.display_name}, "
+                               "which this sign-up does not offer.")
+        try:
+            url, state = await federated_sign_in.begin(session, org, realm, "signUp", user_flow_id=flow.id,
+                                                       login_hint=email)
+        except FederationRefused as refused:
+            return federation_refused(refused, status=503, link=f"/signup/{flow.id}", link_text="Back to sign-up")
+        return to_identity_provider(url, state, realm.display_name, email)
+    await session.close()
     sign_up_id = new_challenge_id()
     try:
         status = await sign_up_client.request_code(
