@@ -44,6 +44,10 @@ class Organization(SQLModel, table=True):
     redemption_precedence: list[str] = json_field(
         lambda: ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"])
     redemption_fallback: str = "defaultConfiguredIdp"
+    # crossTenantAccessPolicy/default's other blocks (b2bCollaborationInbound and Outbound,
+    # inboundTrust) as an admin set them; what is absent is the service default
+    # (foyer.rules.cross_tenant_access.service_default).
+    cross_tenant_default: dict = json_field(dict)
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
     @property

@@ -12,6 +12,7 @@ from foyer.models.directory import (
     Application, ApplicationOwner, AppRoleAssignment, Group, GroupAppRoleAssignment, GroupJoinRequest,
     GroupMember, GroupOwner, Organization, User,
 )
+from foyer.models.cross_tenant import CrossTenantPartner
 from foyer.models.federation import FederationAttempt, FederationConfiguration, IdentityProvider, SamlAssertionSeen
 from foyer.models.invitation import Invitation, Passcode
 from foyer.models.openid import AuthorizationCode, RefreshToken, RefreshTokenFamily, SignInLog, SigningKey
@@ -29,6 +30,6 @@ __all__ = [
     "Campaign", "CampaignRow", "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
     "GroupAppRoleAssignment", "ApplicationOwner", "GroupJoinRequest", "GroupOwner",
     "AuthorizationCode", "RefreshToken", "RefreshTokenFamily", "SignInLog", "SigningKey",
-    "FederationAttempt", "FederationConfiguration", "IdentityProvider", "SamlAssertionSeen",
+    "CrossTenantPartner", "FederationAttempt", "FederationConfiguration", "IdentityProvider", "SamlAssertionSeen",
     "SignInChallenge", "ApiConnector", "CallbackReceipt", "SignUp", "UserFlow", "UserFlowAttribute",
 ]

@@ -171,7 +171,7 @@ DEFAULT_POLICY = {
     "guest_user_role_id": "10dae51f-b6af-4016-8d66-8c2a99b929b3", "allowed_to_create_security_groups": True,
     "allowed_to_create_apps": True, "owners_can_manage_join_requests": False, "restrict_my_groups": False,
     "redemption_precedence": ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"],
-    "redemption_fallback": "defaultConfiguredIdp",
+    "redemption_fallback": "defaultConfiguredIdp", "cross_tenant_default": {},
 }
 
 

@@ -31,7 +31,10 @@ async def test_default_change_and_audit(api, admin, make_token):
     async with session_scope() as session:
         records = (await session.exec(select(AuditRecord).where(
             AuditRecord.target_id == "crossTenantAccessPolicy/default"))).all()
-    assert records and records[-1].details["after"]["fallbackIdentityProvider"] == "emailOneTimePasscode"
+    after = records[-1].details["after"]["invitationRedemptionIdentityProviderConfiguration"]
+    assert after["fallbackIdentityProvider"] == "emailOneTimePasscode"
+    assert records[-1].details["before"]["invitationRedemptionIdentityProviderConfiguration"][
+        "fallbackIdentityProvider"] == "defaultConfiguredIdp"
 
 
 async def test_refusals(api, admin, make_token):
@@ -43,7 +46,9 @@ async def test_refusals(api, admin, make_token):
                  order(DEFAULT, "microsoftAccount"), order(DEFAULT, "nobody"), order("externalFederation"),
                  order(["externalFederation", "externalFederation"]),
                  {"invitationRedemptionIdentityProviderConfiguration": {"primaryIdentityProviderPrecedenceOrder": DEFAULT}},
-                 {"b2bCollaborationInbound": {}}):
+                 {"b2bDirectConnectInbound": {}}, {"b2bCollaborationInbound": None},
+                 {"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "allowed", "targets": []}}},
+                 {"inboundTrust": {"isMfaAccepted": "yes"}}):
         response = await api.patch(PATH, headers=admin, json=body)
         assert response.status_code == 400, (body, response.text)
         assert set(response.json()["error"]) >= {"code", "message"}

@@ -1,6 +1,8 @@
 """Response shapes of /v1.0/organization and /v1.0/policies (Graph's organization,
 authorizationPolicy; Foyer's externalCollaborationPolicy and groupSelfServicePolicy)."""
 
+from pydantic import Field
+
 from foyer.api.schemas import Collection, GraphResource
 
 
@@ -74,3 +76,23 @@ class CrossTenantAccessPolicyConfigurationDefault(GraphResource):
     id: str | None = None
     is_service_default: bool | None = None
     invitation_redemption_identity_provider_configuration: InvitationRedemptionIdentityProviderConfiguration | None = None
+    # crossTenantAccessPolicyB2BSetting and crossTenantAccessPolicyInboundTrust, as stored.
+    b2b_collaboration_inbound: dict | None = Field(None, alias="b2bCollaborationInbound")
+    b2b_collaboration_outbound: dict | None = Field(None, alias="b2bCollaborationOutbound")
+    inbound_trust: dict | None = None
+
+
+class CrossTenantAccessPolicyConfigurationPartner(GraphResource):
+    tenant_id: str | None = None
+    b2b_collaboration_inbound: dict | None = Field(None, alias="b2bCollaborationInbound")
+    b2b_collaboration_outbound: dict | None = Field(None, alias="b2bCollaborationOutbound")
+    inbound_trust: dict | None = None
+
+
+CrossTenantAccessPolicyConfigurationPartnerCollection = Collection[CrossTenantAccessPolicyConfigurationPartner]
+
+
+class CrossTenantAccessPolicy(GraphResource):
+    id: str | None = None
+    display_name: str | None = None
+    allowed_cloud_endpoints: list[str] | None = None
