@@ -30,7 +30,13 @@ def _free_port() -> int:
 RUN_ID = uuid.uuid4().hex[:8]
 STATE = Path(tempfile.mkdtemp(prefix=f"foyer-test-{RUN_ID}-"))
 SMTP_PORT = _free_port()
-API_PORT = _free_port()
+# The API's socket is bound and listening from now on and handed to uvicorn by the `server`
+# fixture: a port merely found free here could be taken (by another test's server or an outgoing
+# connection) before the fixture binds it, minutes later (seen: "address already in use").
+API_SOCKET = socket.socket()
+API_SOCKET.bind(("127.0.0.1", 0))
+API_SOCKET.listen(128)
+API_PORT = API_SOCKET.getsockname()[1]
 DATABASE_KIND = os.environ.get("FOYER_TEST_DATABASE", "sqlite")
 PG_SCHEMA = f"foyer_test_{RUN_ID}"
 
@@ -140,7 +146,7 @@ async def server(app):
     """The API on a real port, for browsers and for following links found in mail."""
     config = uvicorn.Config(app, host="127.0.0.1", port=API_PORT, log_level="warning", lifespan="off")
     instance = uvicorn.Server(config)
-    task = asyncio.create_task(instance.serve())
+    task = asyncio.create_task(instance.serve(sockets=[API_SOCKET]))
     while not instance.started:
         await asyncio.sleep(0.02)
     yield get_settings().public_url
