@@ -64,7 +64,8 @@ async def test_partner_lifecycle(api, admin, make_token):
     assert (await api.get(f"{POLICY}/partners/{tenant}", headers=member)).status_code == 404
     async with session_scope() as session:
         records = (await session.exec(select(AuditRecord).where(
-            AuditRecord.target_id == f"crossTenantAccessPolicy/partners/{tenant}"))).all()
+            AuditRecord.target_id == f"crossTenantAccessPolicy/partners/{tenant}")
+            .order_by(AuditRecord.activity_date_time))).all()
     assert [r.activity_display_name for r in records] == [
         "Add cross-tenant access partner settings", "Update cross-tenant access partner settings",
         "Delete cross-tenant access partner settings"]
