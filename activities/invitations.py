@@ -358,6 +358,16 @@ async def _redeem(session, invitation: Invitation, identity: dict, *, now, workf
     return RedeemOutcome(outcome="redeemed", redirect_url=invitation.invite_redirect_url, user_id=user.id)
 
 
+# What a page says for a refusal found only here (the page checks the same rule first, with the
+# addresses in its message); no address enters the workflow's history.
+IDENTITY_REFUSED = {
+    "emailMismatch": "You signed in with another address than the one this invitation is for.",
+    "emailNotVerified": "Your identity provider has not verified your address.",
+    "emailMissing": "Your identity provider did not tell us your email address.",
+    "identityInUse": "The account you signed in with already belongs to someone else here.",
+}
+
+
 @activity.defn
 async def redeem_with_federated_identity(data: RedeemFederatedInput) -> RedeemOutcome:
     """Redeem with a round trip to the guest's own identity provider that the page verified: the
@@ -382,7 +392,9 @@ async def redeem_with_federated_identity(data: RedeemFederatedInput) -> RedeemOu
             return RedeemOutcome(outcome="unknownChallenge")
         refused = await federated_sign_in.redemption_refusal(session, attempt, invitation)
         if refused is not None:
-            return RedeemOutcome(outcome="identityRefused", message=refused.message)
+            # The outcome enters the workflow's history: the reason's code, never the addresses.
+            return RedeemOutcome(outcome="identityRefused", message=IDENTITY_REFUSED.get(
+                refused.code, "The account you signed in with cannot redeem this invitation."))
         org = await session.get(Organization, invitation.organization_id)
         _check_redemption_policy(org, invitation, federated=True)
 

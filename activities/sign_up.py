@@ -123,7 +123,9 @@ async def _start_federated(session, data: StartSignUpInput, org: Organization, f
     refused = (await federated_sign_in.address_refusal(session, attempt, email) if attempt is not None
                else federated_sign_in.FederationRefused("unknownState", "Start again."))
     if refused is not None:
-        return SignUpStarted(outcome="notAllowed", message=refused.message)
+        # The answer enters the workflow's history: no address in it.
+        return SignUpStarted(outcome="notAllowed",
+                             message="Your identity provider's answer cannot be used for this sign-up. Start again.")
     if await find_user(session, org.id, email) is not None:
         return SignUpStarted(outcome="existingUser", message="You already have an account here. Sign in instead.")
     identities = [federated_sign_in.identity_entry(attempt)]
