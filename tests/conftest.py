@@ -13,29 +13,23 @@ its own and they never share a server, a port or a row.
 
 import asyncio
 import os
-import socket
 import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port, listening_socket
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 RUN_ID = uuid.uuid4().hex[:8]
 STATE = Path(tempfile.mkdtemp(prefix=f"foyer-test-{RUN_ID}-"))
-SMTP_PORT = _free_port()
+SMTP_PORT = free_port()
 # The API's socket is bound and listening from now on and handed to uvicorn by the `server`
 # fixture: a port merely found free here could be taken (by another test's server or an outgoing
 # connection) before the fixture binds it, minutes later (seen: "address already in use").
-API_SOCKET = socket.socket()
-API_SOCKET.bind(("127.0.0.1", 0))
-API_SOCKET.listen(128)
+API_SOCKET = listening_socket()
 API_PORT = API_SOCKET.getsockname()[1]
 DATABASE_KIND = os.environ.get("FOYER_TEST_DATABASE", "sqlite")
 PG_SCHEMA = f"foyer_test_{RUN_ID}"

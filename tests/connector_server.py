@@ -51,7 +51,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.extension_receiver import free_port
+from tests.ports import free_port
 
 CONTINUE = {"version": "1.0.0", "action": "Continue"}
 

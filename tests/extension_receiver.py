@@ -3,7 +3,6 @@ Foyer's signature on every call, keeps what it received, and can call back to re
 
 import asyncio
 import json
-import socket
 import time
 
 import httpx
@@ -11,12 +10,8 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from foyer.security import SIGNATURE_HEADER, sign, signature_valid
+from tests.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ExtensionReceiver:

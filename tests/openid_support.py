@@ -18,7 +18,8 @@ from foyer.db import session_scope
 from foyer.models.directory import Application, AppRoleAssignment, User
 from foyer.settings import get_settings
 from foyer.usecases.openid_clients import new_client_secret, secret_hint
-from tests.relying_party import RelyingParty, free_port, serving
+from tests.ports import free_port
+from tests.relying_party import RelyingParty, serving
 
 READER = "11111111-1111-1111-1111-111111111111"
 APP_ROLES = [{"id": READER, "value": "Reader", "displayName": "Reader", "description": "Reads",

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,12 +40,8 @@ from foyer.settings import PROJECT_ROOT, get_settings
 from foyer.models.campaign import CampaignRow
 from foyer.models.invitation import Invitation
 from foyer.models.outbox import OutboxMessage
+from tests.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def eventually(check, what: str, timeout: float, interval: float = 0.1):

@@ -12,7 +12,6 @@ What it received is kept on the object (`last_token`), for the tests to look int
 
 import asyncio
 import secrets
-import socket
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -24,11 +23,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RelyingParty:

@@ -52,7 +52,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from foyer.usecases.federation_saml import _sp_config
-from tests.extension_receiver import free_port
+from tests.ports import free_port
 
 CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
 XMLSEC = "/usr/bin/xmlsec1"

@@ -9,7 +9,7 @@ from foyer.db import reading
 from foyer.models.audit import AuditRecord
 from tests.connector_server import call, connector_server
 from tests.factories import make_connector
-from tests.extension_receiver import free_port
+from tests.ports import free_port
 
 
 def assert_blocked(outcome, detail: str) -> None:

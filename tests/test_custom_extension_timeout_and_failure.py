@@ -10,7 +10,8 @@ from foyer.models.entitlement import (
     Assignment, AssignmentPolicy, AssignmentRequest, CustomExtension, CustomExtensionCall,
 )
 from tests.factories import make_package, make_user, request, self_service
-from tests.extension_receiver import ExtensionReceiver, free_port
+from tests.extension_receiver import ExtensionReceiver
+from tests.ports import free_port
 from foyer.workflows.access_request import AccessRequestWorkflow
 
 

@@ -2,7 +2,6 @@
 
 import re
 import smtplib
-import socket
 from email.message import EmailMessage
 
 import httpx
@@ -11,12 +10,8 @@ from fastapi import FastAPI
 from foyer.api.main import create_app
 from foyer.api.pages.devmail import make_router
 from foyer.mailcatcher import MailCatcher
+from tests.ports import free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _send(port: int, to: str, subject: str, text: str, html: str) -> None:
@@ -32,7 +27,7 @@ def _send(port: int, to: str, subject: str, text: str, html: str) -> None:
 
 async def test_caught_mail_is_listed_newest_first_and_viewable(tmp_path):
     maildir = tmp_path / "mail"
-    port = _free_port()
+    port = free_port()
     catcher = MailCatcher(port=port, maildir=maildir).start()
     try:
         _send(port, "first@fabrikam.example", "First message", "hello", "<p>hello</p>")

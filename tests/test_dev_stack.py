@@ -10,7 +10,6 @@ import pytest
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,16 +18,12 @@ import uuid
 from pathlib import Path
 
 import httpx
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.long_running(50), pytest.mark.database_independent]
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _descendants(pid: int) -> set[int]:
@@ -122,14 +117,14 @@ class DevStack:
 
 
 def test_foyer_dev_runs_everything_and_one_ctrl_c_stops_it_all(tmp_path):
-    api_port = _free_port()
+    api_port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("FOYER_")}
     env.update({
         "FOYER_STATE_DIR": str(tmp_path / "state"),
         "FOYER_API_PORT": str(api_port),
-        "FOYER_DEV_TEMPORAL_PORT": str(_free_port()),
-        "FOYER_DEV_UI_PORT": str(_free_port()),
-        "FOYER_DEV_SMTP_PORT": str(_free_port()),
+        "FOYER_DEV_TEMPORAL_PORT": str(free_port()),
+        "FOYER_DEV_UI_PORT": str(free_port()),
+        "FOYER_DEV_SMTP_PORT": str(free_port()),
     })
     base = f"http://127.0.0.1:{api_port}"
     address = f"newcomer-{uuid.uuid4().hex[:8]}@fabrikam.example"

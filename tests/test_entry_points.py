@@ -5,7 +5,6 @@ health port (503 naming what is down), and SIGTERM stopping `foyer worker` grace
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,16 +26,12 @@ from foyer.cli import build_parser, uvicorn_options
 from foyer.db import make_engine
 from foyer.settings import PROJECT_ROOT, Settings
 from foyer.worker import workers_for
+from tests.ports import free_port
 
 pytestmark = pytest.mark.long_running(36)
 
 FOYER = str(Path(sys.executable).parent / "foyer")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def answer(url: str, timeout: float, process: subprocess.Popen | None = None,

@@ -91,8 +91,17 @@ async def test_request_approved_through_the_sdk_is_delivered(server, admin, make
 
     async with graph_client(server, await make_token("member", user_id=approver.id)) as as_approver:
         approvals = as_approver.identity_governance.entitlement_management.access_package_assignment_approvals
-        waiting = await approvals.filter_by_current_user_with_on("approver").get()
-        [approval] = [a for a in waiting.value if a.id == request.id]
+        # The request answers `pendingApproval` at once; its open stage is written by the request
+        # workflow moments later, and only then does the approver see it waiting.
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            waiting = await approvals.filter_by_current_user_with_on("approver").get()
+            mine = [a for a in waiting.value if a.id == request.id]
+            if mine:
+                break
+            assert asyncio.get_running_loop().time() < deadline, "the approval never reached its approver"
+            await asyncio.sleep(0.2)
+        [approval] = mine
         [open_stage] = approval.stages
         assert open_stage.status == "InProgress" and open_stage.assigned_to_me is True
 

@@ -18,7 +18,8 @@ import httpx
 from foyer import logs
 from foyer.security import extension_secret
 from foyer.settings import PROJECT_ROOT, get_settings
-from tests.extension_receiver import ExtensionReceiver, free_port
+from tests.extension_receiver import ExtensionReceiver
+from tests.ports import free_port
 from tests.factories import make_user, request
 from tests.otlp_receiver import OtlpReceiver
 from tests.process_stack import eventually

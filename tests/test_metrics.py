@@ -14,7 +14,7 @@ from foyer.activities.api_connectors import call_api_connector
 from foyer.api.main import create_app
 from foyer.settings import get_settings
 from foyer.temporal import connect_client, worker_runtime
-from tests.conftest import _free_port
+from tests.ports import free_port
 from foyer.workflows.messages.sign_up import ConnectorCall
 
 
@@ -99,7 +99,7 @@ async def test_metrics_can_be_turned_off(temporal, monkeypatch):
 
 async def test_worker_serves_temporal_sdk_metrics_on_its_address(temporal, monkeypatch):
     assert worker_runtime(get_settings()) is None  # unset by default: no endpoint
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     monkeypatch.setattr(get_settings(), "temporal_address", temporal.client.service_client.config.target_host)
     monkeypatch.setattr(get_settings(), "worker_metrics_address", address)
     client = await connect_client(runtime=worker_runtime())
@@ -134,7 +134,7 @@ async def test_a_directory_outage_still_serves_the_http_metrics(api, monkeypatch
 
 async def test_worker_metrics_count_api_connector_outcomes(organization_id, monkeypatch):
     # The activity as the worker runs it, with the meter of a runtime serving metrics.
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     monkeypatch.setattr(get_settings(), "worker_metrics_address", address)
     environment = ActivityEnvironment()
     runtime = worker_runtime()  # kept: the endpoint lives as long as the runtime

@@ -10,7 +10,8 @@ import subprocess
 import httpx
 
 from foyer.settings import PROJECT_ROOT
-from tests.test_entry_points import FOYER, answer, environment, free_port, stop
+from tests.ports import free_port
+from tests.test_entry_points import FOYER, answer, environment, stop
 from tests.test_metrics import samples
 
 pytestmark = pytest.mark.long_running(26)

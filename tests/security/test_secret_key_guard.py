@@ -12,24 +12,19 @@ import hashlib
 import hmac
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.ports import free_port
 
 
 PUBLIC_DEFAULT_KEY = "dev-only-insecure-secret-key-change-me"  # as published in foyer/settings.py
 GOOD_KEY = "Zq3v8mN1xR7tY5uW2pK9sL4dF6gH0jB3cV8nM1qA7eT5rY2u"
 START_TIMEOUT = 60.0
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def production_env(tmp_path: Path, temporal_address: str | None = None, **settings: str) -> dict:
@@ -39,7 +34,7 @@ def production_env(tmp_path: Path, temporal_address: str | None = None, **settin
     env.update({
         "FOYER_STATE_DIR": str(tmp_path / "state"),
         "FOYER_DATABASE_URL": os.environ["FOYER_DATABASE_URL"],
-        "FOYER_API_PORT": str(_free_port()),
+        "FOYER_API_PORT": str(free_port()),
         # Never the suite's task queue: a worker that did start must not take the suite's tasks.
         "FOYER_TASK_QUEUE": f"guard-{os.getpid()}-{time.monotonic_ns()}",
         "FOYER_TEMPORAL_ADDRESS": temporal_address or "127.0.0.1:1",

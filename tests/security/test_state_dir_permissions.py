@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from tests import test_dev_stack
-from tests.test_dev_stack import _alive, _descendants, _free_port
+from tests.ports import free_port
+from tests.test_dev_stack import _alive, _descendants
 
 pytestmark = [pytest.mark.long_running(30), pytest.mark.database_independent]
 
@@ -64,14 +65,14 @@ def test_foyer_dev_state_is_owner_only(tmp_path):
     (state / "notes.txt").write_text("left over\n")
     (state / "notes.txt").chmod(0o644)
 
-    api_port = _free_port()
+    api_port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("FOYER_")}
     env.update({
         "FOYER_STATE_DIR": str(state),
         "FOYER_API_PORT": str(api_port),
-        "FOYER_DEV_TEMPORAL_PORT": str(_free_port()),
-        "FOYER_DEV_UI_PORT": str(_free_port()),
-        "FOYER_DEV_SMTP_PORT": str(_free_port()),
+        "FOYER_DEV_TEMPORAL_PORT": str(free_port()),
+        "FOYER_DEV_UI_PORT": str(free_port()),
+        "FOYER_DEV_SMTP_PORT": str(free_port()),
     })
     address = f"perm-{uuid.uuid4().hex[:8]}@fabrikam.example"
     stack = DevStack(env)
