@@ -1,9 +1,12 @@
 """Signed session cookies for Foyer's pages, CSRF tokens for their forms, safe redirects.
 
-The cookie `foyer_session` is `{user_id}.{expires}.{nonce}.{mac}`: an HMAC (FOYER_SECRET_KEY)
-over the user id, the expiry (Unix seconds) and a random nonce; a person who signed in at their own
-identity provider has `{user_id}.{expires}.{nonce}.{idp}.{mac}`, the provider's issuer in base64url
-(the `idp` claim of the tokens the OpenID Provider then issues). Nothing is stored server-side;
+The cookie `foyer_session` is `{user_id}.{expires}.{nonce}.{idp}.{methods}.{context}.{mac}`: an
+HMAC (FOYER_SECRET_KEY) over the user id, the expiry (Unix seconds), a random nonce, the issuer of
+the identity provider the person signed in at in base64url (`-`: none; the `idp` claim of the
+tokens the OpenID Provider then issues), the methods done here, `+`-joined (METHODS), and the
+federation attempt the session came from (`-`: none; a partner's tenant, object and group ids and
+`amr` are read from it). Cookies of the earlier shapes (`{user_id}.{expires}.{nonce}[.{idp}].{mac}`)
+still read: the passcode, or the provider. Nothing is stored server-side;
 the page dependency re-reads the user on every request, so a disabled account is out at once.
 A form's CSRF token is HMAC(session cookie, form name): it dies with the session.
 Both are made with FOYER_SECRET_KEY and verified with it or FOYER_PREVIOUS_SECRET_KEYS, so a
@@ -25,57 +28,118 @@ SESSION_LIFETIME = timedelta(hours=8)
 DEFAULT_LANDING = "/myaccess"
 
 
+# How a person proved who they are here: the email passcode, a federated provider, and the second
+# factors (a TOTP code, a passkey or security key). The `amr` claim is made from these.
+EMAIL_PASSCODE, FEDERATED, TOTP, FIDO2 = "otp", "fed", "totp", "fido2"
+METHODS = (EMAIL_PASSCODE, FEDERATED, TOTP, FIDO2)
+SECOND_FACTORS = (TOTP, FIDO2)
+
+
 @dataclass(frozen=True)
 class SessionData:
     user_id: str
     expires_at: datetime
     # The issuer of the identity provider the person signed in at; None: the email passcode.
     idp: str | None = None
+    # What was done here to sign in (METHODS), in order.
+    methods: tuple[str, ...] = ()
+    # The federation attempt the session came from (foyer.models.federation.FederationAttempt).
+    context_id: str | None = None
+
+    @property
+    def issued_at(self) -> datetime:
+        return self.expires_at - SESSION_LIFETIME
+
+    @property
+    def first_factor(self) -> str:
+        return FEDERATED if self.idp else EMAIL_PASSCODE
 
 
-def issue(user_id: str, now: datetime | None = None, idp: str | None = None) -> tuple[str, SessionData]:
-    """A new cookie value for `user_id`, valid SESSION_LIFETIME from now."""
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _unb64(text: str) -> str:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+
+
+def _cookie(data: SessionData) -> str:
+    for part in (data.user_id, data.context_id or ""):
+        if "." in part:
+            raise ValueError("user and attempt ids never hold dots")
+    methods = [m for m in dict.fromkeys(data.methods) if m in METHODS] or [data.first_factor]
+    payload = ".".join([data.user_id, str(int(data.expires_at.timestamp())),
+                        secrets.token_urlsafe(12).replace(".", "_"), _b64(data.idp) if data.idp else "-",
+                        "+".join(methods), data.context_id or "-"])
+    return f"{payload}.{keyed_digest('session', payload)}"
+
+
+def issue(user_id: str, now: datetime | None = None, idp: str | None = None,
+          context_id: str | None = None) -> tuple[str, SessionData]:
+    """A new cookie value for `user_id`, valid SESSION_LIFETIME from now: signed in with the email
+    passcode, or at the provider `idp` (through the federation attempt `context_id`)."""
     now = now or datetime.now(timezone.utc)
-    expires = int((now + SESSION_LIFETIME).timestamp())
-    if "." in user_id:
-        raise ValueError("user ids never hold dots")
-    payload = f"{user_id}.{expires}.{secrets.token_urlsafe(12).replace('.', '_')}"
-    if idp:
-        payload += "." + base64.urlsafe_b64encode(idp.encode()).decode().rstrip("=")
-    value = f"{payload}.{keyed_digest('session', payload)}"
-    return value, SessionData(user_id=user_id, expires_at=datetime.fromtimestamp(expires, timezone.utc), idp=idp)
+    expires = datetime.fromtimestamp(int((now + SESSION_LIFETIME).timestamp()), timezone.utc)
+    data = SessionData(user_id=user_id, expires_at=expires, idp=idp,
+                       methods=(FEDERATED if idp else EMAIL_PASSCODE,), context_id=context_id)
+    return _cookie(data), data
+
+
+def with_method(data: SessionData, method: str) -> tuple[str, SessionData]:
+    """The same session, with a second factor done now added (its expiry and sign-in time kept)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown sign-in method {method}")
+    upgraded = SessionData(user_id=data.user_id, expires_at=data.expires_at, idp=data.idp,
+                           methods=tuple(dict.fromkeys((*data.methods, method))), context_id=data.context_id)
+    return _cookie(upgraded), upgraded
 
 
 def read(value: str | None, now: datetime | None = None) -> SessionData | None:
     """The session a cookie value carries, or None when it is missing, forged or expired."""
-    if not value or value.count(".") not in (3, 4):
+    if not value or value.count(".") not in (3, 4, 6):
         return None
     payload, mac = value.rsplit(".", 1)
     if not keyed_digest_matches("session", payload, mac):
         return None
-    user_id, expires, *rest = payload.split(".")
-    idp = None
-    if len(rest) == 2:
-        try:
-            idp = base64.urlsafe_b64decode(rest[1] + "=" * (-len(rest[1]) % 4)).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
+    user_id, expires, _nonce, *rest = payload.split(".")
+    idp, methods, context_id = None, (), None
+    try:
+        if rest and rest[0] != "-":
+            idp = _unb64(rest[0])
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if len(rest) == 3:
+        methods = tuple(m for m in rest[1].split("+") if m in METHODS)
+        context_id = None if rest[2] == "-" else rest[2]
     try:
         expires_at = datetime.fromtimestamp(int(expires), timezone.utc)
     except (ValueError, OverflowError, OSError):
         return None
     if expires_at <= (now or datetime.now(timezone.utc)):
         return None
-    return SessionData(user_id=user_id, expires_at=expires_at, idp=idp)
+    return SessionData(user_id=user_id, expires_at=expires_at, idp=idp,
+                       methods=methods or ((FEDERATED if idp else EMAIL_PASSCODE),), context_id=context_id)
 
 
-def set_session_cookie(response, user_id: str, idp: str | None = None) -> SessionData:
-    """Sign `user_id` in on `response`'s browser: a new session cookie for the whole site;
-    `idp`, the issuer of the identity provider they signed in at (None: the email passcode)."""
-    value, data = issue(user_id, idp=idp)
+def _set(response, value: str, data: SessionData) -> SessionData:
     response.set_cookie(SESSION_COOKIE, value, expires=data.expires_at, httponly=True, samesite="lax",
                         secure=cookie_secure(), path="/")
     return data
+
+
+def set_session_cookie(response, user_id: str, idp: str | None = None,
+                       context_id: str | None = None) -> SessionData:
+    """Sign `user_id` in on `response`'s browser: a new session cookie for the whole site;
+    `idp`, the issuer of the identity provider they signed in at (None: the email passcode), and
+    `context_id` the federation attempt that vouched for them."""
+    value, data = issue(user_id, idp=idp, context_id=context_id)
+    return _set(response, value, data)
+
+
+def add_method_cookie(response, data: SessionData, method: str) -> SessionData:
+    """Record on `response`'s browser that the session's person has just done `method` too."""
+    value, upgraded = with_method(data, method)
+    return _set(response, value, upgraded)
 
 
 def csrf_token(session_value: str, form: str) -> str:

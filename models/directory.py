@@ -160,6 +160,10 @@ class Application(SQLModel, table=True):
     # through a group, or through an access package. True by default (Entra's is false; Foyer's
     # users are mostly guests, and an app shared with guests should say who).
     app_role_assignment_required: bool = True
+    # The partner organization this registration signs our people in for (Foyer's
+    # foyerPartnerTenantId, like a service principal's appOwnerOrganizationId): its sign-ins are
+    # B2B collaboration outbound, held to the cross-tenant settings for that tenant.
+    partner_tenant_id: str | None = None
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
 

@@ -42,6 +42,12 @@ class IdentityProvider(SQLModel, table=True):
     # Foyer's home realm discovery: the address domains this provider signs in (Google: gmail.com
     # and googlemail.com unless set). Graph has no such property on oidcIdentityProvider.
     domains: list[str] = json_field()
+    # A partner organization's own OpenID Provider (another Foyer, an Entra tenant): the tenant id
+    # its tokens carry as `tid` (Entra's and Foyer's issuer is https://host/{tenantId}/v2.0, so it
+    # is read off the discovered issuer). Its people are the `azureActiveDirectory` step of the
+    # redemption order, cross-tenant access settings for that tenant apply to them, and its `amr`
+    # may satisfy MFA (inboundTrust.isMfaAccepted). None: an ordinary provider.
+    tenant_id: str | None = Field(default=None, index=True)
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
 
@@ -104,6 +110,13 @@ class FederationAttempt(SQLModel, table=True):
     display_name: str | None = None
     given_name: str | None = None
     surname: str | None = None
+    # From a partner organization's provider (IdentityProvider.tenant_id): the person's tenant,
+    # object id and group ids there (`tid`, `oid`, `groups`), and how they signed in (`amr`).
+    # Cross-tenant access settings and Conditional Access read these for the session it starts.
+    tenant_id: str | None = None
+    object_id: str | None = None
+    group_ids: list[str] = json_field()
+    amr: list[str] = json_field()
     verified_date_time: datetime | None = utc_field()
     # Set when the purpose was carried out (a redemption, a session): never twice.
     consumed_date_time: datetime | None = utc_field()

@@ -12,9 +12,11 @@ from foyer.models.directory import (
     Application, ApplicationOwner, AppRoleAssignment, Group, GroupAppRoleAssignment, GroupJoinRequest,
     GroupMember, GroupOwner, Organization, User,
 )
+from foyer.models.conditional_access import ConditionalAccessPolicy
 from foyer.models.cross_tenant import CrossTenantPartner
 from foyer.models.federation import FederationAttempt, FederationConfiguration, IdentityProvider, SamlAssertionSeen
 from foyer.models.invitation import Invitation, Passcode
+from foyer.models.mfa import AuthenticationMethod, WebAuthnChallenge
 from foyer.models.openid import AuthorizationCode, RefreshToken, RefreshTokenFamily, SignInLog, SigningKey
 from foyer.models.outbox import OutboxMessage
 from foyer.models.sign_in import SignInChallenge
@@ -30,6 +32,6 @@ __all__ = [
     "Campaign", "CampaignRow", "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
     "GroupAppRoleAssignment", "ApplicationOwner", "GroupJoinRequest", "GroupOwner",
     "AuthorizationCode", "RefreshToken", "RefreshTokenFamily", "SignInLog", "SigningKey",
-    "CrossTenantPartner", "FederationAttempt", "FederationConfiguration", "IdentityProvider", "SamlAssertionSeen",
+    "ConditionalAccessPolicy", "AuthenticationMethod", "WebAuthnChallenge", "CrossTenantPartner", "FederationAttempt", "FederationConfiguration", "IdentityProvider", "SamlAssertionSeen",
     "SignInChallenge", "ApiConnector", "CallbackReceipt", "SignUp", "UserFlow", "UserFlowAttribute",
 ]
