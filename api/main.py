@@ -17,6 +17,7 @@ from foyer.api.routers import sign_up_connectors, sign_up_flows
 from foyer.api.routers import identity_providers, identity_sign_ups
 from foyer.api.routers import cross_tenant_access, federation_configurations
 from foyer.api.pages import federation as federation_pages
+from foyer.api.pages.deps import install_page_refusals
 from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
@@ -48,6 +49,7 @@ def create_app(temporal_client=None) -> FastAPI:
                   description="Guest onboarding and access governance, Graph-shaped.")
     app.state.temporal = temporal_client
     errors.install(app)
+    install_page_refusals(app)
     app.add_middleware(BodyLimits)  # inside shed_load: a refused request reads no body
     limit = asyncio.Semaphore(get_settings().api_max_inflight)
 

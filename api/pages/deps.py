@@ -13,19 +13,51 @@ from foyer import sessions
 from foyer.rules.sign_in import may_sign_in
 from foyer.security import client_key
 from foyer.templating import render
-from foyer.models.directory import User
+from foyer.usecases import sign_in_policy
+from foyer.models.directory import Organization, User
+
+
+def _here(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET" and target.endswith("/remove"):
+        target = "/myaccess"  # a form post with no page of its own: come back to the list
+    return target
 
 
 class SignInRequired(HTTPException):
     """A 303 to the sign-in page, raised from the dependency (the app's HTTP error handler
-    passes the Location header through, and browsers follow it)."""
+    passes the Location header through, and browsers follow it). `again`: a new sign-in even
+    though the browser has a session (Conditional Access's sign-in frequency ran out)."""
 
-    def __init__(self, request: Request):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.method != "GET" and target.endswith("/remove"):
-            target = "/myaccess"  # a form post with no page of its own: come back to the list
-        super().__init__(status_code=303, detail="sign in first",
-                         headers={"Location": f"/signin?next={quote(target, safe='')}"})
+    def __init__(self, request: Request, again: bool = False):
+        location = f"/signin?next={quote(_here(request), safe='')}" + ("&prompt=login" if again else "")
+        super().__init__(status_code=303, detail="sign in first", headers={"Location": location})
+
+
+class SecondFactorRequired(HTTPException):
+    """A 303 to the second-factor page (foyer.api.pages.mfa), which comes back here."""
+
+    def __init__(self, request: Request, strength: str):
+        location = f"/mfa?next={quote(_here(request), safe='')}&strength={quote(strength, safe='')}"
+        super().__init__(status_code=303, detail="a second factor first", headers={"Location": location})
+
+
+class PageRefused(Exception):
+    """A page that says why the person cannot go on (a policy refused them), answered instead of
+    what they asked for; the session ends with it."""
+
+    def __init__(self, headline: str, explanation: str, status: int = 403):
+        super().__init__(explanation)
+        self.headline, self.explanation, self.status = headline, explanation, status
+
+
+def install_page_refusals(app) -> None:
+    @app.exception_handler(PageRefused)
+    async def _refused(_: Request, exc: PageRefused) -> HTMLResponse:
+        response = page("message", status=exc.status, headline=exc.headline, explanation=exc.explanation,
+                        link="/signin", link_text="Sign in again")
+        response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+        return response
 
 
 @dataclass
@@ -44,7 +76,14 @@ class SignedIn:
         return sessions.csrf_valid(self.cookie, form, token)
 
 
-async def page_user(request: Request, session: SessionDep) -> SignedIn:
+@dataclass
+class SessionUser(SignedIn):
+    data: sessions.SessionData | None = None
+
+
+async def session_user(request: Request, session: SessionDep) -> SessionUser:
+    """The person the browser's session names, who may sign in — before the organization's
+    policies are asked (the second-factor page, which those policies send people to)."""
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     data = sessions.read(cookie)
     if data is None:
@@ -52,10 +91,27 @@ async def page_user(request: Request, session: SessionDep) -> SignedIn:
     user = await session.get(User, data.user_id)
     if not may_sign_in(user):
         raise SignInRequired(request)
-    return SignedIn(user=user, cookie=cookie)
+    return SessionUser(user=user, cookie=cookie, data=data)
+
+
+async def page_user(request: Request, session: SessionDep) -> SignedIn:
+    """The signed-in person, held to the organization's policies for its own pages (Conditional
+    Access for all resources; cross-tenant inbound settings for a partner's person): a second
+    factor first, a new sign-in, or a page that says why not."""
+    me = await session_user(request, session)
+    org = await session.get(Organization, me.user.organization_id)
+    decision = await sign_in_policy.decide(session, org, me.user, me.data, None)
+    if decision.outcome == "mfa":
+        raise SecondFactorRequired(request, decision.required_strength)
+    if decision.outcome == "reauthenticate":
+        raise SignInRequired(request, again=True)
+    if decision.outcome == "block":
+        raise PageRefused("You can't continue", decision.reason)
+    return SignedIn(user=me.user, cookie=me.cookie)
 
 
 PageUser = Annotated[SignedIn, Depends(page_user)]
+SessionPageUser = Annotated[SessionUser, Depends(session_user)]
 
 
 def page(name: str, status: int = 200, *, me: SignedIn | None = None, **context) -> HTMLResponse:

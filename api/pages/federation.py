@@ -24,7 +24,7 @@ from foyer.api.pages.deps import (
 from foyer.errors import Refused
 from foyer.models.directory import Organization
 from foyer.models.invitation import Invitation
-from foyer.usecases import federated_sign_in, federation_saml
+from foyer.usecases import federated_sign_in, federation_saml, sign_in_policy
 from foyer.usecases.federation import FederationRefused
 from foyer.workflows.client import invitations as invitation_client
 from foyer.workflows.messages.invitation import RedeemRequest
@@ -32,6 +32,10 @@ from foyer.workflows.messages.invitation import RedeemRequest
 router = APIRouter(prefix="/federation", tags=["pages"], include_in_schema=False)
 LOST = FederationRefused("browserMismatch", "This sign-in was started in another browser, or it took too "
                          "long. Start again from the page you came from.")
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def _bound(request: Request, state: str | None) -> bool:
@@ -75,6 +79,11 @@ async def complete(request: Request, session: SessionDep, client: TemporalDep, s
 
 
 async def _complete(request: Request, session, client, state: str, attempt):
+    # A partner organization's person: this organization's inbound settings for that partner first.
+    org = await session.get(Organization, attempt.organization_id)
+    if why := await sign_in_policy.partner_arrival_refusal(session, org, attempt, _client_ip(request)):
+        return page("message", status=403, headline=f"{org.display_name} does not allow this", explanation=why,
+                    link=None)
     if attempt.purpose == "redeem":
         response = await _redeem(session, client, attempt)
     elif attempt.purpose == "signIn":
@@ -83,7 +92,7 @@ async def _complete(request: Request, session, client, state: str, attempt):
         except FederationRefused as refused:
             return federation_refused(refused, link="/signin", link_text="Back to sign-in")
         response = RedirectResponse(sessions.safe_next(attempt.next_url), status_code=303)
-        sessions.set_session_cookie(response, user.id, idp=attempt.issuer)
+        sessions.set_session_cookie(response, user.id, idp=attempt.issuer, context_id=attempt.id)
     else:
         response = RedirectResponse(f"/signup/{attempt.user_flow_id}/federated", status_code=303)
         # The sign-up page reads the verified attempt through this cookie (path /signup).
@@ -112,7 +121,8 @@ async def _redeem(session, client, attempt):
                     explanation=error.message, link=None)
     if outcome.outcome == "redeemed":
         response = RedirectResponse(outcome.redirect_url, status_code=303)
-        sessions.set_session_cookie(response, outcome.user_id or invitation.user_id, idp=attempt.issuer)
+        sessions.set_session_cookie(response, outcome.user_id or invitation.user_id, idp=attempt.issuer,
+                                    context_id=attempt.id)
         return response
     if outcome.outcome == "identityRefused":
         return federation_refused(FederationRefused("identityRefused", outcome.message or "Refused."))

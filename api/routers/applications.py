@@ -16,7 +16,7 @@ follow the guest level (foyer.rules.guest_access, through api.deps' directory re
 
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi import Body, Request, Response
 from pydantic import Field, StrictBool
@@ -96,6 +96,10 @@ class ApplicationFields(GraphModel):
     group_membership_claims: Literal["None", "SecurityGroup", "All", "ApplicationGroup"] | None = None
     optional_claims: OptionalClaimsBody | None = None
     app_role_assignment_required: StrictBool | None = None
+    # Foyer's: this registration is a partner organization's (its Foyer or other service signs our
+    # people in through it), so its sign-ins are held to the outbound cross-tenant settings for
+    # that tenant. Like a service principal's appOwnerOrganizationId.
+    foyer_partner_tenant_id: UUID | None = None
 
 
 class ApplicationCreate(ApplicationFields):
@@ -185,6 +189,9 @@ async def registration_changes(session, app: Application | None, body: Applicati
             kind: [c.model_dump(by_alias=True) for c in getattr(claims, name) or []]
             for kind, name in (("idToken", "id_token"), ("accessToken", "access_token"),
                                ("saml2Token", "saml2_token"))}
+    if "foyer_partner_tenant_id" in sent:
+        tenant = body.foyer_partner_tenant_id
+        changes["partner_tenant_id"] = str(tenant) if tenant else None
     if "app_role_assignment_required" in sent:
         changes["app_role_assignment_required"] = body.app_role_assignment_required
     if getattr(body, "display_name", None) is not None:

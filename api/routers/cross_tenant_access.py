@@ -26,14 +26,12 @@ from foyer.api.schemas import organization as shapes
 from foyer.audit import audit
 from foyer.models.cross_tenant import CrossTenantPartner
 from foyer.models.directory import Organization
-from foyer.rules.cross_tenant_access import b2b_setting_refusal, effective, inbound_trust_refusal, service_default
+from foyer.rules.cross_tenant_access import b2b_setting_refusal, inbound_trust_refusal
+from foyer.usecases.cross_tenant_access import PARTNER_COLUMNS, default_settings, partner_blocks
 from foyer.rules.home_realm import DEFAULT_FALLBACK, DEFAULT_PRECEDENCE, precedence_refusal
 
 router = GraphRouter(prefix="/v1.0/policies/crossTenantAccessPolicy", tags=["policies"])
 CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#policies/crossTenantAccessPolicy"
-# Graph's property name → the partner row's column.
-PARTNER_COLUMNS = {"b2bCollaborationInbound": "b2b_collaboration_inbound",
-                   "b2bCollaborationOutbound": "b2b_collaboration_outbound", "inboundTrust": "inbound_trust"}
 
 
 def _blocks_refusal(blocks: dict) -> str | None:
@@ -63,7 +61,7 @@ def default_body(org: Organization) -> dict:
             "primaryIdentityProviderPrecedenceOrder": precedence,
             "fallbackIdentityProvider": fallback,
         },
-        **effective(service_default(), org.cross_tenant_default),
+        **default_settings(org),
     }
 
 
@@ -137,7 +135,7 @@ async def _audit(session, caller, org: Organization, activity: str, target: str,
 # --- partners ----------------------------------------------------------------------------------
 
 def partner_body(row: CrossTenantPartner) -> dict:
-    return {"tenantId": row.tenant_id, **{name: getattr(row, column) for name, column in PARTNER_COLUMNS.items()}}
+    return {"tenantId": row.tenant_id, **partner_blocks(row)}
 
 
 def _tenant_id(value, org: Organization) -> str:

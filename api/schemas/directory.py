@@ -191,6 +191,8 @@ class Application(GraphResource):
     password_credentials: list[PasswordCredential] | None = None
     # Graph keeps it on the application's service principal; Foyer has none, so here.
     app_role_assignment_required: bool | None = None
+    # Foyer's: the partner organization this registration signs our people in for.
+    foyer_partner_tenant_id: str | None = None
 
 
 ApplicationCollection = Collection[Application]
@@ -261,6 +263,7 @@ def application_body(app: tables.Application) -> dict:
         "optionalClaims": {kind: list(claims.get(kind) or []) for kind in ("idToken", "accessToken", "saml2Token")},
         "passwordCredentials": [password_credential_body(c) for c in app.password_credentials or []],
         "appRoleAssignmentRequired": app.app_role_assignment_required,
+        "foyerPartnerTenantId": app.partner_tenant_id,
     }
 
 

@@ -31,6 +31,7 @@ class IdentityProviderBase(GraphResource):
     inbound_claim_mapping: dict | None = None
     domains: list[str] | None = None
     foyer_redirect_uri: str | None = None
+    foyer_tenant_id: str | None = None
 
 
 IdentityProviderBaseCollection = Collection[IdentityProviderBase]

@@ -50,7 +50,8 @@ def refusal(user: User | None) -> AppAccess | None:
     return AppAccess(False, USER_NOT_FOUND, "The account may not sign in.")
 
 
-async def _group_ids(session: AsyncSession, user_id: str) -> list[str]:
+async def group_ids_of(session: AsyncSession, user_id: str) -> list[str]:
+    """The ids of the groups `user_id` is a member of."""
     return sorted((await session.exec(select(GroupMember.group_id).where(GroupMember.user_id == user_id))).all())
 
 
@@ -62,7 +63,7 @@ async def app_access(session: AsyncSession, user: User | None, app: Application)
     assert user is not None
     direct = list((await session.exec(select(AppRoleAssignment.app_role_id).where(
         AppRoleAssignment.application_id == app.id, AppRoleAssignment.principal_id == user.id))).all())
-    member_of = await _group_ids(session, user.id)
+    member_of = await group_ids_of(session, user.id)
     through_groups = list((await session.exec(select(GroupAppRoleAssignment.group_id, GroupAppRoleAssignment.app_role_id).where(
         GroupAppRoleAssignment.application_id == app.id,
         col(GroupAppRoleAssignment.group_id).in_(member_of)))).all()) if member_of else []
@@ -88,7 +89,7 @@ async def apps_for(session: AsyncSession, user: User | None) -> list[Application
     if refusal(user) is not None:
         return []
     assert user is not None
-    member_of = await _group_ids(session, user.id)
+    member_of = await group_ids_of(session, user.id)
     direct = select(AppRoleAssignment.application_id).where(AppRoleAssignment.principal_id == user.id)
     ids = set((await session.exec(direct)).all())
     if member_of:

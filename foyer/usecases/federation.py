@@ -46,6 +46,12 @@ class VerifiedIdentity:
     display_name: str | None = None
     given_name: str | None = None
     surname: str | None = None
+    # A partner organization's provider (IdentityProvider.tenant_id): the person's tenant, object id
+    # and groups there, and how they signed in (the ID token's tid, oid, groups and amr).
+    tenant_id: str | None = None
+    object_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+    amr: tuple[str, ...] = ()
 
 
 class FederationRefused(Exception):
@@ -187,6 +193,8 @@ def record_verified(session, attempt: FederationAttempt, identity: VerifiedIdent
     attempt.email_verified = identity.email_verified
     attempt.display_name, attempt.given_name, attempt.surname = (
         identity.display_name, identity.given_name, identity.surname)
+    attempt.tenant_id, attempt.object_id = identity.tenant_id, identity.object_id
+    attempt.group_ids, attempt.amr = list(identity.group_ids), list(identity.amr)
     attempt.verified_date_time = utcnow()
     session.add(attempt)
 

@@ -430,12 +430,32 @@ def identity_from_claims(provider: IdentityProvider, claims: dict) -> VerifiedId
     if not isinstance(subject, str) or not subject.strip() or len(subject) > 255:
         raise _rejected("the ID token names no subject")
     email = _text(claims.get(claim_name(provider, "email")))
-    return VerifiedIdentity(
+    partner = _partner_claims(provider, claims)
+    return VerifiedIdentity(**partner,
         issuer=identity_issuer(provider), issuer_assigned_id=subject,
         email=email, email_verified=bool(email) and _verified_flag(claims.get(claim_name(provider, "email_verified"))),
         display_name=_text(claims.get(claim_name(provider, "name"))),
         given_name=_text(claims.get(claim_name(provider, "given_name"))),
         surname=_text(claims.get(claim_name(provider, "family_name"))))
+
+
+MAX_PARTNER_GROUPS = 200
+
+
+def _partner_claims(provider: IdentityProvider, claims: dict) -> dict:
+    """A partner organization's provider (provider.tenant_id): its token must name that tenant
+    (`tid`); the person's object id, groups and sign-in methods there are kept for cross-tenant
+    access settings and Conditional Access. Nothing for an ordinary provider."""
+    if not provider.tenant_id:
+        return {}
+    tenant = claims.get("tid")
+    if not isinstance(tenant, str) or tenant.lower() != provider.tenant_id:
+        raise _rejected(f"the ID token names the tenant {str(tenant)[:64]!r}, not the partner's {provider.tenant_id}")
+    groups = claims.get("groups") if isinstance(claims.get("groups"), list) else []
+    amr = claims.get("amr") if isinstance(claims.get("amr"), list) else []
+    return {"tenant_id": provider.tenant_id, "object_id": _text(claims.get("oid")),
+            "group_ids": tuple(g for g in groups if isinstance(g, str) and 0 < len(g) <= 64)[:MAX_PARTNER_GROUPS],
+            "amr": tuple(m for m in amr if isinstance(m, str) and 0 < len(m) <= 32)[:16]}
 
 
 def callback_refusal(error: str | None, description: str | None = None) -> FederationRefused | None:

@@ -49,7 +49,11 @@ COMMON = ("displayName", "clientId", "domains")
 # An oidcIdentityProvider's secret is inside its clientAuthentication.
 SOCIAL_PROPERTIES = (*COMMON, "clientSecret", "identityProviderType")
 OIDC_PROPERTIES = (*COMMON, "issuer", "scope", "responseType", "wellKnownEndpoint", "clientAuthentication",
-                   "inboundClaimMapping")
+                   "inboundClaimMapping", "foyerTenantId")
+# Entra's and Foyer's issuers name the tenant: https://host/{tenantId}/v2.0.
+TENANT_ISSUER = re.compile(r"^https?://[^/]+/(?P<tenant>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                           r"[0-9a-fA-F]{12})/v2\.0/?$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 READ_ONLY = ("id", "foyerRedirectUri")
 
 
@@ -88,8 +92,14 @@ def provider_body(row: IdentityProvider) -> dict:
                           "foyerTokenEndpointAuthMethod": row.client_authentication_method}
     body.update(issuer=row.issuer, scope=row.scope, responseType=row.response_type,
                 wellKnownEndpoint=row.well_known_endpoint, clientAuthentication=authentication,
-                inboundClaimMapping=row.inbound_claim_mapping or None)
+                inboundClaimMapping=row.inbound_claim_mapping or None, foyerTenantId=row.tenant_id)
     return body
+
+
+def tenant_of_issuer(issuer: str | None) -> str | None:
+    """The tenant id an Entra or Foyer issuer names (https://host/{tenantId}/v2.0), or None."""
+    match = TENANT_ISSUER.match(issuer or "")
+    return match.group("tenant").lower() if match else None
 
 
 async def list_providers(session, organization_id: str) -> list[IdentityProvider]:
@@ -252,6 +262,15 @@ def _apply(row: IdentityProvider, body: dict, *, creating: bool) -> list[str]:
             raise _bad(why)
     if "inboundClaimMapping" in body:
         row.inbound_claim_mapping = _claim_mapping(body["inboundClaimMapping"])
+    # A partner organization's provider: its tokens must carry this `tid`, and the cross-tenant
+    # access settings for that tenant apply to its people. Read off the issuer unless given.
+    if "foyerTenantId" in body:
+        tenant = body["foyerTenantId"]
+        if tenant is not None and (not isinstance(tenant, str) or not GUID.match(tenant)):
+            raise _bad("foyerTenantId must be the partner's tenant id (a GUID) or null")
+        row.tenant_id = tenant.lower() if tenant else None
+    elif "issuer" in body or creating:
+        row.tenant_id = tenant_of_issuer(row.issuer)
     if "clientAuthentication" in body or creating:
         if "clientAuthentication" not in body:
             raise _bad("clientAuthentication is required")
@@ -265,6 +284,8 @@ async def _check_unique(session, row: IdentityProvider) -> None:
         raise Refused("conflictingObject", "the organization already has a Google identity provider")
     if row.issuer and any(p.kind == "oidcIdentityProvider" and p.issuer == row.issuer for p in others):
         raise Refused("conflictingObject", f"another identity provider already has the issuer {row.issuer}")
+    if row.tenant_id and any(p.tenant_id == row.tenant_id for p in others):
+        raise Refused("conflictingObject", f"another identity provider already signs in the tenant {row.tenant_id}")
     mine = set(provider_domains(row))
     taken = {d: p.display_name for p in others for d in provider_domains(p)}
     for federation in (await session.exec(select(FederationConfiguration).where(

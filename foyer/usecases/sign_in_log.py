@@ -21,10 +21,13 @@ NON_INTERACTIVE_CLIENT = "Mobile Apps and Desktop clients"
 def record_sign_in(session: AsyncSession, *, organization_id: str, user: User | None,
                    app: Application | None, interactive: bool, error_code: int = 0,
                    failure_reason: str | None = None, ip_address: str | None = None,
-                   client_app_used: str | None = None, now: datetime | None = None) -> SignInLog:
+                   client_app_used: str | None = None, now: datetime | None = None,
+                   conditional_access: dict | None = None) -> SignInLog:
     """Add one sign-in row (error_code 0 for success, else an AADSTS number) and update the user's
     lastSignInDateTime (interactive, success or not), lastNonInteractiveSignInDateTime (refresh
-    grants) and lastSuccessfulSignInDateTime (any success). The caller commits."""
+    grants) and lastSuccessfulSignInDateTime (any success). `conditional_access`: the
+    conditional_access_status and applied_conditional_access_policies the sign-in was held to
+    (foyer.usecases.sign_in_policy.SignInDecision.log_fields). The caller commits."""
     now = now or datetime.now(timezone.utc)
     row = SignInLog(
         organization_id=organization_id, created_date_time=now,
@@ -36,6 +39,7 @@ def record_sign_in(session: AsyncSession, *, organization_id: str, user: User | 
         client_app_used=client_app_used or (BROWSER if interactive else NON_INTERACTIVE_CLIENT),
         is_interactive=interactive, error_code=error_code,
         failure_reason=None if error_code == 0 else (failure_reason or "Sign-in failed."),
+        **(conditional_access or {}),
     )
     session.add(row)
     if user is not None:

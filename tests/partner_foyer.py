@@ -1,0 +1,162 @@
+"""A second Foyer organization — the home of its own people — for cross-tenant tests: its own
+database (SQLite, in the test's folder), its own API process and worker process on its own task
+queue, on the suite's Temporal dev server and mail server. It is served at http://localhost:{port}
+while the suite's own Foyer (the resource organization) is at http://127.0.0.1:{port}: browsers
+keep cookies per host, not per port, so the two sessions stay apart as two sites' would.
+
+The home organization's side of the partnership, over its Graph API: people and groups, the
+application registration through which the resource organization signs its people in
+(foyerPartnerTenantId), Conditional Access and cross-tenant settings. The resource's side:
+`register_at_resource` makes the home's OpenID Provider an identity provider of the resource
+organization for the home's domain (its tenant id read off the issuer).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import httpx
+
+from foyer.settings import PROJECT_ROOT
+from tests.ports import free_port
+from tests.test_entry_points import answer, stop
+
+FOYER = str(Path(sys.executable).parent / "foyer")
+HOME_DOMAIN = "home.test"
+
+
+class PartnerFoyer:
+    def __init__(self, root: Path, temporal_address: str):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.env = {**os.environ,
+                    "FOYER_DATABASE_URL": f"sqlite:///{root / 'home.db'}",
+                    "FOYER_PUBLIC_URL": self.url,
+                    "FOYER_API_PORT": str(self.port),
+                    "FOYER_TASK_QUEUE": f"foyer-home-{uuid.uuid4().hex[:8]}",
+                    "FOYER_TEMPORAL_ADDRESS": temporal_address,
+                    "FOYER_SECRET_KEY": f"home-secret-{uuid.uuid4().hex}",
+                    "FOYER_ORGANIZATION_NAME": "Fabrikam Home",
+                    "FOYER_ORGANIZATION_DOMAIN": HOME_DOMAIN}
+        self.env.pop("FOYER_FORWARDED_ALLOW_IPS", None)
+        self.processes: list[subprocess.Popen] = []
+        self.organization_id = ""
+        self.admin: dict = {}
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.url}/{self.organization_id}/v2.0"
+
+    def _run(self, *argv: str) -> str:
+        done = subprocess.run([FOYER, *argv], cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    def _start(self, name: str, *argv: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+        process = subprocess.Popen([FOYER, *argv], cwd=PROJECT_ROOT, env=self.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    async def start(self) -> "PartnerFoyer":
+        self.organization_id = self._run("db", "upgrade")
+        self.admin = {"Authorization": "Bearer " + self._run("token", "create", "--name", "Home admin",
+                                                              "--role", "Global Administrator")}
+        api = self._start("api", "api", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning")
+        self._start("worker", "worker")
+        await answer(f"{self.url}/healthz", 60, api)
+        return self
+
+    def close(self) -> None:
+        for process in self.processes:
+            stop(process)
+
+    def log(self, name: str) -> str:
+        return (self.root / f"{name}.log").read_text()[-3000:]
+
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, headers=self.admin, timeout=30)
+
+    # --- the home organization's directory and settings ---------------------------------------
+
+    async def make_member(self, name: str) -> dict:
+        local = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}"
+        async with self.api() as api:
+            made = await api.post("/v1.0/users", json={
+                "accountEnabled": True, "displayName": name, "mailNickname": local,
+                "userPrincipalName": f"{local}@{HOME_DOMAIN}", "mail": f"{local}@{HOME_DOMAIN}"})
+            assert made.status_code == 201, made.text
+            return made.json()
+
+    async def make_group(self, name: str, *member_ids: str) -> dict:
+        async with self.api() as api:
+            group = await api.post("/v1.0/groups", json={
+                "displayName": name, "mailEnabled": False, "securityEnabled": True,
+                "mailNickname": f"g{uuid.uuid4().hex[:8]}"})
+            assert group.status_code == 201, group.text
+            for member_id in member_ids:
+                added = await api.post(f"/v1.0/groups/{group.json()['id']}/members/$ref", json={
+                    "@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{member_id}"})
+                assert added.status_code == 204, added.text
+            return group.json()
+
+    async def register_partner(self, resource_url: str, resource_tenant_id: str) -> tuple[str, str]:
+        """The application registration the resource organization signs our people in through:
+        (appId, client secret)."""
+        async with self.api() as api:
+            app = await api.post("/v1.0/applications", json={
+                "displayName": "Contoso (partner)", "appRoleAssignmentRequired": False,
+                "groupMembershipClaims": "SecurityGroup", "foyerPartnerTenantId": resource_tenant_id,
+                "web": {"redirectUris": [f"{resource_url}/federation/oidc/callback"]}})
+            assert app.status_code == 201, app.text
+            secret = await api.post(f"/v1.0/applications/{app.json()['id']}/addPassword", json={})
+            assert secret.status_code == 200, secret.text
+            return app.json()["appId"], secret.json()["secretText"]
+
+    async def set(self, path: str, body: dict, method: str = "PATCH") -> httpx.Response:
+        async with self.api() as api:
+            response = await api.request(method, path, json=body)
+            assert response.status_code < 300, response.text
+            return response
+
+    async def sign_ins(self) -> list[dict]:
+        async with self.api() as api:
+            return (await api.get("/v1.0/auditLogs/signIns")).json()["value"]
+
+
+def provider_body(home: PartnerFoyer, client_id: str, secret: str) -> dict:
+    """The resource organization's oidcIdentityProvider for the home organization."""
+    return {"@odata.type": "#microsoft.graph.oidcIdentityProvider", "displayName": "Fabrikam Home",
+            "clientId": client_id, "issuer": home.issuer, "scope": "openid profile email",
+            "responseType": "code",
+            "wellKnownEndpoint": f"{home.issuer}/.well-known/openid-configuration",
+            "clientAuthentication": {"@odata.type": "#microsoft.graph.oidcClientSecretAuthentication",
+                                     "clientSecret": secret},
+            "domains": [HOME_DOMAIN]}
+
+
+async def register_at_resource(api: httpx.AsyncClient, admin: dict, home: PartnerFoyer, resource_url: str,
+                               resource_tenant_id: str) -> dict:
+    """Both sides of the partnership: the home's registration of the resource, and the resource's
+    identity provider for the home (answers the provider)."""
+    client_id, secret = await home.register_partner(resource_url, resource_tenant_id)
+    created = await api.post("/v1.0/identity/identityProviders", headers=admin,
+                             json=provider_body(home, client_id, secret))
+    assert created.status_code == 201, created.text
+    assert created.json()["foyerTenantId"] == home.organization_id
+    return created.json()
+
+
+async def start_partner(temporal_address: str) -> PartnerFoyer:
+    home = PartnerFoyer(Path(tempfile.mkdtemp(prefix="foyer-home-")), temporal_address)
+    try:
+        return await home.start()
+    except BaseException:
+        home.close()
+        raise
