@@ -15,7 +15,7 @@ from foyer.api.routers import applications, audit, groups, invitations, openid, 
 from foyer.api.routers import campaigns, entitlement_extensions
 from foyer.api.routers import sign_up_connectors, sign_up_flows
 from foyer.api.routers import identity_providers, identity_sign_ups
-from foyer.api.routers import cross_tenant_access, federation_configurations
+from foyer.api.routers import conditional_access, cross_tenant_access, federation_configurations
 from foyer.api.pages import federation as federation_pages
 from foyer.api.pages.deps import install_page_refusals
 from foyer.api.routers import (
@@ -93,6 +93,7 @@ def create_app(temporal_client=None) -> FastAPI:
     for router in (cross_tenant_access.router, federation_pages.router):
         app.include_router(router)
     app.include_router(federation_configurations.router)
+    app.include_router(conditional_access.router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))
     if get_settings().metrics_enabled:
