@@ -301,3 +301,13 @@ def pytest_collection_modifyitems(config, items):
         ordered.extend(share)
         remaining -= len(share)
     items[:] = ordered + short_items
+
+
+@pytest.fixture(scope="session")
+async def home_foyer(temporal, worker):
+    """A second Foyer organization in its own processes (tests.partner_foyer), started on first use."""
+    from tests.partner_foyer import start_partner
+
+    home = await start_partner(temporal.client.service_client.config.target_host)
+    yield home
+    home.close()

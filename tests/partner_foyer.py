@@ -11,17 +11,21 @@ application registration through which the resource organization signs its peopl
 organization for the home's domain (its tenant id read off the issuer).
 """
 
+import html
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import uuid
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 
 from foyer.settings import PROJECT_ROOT
 from tests.ports import free_port
+from tests.support import passcode_in
 from tests.test_entry_points import answer, stop
 
 FOYER = str(Path(sys.executable).parent / "foyer")
@@ -160,3 +164,36 @@ async def start_partner(temporal_address: str) -> PartnerFoyer:
     except BaseException:
         home.close()
         raise
+
+
+# --- a browser between the two organizations ----------------------------------------------------
+
+async def step(browser: httpx.AsyncClient, response: httpx.Response) -> httpx.Response:
+    """Follow one redirect (its Location may be relative to the site that sent it)."""
+    assert response.status_code in (301, 302, 303, 307), (response.status_code, response.text[:800])
+    return await browser.get(urljoin(str(response.url), response.headers["location"]))
+
+
+async def follow(browser: httpx.AsyncClient, response: httpx.Response, limit: int = 20) -> httpx.Response:
+    """Follow redirects (across both sites) until a page answers."""
+    while response.status_code in (301, 302, 303, 307) and limit:
+        response = await browser.get(urljoin(str(response.url), response.headers["location"]))
+        limit -= 1
+    return response
+
+
+async def passcode_at_home(browser: httpx.AsyncClient, page: httpx.Response, mail, email: str) -> httpx.Response:
+    """At the home organization's sign-in page (`page`): the email passcode. Answers the response
+    to the code (a redirect onward)."""
+    assert page.status_code == 200 and 'name="email"' in page.text, page.text[:800]
+    next_url = html.unescape(re.search(r'name="next" value="([^"]*)"', page.text).group(1))
+    home = f"{page.url.scheme}://{page.url.netloc.decode()}"
+    before = len(mail.to(email))
+    asked = await browser.post(f"{home}/signin", data={"email": email, "next": next_url})
+    assert asked.status_code == 200, asked.text[:800]
+    challenge = re.search(r'name="challenge" value="([^"]+)"', asked.text).group(1)
+    code = passcode_in((await mail.wait_for(email, count=before + 1))[before].text)
+    verified = await browser.post(f"{home}/signin/verify", data={"challenge": challenge, "code": code,
+                                                                 "email": email, "next": next_url})
+    assert verified.status_code == 303, verified.text[:800]
+    return verified

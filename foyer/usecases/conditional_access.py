@@ -23,7 +23,7 @@ from foyer.models.enums import UserType
 from foyer.rules import authentication_strength as strengths
 from foyer.rules import conditional_access as rules
 # The one query for a person's groups, shared with who may sign in to which app.
-from foyer.usecases.app_access import _group_ids as group_ids
+from foyer.usecases.app_access import group_ids_of as group_ids
 from foyer.usecases.updates import commit
 
 WHAT_IF_RESULT = "#microsoft.graph.whatIfAnalysisResult"
