@@ -183,7 +183,7 @@ async def default_policy(request):
         return
     await update_organization(request.getfixturevalue("organization_id"), **DEFAULT_POLICY)
     # No identity provider or federation left by another test decides where an address signs in.
-    await factories.remove_identity_providers(request.getfixturevalue("organization_id"))
+    await factories.reset_federation_and_access_policies(request.getfixturevalue("organization_id"))
     yield
 
 

@@ -17,6 +17,8 @@ from foyer.settings import get_settings
 from foyer.models.directory import Application, ApplicationOwner, Group, GroupOwner, Organization, User
 from foyer.models.entitlement import AccessPackage, AssignmentPolicy, Catalog, CatalogResource
 from foyer.models.enums import Role, UserType
+from foyer.models.conditional_access import ConditionalAccessPolicy
+from foyer.models.cross_tenant import CrossTenantPartner
 from foyer.models.federation import FederationConfiguration, IdentityProvider
 from foyer.models.sign_up import ApiConnector, UserFlow, UserFlowAttribute
 from foyer.models.token import ApiToken
@@ -221,11 +223,12 @@ async def update_organization(organization_id: str, **values) -> dict:
     return previous
 
 
-async def remove_identity_providers(organization_id: str) -> None:
+async def reset_federation_and_access_policies(organization_id: str) -> None:
     """Remove the organization's identity providers and SAML federations (home realm discovery
-    then sends every address to the passcode)."""
+    then sends every address to the passcode), its Conditional Access policies and its
+    cross-tenant partner settings: each test starts from an organization with none."""
     async with session_scope() as session:
-        for model in (IdentityProvider, FederationConfiguration):
+        for model in (IdentityProvider, FederationConfiguration, ConditionalAccessPolicy, CrossTenantPartner):
             await session.exec(delete(model).where(model.organization_id == organization_id))
 
 

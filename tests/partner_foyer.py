@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 import httpx
 
 from foyer.settings import PROJECT_ROOT
+from tests.federation_support import accept_and_go_to_provider
 from tests.ports import free_port
 from tests.support import passcode_in
 from tests.test_entry_points import answer, stop
@@ -197,3 +198,13 @@ async def passcode_at_home(browser: httpx.AsyncClient, page: httpx.Response, mai
                                                                  "email": email, "next": next_url})
     assert verified.status_code == 303, verified.text[:800]
     return verified
+
+
+async def redeem_at_home(browser: httpx.AsyncClient, link: str, mail, email: str) -> httpx.Response:
+    """The invitation's consent, home (the passcode), and back: answers the resource's answer to
+    the home's callback (a redirect onward when redeemed, else a page saying why not)."""
+    to_home = await accept_and_go_to_provider(browser, link)
+    signin = await follow(browser, await browser.get(to_home))
+    landed = await step(browser, await passcode_at_home(browser, signin, mail, email))
+    return landed if landed.status_code != 303 or "code=" not in landed.headers["location"] \
+        else await step(browser, landed)

@@ -80,7 +80,23 @@ SIGN_IN_FIELDS = {
 }
 
 
-def sign_in_body(row: SignInLog) -> dict:
+# appliedConditionalAccessPolicy.result members after unknownFutureValue ("evolvable"): Graph
+# answers them only to a client that sends `Prefer: include-unknown-enum-members`, and
+# unknownFutureValue to the others, whose SDKs would not know them.
+EVOLVABLE_RESULTS = ("reportOnlySuccess", "reportOnlyFailure", "reportOnlyNotApplied", "reportOnlyInterrupted")
+
+
+def wants_unknown_enum_members(request: Request) -> bool:
+    return any("include-unknown-enum-members" in value.lower() for value in request.headers.getlist("prefer"))
+
+
+def _applied(policy: dict, evolvable: bool) -> dict:
+    if not evolvable and policy.get("result") in EVOLVABLE_RESULTS:
+        return {**policy, "result": "unknownFutureValue"}
+    return dict(policy)
+
+
+def sign_in_body(row: SignInLog, evolvable: bool = False) -> dict:
     return {
         "id": row.id,
         "createdDateTime": iso(row.created_date_time),
@@ -95,7 +111,8 @@ def sign_in_body(row: SignInLog) -> dict:
         "status": {"errorCode": row.error_code, "failureReason": row.failure_reason,
                    "additionalDetails": None},
         "conditionalAccessStatus": row.conditional_access_status,
-        "appliedConditionalAccessPolicies": list(row.applied_conditional_access_policies or []),
+        "appliedConditionalAccessPolicies": [_applied(p, evolvable)
+                                             for p in row.applied_conditional_access_policies or []],
     }
 
 
@@ -105,4 +122,5 @@ async def list_sign_ins(request: Request, caller: GlobalAdminCaller, session: Se
     page = await list_page(request, session, SignInLog, SIGN_IN_FIELDS,
                            where=[SignInLog.organization_id == org.id],
                            default_order=("created_date_time", "id"), default_desc=True)
-    return collection(request, page, sign_in_body)
+    evolvable = wants_unknown_enum_members(request)
+    return collection(request, page, lambda row: sign_in_body(row, evolvable))
