@@ -22,9 +22,11 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
+import pyotp
 
 from foyer.settings import PROJECT_ROOT
 from tests.federation_support import accept_and_go_to_provider
+from tests.portal_support import csrf_in
 from tests.ports import free_port
 from tests.support import passcode_in
 from tests.test_entry_points import answer, stop
@@ -201,10 +203,40 @@ async def passcode_at_home(browser: httpx.AsyncClient, page: httpx.Response, mai
 
 
 async def redeem_at_home(browser: httpx.AsyncClient, link: str, mail, email: str) -> httpx.Response:
-    """The invitation's consent, home (the passcode), and back: answers the resource's answer to
-    the home's callback (a redirect onward when redeemed, else a page saying why not)."""
+    """The invitation's consent, home (the passcode, and an authenticator app set up there if the
+    home asks for MFA), and back: answers the resource's answer to the home's callback (a
+    redirect onward when redeemed), or the home's page when home refused."""
     to_home = await accept_and_go_to_provider(browser, link)
     signin = await follow(browser, await browser.get(to_home))
     landed = await step(browser, await passcode_at_home(browser, signin, mail, email))
+    if landed.status_code == 303 and landed.headers["location"].startswith("/mfa?"):
+        confirmed, _ = await enrol_authenticator_app(browser, await step(browser, landed))
+        landed = await step(browser, confirmed)
     return landed if landed.status_code != 303 or "code=" not in landed.headers["location"] \
         else await step(browser, landed)
+
+
+# --- second factors, as a person with an authenticator app does them ----------------------------
+
+def _hidden(page: str, name: str) -> str:
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
+
+
+async def enrol_authenticator_app(browser: httpx.AsyncClient, mfa_page: httpx.Response) -> tuple[httpx.Response, str]:
+    """On a site's /mfa page with nothing registered: set up an authenticator app and confirm its
+    first code. Answers (the redirect onward, the app's secret)."""
+    assert mfa_page.status_code == 200 and 'id="enrol-totp"' in mfa_page.text, mfa_page.text[:800]
+    site = f"{mfa_page.url.scheme}://{mfa_page.url.netloc.decode()}"
+    enrol_url = html.unescape(re.search(r'href="([^"]+)" id="enrol-totp"', mfa_page.text).group(1))
+    enrol = await browser.get(urljoin(site, enrol_url))
+    assert enrol.status_code == 200, enrol.text[:800]
+    secret = re.search(r'id="secret">([A-Z2-7 ]+)<', enrol.text).group(1).replace(" ", "")
+    confirmed = await browser.post(f"{site}/mfa/totp/enrol", data={
+        name: _hidden(enrol.text, name) for name in ("method_id", "next", "strength")}
+        | {"csrf": csrf_in(enrol.text, "/mfa/totp/enrol"), "code": pyotp.TOTP(secret).now()})
+    assert confirmed.status_code == 303, confirmed.text[:800]
+    return confirmed, secret
+
+
+def is_mfa_page(response: httpx.Response) -> bool:
+    return response.status_code == 200 and response.url.path == "/mfa"
