@@ -294,8 +294,8 @@ def evaluate(policies: list[dict], facts: SignInFacts) -> Evaluation:
     results = tuple(evaluate_policy(policy, facts) for policy in policies)
     blocked_by = next((r for r in results if r.refused), None)
     return Evaluation(results=results, blocked_by=blocked_by,
-                      required_strength=strengths.strongest(r.required_strength for r in results
-                                                            if r.required_strength),
+                      required_strength=strengths.strongest([r.required_strength for r in results
+                                                             if r.required_strength]),
                       reauthenticate=any(r.reauthenticate for r in results))
 
 
