@@ -66,6 +66,30 @@ async def test_round_trip(api, admin):
     assert records[1].details["after"]["grantControls"]["authenticationStrength"] == {"id": PHISHING_RESISTANT}
 
 
+async def test_a_patch_merges_conditions(api, admin, make_member):
+    policy = (await api.post(POLICIES, headers=admin, json=body())).json()
+    breakglass = await make_member("Break Glass")
+    patched = await api.patch(f"{POLICIES}/{policy['id']}", headers=admin, json={
+        "conditions": {"users": {"excludeUsers": [breakglass.id]}, "clientAppTypes": ["browser"]}})
+    assert patched.status_code == 204, patched.text
+    read = (await api.get(f"{POLICIES}/{policy['id']}", headers=admin)).json()
+    assert read["conditions"]["users"]["excludeUsers"] == [breakglass.id]
+    assert read["conditions"]["users"]["includeGuestsOrExternalUsers"] == \
+        policy["conditions"]["users"]["includeGuestsOrExternalUsers"]
+    assert read["conditions"]["applications"] == policy["conditions"]["applications"]
+    assert read["conditions"]["clientAppTypes"] == ["browser"]
+    # externalTenants is replaced whole: from all to one partner.
+    partner = "11111111-2222-3333-4444-555555555555"
+    patched = await api.patch(f"{POLICIES}/{policy['id']}", headers=admin, json={"conditions": {"users": {
+        "includeGuestsOrExternalUsers": {"externalTenants": {"membershipKind": "enumerated", "members": [partner]}}}}})
+    assert patched.status_code == 204, patched.text
+    read = (await api.get(f"{POLICIES}/{policy['id']}", headers=admin)).json()
+    assert read["conditions"]["users"]["includeGuestsOrExternalUsers"] == {
+        "guestOrExternalUserTypes": "b2bCollaborationGuest,b2bDirectConnectUser",
+        "externalTenants": {"@odata.type": "#microsoft.graph.conditionalAccessEnumeratedExternalTenants",
+                            "membershipKind": "enumerated", "members": [partner]}}
+
+
 async def test_an_exported_policy_can_be_created_again(api, admin):
     first = (await api.post(POLICIES, headers=admin, json=body(state="disabled"))).json()
     exported = {**first, "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/"

@@ -139,7 +139,8 @@ async def test_a_patch_is_checked_on_the_merged_policy(api, admin):
     for change, message in (
             ({"grantControls": None, "sessionControls": None}, "a policy needs grantControls or sessionControls"),
             ({"state": "paused"}, "state must be one of"),
-            ({"conditions": {"users": USERS}}, "conditions.applications is required"),
+            ({"conditions": {"applications": None}}, "conditions.applications is required"),
+            ({"conditions": None}, "conditions is required"),
             ({"id": "another"}, "id is read-only"),
             ({}, "nothing to update"),
             ({"displayName": None}, "displayName is required")):

@@ -332,7 +332,7 @@ def _object(value, where: str, *, required: bool = False) -> dict | None:
 
 
 def _unknown(value: dict, where: str, known) -> None:
-    extra = sorted(k for k in value if k not in known and "@odata." not in k)
+    extra = sorted(str(k) for k in value if k not in known and "@odata." not in str(k))
     if extra:
         _refuse(f"{where} has no property {', '.join(extra)}")
 
