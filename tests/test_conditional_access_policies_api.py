@@ -98,6 +98,13 @@ async def test_an_exported_policy_can_be_created_again(api, admin):
     copied = await api.post(POLICIES, headers=admin, json=exported)
     assert copied.status_code == 201, copied.text
     assert copied.json()["id"] != first["id"] and copied.json()["conditions"] == first["conditions"]
+    # A flags enum sent as a list of its members is stored as Graph writes it, comma-joined.
+    as_list = body()
+    as_list["conditions"]["users"]["includeGuestsOrExternalUsers"]["guestOrExternalUserTypes"] = [
+        "b2bCollaborationGuest", "b2bDirectConnectUser"]
+    created = await api.post(POLICIES, headers=admin, json=as_list)
+    assert created.status_code == 201, created.text
+    assert created.json()["conditions"] == first["conditions"]
 
 
 async def test_who_may_read_and_change(api, admin, make_token):

@@ -362,6 +362,10 @@ def _guests(value, where: str) -> dict | None:
         return None
     _unknown(value, where, ("guestOrExternalUserTypes", "externalTenants"))
     types = value.get("guestOrExternalUserTypes")
+    if types is None:
+        _refuse(f"{where}.guestOrExternalUserTypes is required")
+    if isinstance(types, list) and 0 < len(types) <= len(GUEST_TYPES) and all(isinstance(t, str) for t in types):
+        types = ",".join(types)  # a flags enum sent as a list of its members
     if not isinstance(types, str) or not types.strip():
         _refuse(f"{where}.guestOrExternalUserTypes must be a comma-separated list of "
                 f"{', '.join(GUEST_TYPES)}")
