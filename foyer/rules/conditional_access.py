@@ -294,8 +294,8 @@ def evaluate(policies: list[dict], facts: SignInFacts) -> Evaluation:
     results = tuple(evaluate_policy(policy, facts) for policy in policies)
     blocked_by = next((r for r in results if r.refused), None)
     return Evaluation(results=results, blocked_by=blocked_by,
-                      required_strength=strengths.strongest(r.required_strength for r in results
-                                                            if r.required_strength),
+                      required_strength=strengths.strongest([r.required_strength for r in results
+                                                             if r.required_strength]),
                       reauthenticate=any(r.reauthenticate for r in results))
 
 
@@ -332,7 +332,7 @@ def _object(value, where: str, *, required: bool = False) -> dict | None:
 
 
 def _unknown(value: dict, where: str, known) -> None:
-    extra = sorted(k for k in value if k not in known and "@odata." not in k)
+    extra = sorted(str(k) for k in value if k not in known and "@odata." not in str(k))
     if extra:
         _refuse(f"{where} has no property {', '.join(extra)}")
 
@@ -362,6 +362,10 @@ def _guests(value, where: str) -> dict | None:
         return None
     _unknown(value, where, ("guestOrExternalUserTypes", "externalTenants"))
     types = value.get("guestOrExternalUserTypes")
+    if types is None:
+        _refuse(f"{where}.guestOrExternalUserTypes is required")
+    if isinstance(types, list) and 0 < len(types) <= len(GUEST_TYPES) and all(isinstance(t, str) for t in types):
+        types = ",".join(types)  # a flags enum sent as a list of its members
     if not isinstance(types, str) or not types.strip():
         _refuse(f"{where}.guestOrExternalUserTypes must be a comma-separated list of "
                 f"{', '.join(GUEST_TYPES)}")

@@ -3,8 +3,9 @@ them in Graph's shape, handing them to the evaluator (foyer.rules.conditional_ac
 what-if action (`evaluate`). foyer.api.routers.conditional_access is the HTTP edge.
 
 A body is checked whole (foyer.rules.conditional_access.normalized_policy names the field at
-fault) and stored in Graph's full shape; a PATCH merges its top-level blocks into the stored ones
-and checks the result again. The users, groups and applications a policy newly names must exist
+fault) and stored in Graph's full shape; a PATCH replaces the top-level properties it gives
+(`conditions` merges, as in Graph's own example: objects merge, lists replace) and the result is
+checked whole again. The users, groups and applications a policy newly names must exist
 in the organization. Changes are audited ("Policy": Add / Update / Delete conditional access policy).
 """
 
@@ -142,6 +143,8 @@ async def update_policy(session: AsyncSession, organization_id: str, actor: dict
                    "sessionControls")
     before = stored_blocks(row)
     merged = {**before, **{k: v for k, v in body.items() if "@odata." not in k}}
+    if isinstance(body.get("conditions"), dict):
+        merged["conditions"] = _merged(before["conditions"], body["conditions"])
     policy = _normalized(merged, creating=False)
     await _check_references(session, organization_id, policy, before)
     for name, column in COLUMNS.items():
@@ -154,6 +157,18 @@ async def update_policy(session: AsyncSession, organization_id: str, actor: dict
                   before={k: before[k] for k in differs}, after={k: policy[k] for k in differs})
     await commit(session, "the conditional access policy could not be saved")
     return row
+
+
+def _merged(stored, given):
+    """A PATCH's conditions merged into the stored ones, as Graph merges them ({"conditions":
+    {"users": {"excludeUsers": [...]}}} leaves the rest as it is): objects merge, lists and values
+    replace; externalTenants is replaced whole (its kind decides its members)."""
+    if not isinstance(stored, dict) or not isinstance(given, dict):
+        return given
+    merged = dict(stored)
+    for key, value in given.items():
+        merged[key] = value if key == "externalTenants" else _merged(stored.get(key), value)
+    return merged
 
 
 async def delete_policy(session: AsyncSession, organization_id: str, actor: dict, policy_id: str) -> None:
