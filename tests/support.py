@@ -1,6 +1,7 @@
 """Helpers for tests (import these, never conftest: it sets the environment once)."""
 
 import asyncio
+import html
 import re
 import uuid
 from datetime import timedelta
@@ -110,3 +111,13 @@ async def invitation_mail_settled(emails: list[str], seconds: float = 20.0) -> N
                 keys, OutboxMessage.state != "sent"))).one()
 
     await until(unsent, lambda count: count == 0, seconds)
+
+
+def onward_url(response) -> str:
+    """Where an answer sends the browser next: a redirect's Location, or the URL of a page that
+    refreshes onward (foyer.api.pages.deps.onward, after a sign-in step's form)."""
+    if response.status_code in (301, 302, 303, 307):
+        return response.headers["location"]
+    found = re.search(r'<a href="([^"]+)" id="continue">', response.text)
+    assert response.status_code == 200 and found, (response.status_code, response.text[:800])
+    return html.unescape(found.group(1))

@@ -1,11 +1,12 @@
 """What Foyer's people-facing pages share: the signed-in user, CSRF checks, rendering."""
 
+import re
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from foyer.api.deps import SessionDep
@@ -49,6 +50,20 @@ class PageRefused(Exception):
     def __init__(self, headline: str, explanation: str, status: int = 403):
         super().__init__(explanation)
         self.headline, self.explanation, self.status = headline, explanation, status
+
+
+AUTHORIZE_PATH = re.compile(r"^/[^/]+/oauth2/v2\.0/authorize$")
+
+
+def onward(target: str) -> Response:
+    """Where a form that finished a sign-in step (the passcode, a second factor) sends the
+    browser: a redirect to `target`, except to the OpenID Provider's authorize step. That leads on
+    to an app on another site, often through more sites (a partner organization's Foyer, then its
+    app), and a form's redirects may reach only the sites its page's Content-Security-Policy
+    (form-action) names, so the browser goes on from a page that refreshes to `target` instead."""
+    if AUTHORIZE_PATH.match(urlsplit(target).path):
+        return page("continue", url=target)
+    return RedirectResponse(target, status_code=303)
 
 
 def install_page_refusals(app) -> None:

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from foyer.api.deps import OrganizationDep, SessionDep
 from foyer.api.errors import body as error_body
-from foyer.api.pages.deps import SessionPageUser, SignedIn, forbidden_form, page
+from foyer.api.pages.deps import SessionPageUser, SignedIn, forbidden_form, onward, page
 from foyer import sessions
 from foyer.rules.authentication_strength import BUILT_IN, MFA, method_meets, satisfied
 from foyer.settings import get_settings
@@ -98,7 +98,7 @@ async def totp_code(me: SessionPageUser, session: SessionDep, code: str = Form("
         return forbidden_form(me)
     checked = await mfa.verify_totp(session, me.id, code)
     if checked.outcome == "accepted":
-        response = RedirectResponse(target, status_code=303)
+        response = onward(target)
         sessions.add_method_cookie(response, _session(me), sessions.TOTP)
         return response
     if checked.outcome == "locked":
@@ -146,7 +146,7 @@ async def totp_confirm(me: SessionPageUser, session: SessionDep, method_id: str 
         return page("message", status=400, me=me, headline="Set up your authenticator app again",
                     explanation=refused.message, link=_here(target, strength), link_text="Start again")
     if checked.outcome == "accepted":
-        response = RedirectResponse(target, status_code=303)
+        response = onward(target)
         sessions.add_method_cookie(response, _session(me), sessions.TOTP)
         return response
     if checked.outcome == "locked":

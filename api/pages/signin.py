@@ -14,7 +14,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from foyer.api.deps import OrganizationDep, SessionDep, TemporalDep
-from foyer.api.pages.deps import code_requester, federation_refused, page, to_identity_provider
+from foyer.api.pages.deps import (
+    code_requester, federation_refused, onward, page, to_identity_provider,
+)
 from foyer import sessions
 from foyer.errors import Refused
 from foyer.rules.emails import is_email_address
@@ -121,7 +123,7 @@ async def verify_code(request: Request, client: TemporalDep, session: SessionDep
         # The attempt ended (locked, used, or older than 15 minutes) or never existed.
         return _ended(target, email, "This sign-in attempt has ended. Ask for a new code.")
     if checked.outcome == "signedIn":
-        response = RedirectResponse(target, status_code=303)
+        response = onward(target)
         sessions.set_session_cookie(response, checked.user_id)
         response.delete_cookie(CHALLENGE_COOKIE, path="/signin")
         # The address the code went to (the form's email field is the browser's to change).

@@ -61,5 +61,6 @@ def method_meets(strength_id: str, method_kind: str) -> bool:
 
 def strongest(strength_ids) -> str | None:
     """The strongest of several required strengths (one prompt meets them all), or None."""
-    wanted = [s for s in ORDER if s in set(strength_ids)]
+    wanted = set(strength_ids)
+    wanted = [s for s in ORDER if s in wanted]
     return wanted[-1] if wanted else None
