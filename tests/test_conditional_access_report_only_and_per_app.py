@@ -4,7 +4,8 @@
   (reportOnlyInterrupted: it would have prompted; unknownFutureValue to a client that does not
   send `Prefer: include-unknown-enum-members`), never enforced: the app gets its token;
 - a policy that blocks one application refuses that app only (the log names the policy, error
-  53003); another app and Foyer's own pages are not affected."""
+  53003); another app and Foyer's own pages are not affected;
+- the what-if endpoint answers for the same user, tenant and apps as the sign-ins went."""
 
 import httpx
 
@@ -74,3 +75,14 @@ async def test_report_only_is_logged_and_a_per_app_policy_spares_other_apps(api,
             results = {p["displayName"]: p["result"] for p in logged["appliedConditionalAccessPolicies"]}
             assert logged["status"]["errorCode"] == 0 and results["Block the first app"] == "notApplied"
             assert (await browser.get(f"{server}/myapps")).status_code == 200
+
+            # The what-if answers for these sign-ins as they went.
+            for app_id, blocked in ((app.app_id, True), (other.app_id, False)):
+                what_if = await api.post("/v1.0/identity/conditionalAccess/evaluate", headers=admin, json={
+                    "signInIdentity": {"@odata.type": "#microsoft.graph.userSignIn", "userId": user_id,
+                                       "externalTenantId": home.organization_id},
+                    "signInContext": {"@odata.type": "#microsoft.graph.applicationContext",
+                                      "includeApplications": [app_id]}})
+                assert what_if.status_code == 200, what_if.text
+                applies = {p["displayName"]: p["policyApplies"] for p in what_if.json()["value"]}
+                assert applies == {"Block the first app": blocked, "Guests: MFA (report-only)": True}
