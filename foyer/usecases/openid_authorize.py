@@ -2,7 +2,9 @@
 
 Who the person is comes from Foyer's session cookie (foyer.sessions, made by the email one-time
 passcode sign-in page); its issue time is `auth_time`. Who may have a token is app_access's
-decision. A request whose client or redirect URI is unknown never redirects (an error page);
+decision, then the organization's policies' (foyer.usecases.sign_in_policy: cross-tenant access
+settings and Conditional Access), which may block, ask for a second factor (/mfa, then back
+here) or for a new sign-in; the `amr` of the code says what was done. A request whose client or redirect URI is unknown never redirects (an error page);
 every later error goes back to the registered redirect URI with `error` and `state`.
 
 A refused person (not assigned, disabled, invitation not redeemed) sees a page that says why,
@@ -172,6 +174,9 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
 
     # The organization's policies: cross-tenant access settings, then Conditional Access.
     decision = await sign_in_policy.decide(session, org, user, data, app, now)
+    if decision.outcome in ("mfa", "reauthenticate") and "none" in prompt:
+        # A silent request cannot prompt: the app must send the person through interactively.
+        return await back("interaction_required", decision.reason, decision.error_code)
     if decision.outcome == "mfa":
         # Logged as Entra logs an interrupted sign-in; the second factor, then back here.
         await failed(app, decision.error_code, decision.reason, decision)
