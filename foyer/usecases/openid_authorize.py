@@ -4,8 +4,9 @@ Who the person is comes from Foyer's session cookie (foyer.sessions, made by the
 passcode sign-in page); its issue time is `auth_time`. Who may have a token is app_access's
 decision, then the organization's policies' (foyer.usecases.sign_in_policy: cross-tenant access
 settings and Conditional Access), which may block, ask for a second factor (/mfa, then back
-here) or for a new sign-in; the `amr` of the code says what was done. A request whose client or redirect URI is unknown never redirects (an error page);
-every later error goes back to the registered redirect URI with `error` and `state`.
+here) or for a new sign-in; the `amr` of the code says what was done. A request whose client or
+redirect URI is unknown never redirects (an error page); every later error goes back to the
+registered redirect URI with `error` and `state`.
 
 A refused person (not assigned, disabled, invitation not redeemed) sees a page that says why,
 with a "Return to <app>" link that carries error=access_denied and the reason to the app's
