@@ -32,6 +32,7 @@ __all__ = [
     "Campaign", "CampaignRow", "Catalog", "CatalogResource", "ConnectedOrganization", "CustomExtension", "CustomExtensionCall",
     "GroupAppRoleAssignment", "ApplicationOwner", "GroupJoinRequest", "GroupOwner",
     "AuthorizationCode", "RefreshToken", "RefreshTokenFamily", "SignInLog", "SigningKey",
-    "ConditionalAccessPolicy", "AuthenticationMethod", "WebAuthnChallenge", "CrossTenantPartner", "FederationAttempt", "FederationConfiguration", "IdentityProvider", "SamlAssertionSeen",
+    "ConditionalAccessPolicy", "AuthenticationMethod", "WebAuthnChallenge",
+    "CrossTenantPartner", "FederationAttempt", "FederationConfiguration", "IdentityProvider", "SamlAssertionSeen",
     "SignInChallenge", "ApiConnector", "CallbackReceipt", "SignUp", "UserFlow", "UserFlowAttribute",
 ]
