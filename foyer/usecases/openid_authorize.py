@@ -162,16 +162,18 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
 
     assert user is not None and auth_time is not None
     access = await app_access(session, user, app)
-    if not access.allowed:
-        await failed(app, access.error_code, access.reason)
-        description = f"AADSTS{access.error_code}: {access.reason}"
-        returned = with_query(redirect_uri, {"error": "access_denied", "error_description": description,
-                                             "state": state})
+    async def refused(error_code: int, reason: str, decision=None) -> Outcome:
+        # The person reads why on a page; the app learns it when they go back (or at once, silently).
+        await failed(app, error_code, reason, decision)
+        returned = with_query(redirect_uri, {"error": "access_denied",
+                                             "error_description": f"AADSTS{error_code}: {reason}", "state": state})
         if "none" in prompt:
             return Outcome(status=303, location=returned)
-        return Outcome(status=403, headline=f"You can't sign in to {app.display_name}",
-                       explanation=access.reason, link=returned, link_text=f"Return to {app.display_name}",
-                       extra={"error_code": access.error_code})
+        return Outcome(status=403, headline=f"You can't sign in to {app.display_name}", explanation=reason,
+                       link=returned, link_text=f"Return to {app.display_name}", extra={"error_code": error_code})
+
+    if not access.allowed:
+        return await refused(access.error_code, access.reason)
 
     # The organization's policies: cross-tenant access settings, then Conditional Access.
     decision = await sign_in_policy.decide(session, org, user, data, app, now)
@@ -189,15 +191,7 @@ async def authorize(session: AsyncSession, org: Organization, params: dict[str, 
         return Outcome(status=303, location=with_query("/signin", {"next": with_query(path, onward),
                                                                    "prompt": "login"}))
     if decision.outcome == "block":
-        await failed(app, decision.error_code, decision.reason, decision)
-        description = f"AADSTS{decision.error_code}: {decision.reason}"
-        returned = with_query(redirect_uri, {"error": "access_denied", "error_description": description,
-                                             "state": state})
-        if "none" in prompt:
-            return Outcome(status=303, location=returned)
-        return Outcome(status=403, headline=f"You can't sign in to {app.display_name}",
-                       explanation=decision.reason, link=returned, link_text=f"Return to {app.display_name}",
-                       extra={"error_code": decision.error_code})
+        return await refused(decision.error_code, decision.reason, decision)
 
     code = secrets.token_urlsafe(32)
     session.add(AuthorizationCode(
