@@ -12,7 +12,9 @@ it over real HTTP on 127.0.0.1 with 50 clients in flight:
   (a1) the same exchange one at a time: its service time without queueing;
   (b) refresh grants/s through the whole token endpoint (client authentication, rotation, the
       app-access check, the sign-in log row, signing), each lane rotating its own family;
-  (c) the bare signing route at the same concurrency, same process: the ceiling; (b)/(c).
+  (c) the bare signing route at the same concurrency, same process: the ceiling; (b)/(c);
+  (d) the authorize step one at a time with no Conditional Access policy, then with 10 to
+      evaluate (the organization's policies are read and evaluated at every sign-in).
   Then: sign-in log rows written = sign-ins made (each code exchange and each refresh is one).
 No Temporal is involved: the token endpoint is plain HTTP + database.
 """
@@ -41,6 +43,7 @@ from sqlmodel import select  # noqa: E402
 from bench.measure import Result, bounded, heading, pct, report, table  # noqa: E402
 from foyer import migrate, sessions  # noqa: E402
 from foyer.db import session_scope  # noqa: E402
+from foyer.models.conditional_access import ConditionalAccessPolicy  # noqa: E402
 from foyer.models.directory import Application, AppRoleAssignment, User  # noqa: E402
 from foyer.models.openid import SignInLog  # noqa: E402
 from foyer.usecases.openid_clients import new_client_secret, secret_hint  # noqa: E402
@@ -70,6 +73,18 @@ async def setup(organization_id: str, lanes: int) -> tuple[Application, str, lis
         for user in users:
             session.add(AppRoleAssignment(application_id=app.id, principal_id=user.id))
     return app, text, users
+
+
+async def add_policies(organization_id: str, count: int) -> None:
+    async with session_scope() as session:
+        for i in range(count):
+            report_only = i == count - 1
+            session.add(ConditionalAccessPolicy(
+                organization_id=organization_id, display_name=f"Bench policy {i}",
+                state="enabledForReportingButNotEnforced" if report_only else "enabled",
+                conditions={"users": {"includeUsers": ["All"]}, "clientAppTypes": ["all"],
+                            "applications": {"includeApplications": ["All" if report_only else str(uuid.uuid4())]}},
+                grant_controls={"operator": "OR", "builtInControls": ["mfa"]}))
 
 
 def serve() -> subprocess.Popen:
@@ -184,15 +199,34 @@ async def main(args) -> None:
             bare_result = Result("(c) bare endpoint: sign the same two JWTs, nothing else",
                                  per_lane * args.clients, time.perf_counter() - started, bare_latencies, "/s")
 
+            # (d) the authorize step one at a time, without and then with Conditional Access
+            # policies to evaluate (foyer.usecases.sign_in_policy): 9 enforced for another app,
+            # 1 report-only for all apps, so each sign-in reads and evaluates all 10.
+            async def authorize_alone(i: int) -> None:
+                await new_code(users[i % args.clients])
+
+            started = time.perf_counter()
+            plain = await bounded(args.alone, 1, authorize_alone)
+            plain_result = Result("(d0) authorize, one at a time, no Conditional Access policy", args.alone,
+                                  time.perf_counter() - started, plain, "/s")
+            await add_policies(organization_id, 10)
+            started = time.perf_counter()
+            evaluated = await bounded(args.alone, 1, authorize_alone)
+            policy_result = Result("(d1) authorize, one at a time, 10 Conditional Access policies", args.alone,
+                                   time.perf_counter() - started, evaluated, "/s")
+
             async with session_scope() as session:
                 rows = (await session.exec(select(func.count()).select_from(SignInLog))).one() - rows_before
     finally:
         process.terminate()
         process.wait(timeout=30)
 
-    made = args.exchanges + args.alone + per_lane * args.clients
+    # A code's sign-in is logged when it is issued, a refresh's when it is granted; (d) made codes too.
+    made = args.exchanges + args.alone + per_lane * args.clients + 2 * args.alone
     lost = "" if rows == made else f" FAILED: {made - rows} sign-ins without a log row"
-    lines = table([code_result, alone_result, refresh_result, bare_result]) + [
+    lines = table([code_result, alone_result, refresh_result, bare_result, plain_result, policy_result]) + [
+        f"- (d1)/(d0) authorize p50 with 10 Conditional Access policies vs none: "
+        f"**{pct(evaluated, 0.5) / pct(plain, 0.5):.2f}** ({pct(plain, 0.5):.1f} ms → {pct(evaluated, 0.5):.1f} ms)",
         "",
         f"- (b)/(c) refresh grants vs the signing ceiling: **{refresh_result.rate / bare_result.rate:.2f}** "
         f"(goal ≥ 0.5)",
