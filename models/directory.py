@@ -48,6 +48,11 @@ class Organization(SQLModel, table=True):
     # inboundTrust) as an admin set them; what is absent is the service default
     # (foyer.rules.cross_tenant_access.service_default).
     cross_tenant_default: dict = json_field(dict)
+    # Graph's entitlementManagementSettings: what happens to a governed guest (one who came in
+    # through entitlement management) who loses their last access package assignment — none,
+    # blockSignIn, or blockSignInAndDelete after durationUntilExternalUserDeletedAfterBlocked.
+    external_user_lifecycle_action: str = "blockSignInAndDelete"
+    duration_until_external_user_deleted_after_blocked: str = "P30D"
     created_date_time: datetime = utc_field(default_now=True, nullable=False)
 
     @property
@@ -85,6 +90,14 @@ class User(SQLModel, table=True):
     # Attributes with no column of their own (jobTitle, city, country, extension_<appId>_<name>),
     # as collected by a self-service sign-up user flow.
     custom_attributes: dict = json_field(dict)
+    # A guest governed by entitlement management's external-user lifecycle: one who came in
+    # through it (a connected organization's person who requested a package, or a package
+    # assignment made a new guest). Guests who existed before their first assignment are not.
+    governed_by_entitlement: bool = False
+    # Set while the guest lifecycle has blocked this account: when it will be deleted (None: blocked
+    # only, or not blocked).
+    lifecycle_blocked_date_time: datetime | None = utc_field()
+    scheduled_deletion_date_time: datetime | None = utc_field()
     created_date_time: datetime = utc_field(default_now=True, nullable=False, index=True)
 
 

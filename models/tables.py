@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from foyer.models.access_reviews import AccessReviewDecision, AccessReviewDefinition, AccessReviewInstance
 from foyer.models.audit import AuditRecord
 from foyer.models.campaign import Campaign, CampaignRow
 from foyer.models.entitlement import (
@@ -33,6 +34,7 @@ __all__ = [
     "GroupAppRoleAssignment", "ApplicationOwner", "GroupJoinRequest", "GroupOwner",
     "AuthorizationCode", "RefreshToken", "RefreshTokenFamily", "SignInLog", "SigningKey",
     "ConditionalAccessPolicy", "AuthenticationMethod", "WebAuthnChallenge",
+    "AccessReviewDefinition", "AccessReviewInstance", "AccessReviewDecision",
     "CrossTenantPartner", "FederationAttempt", "FederationConfiguration", "IdentityProvider", "SamlAssertionSeen",
     "SignInChallenge", "ApiConnector", "CallbackReceipt", "SignUp", "UserFlow", "UserFlowAttribute",
 ]
