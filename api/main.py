@@ -20,6 +20,8 @@ from foyer.api.pages import federation as federation_pages
 from foyer.api.pages.deps import install_page_refusals
 from foyer.api.pages import mfa as mfa_pages
 from foyer.api.routers import authentication_methods
+from foyer.api.routers import access_reviews
+from foyer.api.pages import reviews as review_pages
 from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
     entitlement_packages, entitlement_policies, entitlement_requests,
@@ -98,6 +100,8 @@ def create_app(temporal_client=None) -> FastAPI:
     app.include_router(conditional_access.router)
     app.include_router(mfa_pages.router)
     app.include_router(authentication_methods.router)
+    for router in (access_reviews.router, review_pages.router):  # access reviews: Graph's edge, the reviewers' pages
+        app.include_router(router)
     if get_settings().dev_maildir:  # `foyer dev` sets it; elsewhere /dev/mail does not exist
         app.include_router(devmail.make_router(get_settings().dev_maildir))
     if get_settings().metrics_enabled:
