@@ -26,10 +26,10 @@ async def waiting_for_me(me: PageUser, session: SessionDep) -> HTMLResponse:
     waiting = []
     for instance in instances:
         definition = await session.get(AccessReviewDefinition, instance.definition_id)
-        rows = await reviews.visible_decisions(session, instance, me.id, False)
+        people, left = await reviews.decision_counts(session, instance, me.id)
         waiting.append({"instance": instance, "definition": definition,
                         "self_review": reviews.is_self_review(instance) and not reviews.is_reviewer(instance, me.id),
-                        "people": len(rows), "left": sum(1 for r in rows if r.decision == "NotReviewed")})
+                        "people": people, "left": left})
     return page("reviews", me=me, waiting=waiting)
 
 

@@ -21,6 +21,7 @@ import re
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -379,7 +380,7 @@ def decision_body(row: AccessReviewDecision, instance: AccessReviewInstance,
         "principal": {"@odata.type": "#microsoft.graph.userIdentity", "id": row.principal_id,
                       "displayName": row.principal_display_name or "",
                       "userPrincipalName": row.principal_user_principal_name or ""},
-        "resource": {"id": row.access_id or instance.resource_id, "displayName": instance.resource_display_name,
+        "resource": {"id": instance.resource_id or row.access_id, "displayName": instance.resource_display_name,
                      "type": instance.resource_type},
         "reviewedBy": identity(row.reviewed_by_id, row.reviewed_by_display_name or reviewer[0], reviewer[1]),
         "reviewedDateTime": _iso(row.reviewed_date_time),
@@ -605,6 +606,16 @@ async def decision_filters(session: AsyncSession, instance: AccessReviewInstance
             session, instance.organization_id, user_id, [instance.id])):
         raise _not_a_reviewer()
     return [*clauses, AccessReviewDecision.principal_id == user_id]
+
+
+async def decision_counts(session: AsyncSession, instance: AccessReviewInstance, user_id: str) -> tuple[int, int]:
+    """(people, not reviewed yet) among the decisions `user_id` makes in this instance (all of
+    them for a reviewer, their own in a self-review), counted by the database."""
+    clauses = await decision_filters(session, instance, user_id, False)
+    rows = (await session.exec(select(AccessReviewDecision.decision, func.count()).where(*clauses).group_by(
+        AccessReviewDecision.decision))).all()
+    counts = dict(rows)
+    return sum(counts.values()), counts.get("NotReviewed", 0)
 
 
 async def visible_decisions(session: AsyncSession, instance: AccessReviewInstance, user_id: str | None,
