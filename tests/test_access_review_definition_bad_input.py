@@ -3,6 +3,8 @@ the reviewers (./manager: Foyer has no managers; ./owners needs a scope with own
 setting (recurrence types Entra does not support, a monthly interval that does not divide 12,
 durations, default decision, apply actions), unknown properties — never a 500."""
 
+import uuid
+
 import pytest
 
 from foyer.models.enums import Role
@@ -106,7 +108,7 @@ async def test_disable_and_delete_is_only_for_guests(api, admin, group):
 
 
 async def test_a_scope_naming_a_group_that_does_not_exist(api, admin):
-    answer = await api.post(DEFINITIONS, headers=admin, json=definition_body("0" * 36))
+    answer = await api.post(DEFINITIONS, headers=admin, json=definition_body(str(uuid.uuid4())))
     assert answer.status_code == 400 and "no group" in answer.json()["error"]["message"]
 
 

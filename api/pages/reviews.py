@@ -28,7 +28,7 @@ async def waiting_for_me(me: PageUser, session: SessionDep) -> HTMLResponse:
         definition = await session.get(AccessReviewDefinition, instance.definition_id)
         people, left = await reviews.decision_counts(session, instance, me.id)
         waiting.append({"instance": instance, "definition": definition,
-                        "self_review": reviews.is_self_review(instance) and not reviews.is_reviewer(instance, me.id),
+                        "self_review": not reviews.is_reviewer(instance, me.id) and await reviews.self_review(session, instance),
                         "people": people, "left": left})
     return page("reviews", me=me, waiting=waiting)
 
@@ -47,7 +47,7 @@ async def _load(session, me: SignedIn, instance_id: str) -> dict | None:
     settings = (definition.settings if definition else None) or {}
     return {"instance": instance, "definition": definition, "decisions": rows,
             "reviewer": reviews.is_reviewer(instance, me.id),
-            "self_review": reviews.is_self_review(instance) and not reviews.is_reviewer(instance, me.id),
+            "self_review": not reviews.is_reviewer(instance, me.id) and await reviews.self_review(session, instance),
             "open": instance.status == reviews.IN_PROGRESS,
             "justification_required": bool(settings.get("justificationRequiredOnApproval")),
             "recommendations": any(r.decision == "NotReviewed" and r.recommendation in ("Approve", "Deny")

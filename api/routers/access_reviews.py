@@ -96,15 +96,15 @@ async def update_definition(definition_id: str, caller: AdminCaller, session: Se
 
 async def delete_definition(definition_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                             client: TemporalDep) -> Response:
-    await reviews.delete_definition(session, org.id, caller.actor, definition_id)
-    await processes.stop_definition(client, definition_id)
+    still_open = await reviews.delete_definition(session, org.id, caller.actor, definition_id)
+    await processes.stop_definition(client, definition_id, still_open)
     return Response(status_code=204)
 
 
 async def stop_definition(definition_id: str, caller: AdminCaller, session: SessionDep, org: OrganizationDep,
                           client: TemporalDep) -> Response:
-    row = await reviews.stop_definition(session, org.id, caller.actor, definition_id)
-    await processes.stop_definition(client, row.id)
+    still_open = await reviews.stop_definition(session, org.id, caller.actor, definition_id)
+    await processes.stop_definition(client, definition_id, still_open)
     return Response(status_code=204)
 
 

@@ -111,7 +111,7 @@ def _reviewers(value: Any, field: str, scope: ReviewScope) -> list[dict]:
             raise _bad(f"{where}.query: ./manager is not supported: Foyer's directory records no managers; "
                        "name the reviewers (/users/{id}), the owners (./owners) or make it a self-review ([])")
         if query == "./owners":
-            if scope.kind not in ("group", "allGroups", "application", "accessPackage"):
+            if scope.kind not in ("group", "eachGroup", "application", "accessPackage"):
                 raise _bad(f"{where}.query: ./owners needs a scope with owners (a group, an application or an "
                            "access package, whose catalog's owners review)")
         elif query == "./sponsors":
@@ -490,10 +490,21 @@ async def update_definition(session: AsyncSession, organization_id: str, actor: 
     return row
 
 
-async def delete_definition(session: AsyncSession, organization_id: str, actor: dict, definition_id: str) -> None:
-    """The definition, its instances and their decisions (the router then stops its schedule and
-    open instances)."""
+OPEN = ("NotStarted", "Initializing", "Starting", IN_PROGRESS, "Completing")
+
+
+async def open_instance_ids(session: AsyncSession, definition_id: str) -> list[str]:
+    """The definition's instances still running (whose workflows a stop or a delete ends)."""
+    return list((await session.exec(select(AccessReviewInstance.id).where(
+        AccessReviewInstance.definition_id == definition_id, col(AccessReviewInstance.status).in_(OPEN)))).all())
+
+
+async def delete_definition(session: AsyncSession, organization_id: str, actor: dict,
+                            definition_id: str) -> list[str]:
+    """The definition, its instances and their decisions; returns the ids of the instances that
+    were open (the router then deletes its schedule and stops their workflows)."""
     row = await get_definition(session, organization_id, definition_id)
+    still_open = await open_instance_ids(session, row.id)
     instance_ids = list((await session.exec(select(AccessReviewInstance.id).where(
         AccessReviewInstance.definition_id == row.id))).all())
     if instance_ids:
@@ -505,20 +516,23 @@ async def delete_definition(session: AsyncSession, organization_id: str, actor: 
                   before=_stored(row), instances=len(instance_ids))
     await session.delete(row)
     await commit(session, "the access review could not be deleted")
+    return still_open
 
 
 async def stop_definition(session: AsyncSession, organization_id: str, actor: dict,
-                          definition_id: str) -> AccessReviewDefinition:
-    """Marks the definition Completed (no more occurrences); the router then stops its schedule
-    and open instances. Stopping a stopped definition changes nothing."""
+                          definition_id: str) -> list[str]:
+    """Marks the definition Completed (no more occurrences) and returns its open instances' ids;
+    the router then deletes its schedule and stops them. Stopping a stopped definition changes
+    nothing (and stops what may still run)."""
     row = await get_definition(session, organization_id, definition_id)
+    still_open = await open_instance_ids(session, row.id)
     if row.status != "Completed":
         row.status = "Completed"
         row.last_modified_date_time = utcnow()
         session.add(row)
         await _record(session, organization_id, actor, "Stop access review", "AccessReview", row.id, row.display_name)
         await commit(session, "the access review could not be stopped")
-    return row
+    return still_open
 
 
 # --- instances ------------------------------------------------------------------------------------------
@@ -527,8 +541,14 @@ def is_reviewer(instance: AccessReviewInstance, user_id: str | None) -> bool:
     return user_id is not None and user_id in (instance.reviewer_ids or [])
 
 
-def is_self_review(instance: AccessReviewInstance) -> bool:
-    return not instance.reviewer_ids
+async def self_review(session: AsyncSession, instance: AccessReviewInstance) -> bool:
+    """Whether each person reviews their own access: the definition names no reviewers
+    (`reviewers: []`). An instance whose reviewers resolved to nobody is not one (nobody but an
+    administrator's stop decides it)."""
+    if instance.reviewer_ids:
+        return False
+    definition = await session.get(AccessReviewDefinition, instance.definition_id)
+    return definition is not None and not definition.reviewers
 
 
 async def list_instances(session: AsyncSession, definition: AccessReviewDefinition) -> list[AccessReviewInstance]:
@@ -577,7 +597,7 @@ async def instances_for_reviewer(session: AsyncSession, organization_id: str, us
         statement = statement.where(AccessReviewInstance.status == IN_PROGRESS)
     rows = list((await session.exec(statement.order_by(AccessReviewInstance.end_date_time,
                                                        AccessReviewInstance.id))).all())
-    self_reviews = [r.id for r in rows if is_self_review(r)]
+    self_reviews = [r.id for r in rows if await self_review(session, r)]
     mine = await self_reviewed_instance_ids(session, organization_id, user_id, self_reviews) if self_reviews else set()
     return [r for r in rows if is_reviewer(r, user_id) or r.id in mine]
 
@@ -602,7 +622,7 @@ async def decision_filters(session: AsyncSession, instance: AccessReviewInstance
     clauses = [AccessReviewDecision.instance_id == instance.id]
     if may_read_all(instance, user_id, is_admin):
         return clauses
-    if not (is_self_review(instance) and user_id and instance.id in await self_reviewed_instance_ids(
+    if not (user_id and await self_review(session, instance) and instance.id in await self_reviewed_instance_ids(
             session, instance.organization_id, user_id, [instance.id])):
         raise _not_a_reviewer()
     return [*clauses, AccessReviewDecision.principal_id == user_id]
@@ -638,16 +658,17 @@ async def get_decision(session: AsyncSession, instance: AccessReviewInstance, de
     row = await session.get(AccessReviewDecision, decision_id) if len(decision_id) <= 64 else None
     if row is None or row.instance_id != instance.id:
         raise Refused("Request_ResourceNotFound", f"decision {decision_id[:64]} does not exist", status_hint=404)
-    own = is_self_review(instance) and user_id is not None and row.principal_id == user_id
+    own = user_id is not None and row.principal_id == user_id and await self_review(session, instance)
     if not (may_read_all(instance, user_id, is_admin) or own):
         raise _not_a_reviewer()
     return row
 
 
-def may_decide(instance: AccessReviewInstance, row: AccessReviewDecision, user_id: str | None) -> bool:
+async def may_decide(session: AsyncSession, instance: AccessReviewInstance, row: AccessReviewDecision,
+                     user_id: str | None) -> bool:
     if user_id is None:
         return False
-    return is_reviewer(instance, user_id) or (is_self_review(instance) and row.principal_id == user_id)
+    return is_reviewer(instance, user_id) or (row.principal_id == user_id and await self_review(session, instance))
 
 
 def _require_in_progress(instance: AccessReviewInstance) -> None:
@@ -687,7 +708,7 @@ async def record_decision(session: AsyncSession, instance: AccessReviewInstance,
                           decision: Any, justification: Any) -> AccessReviewDecision:
     """One reviewer's decision on one person (Graph's PATCH of a decision item)."""
     row = await get_decision(session, instance, decision_id, reviewer.id, False)
-    if not may_decide(instance, row, reviewer.id):
+    if not await may_decide(session, instance, row, reviewer.id):
         raise _not_a_reviewer()
     _require_in_progress(instance)
     decision, justification = _decision_value(decision, justification, await _settings_of(session, instance))
@@ -703,7 +724,7 @@ async def record_decision(session: AsyncSession, instance: AccessReviewInstance,
 async def _decidable(session: AsyncSession, instance: AccessReviewInstance, reviewer: User, *,
                      principal_id: str | None = None, resource_id: str | None = None,
                      not_reviewed_only: bool = False) -> list[AccessReviewDecision]:
-    own = is_self_review(instance) and instance.id in await self_reviewed_instance_ids(
+    own = await self_review(session, instance) and instance.id in await self_reviewed_instance_ids(
         session, instance.organization_id, reviewer.id, [instance.id])
     if not (is_reviewer(instance, reviewer.id) or own):
         raise _not_a_reviewer()

@@ -78,6 +78,13 @@ class AppliedDecisions(BaseModel):
     users_to_block_and_delete: list[str] = []
 
 
+class GuestLifecyclesInput(BaseModel):
+    organization_id: str
+    user_ids: list[str]
+    delete_after: str
+    started_by: str
+
+
 class ReviewStatus(BaseModel):
     instance_id: str
     # starting | inProgress | completing | completed | applying | applied | stopped
