@@ -88,6 +88,8 @@ bench: venv
 	$(VENV)/bin/python -m bench.production
 	$(VENV)/bin/python -m bench.openid
 	$(VENV)/bin/python -m bench.openid --database postgres
+	$(VENV)/bin/python -m bench.access_reviews
+	$(VENV)/bin/python -m bench.access_reviews --database postgres
 
 # Build and test leftovers. The dev stack's state (.foyer/: database, Temporal, mail, admin token)
 # is kept; `rm -rf .foyer` resets it.
