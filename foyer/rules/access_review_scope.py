@@ -31,6 +31,10 @@ PACKAGE = re.compile(rf"^/identityGovernance/entitlementManagement/(accessPackag
 USERS = re.compile(r"^/users/?(\?.*)?$")
 ENUMERATION_GROUPS = re.compile(r"^/groups/?(\?.*)?$")
 INACTIVE_TYPE = "#microsoft.graph.accessReviewInactiveUsersQueryScope"
+# Reviewer queries that name people outright: a user, a catalog's owners.
+REVIEWER_USER = re.compile(r"^/(?:v1\.0/)?users/([0-9A-Za-z-]{1,64})/?$")
+CATALOG_OWNERS = re.compile(r"^/(?:v1\.0/)?identityGovernance/entitlementManagement/catalogs/([0-9A-Za-z-]{1,64})"
+                            r"/owners/?$")
 QUERY_TYPES = ("#microsoft.graph.accessReviewQueryScope", INACTIVE_TYPE)
 
 

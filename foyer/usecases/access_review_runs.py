@@ -18,9 +18,9 @@ from foyer.models.access_reviews import AccessReviewDecision, AccessReviewDefini
 from foyer.models.directory import (
     Application, ApplicationOwner, AppRoleAssignment, Group, GroupAppRoleAssignment, GroupMember, GroupOwner, User,
 )
-from foyer.models.entitlement import AccessPackage, Assignment
+from foyer.models.entitlement import AccessPackage, Assignment, Catalog, ConnectedOrganization
 from foyer.models.enums import LIVE_ASSIGNMENT_STATES, ExternalUserState, UserType
-from foyer.rules.access_review_scope import ReviewScope, ScopeRefused, read_scope
+from foyer.rules.access_review_scope import CATALOG_OWNERS, REVIEWER_USER, ReviewScope, ScopeRefused, read_scope
 from foyer.workflows.messages.access_review import (
     AppliedDecisions, BegunReview, OpenedOccurrence, OpenOccurrenceInput, access_review_workflow_id,
 )
@@ -168,12 +168,38 @@ def recommendation(user: User, now: datetime, look_back: str) -> str:
     return "Approve" if last >= now - parse_duration(look_back) else "Deny"
 
 
+async def _catalog_owners(session: AsyncSession, catalog_id: str | None) -> list[str]:
+    catalog = await session.get(Catalog, catalog_id) if catalog_id else None
+    return list(catalog.owner_ids or []) if catalog else []
+
+
+async def _sponsors(session: AsyncSession, instance: AccessReviewInstance) -> list[str]:
+    """The internal sponsors of the connected organizations the reviewed people come from (by the
+    domain of their address)."""
+    domains = {(mail or "").rpartition("@")[2].lower() for mail in (await session.exec(
+        select(User.mail).join(AccessReviewDecision, AccessReviewDecision.principal_id == User.id).where(
+            AccessReviewDecision.instance_id == instance.id))).all()}
+    sponsors: list[str] = []
+    for organization in (await session.exec(select(ConnectedOrganization).where(
+            ConnectedOrganization.organization_id == instance.organization_id))).all():
+        if any((source.get("domainName") or "").lower() in domains for source in organization.identity_sources or []):
+            sponsors += organization.internal_sponsor_ids or []
+    return sponsors
+
+
 async def _reviewer_ids(session: AsyncSession, instance: AccessReviewInstance, reviewers: list[dict]) -> list[str]:
     found: list[str] = []
     for reviewer in reviewers or []:
         query = (reviewer or {}).get("query") or ""
-        if query.startswith("/users/"):
-            user = await session.get(User, query.removeprefix("/users/").strip("/"))
+        if match := CATALOG_OWNERS.match(query):
+            found += await _catalog_owners(session, match.group(1))
+        elif query == "./owners" and instance.resource_type == "accessPackage":
+            package = await session.get(AccessPackage, instance.resource_id)
+            found += await _catalog_owners(session, package.catalog_id if package else None)
+        elif query == "./sponsors":
+            found += await _sponsors(session, instance)
+        elif match := REVIEWER_USER.match(query):
+            user = await session.get(User, match.group(1))
             if user is not None and user.organization_id == instance.organization_id and user.account_enabled:
                 found.append(user.id)
         elif query == "./owners" and instance.resource_type == "group":
@@ -217,6 +243,7 @@ async def begin_review(session: AsyncSession, instance_id: str, now: datetime | 
         access_id=p.access_id, last_sign_in_date_time=last_activity(p.user),
         recommendation=recommendation(p.user, now, look_back) if recommend else "NoInfoAvailable")
         for p in principals])
+    await session.flush()  # the decisions first: sponsors are found through the people reviewed
     if definition.reviewers:
         reviewer_ids = await _reviewer_ids(session, instance, definition.reviewers)
         if not reviewer_ids:

@@ -32,7 +32,7 @@ from foyer.models.access_reviews import AccessReviewDecision, AccessReviewDefini
 from foyer.models.base import utcnow
 from foyer.models.directory import Application, Group, User
 from foyer.models.entitlement import AccessPackage, Catalog
-from foyer.rules.access_review_scope import ReviewScope, ScopeRefused, read_scope
+from foyer.rules.access_review_scope import CATALOG_OWNERS, REVIEWER_USER, ReviewScope, ScopeRefused, read_scope
 from foyer.usecases.updates import commit
 
 NO_ONE = "00000000-0000-0000-0000-000000000000"
@@ -55,9 +55,6 @@ READ_ONLY = ("id", "createdBy", "createdDateTime", "lastModifiedDateTime", "stat
 PROPERTIES = ("displayName", "descriptionForAdmins", "descriptionForReviewers", "scope", "instanceEnumerationScope",
               "reviewers", "fallbackReviewers", "settings", "additionalNotificationRecipients", "stageSettings",
               *READ_ONLY)
-_USER = re.compile(r"^/(?:v1\.0/)?users/([0-9A-Za-z-]{1,64})/?$")
-_CATALOG_OWNERS = re.compile(r"^/(?:v1\.0/)?identityGovernance/entitlementManagement/catalogs/([0-9A-Za-z-]{1,64})"
-                             r"/owners/?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -118,7 +115,7 @@ def _reviewers(value: Any, field: str, scope: ReviewScope) -> list[dict]:
             if scope.kind != "accessPackage":
                 raise _bad(f"{where}.query: ./sponsors (a connected organization's sponsors) is only for "
                            "access-package scopes")
-        elif not (_USER.match(query) or _CATALOG_OWNERS.match(query)):
+        elif not (REVIEWER_USER.match(query) or CATALOG_OWNERS.match(query)):
             raise _bad(f"{where}.query must be /users/{{id}}, ./owners, ./sponsors or "
                        "/identityGovernance/entitlementManagement/catalogs/{id}/owners")
         entry = {"query": query, "queryType": "MicrosoftGraph"}
@@ -331,12 +328,12 @@ async def _check_references(session: AsyncSession, organization_id: str, definit
             raise _bad(f"scope.query: no {what} {scope.resource_id} in this organization")
     for field in ("reviewers", "fallbackReviewers"):
         for index, item in enumerate(definition[field]):
-            user = _USER.match(item["query"])
+            user = REVIEWER_USER.match(item["query"])
             if user:
                 row = await session.get(User, user.group(1))
                 if row is None or row.organization_id != organization_id:
                     raise _bad(f"{field}[{index}].query: no user {user.group(1)} in this organization")
-            catalog = _CATALOG_OWNERS.match(item["query"])
+            catalog = CATALOG_OWNERS.match(item["query"])
             if catalog:
                 row = await session.get(Catalog, catalog.group(1))
                 if row is None or row.organization_id != organization_id:
