@@ -30,6 +30,8 @@ DEFAULT_LOOK_BACK = "P30D"
 # Who applies decisions and decides by default: the service, as Entra's "AAD Access Reviews".
 SERVICE = {"id": "00000000-0000-0000-0000-000000000000", "displayName": "Foyer access reviews"}
 DISABLE_AND_DELETE = "#microsoft.graph.disableAndDeleteUserApplyAction"
+# Decisions applied per transaction: each removal keeps its own audit record.
+APPLY_BATCH = 200
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -336,7 +338,7 @@ async def apply_review(session: AsyncSession, instance_id: str, *, actor: dict,
                     outcome = "AppliedSuccessfullyButObjectNotFound"
                 else:
                     await remove_member(session, instance.organization_id, group, user, actor=actor,
-                                        capacity="accessReview")
+                                        capacity="accessReview", commit=False)
             elif instance.resource_type == "application":
                 app = await session.get(Application, instance.resource_id)
                 if app is None or row.access_id is None or await session.get(AppRoleAssignment, row.access_id) is None:
@@ -350,11 +352,14 @@ async def apply_review(session: AsyncSession, instance_id: str, *, actor: dict,
                     outcome = "AppliedSuccessfullyButObjectNotFound"
             else:
                 outcome = "ApplyNotSupported"  # a directory-wide review removes nothing but with disable-and-delete
-        row = await session.get(AccessReviewDecision, row.id)  # remove_member/unassign committed
+        row = await session.get(AccessReviewDecision, row.id)  # unassign commits
         row.apply_result, row.applied_by_id, row.applied_date_time = outcome, actor.get("actor_id"), now
         session.add(row)
-        await session.commit()
         result.applied += 1
+        if result.applied % APPLY_BATCH == 0:
+            # A batch of removals and their applyResults together: a retry resumes after it.
+            await session.commit()
+    await session.commit()
     # What the workflow steers, from every denial (not only those applied by this attempt: a retry
     # after a partial apply finds them again; a second removal signal or lifecycle start is a no-op).
     denied = (await session.exec(select(AccessReviewDecision).where(

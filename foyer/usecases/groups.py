@@ -38,7 +38,9 @@ async def add_member(session, organization_id: str, group: Group, user: User, *,
 
 
 async def remove_member(session, organization_id: str, group: Group, user: User, *, actor: Mapping[str, Any],
-                        capacity: str) -> None:
+                        capacity: str, commit: bool = True) -> None:
+    """Remove `user` from `group`, audited; `commit` False leaves the commit to the caller (an
+    access review applies its removals in batches)."""
     membership = await session.get(GroupMember, (group.id, user.id))
     if membership is None:
         raise Refused("Request_ResourceNotFound", f"member {user.id} of group {group.id} does not exist",
@@ -49,4 +51,5 @@ async def remove_member(session, organization_id: str, group: Group, user: User,
                 target_name=group.display_name,
                 details={"userId": user.id, "userPrincipalName": user.user_principal_name,
                          "userType": user.user_type, "actingAs": capacity})
-    await session.commit()
+    if commit:
+        await session.commit()
