@@ -143,7 +143,8 @@ async def main(args) -> None:
         f"- (a)/(a0) begin vs bulk insert: **{raw_insert_seconds / begin_seconds:.2f}** of the ceiling "
         f"({begin_seconds:.1f} s vs {raw_insert_seconds:.2f} s)",
         f"- (b)/(b0) apply vs two statements: **{raw_apply_seconds / apply_seconds:.3f}** of the ceiling "
-        f"({apply_seconds:.1f} s vs {raw_apply_seconds:.2f} s): each removal read, removed and audited on its own, 200 per transaction",
+        f"({apply_seconds:.1f} s vs {raw_apply_seconds:.2f} s): each removal read, removed and audited on its "
+        f"own, 200 per transaction",
         f"- resident memory of the process running the activities: {rss[0]:.0f} MiB before, {rss[1]:.0f} MiB "
         f"after (a), {rss[2]:.0f} MiB after (b)",
     ]
