@@ -9,7 +9,8 @@ then saves each closed run's history as tests/histories/<workflow>_<scenario>.js
 InvitationWorkflow runs, and AccessRequestWorkflow / AssignmentWorkflow runs driven the way the
 entitlement API drives them (`workflows.client.access_requests`), and SignUpWorkflow runs driven as the sign-up
 pages and the signUps API drive them (`--only signup` records just those;
-`--only groupjoin` the GroupJoinRequestWorkflow runs as My Groups drives them; `--only saml` a
+`--only groupjoin` the GroupJoinRequestWorkflow runs as My Groups drives them; `--only review` an
+AccessReviewWorkflow stopped early and applied; `--only saml` a
 SamlMetadataWorkflow run against tests/saml_idp.py's IdP; `--only invitation`
 just the InvitationWorkflow scenarios (`--only federated` just its redemption with a guest's own
 identity provider), `--only access` the AccessRequestWorkflow and
@@ -531,6 +532,51 @@ class SamlMetadataRecorder:
         print(f"  saml_metadata_warned_then_deleted: {len(history.events)} events → {path}")
 
 
+class AccessReviewRecorder:
+    """One access review instance as an administrator steers it (`workflows.client.access_reviews`):
+    started without recurrence, a reviewer's denial, a reminder asked for, stopped early (the
+    default decision for the rest), then applied. Its timers are under time skipping in the tests."""
+
+    def __init__(self, client: Client, organization_id: str, out: Path):
+        self.client, self.organization_id, self.out = client, organization_id, out
+
+    async def stopped_then_applied(self) -> None:
+        from foyer.workflows.client import access_reviews
+        from foyer.workflows.messages.access_review import access_review_workflow_id
+        from tests.access_review_support import (
+            GUESTS_OF, decide, decisions_of, group_with_people, instances_of, make_definition,
+        )
+
+        group, people = await group_with_people(self.organization_id, {"Rec Kept": None, "Rec Denied": None})
+        reviewer = await make_user(self.organization_id, "Recorded Reviewer")
+        definition = await make_definition(
+            self.organization_id, {"query": GUESTS_OF.format(group.id), "queryType": "MicrosoftGraph"},
+            [{"query": f"/users/{reviewer.id}", "queryType": "MicrosoftGraph"}],
+            defaultDecisionEnabled=True, defaultDecision="Approve")
+        await access_reviews.schedule_definition(self.client, definition)
+        for _ in range(200):
+            instances = await instances_of(definition.id)
+            if instances and instances[0].status == "InProgress":
+                break
+            await asyncio.sleep(0.1)
+        instance = instances[0]
+        decisions = await decisions_of(instance.id)
+        await decide(decisions[people["Rec Denied"].id].id, reviewer, "Deny", "recorded")
+        await access_reviews.send_reminder(self.client, instance.id)
+        await access_reviews.stop_instance(self.client, instance.id)
+        for _ in range(200):
+            if (await instances_of(definition.id))[0].status == "Completed":
+                break
+            await asyncio.sleep(0.1)
+        await access_reviews.apply_decisions(self.client, instance.id)
+        handle = self.client.get_workflow_handle(access_review_workflow_id(instance.id))
+        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        history = await handle.fetch_history()
+        path = history_path(self.out, "access_review_stopped_then_applied")
+        path.write_text(history.to_json() + "\n")
+        print(f"  access_review_stopped_then_applied: {len(history.events)} events → {path}")
+
+
 async def main(out: Path, only: str | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     organization_id = migrate.upgrade(ENV.database_url)
@@ -539,6 +585,10 @@ async def main(out: Path, only: str | None = None) -> None:
         async with dev_server(ENV.state, ENV.temporal_port) as server:
             client = server.client
             async with build_worker(client):
+                if only in (None, "review"):
+                    await AccessReviewRecorder(client, organization_id, out).stopped_then_applied()
+                    if only == "review":
+                        return
                 if only in (None, "saml"):
                     await SamlMetadataRecorder(client, organization_id, out).warned_then_deleted()
                 if only in (None, "groupjoin"):
@@ -570,8 +620,8 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["access", "campaign", "federated", "groupjoin", "invitation", "saml",
-                                              "signup"],
+    parser.add_argument("--only", choices=["access", "campaign", "federated", "groupjoin", "invitation", "review",
+                                              "saml", "signup"],
                         help="record only these scenarios")
     parser.add_argument("--tag", default="", help="append _TAG to each file name (never overwrite)")
     arguments = parser.parse_args()
