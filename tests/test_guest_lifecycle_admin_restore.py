@@ -49,7 +49,7 @@ async def test_deleting_a_blocked_guest_ends_their_lifecycle(api, admin, tempora
     assert (await lifecycle_status(temporal.client, guest.id)).state == "gone"
 
 
-async def test_a_lifecycle_for_someone_gone_ends_at_once(temporal, organization_id):
+async def test_a_lifecycle_for_someone_gone_ends_at_once(temporal, worker, organization_id):
     status = await start_lifecycle(temporal.client, denied(organization_id, "no-such-user"))
     assert status is True
     handle = temporal.client.get_workflow_handle_for(GuestLifecycleWorkflow.run,
