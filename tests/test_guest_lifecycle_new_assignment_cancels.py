@@ -5,10 +5,15 @@ a new assignment unblocks the same way."""
 
 from datetime import timedelta
 
+import pytest
+
+from foyer.errors import Refused
+from foyer.workflows.client import access_requests
+
 from foyer.workflows.client.guest_lifecycle import lifecycle_status
 from foyer.workflows.guest_lifecycle import GuestLifecycleWorkflow
 from foyer.workflows.messages.guest_lifecycle import guest_lifecycle_workflow_id
-from tests.factories import make_package, self_service, update_organization
+from tests.factories import make_package, request, self_service, update_organization
 from tests.lifecycle_support import assign, governed_guest, user_row, wait_for_lifecycle
 
 
@@ -48,6 +53,9 @@ async def test_block_sign_in_only_waits_without_a_timer(time_env, organization_i
     row = await user_row(guest.id)
     assert row is not None and row.account_enabled is False and row.scheduled_deletion_date_time is None
     assert (await lifecycle_status(time_env.client, guest.id)).state == "blocked"
+    # A blocked guest cannot ask for a package themselves; an administrator's assignment restores them.
+    with pytest.raises(Refused):
+        await access_requests.submit_request(time_env.client, request(organization_id, package, policy, guest))
 
     await assign(time_env.client, organization_id, package, policy, guest)
     await wait_for_lifecycle(time_env.client, guest.id, "cancelled")

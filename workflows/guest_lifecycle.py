@@ -47,8 +47,8 @@ class GuestLifecycleWorkflow:
                             delete_after=data.delete_after, blocked_at=now.isoformat(),
                             workflow_id=workflow_id, started_by=data.started_by),
             start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
-        if blocked.state == "gone":
-            self.status.state = "gone"
+        if blocked.state in ("gone", "assigned"):  # assigned: a new assignment came first
+            self.status.state = "gone" if blocked.state == "gone" else "cancelled"
             return self.status
         self.status = LifecycleStatus(user_id=data.user_id, state="blocked",
                                       deletion_date_time=blocked.deletion_date_time)

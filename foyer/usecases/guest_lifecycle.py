@@ -64,6 +64,8 @@ async def block_guest(session: AsyncSession, data: BlockGuestInput, *, run_id: s
     deletion = blocked_at + parse_duration(data.delete_after) if data.delete_after else None
     if user.lifecycle_blocked_date_time is not None and not user.account_enabled:
         return LifecycleStep(state="skipped", deletion_date_time=_iso(user.scheduled_deletion_date_time))
+    if data.reason == LAST_ASSIGNMENT_REMOVED and await has_live_assignment(session, user.id):
+        return LifecycleStep(state="assigned")  # a new assignment arrived since the last one ended
     user.account_enabled = False
     user.lifecycle_blocked_date_time = blocked_at
     user.scheduled_deletion_date_time = deletion

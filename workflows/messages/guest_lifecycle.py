@@ -78,8 +78,9 @@ class DeleteGuestInput(BaseModel):
 
 
 class LifecycleStep(BaseModel):
-    """What an activity found: `done` (it did its step), `gone` (the user no longer exists), or
-    `skipped` (nothing to do: already unblocked, say)."""
+    """What an activity found: `done` (it did its step), `gone` (the user no longer exists),
+    `skipped` (nothing to do: already blocked or unblocked), or `assigned` (not blocked: the guest
+    holds a live assignment again)."""
 
     state: str
     deletion_date_time: str | None = None
