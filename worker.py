@@ -12,7 +12,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from foyer.activities import RefusalInterceptor, access, api_connectors, campaigns, extensions, invitations, sign_in
-from foyer.activities import access_reviews, group_join, saml_metadata, sign_up
+from foyer.activities import access_reviews, group_join, guest_lifecycle, saml_metadata, sign_up
+from foyer.activities.guest_lifecycle_client import GuestLifecycleClient
 from foyer import health, tracing
 from foyer.settings import check_secret_key, get_settings
 from foyer.temporal import connect_client, worker_runtime
@@ -21,6 +22,7 @@ from foyer.workflows.access_review import AccessReviewOccurrenceWorkflow, Access
 from foyer.workflows.assignment import AssignmentWorkflow
 from foyer.workflows.campaign import CampaignWorkflow
 from foyer.workflows.group_join_request import GroupJoinRequestWorkflow
+from foyer.workflows.guest_lifecycle import GuestLifecycleWorkflow
 from foyer.workflows.invitation import InvitationWorkflow
 from foyer.workflows.saml_metadata import SamlMetadataWorkflow
 from foyer.workflows.sign_in import SignInWorkflow
@@ -28,18 +30,21 @@ from foyer.workflows.sign_up import SignUpWorkflow
 
 WORKFLOWS = [InvitationWorkflow, AccessRequestWorkflow, AssignmentWorkflow, CampaignWorkflow, SignInWorkflow,
              SignUpWorkflow, GroupJoinRequestWorkflow, SamlMetadataWorkflow, AccessReviewOccurrenceWorkflow,
-             AccessReviewWorkflow]
+             AccessReviewWorkflow, GuestLifecycleWorkflow]
 ACTIVITIES = [*invitations.ALL, *access.ALL, *extensions.ALL, *campaigns.ALL, *sign_in.ALL,
-              *api_connectors.ALL, *sign_up.ALL, *group_join.ALL, *saml_metadata.ALL, *access_reviews.ALL]
+              *api_connectors.ALL, *sign_up.ALL, *group_join.ALL, *saml_metadata.ALL, *access_reviews.ALL,
+              *guest_lifecycle.ALL]
 
 
 def activities_for(client: Client) -> list:
     """Every activity; the ones that start workflows need the client."""
     inviter = campaigns.CampaignInviter(client)
     reviews = access_reviews.ReviewStarter(client)
+    lifecycle = GuestLifecycleClient(client)
     return [*ACTIVITIES, access.AssignmentStarter(client).start_assignment_workflow,
             inviter.invite_row, inviter.invite_rows, reviews.open_access_review_occurrence,
-            reviews.start_guest_lifecycles]
+            reviews.start_guest_lifecycles, lifecycle.delete_governed_guest,
+            lifecycle.start_lifecycle_if_last, lifecycle.end_lifecycle_on_assignment]
 
 
 # How often at most the SDK passes an activity's heartbeats on to the server. Its default, 0.8 of

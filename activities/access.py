@@ -114,7 +114,11 @@ async def _record_request(data: RecordRequestInput) -> RequestPlan:
         if package is None or package.organization_id != spec.organization_id:
             raise Refused("notFound", "the access package does not exist")
         target = await session.get(User, spec.target_id)
-        if target is None or not target.account_enabled:
+        # A guest the external-user lifecycle blocked may be given a package again by an
+        # administrator (which restores them); they cannot request one themselves.
+        restorable = target is not None and target.lifecycle_blocked_date_time is not None \
+            and spec.request_type == "adminAdd"
+        if target is None or not (target.account_enabled or restorable):
             raise Refused("notFound", "the target user does not exist or is disabled")
         requestor = await session.get(User, spec.requestor_id) if spec.requestor_id else None
 

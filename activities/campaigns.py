@@ -19,6 +19,7 @@ from foyer.models.base import utcnow
 from foyer.models.campaign import Campaign, CampaignRow
 from foyer.models.entitlement import AssignmentRequest
 from foyer.models.directory import Organization, User
+from foyer.models.enums import UserType
 from foyer.workflows.client import access_requests
 from foyer.workflows.client.invitations import invite_guest, start_holding
 from foyer.workflows.messages.access import AccessRequestSpec
@@ -123,6 +124,8 @@ class CampaignInviter:
                     failed[row.row_number] = f"{refusal.code}: {refusal.message}"
                     continue
                 recorded.append((row.row_number, spec, result))
+                if row.access_package_ids:
+                    await _mark_governed(session, result.user_id)
 
         started = await asyncio.gather(*(start_holding(self.client, spec, result) for _, spec, result in recorded))
         fresh = [item for item, ok in zip(recorded, started) if ok]
@@ -213,8 +216,19 @@ class CampaignInviter:
             row.updated_date_time = utcnow()
             if result is not None:
                 row.invitation_id, row.user_id = result.invitation_id, result.user_id
+                if existing is None and row.access_package_ids:
+                    await _mark_governed(session, result.user_id)
             session.add(row)
         return outcome
+
+
+async def _mark_governed(session, user_id: str) -> None:
+    """A guest this campaign created to assign access packages to is governed by entitlement
+    management's external-user lifecycle (one who existed before is not)."""
+    user = await session.get(User, user_id)
+    if user is not None and user.user_type == UserType.guest and not user.governed_by_entitlement:
+        user.governed_by_entitlement = True
+        session.add(user)
 
 
 def _row_spec(campaign: Campaign, row: CampaignRow, proposed_user_id: str) -> InvitationSpec:

@@ -24,7 +24,7 @@ from foyer.api.routers import access_reviews
 from foyer.api.pages import reviews as review_pages
 from foyer.api.routers import (
     entitlement_approvals, entitlement_assignments, entitlement_catalog, entitlement_connected_orgs,
-    entitlement_packages, entitlement_policies, entitlement_requests,
+    entitlement_packages, entitlement_policies, entitlement_requests, entitlement_settings,
 )
 from foyer import health, tracing
 from foyer.settings import check_secret_key, get_settings
@@ -85,7 +85,7 @@ def create_app(temporal_client=None) -> FastAPI:
                    entitlement_catalog.router, entitlement_packages.router,
                    entitlement_policies.router, entitlement_connected_orgs.router,
                    entitlement_requests.router, entitlement_assignments.router,
-                   entitlement_approvals.router,
+                   entitlement_approvals.router, entitlement_settings.router,
                    entitlement_extensions.router, signin.router, myaccess.router, myapps.router, mygroups.router,
                    approvals.router, campaigns.router, campaign.router, openid.router):
         app.include_router(router)

@@ -50,7 +50,7 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
         if column is None:
             raise bad_request(f"$filter: '{node.name}' cannot be filtered on; "
                               f"use one of {', '.join(sorted(self.fields))}")
-        return getattr(self.root_model, column)
+        return _column(self.root_model, column)
 
     def visit_Attribute(self, node: odata_ast.Attribute):
         # Graph names a related object's key by a path (`accessPackage/id`, `target/objectId`):
@@ -79,7 +79,7 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
         if not isinstance(substr, odata_ast.String):
             raise bad_request(f"$filter: {func}() takes a quoted string such as 'Ann'")
         name = _property_name(field)
-        if name in self.fields and _kind(getattr(self.root_model, self.fields[name]).type) is not str:
+        if name in self.fields and _kind(_column(self.root_model, self.fields[name]).type) is not str:
             raise bad_request(f"$filter: {func}() works on text properties; {name} is not one")
         return getattr(self.visit(field), "i" + func)(substr.py_val, autoescape=True)
 
@@ -95,7 +95,7 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
         if name not in self.fields:
             return
         values = value.val if isinstance(value, odata_ast.List) else [value]
-        kind = _kind(getattr(self.root_model, self.fields[name]).type)
+        kind = _kind(_column(self.root_model, self.fields[name]).type)
         accepted = _LITERALS.get(kind)
         for literal_node in values:
             if accepted is None or isinstance(literal_node, (odata_ast.Null, odata_ast.Identifier)):
@@ -106,6 +106,33 @@ class _Visitor(AstToSqlAlchemyOrmVisitor):
                 raise bad_request(f"$filter: {name} cannot be compared with "
                                   f"{getattr(literal_node, 'val', literal_node)!s}; it is "
                                   f"{_KIND_NAMES.get(kind, kind.__name__)}")
+
+
+def _column(model: type[SQLModel], spec):
+    """A collection's property: a column's name, or an SQL expression over the model's columns
+    (users' signInActivity/lastSuccessfulSignInDateTime counts from redemption when empty)."""
+    return getattr(model, spec) if isinstance(spec, str) else spec
+
+
+def filter_properties(text: str) -> set[str]:
+    """The property names a $filter mentions (for rules such as Graph's "signInActivity is not
+    combined with other properties"); an unparsable filter names none (filter_clause refuses it)."""
+    try:
+        tree = ODataParser().parse(ODataLexer().tokenize(text[:MAX_FILTER_LENGTH]))
+        _check_size(tree)
+    except (Exception, RecursionError):
+        return set()
+    found, stack = set(), [tree]
+    while stack:
+        node = stack.pop()
+        name = _property_name(node)
+        if name is not None:
+            found.add(name)
+            continue
+        stack.extend(child for value in vars(node).values()
+                     for child in (value if isinstance(value, (list, tuple)) else (value,))
+                     if isinstance(child, odata_ast._Node))
+    return found
 
 
 def _property_name(node) -> str | None:
@@ -241,7 +268,7 @@ async def list_page(request: Request, session: AsyncSession, model: type[SQLMode
             raise bad_request(f"$orderby: '{name}' cannot be sorted on")
         if direction.strip().lower() not in ("", "asc", "desc"):
             raise bad_request("$orderby direction must be asc or desc")
-        column = getattr(model, fields[name])
+        column = _column(model, fields[name])
         order.append(column.desc() if direction.strip().lower() == "desc" else column.asc())
     for name in (default_order,) if isinstance(default_order, str) else default_order:
         column = getattr(model, name)  # a total order makes paging stable

@@ -21,12 +21,19 @@ with workflow.unsafe.imports_passed_through():
         ExtendSignal, RemoveInput, RemoveSignal,
     )
     from foyer.workflows.messages.extensions import CalloutInput
+    from foyer.workflows.messages.guest_lifecycle import (
+        END_LIFECYCLE_ON_ASSIGNMENT, START_LIFECYCLE_IF_LAST, AssignmentEndedInput,
+    )
     from foyer.workflows.retries import CALLOUT_RETRY, DB_RETRY, DB_TIMEOUT
 
 NOTICE_STAGES = {14: "assignmentFourteenDaysBeforeExpiration", 1: "assignmentOneDayBeforeExpiration"}
 # A resource that could not be delivered is tried again later, a few times, then left reported.
 REDELIVERY_DELAYS = [timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1)]
 NOTICES = (14, 1)
+# The external-user lifecycle's hooks, added with runs in flight: one patch id per new step (a run
+# delivered before them may be removed after them).
+LIFECYCLE_DELIVERED_PATCH = "guest-lifecycle-delivered"
+LIFECYCLE_REMOVED_PATCH = "guest-lifecycle-removed"
 
 
 @workflow.defn
@@ -47,6 +54,9 @@ class AssignmentWorkflow:
             if data.request_workflow_id:
                 await workflow.get_external_workflow_handle(data.request_workflow_id).signal(
                     DELIVERY_FINISHED, result)
+            if workflow.patched(LIFECYCLE_DELIVERED_PATCH):
+                # A guest the external-user lifecycle blocked is restored by a new assignment.
+                await self._lifecycle_hook(data, END_LIFECYCLE_ON_ASSIGNMENT, None)
             if result.state != "deliveryFailed":
                 # Here rather than in the request: a slow extension must not hold the request open.
                 await self._callout(data, "assignmentRequestGranted", request_id=data.request_id)
@@ -121,7 +131,17 @@ class AssignmentWorkflow:
                         workflow_id=workflow.info().workflow_id),
             start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         self.state = "expired"
+        if workflow.patched(LIFECYCLE_REMOVED_PATCH):
+            # A governed guest's last assignment gone: the lifecycle starts (block, then delete).
+            await self._lifecycle_hook(data, START_LIFECYCLE_IF_LAST, request_id)
         await self._callout(data, "assignmentRequestRemoved")
+
+    async def _lifecycle_hook(self, data: AssignmentInput, hook: str, request_id: str | None) -> None:
+        await workflow.execute_activity(
+            hook, AssignmentEndedInput(organization_id=data.organization_id, assignment_id=data.assignment_id,
+                                       target_id=data.target_id, workflow_id=workflow.info().workflow_id,
+                                       request_id=request_id),
+            result_type=bool, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
 
     async def _callout(self, data: AssignmentInput, stage: str, request_id: str | None = None) -> None:
         """Tell the policy's custom extension, if any; a failed notification does not stop the

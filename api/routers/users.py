@@ -4,11 +4,13 @@ Guests are made by invitations (`/v1.0/invitations`), never here. Deleting a gue
 pending invitation through its workflow first, so nothing keeps running for a user who is gone.
 """
 
+import contextlib
 from typing import Any
 
 from fastapi import Request, Response
 from pydantic import Field, PrivateAttr, StrictBool, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
 from sqlmodel import col, or_, select
 
 from foyer.api.deps import (
@@ -17,7 +19,7 @@ from foyer.api.deps import (
 )
 from foyer.api.errors import GraphError, bad_request
 from foyer.api.graph import GraphRouter, listed
-from foyer.api.odata import collection, list_page, select_fields, selected_names
+from foyer.api.odata import collection, filter_properties, list_page, select_fields, selected_names
 from foyer.api.schemas import GraphModel, refuse_null
 from foyer.api.schemas import directory as shapes
 from foyer.api.schemas.directory import (
@@ -25,6 +27,7 @@ from foyer.api.schemas.directory import (
     directory_group_body, sign_in_activity_body, user_body,
 )
 from foyer.audit import audit
+from foyer.errors import Refused
 from foyer.rules.emails import normalize_email
 from foyer.policy import email_domain
 from foyer.names import DisplayName
@@ -33,7 +36,8 @@ from foyer.usecases.ownership import owned_objects
 from foyer.usecases.updates import update_with_audit
 from foyer.models.directory import Application, AppRoleAssignment, Group, GroupMember, User
 from foyer.models.enums import UserType
-from foyer.workflows.client import directory
+from foyer.workflows.client import directory, guest_lifecycle
+from foyer.workflows.messages.guest_lifecycle import CancelLifecycle
 
 router = GraphRouter(prefix="/v1.0/users", tags=["users"])
 
@@ -148,13 +152,25 @@ def user_serializer(request: Request, caller):
 
 
 
+# Inactive guests (`signInActivity/lastSuccessfulSignInDateTime le …`): a user who never signed in
+# counts from their redemption (a guest's last externalUserState change; else their creation).
+INACTIVITY_PROPERTY = "signInActivity/lastSuccessfulSignInDateTime"
+INACTIVITY = func.coalesce(User.last_successful_sign_in_date_time, User.external_user_state_change_date_time,
+                           User.created_date_time)
+
+
 @router.get("", response_model=shapes.UserCollection)
 async def list_users(request: Request, caller: ListReader, session: SessionDep,
                      org: OrganizationDep) -> dict:
     serialize = user_serializer(request, caller)
     fields = USER_FIELDS
     if caller.is_admin:
-        fields = {**USER_FIELDS, **SIGN_IN_ACTIVITY_FIELDS}
+        fields = {**USER_FIELDS, **SIGN_IN_ACTIVITY_FIELDS, INACTIVITY_PROPERTY: INACTIVITY}
+        named = filter_properties(request.query_params.get("$filter") or "")
+        if any(n.startswith("signInActivity/") for n in named) and \
+                any(not n.startswith("signInActivity/") for n in named):
+            raise bad_request("$filter: signInActivity properties cannot be combined with other properties "
+                              "(filter on signInActivity alone, as in Graph)")
     elif "signInActivity" in (request.query_params.get("$filter") or "") + (request.query_params.get("$orderby") or ""):
         raise GraphError(403, "Authorization_RequestDenied",
                          "Insufficient privileges to filter on signInActivity: it is for administrators.")
@@ -210,7 +226,7 @@ async def get_user_by_id(user_id: str, request: Request, caller: UserReader, ses
 
 @router.patch("/{user_id}", status_code=204)
 async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, session: SessionDep,
-                      org: OrganizationDep) -> Response:
+                      org: OrganizationDep, client: TemporalDep) -> Response:
     user = await get_user(session, org, user_id)
     changes = body.model_dump(exclude_unset=True)
     if not changes and body.ignored:  # only properties Foyer keeps nothing of: nothing changes
@@ -220,10 +236,20 @@ async def update_user(user_id: str, body: UserUpdate, caller: AdminCaller, sessi
     if changes.get("account_enabled") is False:
         # Their refresh tokens stop at once, committed with the change (app_access refuses them anyway).
         await revoke_user_refresh_tokens(session, user.id, "account disabled")
+    restoring = changes.get("account_enabled") is True and user.lifecycle_blocked_date_time is not None
+    if restoring:
+        # An administrator restoring a guest the external-user lifecycle blocked: nothing is deleted.
+        changes = {**changes, "lifecycle_blocked_date_time": None, "scheduled_deletion_date_time": None}
     await update_with_audit(session, user, changes,
                             modified_properties=body.model_dump(by_alias=True, exclude_unset=True),
                             category="UserManagement", activity="Update user", organization_id=org.id,
                             actor=caller.actor, target_type="User", target_name=user.user_principal_name)
+    if restoring:
+        # The lifecycle ends at once; if Temporal does not answer now it ends at its timer instead,
+        # deleting nobody: it deletes only a guest who is still marked blocked.
+        with contextlib.suppress(Refused):
+            await guest_lifecycle.cancel_lifecycle(client, user_id, CancelLifecycle(
+                reason="restored by an administrator", by_id=caller.actor.get("actor_id")))
     return Response(status_code=204)
 
 

@@ -365,3 +365,11 @@ AssignmentCollection = Collection[AccessPackageAssignment]
 ApprovalCollection = Collection[AssignmentApproval]
 ApprovalStageCollection = Collection[AssignmentApprovalStage]
 ExtensionCollection = Collection[AccessPackageAssignmentRequestWorkflowExtension]
+
+
+class EntitlementManagementSettings(GraphResource):
+    """Graph's entitlementManagementSettings (the singleton under identityGovernance/entitlementManagement)."""
+
+    id: str | None = None
+    external_user_lifecycle_action: str | None = None
+    duration_until_external_user_deleted_after_blocked: str | None = None

@@ -9,7 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from foyer.errors import Refused
 from foyer.usecases.directory import pending_invitations, remove_user
 from foyer.workflows.client.access_requests import end_access_of
+from foyer.workflows.client.guest_lifecycle import cancel_lifecycle
 from foyer.workflows.client.invitations import revoke
+from foyer.workflows.messages.guest_lifecycle import CancelLifecycle
 from foyer.workflows.messages.invitation import RevokeRequest
 
 
@@ -35,3 +37,5 @@ async def delete_user(client: Client, session: AsyncSession, organization_id: st
     await remove_user(session, organization_id, user_id, actor=actor, details={
         "revokedInvitations": ",".join(i for i, _ in pending),
         "canceledRequests": canceled_requests, "removedAssignments": removed_assignments})
+    # A guest the external-user lifecycle had blocked: their lifecycle ends (it finds them gone).
+    await cancel_lifecycle(client, user_id, CancelLifecycle(reason="user deleted"))
