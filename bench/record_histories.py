@@ -47,8 +47,10 @@ from foyer.db import get_engine, session_scope  # noqa: E402
 from foyer.mailcatcher import MailCatcher  # noqa: E402
 from foyer.security import new_challenge_id  # noqa: E402
 from foyer.models.campaign import Campaign, CampaignRow  # noqa: E402
-from foyer.models.directory import Group, GroupOwner  # noqa: E402
+from foyer.models.directory import Group, GroupOwner, User  # noqa: E402
+from foyer.workflows.messages.guest_lifecycle import guest_lifecycle_workflow_id  # noqa: E402
 from foyer.workflows.client import group_join_requests  # noqa: E402
+from foyer.workflows.client.guest_lifecycle import lifecycle_status  # noqa: E402
 from foyer.workflows.messages.group_join import JoinDecision, group_join_workflow_id  # noqa: E402
 from foyer.worker import build_worker  # noqa: E402
 from foyer.workflows.campaign import CampaignWorkflow  # noqa: E402
@@ -454,6 +456,65 @@ class GroupJoinRecorder:
         await asyncio.gather(self.decided("approve"), self.decided("deny"), self.expired())
 
 
+class LifecycleRecorder:
+    """The external-user lifecycle: a governed guest's only assignment removed (the
+    AssignmentWorkflow's lifecycle hooks, behind their patches) starts their GuestLifecycleWorkflow,
+    which blocks them and deletes them after the organization's duration (PT2S here); another guest
+    is assigned again while blocked, which cancels theirs."""
+
+    def __init__(self, client: Client, organization_id: str, out: Path):
+        self.client, self.organization_id, self.out = client, organization_id, out
+
+    async def save(self, name: str, workflow_id: str) -> None:
+        handle = self.client.get_workflow_handle(workflow_id)
+        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        history = await handle.fetch_history()
+        path = history_path(self.out, name)
+        path.write_text(history.to_json() + "\n")
+        print(f"  {name}: {len(history.events)} events → {path}")
+
+    async def assigned_then_removed(self, name: str, package, policy):
+        guest = await make_user(self.organization_id, name, guest=True)
+        async with session_scope() as session:
+            row = await session.get(User, guest.id)
+            row.governed_by_entitlement = True
+            session.add(row)
+        plan = await access_requests.submit_request(self.client, request(
+            self.organization_id, package, policy, guest))
+        await self.client.get_workflow_handle(access_request_workflow_id(package.id, guest.id)).result()
+        await access_requests.submit_request(self.client, request(
+            self.organization_id, package, policy, guest, request_type="userRemove"))
+        await self.client.get_workflow_handle(assignment_workflow_id(plan.assignment_id)).result()
+        await self.client.get_workflow_handle(access_request_workflow_id(package.id, guest.id)).result()
+        for _ in range(100):  # until the lifecycle has blocked them
+            status = await lifecycle_status(self.client, guest.id)
+            if status is not None and status.state != "blocking":
+                break
+            await asyncio.sleep(0.1)
+        return guest, plan.assignment_id
+
+    async def all(self) -> None:
+        await update_organization(self.organization_id, external_user_lifecycle_action="blockSignInAndDelete",
+                                  duration_until_external_user_deleted_after_blocked="PT2S")
+        package, policy, _, _ = await make_package(self.organization_id, policy=self_service())
+        guest, assignment_id = await self.assigned_then_removed("Recorded Governed", package, policy)
+        await self.save("assignment_removed_lifecycle_started", assignment_workflow_id(assignment_id))
+        await self.save("guest_lifecycle_deleted", guest_lifecycle_workflow_id(guest.id))
+
+        await update_organization(self.organization_id, duration_until_external_user_deleted_after_blocked="P30D")
+        other, _ = await self.assigned_then_removed("Recorded Restored", package, policy)
+        spec = request(self.organization_id, package, policy, other, request_type="adminAdd", requestor_is_admin=True)
+        spec.requestor_id = None
+        plan = await access_requests.submit_request(self.client, spec)
+        await self.save("guest_lifecycle_cancelled", guest_lifecycle_workflow_id(other.id))
+        await access_requests.submit_request(self.client, request(
+            self.organization_id, package, policy, other, request_type="adminRemove", requestor_is_admin=True))
+        await self.client.get_workflow_handle(assignment_workflow_id(plan.assignment_id)).result()
+        await self.save("assignment_delivered_lifecycle_cancelled", assignment_workflow_id(plan.assignment_id))
+        await self.client.get_workflow_handle(guest_lifecycle_workflow_id(other.id)).terminate("recorded")
+        await update_organization(self.organization_id, duration_until_external_user_deleted_after_blocked="P30D")
+
+
 class SamlMetadataRecorder:
     """A SAML federation's health workflow, started as the federationConfigurations API starts it
     (`workflows.client.saml_metadata`): its first refresh fetches the IdP's metadata (a new
@@ -597,6 +658,8 @@ async def main(out: Path, only: str | None = None) -> None:
                     await SignUpRecorder(client, catcher, organization_id, out).all()
                 if only in (None, "campaign"):
                     await CampaignRecorder(client, catcher, organization_id, out).batches()
+                if only in (None, "lifecycle"):
+                    await LifecycleRecorder(client, organization_id, out).all()
                 if only == "federated":
                     await Recorder(client, catcher, organization_id, out).redeemed_federated()
                     return
@@ -620,8 +683,8 @@ async def main(out: Path, only: str | None = None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.record_histories")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", choices=["access", "campaign", "federated", "groupjoin", "invitation", "review",
-                                              "saml", "signup"],
+    parser.add_argument("--only", choices=["access", "campaign", "federated", "groupjoin", "invitation",
+                                              "lifecycle", "review", "saml", "signup"],
                         help="record only these scenarios")
     parser.add_argument("--tag", default="", help="append _TAG to each file name (never overwrite)")
     arguments = parser.parse_args()
