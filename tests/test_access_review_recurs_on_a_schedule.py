@@ -1,5 +1,6 @@
-"""A definition's recurrence is a Temporal Schedule (on the dev server): weekly from today, the
-first occurrence starts at once, and each further occurrence the schedule fires (triggered here,
+"""A definition's recurrence is a Temporal Schedule (on the dev server; the time-skipping test
+server has no schedules): monthly on today's day of the month from today, the first occurrence
+starts at once, and each further occurrence the schedule fires (triggered here,
 as the calendar would) opens its own instance over the group's guests — three occurrences, three
 instances, numbered 1, 2, 3, each with a decision per guest. Stopping the definition deletes the
 schedule and ends its open instances."""
@@ -20,16 +21,19 @@ async def test_three_occurrences_then_stop(temporal, worker, organization_id):
     group, people = await group_with_people(organization_id, {"Gia Guest": None, "Gus Guest": None},
                                             members=("Meg Member",))
     reviewer = await make_user(organization_id, "Rex Reviewer")
-    today = datetime.now(timezone.utc).date().isoformat()
+    now = datetime.now(timezone.utc)
+    today = now.date().isoformat()
     definition = await make_definition(
         organization_id, {"query": GUESTS_OF.format(group.id), "queryType": "MicrosoftGraph"},
         [{"query": f"/users/{reviewer.id}", "queryType": "MicrosoftGraph"}], mailNotificationsEnabled=False,
-        recurrence={"pattern": {"type": "weekly", "interval": 1},
+        recurrence={"pattern": {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": min(now.day, 28)},
                     "range": {"type": "noEnd", "startDate": today}})
     client = temporal.client
     await access_reviews.schedule_definition(client, definition)
     described = await client.get_schedule_handle(access_review_schedule_id(definition.id)).describe()
-    assert described.schedule.spec.intervals[0].every.days == 7
+    [calendar] = described.schedule.spec.calendars
+    assert [(r.start, r.end, r.step) for r in calendar.day_of_month] == [(min(now.day, 28), min(now.day, 28), 1)]
+    assert [(r.start, r.end, r.step) for r in calendar.month] == [(1, 12, 1)]
 
     async def opened():
         return [i for i in await instances_of(definition.id) if i.status == "InProgress"]
