@@ -46,7 +46,7 @@ EXCLUDED: dict[str, str] = {
 # The operations are fuzzed in SHARDS tests (operation i in shard i % SHARDS), so that the
 # test processes of `make test` can share the work; the seeds follow the operation, so the requests
 # sent are the same however many shards there are.
-SHARDS = 4
+SHARDS = 6
 
 # Examples per operation and caller. The admin reaches the handlers; the member mostly meets 403;
 # the anonymous caller meets 401 before anything else, so a few examples prove it.
