@@ -74,6 +74,16 @@ RESULT_TIMEOUT = 60
 TAG = ""
 
 
+async def save_history(client: Client, out: Path, name: str, workflow_id: str) -> None:
+    """Wait for the workflow to end, then write its history (as the replay test reads it)."""
+    handle = client.get_workflow_handle(workflow_id)
+    await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+    history = await handle.fetch_history()
+    path = history_path(out, name)
+    path.write_text(history.to_json() + "\n")
+    print(f"  {name}: {len(history.events)} events → {path}")
+
+
 def history_path(out: Path, name: str) -> Path:
     return out / f"{name}{'_' + TAG if TAG else ''}.json"
 
@@ -434,12 +444,7 @@ class GroupJoinRecorder:
         return group_join_workflow_id(group.id, asker.id), owner.id
 
     async def save(self, name: str, workflow_id: str) -> None:
-        handle = self.client.get_workflow_handle(workflow_id)
-        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
-        history = await handle.fetch_history()
-        path = history_path(self.out, name)
-        path.write_text(history.to_json() + "\n")
-        print(f"  {name}: {len(history.events)} events → {path}")
+        await save_history(self.client, self.out, name, workflow_id)
 
     async def decided(self, decision: str) -> None:
         workflow_id, owner_id = await self.request()
@@ -466,12 +471,7 @@ class LifecycleRecorder:
         self.client, self.organization_id, self.out = client, organization_id, out
 
     async def save(self, name: str, workflow_id: str) -> None:
-        handle = self.client.get_workflow_handle(workflow_id)
-        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
-        history = await handle.fetch_history()
-        path = history_path(self.out, name)
-        path.write_text(history.to_json() + "\n")
-        print(f"  {name}: {len(history.events)} events → {path}")
+        await save_history(self.client, self.out, name, workflow_id)
 
     async def assigned_then_removed(self, name: str, package, policy):
         guest = await make_user(self.organization_id, name, guest=True)
@@ -630,12 +630,8 @@ class AccessReviewRecorder:
                 break
             await asyncio.sleep(0.1)
         await access_reviews.apply_decisions(self.client, instance.id)
-        handle = self.client.get_workflow_handle(access_review_workflow_id(instance.id))
-        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
-        history = await handle.fetch_history()
-        path = history_path(self.out, "access_review_stopped_then_applied")
-        path.write_text(history.to_json() + "\n")
-        print(f"  access_review_stopped_then_applied: {len(history.events)} events → {path}")
+        await save_history(self.client, self.out, "access_review_stopped_then_applied",
+                           access_review_workflow_id(instance.id))
 
 
 async def main(out: Path, only: str | None = None) -> None:
