@@ -31,6 +31,7 @@ from foyer.usecases.openid_clients import (
 )
 from foyer.db import writing
 from foyer.usecases.signing_keys import TOKEN_LIFETIME, encode, signing_key, verified_claims
+from foyer.usecases import sign_in_policy
 from foyer.usecases.sign_in_log import record_sign_in
 
 REFRESH_LIFETIME = timedelta(days=90)
@@ -74,10 +75,11 @@ def _aware(moment: datetime) -> datetime:
 
 async def _fail(session: AsyncSession, ctx: GrantContext, *, user: User | None, app: Application | None,
                 interactive: bool, error: str, code: int, reason: str, status: int = 400,
-                headers: dict | None = None) -> OAuthError:
+                headers: dict | None = None, conditional_access: dict | None = None) -> OAuthError:
     """Log the failure (with whatever revocation the caller staged), commit, and the error to raise."""
     record_sign_in(session, organization_id=ctx.org.id, user=user, app=app, interactive=interactive,
-                   error_code=code, failure_reason=reason, ip_address=ctx.ip_address, now=ctx.now)
+                   error_code=code, failure_reason=reason, ip_address=ctx.ip_address, now=ctx.now,
+                   conditional_access=conditional_access)
     await session.commit()
     return OAuthError(error, f"AADSTS{code}: {reason}", status=status, headers=headers, error_code=code)
 
@@ -238,6 +240,17 @@ async def _refresh_grant(session: AsyncSession, ctx: GrantContext, key, form: di
     if _aware(family.expires_date_time) <= ctx.now:
         raise await _fail(session, ctx, user=user, app=app, interactive=False, error="invalid_grant",
                           code=EXPIRED, reason="The refresh token has expired.")
+    decision = None
+    if user is not None:
+        # Conditional Access as it is now (a new block, a new MFA requirement, a sign-in frequency),
+        # before the token is spent: refused, it still works once the policy allows it again.
+        decision = await sign_in_policy.decide_refresh(session, ctx.org, user, app, amr=family.amr, idp=family.idp,
+                                                       auth_time=_aware(family.auth_time), now=ctx.now)
+        if not decision.allowed:
+            raise await _fail(session, ctx, user=user, app=app, interactive=False,
+                              error="invalid_grant" if decision.outcome == "block" else "interaction_required",
+                              code=decision.error_code, reason=decision.reason,
+                              conditional_access=decision.log_fields())
     rotated = await session.exec(update(RefreshToken).where(  # type: ignore[call-overload]
         RefreshToken.token_hash == token.token_hash, col(RefreshToken.rotated_date_time).is_(None))
         .values(rotated_date_time=ctx.now))
@@ -261,7 +274,8 @@ async def _refresh_grant(session: AsyncSession, ctx: GrantContext, key, form: di
     answer = await _tokens(session, ctx, key, app, user, access, scope=scope, auth_time=_aware(family.auth_time),
                            amr=family.amr, idp=family.idp, nonce=None, family=family)
     record_sign_in(session, organization_id=ctx.org.id, user=user, app=app, interactive=False,
-                   ip_address=ctx.ip_address, now=ctx.now)
+                   ip_address=ctx.ip_address, now=ctx.now,
+                   conditional_access=decision.log_fields() if decision else None)
     await session.commit()
     return answer
 

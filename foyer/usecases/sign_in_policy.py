@@ -25,7 +25,7 @@ from foyer import sessions
 from foyer.db import writing
 from foyer.models.directory import Application, Organization, User
 from foyer.models.enums import UserType
-from foyer.models.federation import FederationAttempt
+from foyer.models.federation import FederationAttempt, IdentityProvider
 from foyer.rules.conditional_access import Evaluation, SignInFacts, evaluate
 from foyer.rules.cross_tenant_access import b2b_allowed
 from foyer.usecases.app_access import group_ids_of
@@ -137,7 +137,14 @@ async def decide(session: AsyncSession, org: Organization, user: User, data: ses
     if app is not None and (why := await outbound_refusal(session, org, user, app)) is not None:
         return SignInDecision("block", NOT_ALLOWED_BY_OUTBOUND_POLICY, why)
     partner_mfa_trusted = bool(partner and "mfa" in partner.amr and trust.get("isMfaAccepted"))
-    amr = amr_for(data, partner_mfa_trusted)
+    return await _conditional_access(session, org, user, app, methods=frozenset(data.methods),
+                                     partner=partner, partner_mfa_trusted=partner_mfa_trusted,
+                                     authenticated_at=data.issued_at, amr=amr_for(data, partner_mfa_trusted), now=now)
+
+
+async def _conditional_access(session: AsyncSession, org: Organization, user: User, app: Application | None, *,
+                              methods: frozenset[str], partner: Partner | None, partner_mfa_trusted: bool,
+                              authenticated_at: datetime, amr: list[str], now: datetime) -> SignInDecision:
     policies = await enforced_policies(session, org.id)
     if not policies:
         return SignInDecision("allow", amr=amr, partner=partner)
@@ -147,8 +154,8 @@ async def decide(session: AsyncSession, org: Organization, user: User, data: ses
         user_type="guest" if guest else "member",
         guest_or_external_user_type="b2bCollaborationGuest" if guest else None,
         external_tenant_id=partner.tenant_id if partner else None,
-        application_id=app.app_id if app else None, methods=frozenset(data.methods),
-        partner_mfa_trusted=partner_mfa_trusted, authenticated_at=data.issued_at, now=now)
+        application_id=app.app_id if app else None, methods=methods,
+        partner_mfa_trusted=partner_mfa_trusted, authenticated_at=authenticated_at, now=now)
     evaluation = evaluate(policies, facts)
     if evaluation.blocked_by is not None:
         return SignInDecision("block", BLOCKED_BY_CONDITIONAL_ACCESS,
@@ -166,6 +173,27 @@ async def decide(session: AsyncSession, org: Organization, user: User, data: ses
                               f"'{asking[0] if asking else '?'}'.", required_strength=evaluation.required_strength,
                               evaluation=evaluation, amr=amr, partner=partner)
     return SignInDecision("allow", evaluation=evaluation, amr=amr, partner=partner)
+
+
+async def decide_refresh(session: AsyncSession, org: Organization, user: User, app: Application, *,
+                         amr: list[str], idp: str | None, auth_time: datetime,
+                         now: datetime | None = None) -> SignInDecision:
+    """Conditional Access on a refresh grant (a non-interactive sign-in): the policies as they are
+    now, against what the original sign-in did (its `amr`: `hwk` a passkey; `mfa` a second factor
+    here or a trusted partner's, which meets Multifactor authentication only). A refresh cannot
+    prompt: anything but "allow" refuses the grant, and the app sends the person through again."""
+    now = now or datetime.now(timezone.utc)
+    methods = {sessions.FEDERATED if idp else sessions.EMAIL_PASSCODE}
+    if "hwk" in amr:
+        methods.add(sessions.FIDO2)
+    elif "mfa" in amr:
+        methods.add(sessions.TOTP)
+    # A partner's person is known on a refresh by the provider that signed them in (its tenant).
+    provider = (await session.exec(select(IdentityProvider).where(
+        IdentityProvider.organization_id == org.id, IdentityProvider.issuer == idp))).first() if idp else None
+    partner = Partner(provider.tenant_id, None, (), ()) if provider is not None and provider.tenant_id else None
+    return await _conditional_access(session, org, user, app, methods=frozenset(methods), partner=partner,
+                                     partner_mfa_trusted=False, authenticated_at=auth_time, amr=list(amr), now=now)
 
 
 async def partner_arrival_refusal(session: AsyncSession, org: Organization, attempt: FederationAttempt,
