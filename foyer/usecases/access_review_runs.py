@@ -20,6 +20,8 @@ from foyer.models.directory import (
 )
 from foyer.models.entitlement import AccessPackage, Assignment, Catalog, ConnectedOrganization
 from foyer.models.enums import LIVE_ASSIGNMENT_STATES, ExternalUserState, UserType
+from foyer.usecases.app_assignments import unassign
+from foyer.usecases.groups import remove_member
 from foyer.rules.access_review_scope import CATALOG_OWNERS, REVIEWER_USER, ReviewScope, ScopeRefused, read_scope
 from foyer.workflows.messages.access_review import (
     AppliedDecisions, BegunReview, OpenedOccurrence, OpenOccurrenceInput, access_review_workflow_id,
@@ -311,9 +313,6 @@ async def apply_review(session: AsyncSession, instance_id: str, *, actor: dict,
     """Take back exactly what was denied, once per decision: the group membership, the app
     assignment here; a package assignment and a guest's disable-and-delete are steered by the
     workflow (their own processes). applyResult is recorded on every decision applied."""
-    from foyer.usecases.app_assignments import unassign
-    from foyer.usecases.groups import remove_member
-
     now = now or datetime.now(timezone.utc)
     instance = await session.get(AccessReviewInstance, instance_id)
     if instance is None:
