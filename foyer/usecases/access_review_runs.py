@@ -322,18 +322,29 @@ async def apply_review(session: AsyncSession, instance_id: str, *, actor: dict,
     rows = (await session.exec(select(AccessReviewDecision).where(
         AccessReviewDecision.instance_id == instance.id, AccessReviewDecision.apply_result == "New",
         col(AccessReviewDecision.decision).in_(("Approve", "Deny"))).order_by(AccessReviewDecision.id))).all()
+    # The people and their memberships, read in bulk (and held: the session's identity map keeps
+    # only what is referenced), so each removal below reads nothing more.
+    denied_ids = [row.principal_id for row in rows if row.decision == "Deny"]
+    users: dict[str, User] = {}
+    memberships: dict[str, GroupMember] = {}
+    for start in range(0, len(denied_ids), 500):
+        chunk = denied_ids[start:start + 500]
+        users.update({u.id: u for u in (await session.exec(select(User).where(col(User.id).in_(chunk)))).all()})
+        if instance.resource_type == "group":
+            memberships.update({m.user_id: m for m in (await session.exec(select(GroupMember).where(
+                GroupMember.group_id == instance.resource_id, col(GroupMember.user_id).in_(chunk)))).all()})
+    group = await session.get(Group, instance.resource_id) if instance.resource_type == "group" else None
     result = AppliedDecisions(applied=0)
     for row in rows:
         outcome = "AppliedSuccessfully"
         if row.decision == "Deny":
-            user = await session.get(User, row.principal_id)
+            user = users.get(row.principal_id)
             if user is None:
                 outcome = "AppliedSuccessfullyButObjectNotFound"
             elif delete_guests and user.user_type == UserType.guest:
                 pass  # the guest's lifecycle disables them now and deletes them later (below)
             elif instance.resource_type == "group":
-                group = await session.get(Group, instance.resource_id)
-                if group is None or await session.get(GroupMember, (group.id, user.id)) is None:
+                if group is None or user.id not in memberships:
                     outcome = "AppliedSuccessfullyButObjectNotFound"
                 else:
                     await remove_member(session, instance.organization_id, group, user, actor=actor,
@@ -351,7 +362,6 @@ async def apply_review(session: AsyncSession, instance_id: str, *, actor: dict,
                     outcome = "AppliedSuccessfullyButObjectNotFound"
             else:
                 outcome = "ApplyNotSupported"  # a directory-wide review removes nothing but with disable-and-delete
-        row = await session.get(AccessReviewDecision, row.id)  # unassign commits
         row.apply_result, row.applied_by_id, row.applied_date_time = outcome, actor.get("actor_id"), now
         session.add(row)
         result.applied += 1
