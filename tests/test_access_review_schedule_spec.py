@@ -5,7 +5,11 @@ numbered range limits the remaining actions, an end date closes the spec."""
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from foyer.workflows.client.access_reviews import EPOCH, schedule_spec
+
+pytestmark = pytest.mark.database_independent
 
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
 

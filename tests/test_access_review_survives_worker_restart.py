@@ -3,10 +3,14 @@ loses no decision and sends no mail twice: the reviewer's first mail went before
 decisions written meanwhile are all there after it, a reminder asked for after the restart goes
 once, and the instance, stopped, closes with the reviewers' decisions and the default for the rest."""
 
+import pytest
+
 from foyer.workflows.client import access_reviews
 from tests.access_review_support import GUESTS_OF, decide, decisions_of, group_with_people, instances_of, make_definition
 from tests.factories import make_user
 from tests.process_stack import eventually, stack  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.long_running(15)
 
 
 async def test_a_kill_mid_review_loses_nothing_and_repeats_no_mail(stack, organization_id):  # noqa: F811

@@ -10,6 +10,8 @@ from foyer.rules.cross_tenant_access import (
     b2b_allowed, b2b_setting_refusal, effective, inbound_trust_refusal, service_default, service_default_b2b,
 )
 
+pytestmark = pytest.mark.database_independent
+
 G1, A1, A2 = "group-1", "app-1", "app-2"
 IN_G1, OUTSIDE = {"user-a", G1}, {"user-b", "group-2"}
 

@@ -4,8 +4,12 @@ covers all of it, so none of it can be changed or added; cookies of the earlier 
 
 import base64
 
+import pytest
+
 from foyer import sessions
 from foyer.security import keyed_digest
+
+pytestmark = pytest.mark.database_independent
 
 
 def test_the_idp_round_trips_and_is_covered_by_the_mac():
