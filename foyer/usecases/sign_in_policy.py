@@ -49,6 +49,14 @@ class Partner:
     group_ids: tuple[str, ...]
     amr: tuple[str, ...]
 
+    @classmethod
+    def of(cls, attempt: FederationAttempt) -> "Partner | None":
+        """Who a verified federation attempt says the person is at their partner organization
+        (None: the provider is no partner's)."""
+        if not attempt.tenant_id:
+            return None
+        return cls(attempt.tenant_id, attempt.object_id, tuple(attempt.group_ids), tuple(attempt.amr))
+
     @property
     def principal_ids(self) -> set[str]:
         return {i for i in (self.object_id, *self.group_ids) if i}
@@ -83,9 +91,9 @@ async def partner_of(session: AsyncSession, data: sessions.SessionData | None) -
     if data is None or not data.context_id:
         return None
     attempt = await session.get(FederationAttempt, data.context_id)
-    if attempt is None or not attempt.tenant_id or attempt.issuer != data.idp:
+    if attempt is None or attempt.issuer != data.idp:
         return None
-    return Partner(attempt.tenant_id, attempt.object_id, tuple(attempt.group_ids), tuple(attempt.amr))
+    return Partner.of(attempt)
 
 
 def amr_for(data: sessions.SessionData, partner_mfa_trusted: bool) -> list[str]:
@@ -202,9 +210,9 @@ async def partner_arrival_refusal(session: AsyncSession, org: Organization, atte
     in or sign up): why this organization's inbound settings for that partner refuse them, or
     None. A refusal is written to the sign-in log (with the account the address names, if any)
     and committed."""
-    if not attempt.tenant_id:
+    partner = Partner.of(attempt)
+    if partner is None:
         return None
-    partner = Partner(attempt.tenant_id, attempt.object_id, tuple(attempt.group_ids), tuple(attempt.amr))
     why = await inbound_refusal(session, org, partner, None)
     if why is None:
         return None
